@@ -3,8 +3,8 @@
 Imports only the shared models and helpers in `tracejury`, never `orchestrator`.
 """
 
-from .api import AggregateResult, aggregate_run, load_summary, summarize_run
-from .diff import diff_summaries, render_diff_text
+from tracejury.aggregate.api import AggregateResult, aggregate_run, load_summary, summarize_run
+from tracejury.aggregate.diff import diff_summaries, render_diff_text
 
 __all__ = [
     "AggregateResult",

@@ -17,28 +17,32 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tracejury.errors import ExecutionError
-from tracejury.files import atomic_write_text, read_model, write_model
-from tracejury.models import Finding
-from tracejury.models.summary import AnalysisSummary, Completeness, Issue
-from tracejury.rundir import RunDir
-
-from .completeness import add_configured_lanes, compute_completeness, scan_findings
-from .executive import executive_summary
-from .html import render_summary_html
-from .in_place import is_massgen, write_in_place
-from .inputs import FactsIndex, index_facts, load_manifest, read_run_config
-from .issues import IssueBuilder
-from .markdown import render_summary_md
-from .scan import LineReader
-from .summary import AnalysisCost, SummaryBuilder, trace_outcome
-from .trace_report import (
+from tracejury.aggregate.completeness import (
+    add_configured_lanes,
+    compute_completeness,
+    scan_findings,
+)
+from tracejury.aggregate.executive import executive_summary
+from tracejury.aggregate.html import render_summary_html
+from tracejury.aggregate.in_place import is_massgen, write_in_place
+from tracejury.aggregate.inputs import FactsIndex, index_facts, load_manifest, read_run_config
+from tracejury.aggregate.issues import IssueBuilder
+from tracejury.aggregate.markdown import render_summary_md
+from tracejury.aggregate.scan import LineReader
+from tracejury.aggregate.summary import AnalysisCost, SummaryBuilder, trace_outcome
+from tracejury.aggregate.trace_report import (
     IssueRef,
     LaneResult,
     TraceReportInput,
     render_trace_report,
     report_filename,
 )
+
+from tracejury.errors import ExecutionError
+from tracejury.files import atomic_write_text, read_model, write_model
+from tracejury.models import Finding
+from tracejury.models.summary import AnalysisSummary, Completeness, Issue
+from tracejury.rundir import RunDir
 
 MAX_MESSAGES = 20
 

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracejury.criteria import load_criteria
+from tracejury.aggregate.dedupe import KeyState
+from tracejury.aggregate.inputs import TraceInfo
+from tracejury.aggregate.scan import scan_models
+
+from tracejury.criteria_loader import load_criteria
 from tracejury.errors import TracejuryError
 from tracejury.files import BadLine
 from tracejury.models import Finding
 from tracejury.models.summary import Completeness, InvalidLine, LaneCompleteness
-
-from .dedupe import KeyState
-from .inputs import TraceInfo
-from .scan import scan_models
 
 MAX_LISTED = 200  # trace ids listed per kind per perspective; the counts stay exact
 MAX_INVALID = 1000  # invalid lines listed; the total stays exact

@@ -7,6 +7,8 @@ grown/shrunk = in both with a different count of affected traces.
 
 from __future__ import annotations
 
+from tracejury.aggregate.normalize import one_line
+
 from tracejury.models.summary import (
     AnalysisSummary,
     Changes,
@@ -17,8 +19,6 @@ from tracejury.models.summary import (
     IssueDelta,
     RunDiff,
 )
-
-from .normalize import one_line
 
 
 def _place(out: Changes[DeltaT], d: DeltaT, *, only_b: bool, only_a: bool) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from tracejury.models.summary import AnalysisSummary, ExecutiveSummary
+from tracejury.aggregate.normalize import one_line
 
-from .normalize import one_line
+from tracejury.models.summary import AnalysisSummary, ExecutiveSummary
 
 Synthesizer = Callable[[str], str]
 

@@ -6,9 +6,7 @@ hostile trace can make an analyst write anything into a finding.
 
 from __future__ import annotations
 
-from tracejury.models.summary import AnalysisSummary
-
-from .charts import (
+from tracejury.aggregate.charts import (
     ANALYSIS_COST_COLOR,
     COMPLETENESS_COLORS,
     OUTCOME_COLORS,
@@ -23,7 +21,9 @@ from .charts import (
     stacked_chart,
     subcategory_color,
 )
-from .trace_report import report_filename
+from tracejury.aggregate.trace_report import report_filename
+
+from tracejury.models.summary import AnalysisSummary
 
 MAX_BARS = 14
 MAX_TASKS = 16

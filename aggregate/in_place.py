@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracejury.files import atomic_write_text
+from tracejury.aggregate.inputs import TraceInfo
 
-from .inputs import TraceInfo
+from tracejury.files import atomic_write_text
 
 REPORT_NAME = "ANALYSIS_REPORT.md"
 MASSGEN_FORMAT = "massgen"

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracejury.aggregate.normalize import tokens
+from tracejury.aggregate.scan import LineReader, scan_models
+
 from tracejury.errors import ConfigError
 from tracejury.files import BadLine, read_model
 from tracejury.models import Facts, Manifest, TraceFacts
 from tracejury.models.summary import InvalidLine
 from tracejury.rundir import RunDir
-
-from .normalize import tokens
-from .scan import LineReader, scan_models
 
 # How many error signatures of one trace are considered when grouping its findings.
 MAX_SIGNATURES = 5

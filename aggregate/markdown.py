@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tracejury.models.summary import AnalysisSummary
+from tracejury.aggregate import mdtext as md
+from tracejury.aggregate.trace_report import report_filename
 
-from . import mdtext as md
-from .trace_report import report_filename
+from tracejury.models.summary import AnalysisSummary
 
 MAX_ISSUES = 50
 MAX_TASKS = 40

@@ -11,6 +11,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tracejury.aggregate.inputs import FactsInfo, TraceInfo
+from tracejury.aggregate.issues import is_problem
+from tracejury.aggregate.normalize import action_key, is_none_action, one_line
+
 from tracejury.models import Finding
 from tracejury.models.summary import (
     AnalysisSummary,
@@ -21,10 +25,6 @@ from tracejury.models.summary import (
     ModelStats,
     TaskStats,
 )
-
-from .inputs import FactsInfo, TraceInfo
-from .issues import is_problem
-from .normalize import action_key, is_none_action, one_line
 
 TOP_ACTIONS = 20
 ACTION_KEYS_LIMIT = 50_000  # distinct recommendations tracked before singletons are pruned

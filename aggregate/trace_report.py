@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tracejury.models import Facts, Finding
+from tracejury.aggregate import mdtext as md
+from tracejury.aggregate.inputs import TraceInfo
+from tracejury.aggregate.issues import is_problem
+from tracejury.aggregate.normalize import action_key, is_none_action
 
-from . import mdtext as md
-from .inputs import TraceInfo
-from .issues import is_problem
-from .normalize import action_key, is_none_action
+from tracejury.models import Facts, Finding
 
 SECTION_TITLES = {
     1: "1. Correctness Analysis",

@@ -1,7 +1,7 @@
 """Manifest builder and batch planner. Imports only the shared models in `tracejury`."""
 
-from .manifest import build_manifest, read_manifest, write_manifest
-from .planner import default_agent_count, plan_batches, read_batch, write_batches
+from tracejury.batches.manifest import build_manifest, read_manifest, write_manifest
+from tracejury.batches.planner import default_agent_count, plan_batches, read_batch, write_batches
 
 __all__ = [
     "build_manifest",

@@ -34,7 +34,7 @@ from pathlib import Path
 mode, run_dir = sys.argv[1], Path(sys.argv[2])
 t0 = time.perf_counter()
 if mode == "aggregate":
-    from aggregate.api import aggregate_run
+    from tracejury.aggregate.api import aggregate_run
     r = aggregate_run(run_dir)
     info = {"issues": len(r.summary.issues), "reports": r.reports_written,
             "analyzed": r.summary.completeness.analyzed, "duplicates": r.summary.completeness.duplicates}
@@ -74,7 +74,8 @@ def baseline_mb() -> float:
 
 
 def build(root: Path, findings: int) -> tuple[Path, int]:
-    from aggregate.synthetic import generate
+    from tracejury.aggregate.synthetic import generate
+
     from tracejury.rundir import RunDir
 
     rd = RunDir(root / f"run_{findings}")

@@ -169,8 +169,8 @@ def phase_linecount(path: Path) -> dict[str, float]:
 
 
 def phase_digest(path: Path, max_tokens: int, force_format: str | None) -> dict[str, object]:
-    from orchestrator.digest import facts_and_digest
-    from orchestrator.readers import discover, load_trace
+    from tracejury.orchestrator.analysis.digest import facts_and_digest
+    from tracejury.orchestrator.readers import discover, load_trace
 
     rss_start = peak_rss_mb()
     t = time.perf_counter()

@@ -26,17 +26,18 @@ import anthropic
 import anyio
 import openai
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from orchestrator.limiter import RateLimiter  # noqa: E402
-from orchestrator.llm.anthropic_client import AnthropicClient  # noqa: E402
-from orchestrator.llm.client import LLMClient  # noqa: E402
-from orchestrator.llm.openai_client import OpenAIClient  # noqa: E402
-from orchestrator.llm.policy import CallPolicy  # noqa: E402
-from orchestrator.llm.types import LLMRequest  # noqa: E402
-from orchestrator.prompting import build_request  # noqa: E402
-from tests.fakeprovider.fixtures import FakeProviderProcess, start_fake_provider  # noqa: E402
-from tracejury.criteria import load_criteria  # noqa: E402
+from fakeprovider.fixtures import FakeProviderProcess, start_fake_provider  # noqa: E402
+from tracejury.orchestrator.analysis.prompting import build_request  # noqa: E402
+from tracejury.orchestrator.llm.anthropic_client import AnthropicClient  # noqa: E402
+from tracejury.orchestrator.llm.client import LLMClient  # noqa: E402
+from tracejury.orchestrator.llm.limiter import RateLimiter  # noqa: E402
+from tracejury.orchestrator.llm.openai_client import OpenAIClient  # noqa: E402
+from tracejury.orchestrator.llm.policy import CallPolicy  # noqa: E402
+from tracejury.orchestrator.llm.types import LLMRequest  # noqa: E402
+
+from tracejury.criteria_loader import load_criteria  # noqa: E402
 
 Call = Callable[[LLMRequest], Awaitable[Any]]
 

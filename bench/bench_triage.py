@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
-from tests.by_outcome_factory import make_by_outcome_tree  # noqa: E402
-from tests.fakeprovider.fixtures import start_fake_provider  # noqa: E402
+from by_outcome_factory import make_by_outcome_tree  # noqa: E402
+from fakeprovider.fixtures import start_fake_provider  # noqa: E402
 
 PERSPECTIVES = ["correctness", "efficiency", "behavior"]
 
@@ -40,7 +40,7 @@ def run_one(provider: str, traces: Path, out: Path, rps: float) -> dict[str, obj
             [
                 sys.executable,
                 "-m",
-                "orchestrator.cli.main",
+                "tracejury.orchestrator.cli.main",
                 "triage",
                 str(traces),
                 "--out",

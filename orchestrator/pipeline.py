@@ -2,7 +2,7 @@
 
 The CLI is a thin layer over these; a program can call them directly:
 
-    from orchestrator.pipeline import triage
+    from tracejury.orchestrator.pipeline import triage
     result = triage(["runs/"], config=RunConfig(backend="rules"))
 """
 
@@ -14,19 +14,30 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from tracejury.aggregate.api import AggregateResult
+from tracejury.batches import (
+    build_manifest,
+    plan_batches,
+    read_manifest,
+    write_batches,
+    write_manifest,
+)
+from tracejury.batches.planner import GroupBy
+from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
+from tracejury.orchestrator.config import RunConfig
+from tracejury.orchestrator.display import Display, PlainDisplay
+from tracejury.orchestrator.readers import discover
+from tracejury.orchestrator.run.stage import (
+    RunResult,
+    RunStage,
+    load_work,
+    resolve_criteria,
+    save_config,
+)
 
-from aggregate.api import AggregateResult
-from batches import build_manifest, plan_batches, read_manifest, write_batches, write_manifest
-from batches.planner import GroupBy
 from tracejury.errors import ConfigError, ExitCode
 from tracejury.models import Batch, InputProblem, Manifest, TraceRef
 from tracejury.rundir import DEFAULT_RUNS_ROOT, RunDir, new_run_dir
-
-from .analyzers.protocol import Analyzer
-from .config import RunConfig
-from .display import Display, PlainDisplay
-from .readers import discover
-from .run import RunResult, RunStage, load_work, resolve_criteria, save_config
 
 
 def open_run_dir(out: Path | None, *, create: bool, display: Display) -> RunDir:
@@ -58,7 +69,7 @@ def make_manifest(
     if not paths:
         raise ConfigError("no input paths given")
     if force_format:
-        from .readers import get_reader
+        from tracejury.orchestrator.readers import get_reader
 
         get_reader(force_format)  # unknown names are a config error, before any work
 
@@ -125,8 +136,8 @@ def make_batches(
 
 
 def make_analyzer(config: RunConfig, display: Display) -> Analyzer:
-    from .analyzers.factory import make_analyzer as build
-    from .analyzers.factory import resolve_backend
+    from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build
+    from tracejury.orchestrator.analysis.analyzers.factory import resolve_backend
 
     backend, note = resolve_backend(config)
     if note:
@@ -134,7 +145,7 @@ def make_analyzer(config: RunConfig, display: Display) -> Analyzer:
     resolved = config.model_copy(update={"backend": backend})
     policy = None
     if backend != "rules":
-        from .llm.policy import CallPolicy
+        from tracejury.orchestrator.llm.policy import CallPolicy
 
         policy = CallPolicy.from_config(resolved)
     return build(resolved, policy)
@@ -174,8 +185,8 @@ def run_analysis(
 def _dry_run(
     rd: RunDir, config: RunConfig, criteria: list[Any], by_agent: dict[int, Any], display: Display
 ) -> RunResult:
-    from .display.protocol import Progress
-    from .estimate import estimate_run
+    from tracejury.orchestrator.display.protocol import Progress
+    from tracejury.orchestrator.run.estimate import estimate_run
 
     refs = [t for v in by_agent.values() for t in v]
     estimate = estimate_run(refs, criteria, config)
@@ -209,13 +220,13 @@ def aggregate_stage(
     display: Display | None = None,
 ) -> AggregateResult:
     """Completeness, dedupe, issues and every report; problems shown one line each."""
-    from aggregate.api import aggregate_run
+    from tracejury.aggregate.api import aggregate_run
 
     display = display or PlainDisplay()
     display.stage("aggregate", str(rd.path))
     synthesizer: Callable[[str], str] | None = None
     if synthesize:
-        from .synthesize import make_synthesizer, run_config_of
+        from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
 
         synthesizer = make_synthesizer(config or run_config_of(rd.path), display)
     result = aggregate_run(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 # The fake OpenAI/Anthropic provider in a subprocess, for end-to-end CLI tests.
-from tests.fakeprovider.fixtures import fake_provider, fake_provider_factory  # noqa: F401
+from fakeprovider.fixtures import fake_provider, fake_provider_factory  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"

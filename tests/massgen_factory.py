@@ -1,6 +1,6 @@
 """Realistic MassGen log trees (FORMATS.md §1) for tests, and a record of what was planted.
 
-    from tests.massgen_factory import make_massgen_log, make_massgen_root
+    from massgen_factory import make_massgen_log, make_massgen_root
 
     log = make_massgen_log(tmp_path, generation="current", turns=2, attempts=[1, 2],
                            planted_commands={"pytest -q": 3}, subagents=1)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError
+from tracejury.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 

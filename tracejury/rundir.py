@@ -62,7 +62,7 @@ class RunDir:
         return self.path / "problems.jsonl"
 
     def batch_files(self) -> list[Path]:
-        from .natural import natural_sorted
+        from tracejury.natural import natural_sorted
 
         return natural_sorted(self.batches_dir.glob("batch_*.json"))
 

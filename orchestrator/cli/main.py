@@ -19,11 +19,11 @@ app = typer.Typer(
 
 # Each module defines `register(app)`; adding a command is one line here.
 COMMAND_MODULES = [
-    "orchestrator.cli.pipeline",
-    "orchestrator.cli.criteria",
-    "orchestrator.cli.logs",
-    "orchestrator.cli.report",
-    "orchestrator.cli.inspect",
+    "tracejury.orchestrator.cli.pipeline",
+    "tracejury.orchestrator.cli.criteria",
+    "tracejury.orchestrator.cli.logs",
+    "tracejury.orchestrator.cli.report",
+    "tracejury.orchestrator.cli.inspect",
 ]
 
 

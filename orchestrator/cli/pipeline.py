@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import typer
-
-from ..config import RunConfig
-from ..display import make_display
-from ..pipeline import make_batches, make_manifest, open_run_dir, run_analysis, triage
-from .common import (
+from tracejury.orchestrator.cli.common import (
     AgentsOpt,
     AutomationOpt,
     BatchSizeOpt,
@@ -22,6 +18,15 @@ from .common import (
     SynthesizeOpt,
     group_by_value,
     run_options,
+)
+from tracejury.orchestrator.config import RunConfig
+from tracejury.orchestrator.display import make_display
+from tracejury.orchestrator.pipeline import (
+    make_batches,
+    make_manifest,
+    open_run_dir,
+    run_analysis,
+    triage,
 )
 
 

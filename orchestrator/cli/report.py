@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from tracejury.aggregate.api import load_summary
+from tracejury.aggregate.diff import diff_summaries, render_diff_text
+from tracejury.orchestrator.cli.common import AutomationOpt, ForceOpt, InPlaceOpt, SynthesizeOpt
+from tracejury.orchestrator.display import make_display
+from tracejury.orchestrator.pipeline import aggregate_outputs, aggregate_stage, open_run_dir
 
-from aggregate.api import load_summary
-from aggregate.diff import diff_summaries, render_diff_text
 from tracejury.errors import ConfigError, ExecutionError
 from tracejury.rundir import DEFAULT_RUNS_ROOT
-
-from ..display import make_display
-from ..pipeline import aggregate_outputs, aggregate_stage, open_run_dir
-from .common import AutomationOpt, ForceOpt, InPlaceOpt, SynthesizeOpt
 
 
 def latest_run_dir(root: Path = DEFAULT_RUNS_ROOT) -> Path:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from .automation import AutomationDisplay
-from .plain import PlainDisplay
-from .protocol import Display, Progress
-from .rich import RichDisplay
+from tracejury.orchestrator.display.automation import AutomationDisplay
+from tracejury.orchestrator.display.plain import PlainDisplay
+from tracejury.orchestrator.display.protocol import Display, Progress
+from tracejury.orchestrator.display.rich import RichDisplay
 
 
 def make_display(automation: bool = False, plain: bool = False) -> Display:

@@ -6,9 +6,9 @@ import sys
 import time
 from typing import TextIO
 
-from tracejury.models import Finding
+from tracejury.orchestrator.display.protocol import Progress
 
-from .protocol import Progress
+from tracejury.models import Finding
 
 
 class PlainDisplay:

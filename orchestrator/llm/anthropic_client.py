@@ -12,13 +12,18 @@ from typing import Any, Literal
 
 import anthropic
 import httpx2
+from tracejury.orchestrator.analysis.schema import to_anthropic_schema
+from tracejury.orchestrator.llm.common import (
+    count,
+    malformed_response,
+    resolve_key,
+    response_headers,
+    sdk_options,
+)
+from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
 
 from tracejury.errors import ConfigError
 from tracejury.models import Usage
-
-from ..schema import to_anthropic_schema
-from .common import count, malformed_response, resolve_key, response_headers, sdk_options
-from .types import LLMRequest, LLMResponse
 
 StructuredMode = Literal["auto", "native", "tool"]
 PLACEHOLDER_KEY = "sk-ant-no-key-required"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from .types import LLMRequest, LLMResponse
+from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
 
 
 @runtime_checkable

@@ -10,12 +10,17 @@ from typing import Any, Literal
 
 import httpx2
 import openai
+from tracejury.orchestrator.llm.common import (
+    count,
+    malformed_response,
+    resolve_key,
+    response_headers,
+    sdk_options,
+)
+from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
 
 from tracejury.errors import ConfigError
 from tracejury.models import Usage
-
-from .common import count, malformed_response, resolve_key, response_headers, sdk_options
-from .types import LLMRequest, LLMResponse
 
 OpenAIApi = Literal["chat", "responses"]
 # Local servers need no key, but the SDK insists on one.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .textio import load_json
+from tracejury.orchestrator.readers.textio import load_json
 
 SLOTS = 2
 

@@ -16,15 +16,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tracejury.models import Outcome, TraceRef
+from tracejury.orchestrator.readers.chat.messages import content_text, json_text, transcript_steps
+from tracejury.orchestrator.readers.chat.reader import (
+    fallback_ref,
+    json_doc_or_ref,
+    record_identity,
+)
+from tracejury.orchestrator.readers.context import DiscoverContext, ref_path
+from tracejury.orchestrator.readers.doc_cache import cached_derived
+from tracejury.orchestrator.readers.model import ParsedTrace, Step
+from tracejury.orchestrator.readers.textio import MAX_JSON_BYTES, content_problem, read_head
+from tracejury.orchestrator.readers.values import (
+    as_dict,
+    as_float,
+    as_int,
+    as_list,
+    as_str,
+    to_epoch,
+)
 
-from .chat import fallback_ref, json_doc_or_ref, record_identity
-from .context import DiscoverContext, ref_path
-from .doc_cache import cached_derived
-from .messages import content_text, json_text, transcript_steps
-from .model import ParsedTrace, Step
-from .textio import MAX_JSON_BYTES, content_problem, read_head
-from .values import as_dict, as_float, as_int, as_list, as_str, to_epoch
+from tracejury.models import Outcome, TraceRef
 
 ZIP_MAGIC = b"PK\x03\x04"
 _HEAD_RE = re.compile(r'^\{\s*"version"\s*:\s*\d+\s*,')

@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tracejury.models import Outcome, TraceRef
-
-from .chat import (
+from tracejury.orchestrator.readers.chat.messages import json_text, transcript_steps
+from tracejury.orchestrator.readers.chat.reader import (
     decode_listish,
     fallback_ref,
     find_transcript,
@@ -30,10 +29,11 @@ from .chat import (
     record_outcome,
     task_text,
 )
-from .context import DiscoverContext, loadable_path
-from .messages import json_text, transcript_steps
-from .model import ParsedTrace, Step
-from .values import as_float, to_epoch
+from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
+from tracejury.orchestrator.readers.model import ParsedTrace, Step
+from tracejury.orchestrator.readers.values import as_float, to_epoch
+
+from tracejury.models import Outcome, TraceRef
 
 _LOGURU = re.compile(
     r"^(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)\s*\|\s*(?P<level>[A-Z]+)\s*\|\s*\S+\s+-\s+(?P<rest>.*)$"

@@ -10,12 +10,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tracejury.models import TraceRef
+from tracejury.orchestrator.readers.chat.messages import content_text, json_text, transcript_steps
+from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
+from tracejury.orchestrator.readers.model import ParsedTrace, Step, StepKind
+from tracejury.orchestrator.readers.textio import (
+    NOT_JSON,
+    content_problem,
+    iter_json_lines,
+    iter_lines,
+    load_json,
+    read_head,
+)
 
-from .context import DiscoverContext, loadable_path
-from .messages import content_text, json_text, transcript_steps
-from .model import ParsedTrace, Step, StepKind
-from .textio import NOT_JSON, content_problem, iter_json_lines, iter_lines, load_json, read_head
+from tracejury.models import TraceRef
 
 
 def find_messages(doc: Any) -> list[Any] | None:

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
+from tracejury.orchestrator.readers.model import ParsedTrace
+from tracejury.orchestrator.readers.plain import PlainFileReader
+from tracejury.orchestrator.readers.protocol import Reader
+
 from tracejury.errors import ConfigError
 from tracejury.models import TraceRef
-
-from .model import ParsedTrace
-from .plain import PlainFileReader
-from .protocol import Reader
 
 
 def _all_readers() -> list[Reader]:
     # Imported here so that adding a reader is one line in this list.
     readers: list[Reader] = []
     # Folder formats (MassGen log trees, Terminal-Bench trial folders).
-    from .massgen import MassGenReader
-    from .terminal_bench import TerminalBenchReader
+    from tracejury.orchestrator.readers.massgen.reader import MassGenReader
+    from tracejury.orchestrator.readers.terminal_bench import TerminalBenchReader
 
     readers.append(MassGenReader())
     readers.append(TerminalBenchReader())
     # Single-file formats, most specific first (Inspect logs also hold `messages`).
-    from .chat import readers as chat_readers
-    from .event_stream import EventStreamReader
-    from .inspect_log import InspectReader
-    from .spans import SpansReader
+    from tracejury.orchestrator.readers.chat.reader import readers as chat_readers
+    from tracejury.orchestrator.readers.event_stream import EventStreamReader
+    from tracejury.orchestrator.readers.inspect_log import InspectReader
+    from tracejury.orchestrator.readers.spans.reader import SpansReader
 
     readers.append(InspectReader())
     readers.append(SpansReader())

@@ -1,7 +1,7 @@
 """A fake OpenAI + Anthropic HTTP provider on 127.0.0.1 for tracejury's own tests.
 
 In-process (async tests, benchmarks): `async with serve(config) as fp: ...`.
-Out of process (the CLI in a subprocess): `python -m tests.fakeprovider --port 0`, or the
+Out of process (the CLI in a subprocess): `python -m fakeprovider --port 0`, or the
 `fake_provider` / `fake_provider_factory` pytest fixtures in `fixtures.py`.
 """
 

@@ -1,4 +1,4 @@
-"""`python -m tests.fakeprovider --port 0 [--config JSON|@FILE] [--record FILE]`
+"""`python -m fakeprovider --port 0 [--config JSON|@FILE] [--record FILE]`
 
 Prints `FAKE_PROVIDER_PORT=<port>` once listening, then serves until terminated or until
 its parent process goes away (so a crashed test run leaves no server behind).
@@ -43,7 +43,7 @@ async def _run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.fakeprovider")
+    p = argparse.ArgumentParser(prog="python -m fakeprovider")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--config", help="JSON config, or @file holding it")

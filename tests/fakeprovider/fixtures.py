@@ -11,7 +11,7 @@
     def test_many(fake_provider_factory):
         fp = fake_provider_factory(error_rate=0.05, seed=3)
 
-Import them into a conftest: `from tests.fakeprovider.fixtures import fake_provider,
+Import them into a conftest: `from fakeprovider.fixtures import fake_provider,
 fake_provider_factory`.
 """
 
@@ -102,13 +102,13 @@ def _config_json(config: FakeProviderConfig | dict[str, Any] | None) -> str:
 def start_fake_provider(
     config: FakeProviderConfig | dict[str, Any] | None = None,
 ) -> Iterator[FakeProviderProcess]:
-    """Start `python -m tests.fakeprovider` on a free port; stop it on exit."""
+    """Start `python -m fakeprovider` on a free port; stop it on exit."""
     with tempfile.TemporaryFile() as errlog:
         proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "tests.fakeprovider",
+                "fakeprovider",
                 "--port",
                 "0",
                 "--config",
@@ -120,7 +120,7 @@ def start_fake_provider(
             env={
                 **os.environ,
                 "PYTHONPATH": os.pathsep.join(
-                    p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+                    p for p in (str(REPO / "tests"), os.environ.get("PYTHONPATH", "")) if p
                 ),
             },
         )

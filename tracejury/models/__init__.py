@@ -1,13 +1,27 @@
 """Pydantic models: the single definition of every file tracejury writes."""
 
-from .batch import Batch
-from .common import OUTCOMES, SCHEMA_VERSION, Confidence, FindingStatus, Outcome, Record
-from .criteria import Criteria
-from .facts import ErrorSignature, Facts, LongOutput, RepeatedCommand, ToolStat, TraceFacts
-from .finding import AnalyzerInfo, Evidence, Finding, Usage, utc_now
-from .manifest import InputProblem, Manifest
-from .status import RunStatus
-from .summary import (
+from tracejury.models.batch import Batch
+from tracejury.models.common import (
+    OUTCOMES,
+    SCHEMA_VERSION,
+    Confidence,
+    FindingStatus,
+    Outcome,
+    Record,
+)
+from tracejury.models.criteria import Criteria
+from tracejury.models.facts import (
+    ErrorSignature,
+    Facts,
+    LongOutput,
+    RepeatedCommand,
+    ToolStat,
+    TraceFacts,
+)
+from tracejury.models.finding import AnalyzerInfo, Evidence, Finding, Usage, utc_now
+from tracejury.models.manifest import InputProblem, Manifest
+from tracejury.models.status import RunStatus
+from tracejury.models.summary import (
     AnalysisSummary,
     Completeness,
     ExecutiveSummary,
@@ -16,7 +30,7 @@ from .summary import (
     LaneCompleteness,
     RunDiff,
 )
-from .trace import TraceRef
+from tracejury.models.trace import TraceRef
 
 __all__ = [
     "AnalysisSummary",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .common import VersionedRecord
-from .trace import TraceRef
+from tracejury.models.common import VersionedRecord
+from tracejury.models.trace import TraceRef
 
 
 class Batch(VersionedRecord):

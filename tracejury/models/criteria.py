@@ -7,7 +7,7 @@ import json
 
 from pydantic import Field
 
-from .common import Record
+from tracejury.models.common import Record
 
 
 class Criteria(Record):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .common import Confidence, FindingStatus, Outcome, Record, VersionedRecord
+from tracejury.models.common import Confidence, FindingStatus, Outcome, Record, VersionedRecord
 
 
 class Evidence(Record):

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import Field
 
-from .common import Record, VersionedRecord
-from .trace import TraceRef
+from tracejury.models.common import Record, VersionedRecord
+from tracejury.models.trace import TraceRef
 
 
 class InputProblem(Record):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .common import VersionedRecord
+from tracejury.models.common import VersionedRecord
 
 Phase = Literal["manifest", "batch", "run", "aggregate", "done", "failed", "stopped"]
 

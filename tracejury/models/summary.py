@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 from pydantic import Field
 
-from .common import Record, VersionedRecord
+from tracejury.models.common import Record, VersionedRecord
 
 
 class InvalidLine(Record):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .common import Outcome, Record
+from tracejury.models.common import Outcome, Record
 
 
 class TraceRef(Record):

@@ -1,0 +1,249 @@
+"""The LLM analyzer: one request per (trace, criteria), every answer validated and grounded.
+
+An unusable answer (not JSON, outside the schema, refused, cut off) is asked again with
+the reason, up to `max_attempts` asks in all; then the finding records `analysis_error`
+with that reason. Transport failures are the call policy's to retry; what it gives up on
+becomes an `analysis_error` too, except a budget stop (the run stops, resumable) and a
+backend that cannot work at all (bad key, unknown model: the run stops instead of
+failing every trace the same way).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Protocol
+
+import anyio
+from tracejury.orchestrator.analysis.analyzers.protocol import (
+    AnalysisRequest,
+    base_finding,
+    error_finding,
+)
+from tracejury.orchestrator.analysis.grounding import ground
+from tracejury.orchestrator.analysis.prompting import (
+    DEFAULT_MAX_OUTPUT_TOKENS,
+    build_request,
+    estimate_tokens,
+    next_output_budget,
+    reask_text,
+)
+from tracejury.orchestrator.analysis.schema import (
+    Answer,
+    AnswerError,
+    parse_json_text,
+    validate_answer,
+)
+from tracejury.orchestrator.llm.client import LLMClient
+from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
+from tracejury.orchestrator.readers.model import ParsedTrace
+
+from tracejury.errors import BudgetStop, FatalBackendError, TracejuryError
+from tracejury.models import Evidence, Finding, Usage
+
+DEFAULT_MAX_ATTEMPTS = 3
+# The rejected answer is shown back to the model; beyond this it is cut (it is wrong anyway).
+MAX_PREVIOUS_ANSWER_CHARS = 6000
+# Without a digest from the run stage, this much of the steps is rendered instead.
+FALLBACK_DIGEST_CHARS = 48_000
+_FATAL_STATUS = {401: "authentication failed", 403: "permission denied", 404: "not found"}
+
+
+class CallPolicyLike(Protocol):
+    """What the analyzer needs of orchestrator/llm/policy.py: pacing, retries, cost."""
+
+    async def call(self, client: LLMClient, request: LLMRequest) -> LLMResponse: ...
+
+
+def describe_call_error(exc: BaseException, provider: str) -> str:
+    """One line for a failed call: provider, status and the provider's own message."""
+    status = getattr(exc, "status_code", None)
+    body = getattr(exc, "body", None)
+    message = ""
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            message = str(err.get("message") or "")
+    message = message or getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
+    name = exc.__class__.__name__
+    if status is not None:
+        line = f"{provider} API error {status} ({name}): {message}"
+    elif "timeout" in name.lower():
+        line = f"{provider} request timed out: {message}"
+    elif "connection" in name.lower():
+        line = f"{provider} connection failed: {message}"
+    elif isinstance(exc, TracejuryError):
+        line = message
+    else:
+        line = f"{provider} call failed ({name}): {message}"
+    return " ".join(line.split())[:400]
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """An error every other request will hit too: wrong key, no access, no such model."""
+    return getattr(exc, "status_code", None) in _FATAL_STATUS
+
+
+def fallback_digest(trace: ParsedTrace, max_chars: int = FALLBACK_DIGEST_CHARS) -> str:
+    """A plain rendering of the steps, for callers that give no digest."""
+    lines: list[str] = []
+    used = 0
+    for step in trace.steps():
+        who = step.speaker or step.agent or step.tool_name or ""
+        text = step.text or (step.command or "")
+        line = f"[{step.location or f'step {step.index}'}] {step.kind}{' ' + who if who else ''}: {text}"
+        if used + len(line) > max_chars:
+            lines.append(f"[... the rest of the trace is omitted: over {max_chars} characters ...]")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
+class LLMAnalyzer:
+    """`Analyzer` backed by an `LLMClient` called through the shared `CallPolicy`."""
+
+    needs_digest = True
+
+    def __init__(
+        self,
+        client: LLMClient,
+        policy: CallPolicyLike,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+        backend: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.client = client
+        self.policy = policy
+        self.max_attempts = max(1, max_attempts)
+        self.max_output_tokens = max_output_tokens
+        self.backend: str = backend or client.provider
+        self.model: str | None = model or client.model
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def request_for(self, request: AnalysisRequest, digest: str | None = None) -> LLMRequest:
+        """The first request for an analysis (also what a dry run estimates)."""
+        return build_request(
+            request.criteria,
+            request.digest if digest is None else digest,
+            trace_name=request.ref.display_name,
+            task_name=request.ref.task_name,
+            outcome=self._recorded_outcome(request),
+            max_output_tokens=self.max_output_tokens,
+        )
+
+    @staticmethod
+    def _recorded_outcome(request: AnalysisRequest) -> str:
+        return request.facts.outcome if request.facts.outcome != "unknown" else request.ref.outcome
+
+    async def analyze(self, request: AnalysisRequest) -> Finding:
+        ref, criteria, perspective = request.ref, request.criteria, request.perspective
+        usage = Usage()
+
+        def failed(reason: str, attempts: int) -> Finding:
+            return error_finding(
+                ref, criteria, perspective, self, reason, usage=usage, attempts=attempts
+            )
+
+        try:
+            digest = request.digest
+            if not digest.strip():
+                digest = await anyio.to_thread.run_sync(fallback_digest, request.trace)
+            llm_request = self.request_for(request, digest)
+        except TracejuryError as e:  # e.g. a criteria whose extra fields cannot be a schema
+            return failed(str(e), 0)
+        except Exception as e:  # an unreadable trace costs this finding only
+            return failed(f"cannot prepare the request: {e.__class__.__name__}: {e}", 0)
+
+        last_error = ""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                response = await self.policy.call(self.client, llm_request)
+            except (BudgetStop, FatalBackendError):
+                raise
+            except Exception as e:
+                reason = describe_call_error(e, self.backend)
+                if is_fatal(e):
+                    raise FatalBackendError(reason) from e
+                return failed(reason, attempt)
+            usage = usage.add(response.usage)
+            try:
+                answer = self._answer(request, response, llm_request.max_output_tokens)
+            except AnswerError as e:
+                last_error = str(e)
+                llm_request = self._reask(llm_request, response, last_error)
+                continue
+            return await self._finding(request, answer, usage, attempt)
+        return failed(
+            f"no valid answer after {self.max_attempts} attempts: {last_error}", self.max_attempts
+        )
+
+    def _answer(self, request: AnalysisRequest, response: LLMResponse, limit: int) -> Answer:
+        if response.stop_reason == "malformed_response":
+            raise AnswerError("the provider's response could not be read (malformed body)")
+        if response.refusal:
+            raise AnswerError(
+                f"the model declined to answer: {' '.join(response.refusal.split())[:200]}"
+            )
+        try:
+            data: Any = (
+                response.parsed if response.parsed is not None else parse_json_text(response.text)
+            )
+            return validate_answer(request.criteria, data)
+        except AnswerError:
+            if response.truncated:
+                raise AnswerError(
+                    f"the answer was cut off at the output limit of {limit} tokens"
+                ) from None
+            raise
+
+    def _reask(self, previous: LLMRequest, response: LLMResponse, error: str) -> LLMRequest:
+        truncated = response.truncated
+        answer = response.text.strip()
+        show_answer = (
+            bool(answer) and not truncated and response.stop_reason != "malformed_response"
+        )
+        prev = answer[:MAX_PREVIOUS_ANSWER_CHARS] if show_answer else None
+        feedback = reask_text(error, truncated=truncated)
+        budget = (
+            next_output_budget(previous.max_output_tokens)
+            if truncated
+            else previous.max_output_tokens
+        )
+        base = previous.estimated_input_tokens - estimate_tokens(
+            previous.feedback or "", previous.previous_answer or ""
+        )
+        return replace(
+            previous,
+            feedback=feedback,
+            previous_answer=prev,
+            max_output_tokens=budget,
+            estimated_input_tokens=base + estimate_tokens(feedback, prev or ""),
+        )
+
+    async def _finding(
+        self, request: AnalysisRequest, answer: Answer, usage: Usage, attempts: int
+    ) -> Finding:
+        evidence = [Evidence(quote=e.quote, location=e.location) for e in answer.evidence]
+        if evidence:
+            # Reading the trace again is disk work: off the event loop, like all blocking I/O.
+            evidence = await anyio.to_thread.run_sync(ground, request.trace, evidence)
+        recorded = self._recorded_outcome(request)
+        return base_finding(
+            request,
+            self,
+            outcome=recorded if recorded != "unknown" else answer.outcome,
+            category=answer.category,
+            subcategory=answer.subcategory,
+            summary=answer.summary,
+            root_cause=answer.root_cause,
+            actionable=answer.actionable,
+            confidence=answer.confidence,
+            evidence=evidence,
+            extra=answer.extra,
+            usage=usage,
+            attempts=attempts,
+        )

@@ -1,0 +1,171 @@
+"""Build a digest: one streaming pass to collect, then the most generous plan that fits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracejury.orchestrator.analysis.digest.collect import (
+    MAX_ERROR_WINDOWS,
+    Collected,
+    DigestCollector,
+    collect,
+)
+from tracejury.orchestrator.analysis.digest.model import DEFAULT_MAX_TOKENS, Digest
+from tracejury.orchestrator.analysis.digest.render import CLOSE, OPEN, Plan, compose, field_text
+from tracejury.orchestrator.analysis.facts import FactsBuilder, guarded_steps
+from tracejury.orchestrator.analysis.facts.compute import task_from_meta
+from tracejury.orchestrator.analysis.redact import redact
+from tracejury.orchestrator.analysis.tokens import estimate_tokens
+from tracejury.orchestrator.readers.model import ParsedTrace
+
+from tracejury.models import Facts
+
+MIN_TOKENS = 200
+
+
+def _plans() -> list[Plan]:
+    """Generous to tight: text per step shrinks first, then how many steps each excerpt
+    shows, then the number of error windows, then the facts' lists."""
+    plans = [
+        Plan(6000, 40, 40, MAX_ERROR_WINDOWS, 8),
+        Plan(3000, 40, 40, MAX_ERROR_WINDOWS, 8),
+        Plan(2000, 30, 30, MAX_ERROR_WINDOWS, 8),
+        Plan(1200, 24, 24, MAX_ERROR_WINDOWS, 8),
+        Plan(800, 16, 16, MAX_ERROR_WINDOWS, 8),
+        Plan(600, 12, 12, MAX_ERROR_WINDOWS, 6),
+    ]
+    for windows, head, tail in (
+        (20, 10, 10),
+        (10, 8, 8),
+        (6, 6, 6),
+        (3, 4, 4),
+        (1, 3, 3),
+        (0, 2, 2),
+    ):
+        for chars in (500, 300):
+            plans.append(Plan(chars, head, tail, windows, 5))
+    plans.append(Plan(200, 2, 2, 0, 3))
+    plans.append(Plan(150, 1, 1, 0, 2))
+    plans.append(Plan(100, 1, 1, 0, 1))
+    return plans
+
+
+PLANS = _plans()
+
+
+def _task_text(trace: ParsedTrace) -> str | None:
+    task = task_from_meta(trace.meta if isinstance(trace.meta, dict) else {})
+    return task[:20_000] if task is not None else None
+
+
+def _header(trace: ParsedTrace) -> str:
+    ref = trace.ref
+    return " ".join(
+        [
+            f"id={field_text(ref.trace_id, 100)}",
+            f"format={field_text(ref.source_format, 40)}",
+            f"path={field_text(ref.display_name, 160)}",
+        ]
+    )
+
+
+def _hard_cut(text: str, max_tokens: int) -> str:
+    """Last resort when even the tightest plan is too long: cut the text, keep the end marker."""
+    end = f"\n{OPEN}… cut to fit the token budget …{CLOSE}\n{OPEN}TRACE END{CLOSE}"
+    budget = max_tokens - estimate_tokens(end)
+    lo, hi = 0, len(text)
+    while lo < hi:  # longest prefix within budget
+        mid = (lo + hi + 1) // 2
+        if estimate_tokens(text[:mid]) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + end
+
+
+def _full_chars(max_tokens: int) -> int:
+    """Keep every step while the trace is small enough that showing it whole could fit."""
+    return max(4000, int(max_tokens) * 5)
+
+
+def render_digest(trace: ParsedTrace, facts: Facts, col: Collected, max_tokens: int) -> Digest:
+    max_tokens = max(MIN_TOKENS, int(max_tokens))
+    task = _task_text(trace)
+    header = _header(trace)
+    notes: list[str] = []
+    best: tuple[str, int, int] | None = None
+    clipped_any = False
+
+    def redacted(plan: Plan, full: bool) -> tuple[str, int]:
+        text, shown = compose(col, facts, task, header, plan, full=full)
+        return redact(text), shown
+
+    # A short trace is shown whole if it fits with at least this much text per step.
+    if col.full is not None:
+        for chars in (16_000, 6000, 3000, 1500, 800):
+            text, shown = redacted(Plan(chars, 0, 0, 0, 8), True)
+            tokens = estimate_tokens(text)
+            if tokens <= max_tokens:
+                clipped_any = any(len(c.text) > chars or c.chars > len(c.text) for c in col.full)
+                best = (text, tokens, shown)
+                break
+    if best is None:
+        # Plans shrink (almost) monotonically: binary-search the most generous that fits.
+        lo, hi = 0, len(PLANS) - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            text, shown = redacted(PLANS[mid], False)
+            tokens = estimate_tokens(text)
+            if tokens <= max_tokens:
+                best = (text, tokens, shown)
+                hi = mid - 1
+            else:
+                lo = mid + 1
+        clipped_any = True
+    if best is None:
+        text, shown = redacted(PLANS[-1], False)
+        text = _hard_cut(text, max_tokens)
+        best = (text, estimate_tokens(text), shown)
+        clipped_any = True
+        notes.append("even the tightest digest exceeded the budget: cut at the end")
+    text, tokens, shown = best
+    truncated = clipped_any or shown < col.total
+    return Digest(
+        text=text,
+        tokens=tokens,
+        truncated=truncated,
+        steps_total=col.total,
+        steps_shown=shown,
+        max_tokens=max_tokens,
+        notes=notes + col.notes,
+    )
+
+
+def build_digest(trace: ParsedTrace, facts: Facts, max_tokens: int = DEFAULT_MAX_TOKENS) -> Digest:
+    """The digest of `trace` within `max_tokens` (estimated offline, see `orchestrator.tokens`)."""
+    return render_digest(trace, facts, collect(trace, _full_chars(max_tokens)), max_tokens)
+
+
+def facts_and_digest(
+    trace: ParsedTrace, max_tokens: int = DEFAULT_MAX_TOKENS
+) -> tuple[Facts, Digest]:
+    """Facts and digest in ONE pass over the steps (half the reading of computing them apart),
+    for callers that need both, as `inspect --digest` and the LLM workers do."""
+    fb = FactsBuilder()
+    dc = DigestCollector(_full_chars(max_tokens))
+    for step in guarded_steps(trace, dc.out.notes):
+        fb.add(step)
+        dc.add(step, fb.last_hits)
+    fb.notes.extend(dc.out.notes)
+    facts = fb.finish(trace)
+    return facts, render_digest(trace, facts, dc.finish(), max_tokens)
+
+
+def digest_dict(d: Digest) -> dict[str, Any]:
+    return {
+        "text": d.text,
+        "tokens": d.tokens,
+        "truncated": d.truncated,
+        "steps_total": d.steps_total,
+        "steps_shown": d.steps_shown,
+    }

@@ -1,0 +1,622 @@
+"""Facts of one trace in one streaming pass over its steps, then the format's hints on top.
+
+Memory is bounded whatever the trace size: counters are capped (see `BoundedCounter`),
+only the last few steps are held, and texts are kept as references to at most a handful of
+steps, clipped when the facts are built.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from tracejury.orchestrator.analysis.facts.commands import (
+    BoundedCounter,
+    Tally,
+    bounded_key,
+    call_text,
+    display,
+    normalize_command,
+    step_command,
+)
+from tracejury.orchestrator.analysis.facts.outcome import decide_outcome
+from tracejury.orchestrator.analysis.facts.signals import (
+    LimitHit,
+    LimitKind,
+    limit_from_label,
+    limit_hits,
+)
+from tracejury.orchestrator.analysis.facts.signatures import (
+    ErrorHit,
+    is_agent_step,
+    is_failed_result,
+    step_errors,
+    step_location,
+)
+from tracejury.orchestrator.analysis.redact import redact
+from tracejury.orchestrator.readers.model import ParsedTrace, Step
+
+from tracejury.models import ErrorSignature, Facts, LongOutput, RepeatedCommand, ToolStat
+
+LONG_OUTPUT_CHARS = 5000  # a tool output longer than this is worth a line in the report
+MAX_LISTED = 50  # errors / repeats listed in the facts; counts beyond stay in `notes`
+MAX_LONG_OUTPUTS = 20
+MAX_LONG_OUTPUT_KEYS = 2000
+MAX_SLOWEST = 5
+MAX_ERROR_SIGNATURES = 5000
+MAX_TOOL_NAMES = 1000
+MAX_SPEAKERS = 500
+MAX_PENDING_CALLS = 10_000
+END_STEPS = 3  # "how the run ended" looks at this many last steps
+TEXT_CHARS = 300  # task and final words in the facts
+MIN_REPEAT_MESSAGE_CHARS = 20  # "ok" twice is not a loop
+
+STRUCTURED_KINDS = frozenset(
+    {"message", "tool_call", "tool_result", "command", "thinking", "answer", "vote"}
+)
+_USAGE_KEYS = {
+    "input_tokens": "input_tokens",
+    "prompt_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "completion_tokens": "output_tokens",
+    "reasoning_tokens": "reasoning_tokens",
+    "cached_input_tokens": "cached_input_tokens",
+    "cache_read_input_tokens": "cached_input_tokens",
+    "cached_tokens": "cached_input_tokens",
+    "cost_usd": "cost_usd",
+    "cost": "cost_usd",
+    "estimated_cost": "cost_usd",
+}
+_VOTE_KEYS = ("voted_for_label", "voted_for", "target", "label", "vote", "choice")
+TASK_KEYS = ("task", "question", "prompt", "instruction", "input", "query", "user_prompt")
+_LIMIT_META_KEYS = ("finish_reason", "failure_mode", "stop_reason", "limit", "termination_reason")
+
+
+@dataclass(slots=True)
+class _ToolAcc:
+    calls: int = 0
+    failures: int = 0
+    total_ms: float = 0.0
+    max_ms: float | None = None
+
+    def time(self, ms: float) -> None:
+        self.total_ms += ms
+        self.max_ms = ms if self.max_ms is None else max(self.max_ms, ms)
+
+
+@dataclass(slots=True)
+class _Pending:
+    name: str
+    tally: Tally
+    shown: str
+    ts: float | None
+    timed: bool
+    resolved: bool = False
+
+
+@dataclass(slots=True)
+class _ErrAcc:
+    kind: str
+    count: int
+    example: str
+    location: str
+    order: int
+
+
+def clip(text: str, limit: int = TEXT_CHARS) -> str:
+    """One line of at most `limit` characters (whitespace collapsed)."""
+    text = " ".join(text[: limit * 4].split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class FactsBuilder:
+    """Feed every step with `add`, then `finish` once."""
+
+    long_output_chars: int = LONG_OUTPUT_CHARS
+    steps: int = 0
+    structured: bool = False
+    agent_steps: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    speakers: dict[str, int] = field(default_factory=dict)
+    ts_min: float | None = None
+    ts_max: float | None = None
+    prev_ts: float | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, float] = field(default_factory=dict)
+    tool_calls: int = 0
+    tool_failures: int = 0
+    tools: dict[str, _ToolAcc] = field(default_factory=dict)
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    last_call: _Pending | None = None
+    n_commands: int = 0
+    commands: BoundedCounter = field(default_factory=BoundedCounter)
+    calls: BoundedCounter = field(default_factory=BoundedCounter)
+    messages: BoundedCounter = field(default_factory=BoundedCounter)
+    long_outputs: dict[str, LongOutput] = field(default_factory=dict)  # by command
+    errors: dict[str, _ErrAcc] = field(default_factory=dict)
+    errors_dropped: int = 0
+    timeouts: int = 0
+    limits: dict[str, LimitHit] = field(default_factory=dict)
+    recent: deque[Step] = field(default_factory=lambda: deque(maxlen=END_STEPS))
+    answers: int = 0
+    votes: dict[str, int] = field(default_factory=dict)
+    first_user: Step | None = None
+    first_message: Step | None = None
+    final: Step | None = None
+    last_result_failed: bool | None = None
+    last_error: ErrorHit | None = None
+    last_hits: list[ErrorHit] = field(default_factory=list)  # of the step just added
+    notes: list[str] = field(default_factory=list)
+
+    # --- the pass ----------------------------------------------------------------------
+
+    def add(self, step: Step) -> None:
+        self.steps += 1
+        kind = step.kind
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        if kind in STRUCTURED_KINDS:
+            self.structured = True
+        agent = is_agent_step(step)
+        if agent:
+            self.agent_steps += 1
+        who = step.speaker or step.agent
+        if who and (who in self.speakers or len(self.speakers) < MAX_SPEAKERS):
+            self.speakers[who] = self.speakers.get(who, 0) + 1
+        self._time(step, agent)
+        if step.usage:
+            self._usage(step.usage)
+
+        if kind in ("tool_call", "command"):
+            self._call(step)
+        elif kind == "tool_result":
+            self._result(step)
+        elif kind == "message":
+            if self.first_message is None:
+                self.first_message = step
+            if agent:
+                self._agent_message(step)
+            elif self.first_user is None and (step.speaker or "").lower() in ("user", "human"):
+                self.first_user = step
+        elif kind == "answer":
+            self.answers += 1
+            self.final = step
+        elif kind == "vote":
+            self._vote(step)
+
+        hits = self.last_hits = step_errors(step)
+        for hit in hits:
+            self._error(hit)
+        for lim in limit_hits(step):
+            self.limits.setdefault(lim.kind, lim)
+        self.recent.append(step)
+
+    def _time(self, step: Step, agent: bool) -> None:
+        ts = step.timestamp
+        if ts is None:
+            return
+        try:
+            ts = float(ts)
+        except (TypeError, ValueError):
+            return
+        if self.ts_min is None or ts < self.ts_min:
+            self.ts_min = ts
+        if self.ts_max is None or ts > self.ts_max:
+            self.ts_max = ts
+        if self.prev_ts is not None:
+            gap = ts - self.prev_ts
+            if gap > 0:
+                # The time before a step is spent producing it: a tool result is tool time,
+                # an agent step model time, a user/environment message waiting.
+                if step.kind == "tool_result":
+                    phase = "tools"
+                elif agent:
+                    phase = "model"
+                elif step.kind == "message":
+                    phase = "user"
+                else:
+                    phase = "other"
+                self.phases[phase] = self.phases.get(phase, 0.0) + gap
+        self.prev_ts = ts if self.prev_ts is None else max(self.prev_ts, ts)
+
+    def _usage(self, usage: dict[str, Any]) -> None:
+        for key, value in usage.items():
+            target = _USAGE_KEYS.get(key)
+            if target is None or isinstance(value, bool):
+                continue
+            try:
+                self.usage[target] = self.usage.get(target, 0.0) + float(value)
+            except (TypeError, ValueError):
+                continue
+
+    def _tool(self, name: str) -> _ToolAcc:
+        if name not in self.tools and len(self.tools) >= MAX_TOOL_NAMES:
+            name = "(other tools)"
+        acc = self.tools.get(name)
+        if acc is None:
+            acc = self.tools[name] = _ToolAcc()
+        return acc
+
+    def _call(self, step: Step) -> None:
+        self.tool_calls += 1
+        name = step.tool_name or ("shell" if step.kind == "command" else "tool")
+        loc = step_location(step)
+        cmd = step_command(step)
+        if cmd is not None:
+            self.n_commands += 1
+            tally = self.commands.add(bounded_key(cmd), cmd, loc)
+            shown = cmd
+        else:
+            ct = normalize_command(call_text(step))
+            tally = self.calls.add(bounded_key(ct), ct, loc)
+            shown = ct
+        acc = self._tool(name)
+        acc.calls += 1
+        timed = step.duration_ms is not None
+        if step.duration_ms is not None:
+            acc.time(float(step.duration_ms))
+        pend = _Pending(name, tally, display(shown), step.timestamp, timed)
+        if step.tool_id:
+            if len(self.pending) >= MAX_PENDING_CALLS:
+                self.pending.pop(next(iter(self.pending)))
+            self.pending[step.tool_id] = pend
+        self.last_call = pend
+
+    def _result(self, step: Step) -> None:
+        pend: _Pending | None = None
+        if step.tool_id and step.tool_id in self.pending:
+            pend = self.pending.pop(step.tool_id)
+        elif self.last_call is not None and not self.last_call.resolved:
+            pend = self.last_call
+        name = step.tool_name or (pend.name if pend else "tool")
+        acc = self._tool(name)
+        if pend is None:
+            # A result whose call the trace does not show: the tool still ran.
+            self.tool_calls += 1
+            acc.calls += 1
+        else:
+            pend.resolved = True
+        failed = is_failed_result(step)
+        self.last_result_failed = failed
+        if failed:
+            self.tool_failures += 1
+            acc.failures += 1
+            if pend is not None:
+                pend.tally.failures += 1
+        if not (pend and pend.timed):
+            ms: float | None = None
+            if step.duration_ms is not None:
+                ms = float(step.duration_ms)
+            elif pend and pend.ts is not None and step.timestamp is not None:
+                ms = max(0.0, (float(step.timestamp) - float(pend.ts)) * 1000.0)
+            if ms is not None:
+                acc.time(ms)
+        chars = len(step.text or "")
+        if chars > self.long_output_chars:
+            what = pend.shown if pend else name
+            item = self.long_outputs.get(what)
+            if item is None:
+                if len(self.long_outputs) >= MAX_LONG_OUTPUT_KEYS:
+                    return
+                self.long_outputs[what] = LongOutput(
+                    command=what, chars=chars, location=step_location(step)
+                )
+            else:
+                item.count += 1
+                if chars > item.chars:
+                    item.chars = chars
+                    item.location = step_location(step)
+
+    def _agent_message(self, step: Step) -> None:
+        self.final = step
+        text = step.text or ""
+        if len(text) < MIN_REPEAT_MESSAGE_CHARS:
+            return
+        norm = normalize_command(text[:20_000])
+        if len(norm) >= MIN_REPEAT_MESSAGE_CHARS:
+            self.messages.add(bounded_key(norm), norm, step_location(step))
+
+    def _vote(self, step: Step) -> None:
+        target: str | None = None
+        if isinstance(step.args, dict):
+            for key in _VOTE_KEYS:
+                v = step.args.get(key)
+                if isinstance(v, (str, int)) and str(v).strip():
+                    target = str(v).strip()
+                    break
+        if target is None:
+            target = clip(step.text or "", 80) or "(unspecified)"
+        if target in self.votes or len(self.votes) < MAX_SPEAKERS:
+            self.votes[target] = self.votes.get(target, 0) + 1
+
+    def _error(self, hit: ErrorHit) -> None:
+        self.last_error = hit
+        if hit.kind == "timeout":
+            self.timeouts += 1
+        acc = self.errors.get(hit.signature)
+        if acc is None:
+            if len(self.errors) >= MAX_ERROR_SIGNATURES:
+                self.errors_dropped += 1
+                return
+            acc = self.errors[hit.signature] = _ErrAcc(
+                hit.kind, 0, hit.example, hit.location, len(self.errors)
+            )
+        acc.count += 1
+
+    # --- the result --------------------------------------------------------------------
+
+    def finish(self, trace: ParsedTrace) -> Facts:
+        meta = trace.meta if isinstance(trace.meta, dict) else {}
+        hints = trace.hints if isinstance(trace.hints, dict) else {}
+        for step in list(self.recent):
+            for lim in limit_hits(step, at_end=True):
+                self.limits.setdefault(lim.kind, lim)
+
+        outcome, evidence = decide_outcome(trace.ref, meta, hints)
+        f = Facts(outcome=outcome, outcome_evidence=evidence, steps=self.steps)
+        if self.ts_min is not None and self.ts_max is not None and self.ts_max > self.ts_min:
+            f.duration_s = round(self.ts_max - self.ts_min, 3)
+            f.phases = {k: round(v, 3) for k, v in sorted(self.phases.items())}
+        self._fill_usage(f)
+
+        tools_known = self.structured or self.tool_calls > 0
+        if tools_known:
+            f.tool_calls = self.tool_calls
+            f.tool_failures = self.tool_failures
+            f.commands = self.n_commands
+            f.answers = self.answers
+        f.tools = [
+            ToolStat(
+                name=name,
+                calls=a.calls,
+                failures=a.failures,
+                total_ms=round(a.total_ms, 3) if a.max_ms is not None else None,
+                max_ms=round(a.max_ms, 3) if a.max_ms is not None else None,
+            )
+            for name, a in sorted(self.tools.items(), key=lambda kv: (-kv[1].calls, kv[0]))
+        ]
+        timed = [t for t in f.tools if t.max_ms is not None]
+        f.slowest_tools = sorted(timed, key=lambda t: (-(t.max_ms or 0.0), t.name))[:MAX_SLOWEST]
+        f.repeated_commands = _repeats(self.commands)
+        f.repeated_calls = _repeats(self.calls)
+        f.repeated_messages = _repeats(self.messages)
+        f.long_outputs = [
+            LongOutput(
+                command=redact(lo.command), chars=lo.chars, location=lo.location, count=lo.count
+            )
+            for lo in sorted(self.long_outputs.values(), key=lambda lo: -lo.chars)[
+                :MAX_LONG_OUTPUTS
+            ]
+        ]
+        errs = sorted(self.errors.items(), key=lambda kv: (-kv[1].count, kv[1].order))
+        f.errors = [
+            _error_signature(sig, a.count, a.example, a.location, a.kind)
+            for sig, a in errs[:MAX_LISTED]
+        ]
+        if len(errs) > MAX_LISTED:
+            rest = sum(a.count for _, a in errs[MAX_LISTED:])
+            self.notes.append(
+                f"{len(errs) - MAX_LISTED} more error signatures ({rest} errors) not listed"
+            )
+        if self.errors_dropped:
+            self.notes.append(
+                f"{self.errors_dropped} errors past {MAX_ERROR_SIGNATURES} signatures not grouped"
+            )
+        for counter, what in (
+            (self.commands, "command"),
+            (self.calls, "call"),
+            (self.messages, "message"),
+        ):
+            if counter.pruned:
+                self.notes.append(
+                    f"too many distinct {what}s to count exactly; repeat counts are lower bounds"
+                )
+        f.timeouts = self.timeouts if self.steps else None
+        self._fill_limits(f, trace, meta)
+        f.votes = dict(sorted(self.votes.items(), key=lambda kv: (-kv[1], kv[0])))
+        f.speakers = dict(sorted(self.speakers.items(), key=lambda kv: (-kv[1], kv[0])))
+        f.model = _str_or_none(meta.get("model"))
+        f.winner = _str_or_none(meta.get("winner"))
+        f.task = self._task(meta)
+        if self.final is not None and self.final.text:
+            f.final_text = redact(clip(self.final.text))
+            f.final_location = step_location(self.final)
+        if self.last_error is not None:
+            le = self.last_error
+            acc = self.errors.get(le.signature)
+            f.last_error = _error_signature(
+                le.signature, acc.count if acc else 1, le.example, le.location, le.kind
+            )
+        last = self.recent[-1] if self.recent else None
+        if last is not None and last.kind == "error":
+            f.ended_on_error = True
+        elif self.last_result_failed is not None:
+            f.ended_on_error = self.last_result_failed
+        elif tools_known:
+            f.ended_on_error = False
+        if self.steps == 0:
+            f.reached_first_step = False
+        elif self.agent_steps:
+            f.reached_first_step = True
+        elif self.structured:
+            f.reached_first_step = False
+        f.extra = {"step_kinds": dict(sorted(self.kinds.items()))} if self.kinds else {}
+        f.notes = list(dict.fromkeys([*trace.warnings, *self.notes]))
+
+        f = apply_hints(f, hints)
+        return _derive(f, hints)
+
+    def _fill_usage(self, f: Facts) -> None:
+        u = self.usage
+        for key in ("input_tokens", "output_tokens", "reasoning_tokens", "cached_input_tokens"):
+            if key in u:
+                setattr(f, key, int(round(u[key])))
+        if "cost_usd" in u:
+            f.cost_usd = round(u["cost_usd"], 6)
+
+    def _fill_limits(self, f: Facts, trace: ParsedTrace, meta: dict[str, Any]) -> None:
+        stated: dict[LimitKind, str] = {}
+        labels: list[tuple[str, Any]] = [(k, meta.get(k)) for k in _LIMIT_META_KEYS]
+        labels.append(("error_type", trace.ref.error_type))
+        for key, value in labels:
+            label = value.get("type") if isinstance(value, dict) else value
+            if isinstance(label, str) and label:
+                found = limit_from_label(label)
+                if found is not None:
+                    stated.setdefault(found, f"{key}: {label}")
+        flags: tuple[tuple[LimitKind, str], ...] = (
+            ("step_limit", "step_limit_hit"),
+            ("timeout", "timed_out"),
+            ("context", "context_exceeded"),
+        )
+        for kind, flag in flags:
+            hit = self.limits.get(kind)
+            if kind in stated or hit is not None:
+                setattr(f, flag, True)
+                if f.limit_evidence is None:
+                    if hit is not None:
+                        f.limit_evidence = redact(hit.quote)
+                        f.limit_location = hit.location
+                    else:
+                        f.limit_evidence = stated[kind]
+
+    def _task(self, meta: dict[str, Any]) -> str | None:
+        stated = task_from_meta(meta)
+        if stated is not None:
+            return redact(clip(stated))
+        step = self.first_user or self.first_message
+        if step is not None and step.text:
+            return redact(clip(step.text))
+        return None
+
+
+def task_from_meta(meta: dict[str, Any]) -> str | None:
+    """The task as the trace's metadata states it, stripped; None when it says nothing."""
+    for key in TASK_KEYS:
+        v = meta.get(key)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return None
+
+
+def _error_signature(
+    signature: str, count: int, example: str, location: str, kind: str
+) -> ErrorSignature:
+    return ErrorSignature(
+        signature=redact(signature),
+        count=count,
+        example=redact(example),
+        location=location,
+        kind=kind,
+    )
+
+
+def _str_or_none(v: Any) -> str | None:
+    if v is None or isinstance(v, (dict, list)):
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def _repeats(counter: BoundedCounter) -> list[RepeatedCommand]:
+    return [
+        RepeatedCommand(
+            command=redact(t.display),
+            count=t.count,
+            failures=t.failures,
+            location=t.location,
+        )
+        for t in counter.repeated(MAX_LISTED)
+    ]
+
+
+@cache
+def _adapter(name: str) -> TypeAdapter[Any]:
+    annotation = Facts.model_fields[name].annotation
+    return TypeAdapter(annotation if annotation is not None else Any)
+
+
+def apply_hints(facts: Facts, hints: dict[str, Any]) -> Facts:
+    """Values the format states outright win over computed ones. A hint of the wrong shape
+    is skipped with a note, never fatal; unknown keys land in `extra`."""
+    if not hints:
+        return facts
+    data = facts.model_dump()
+    notes = list(facts.notes)
+    for key, value in hints.items():
+        if key in ("outcome", "outcome_evidence"):
+            continue  # decided with the recorded outcome, see outcome.decide_outcome
+        if key not in Facts.model_fields:
+            data["extra"][key] = value
+            continue
+        if value is None:
+            continue  # "the format does not say" must not erase what the steps showed
+        try:
+            checked = _adapter(key).validate_python(value)
+        except ValidationError as e:
+            notes.append(f"hint {key} ignored ({e.errors()[0]['msg']})")
+            continue
+        if key == "extra" and isinstance(checked, dict):
+            data["extra"].update(checked)
+        elif key == "notes" and isinstance(checked, list):
+            notes.extend(str(n) for n in checked)
+        else:
+            data[key] = checked
+    data["notes"] = list(dict.fromkeys(notes))
+    return Facts.model_validate(data)
+
+
+def _derive(f: Facts, hints: dict[str, Any]) -> Facts:
+    """Values that follow from others, computed after hints so they agree with them."""
+    if f.cache_hit_rate is None and f.cached_input_tokens is not None and f.input_tokens:
+        # OpenAI counts cached tokens inside input; Anthropic-style counts them apart.
+        denom = (
+            f.input_tokens
+            if f.cached_input_tokens <= f.input_tokens
+            else f.input_tokens + f.cached_input_tokens
+        )
+        f.cache_hit_rate = round(f.cached_input_tokens / denom, 4) if denom else None
+    if "reached_first_step" not in hints and f.reached_first_step is not True:
+        acted = any(
+            isinstance(v, (int, float)) and v > 0
+            for v in (f.tool_calls, f.output_tokens, f.answers, f.commands)
+        ) or bool(f.votes)
+        if acted:
+            f.reached_first_step = True
+    return f
+
+
+def compute_facts(trace: ParsedTrace, *, long_output_chars: int = LONG_OUTPUT_CHARS) -> Facts:
+    """The facts of `trace` in one pass over `trace.steps()`. A reader failing mid-stream
+    leaves the facts of the steps read so far and a note saying where it stopped."""
+    builder = FactsBuilder(long_output_chars=long_output_chars)
+    for step in guarded_steps(trace, builder.notes):
+        builder.add(step)
+    return builder.finish(trace)
+
+
+def guarded_steps(trace: ParsedTrace, notes: list[str]) -> Iterator[Step]:
+    """`trace.steps()`, ending early (with a note) if the reader's stream raises: the steps
+    read so far still count. Only the reader is guarded, not the caller's processing."""
+    n = 0
+    try:
+        it = iter(trace.steps())
+        while True:
+            try:
+                step = next(it)
+            except StopIteration:
+                return
+            n += 1
+            yield step
+    except GeneratorExit:
+        raise
+    except Exception as e:
+        msg = f"{e.__class__.__name__}: {e}".splitlines()[0][:200]
+        notes.append(f"stopped reading after {n} steps ({msg})")
+
+
+__all__ = ["FactsBuilder", "apply_hints", "compute_facts", "guarded_steps"]

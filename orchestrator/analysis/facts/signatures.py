@@ -1,0 +1,323 @@
+"""Errors in a step, and their signatures: the message with the volatile parts folded.
+
+`TypeError: 'NoneType' object is not iterable` at two places and
+`FileNotFoundError: [Errno 2] No such file or directory: '/tmp/run_17/a.csv'` at ten group
+by signature, so counts mean "the same failure again", whatever the path, id or time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tracejury.orchestrator.readers.model import Step
+
+# Steps larger than this are scanned at their head and tail only: errors sit at the start
+# (a message) or the end (a traceback) and a 100 MB tool output must not stall the pass.
+SCAN_HEAD = 32 * 1024
+SCAN_TAIL = 32 * 1024
+MAX_HITS_PER_STEP = 3
+EXAMPLE_CHARS = 300
+SIGNATURE_CHARS = 200
+
+FAILED_STATUSES = frozenset(
+    {"error", "failed", "failure", "fail", "timeout", "timed_out", "exception", "crashed"}
+)
+
+
+@dataclass(slots=True)
+class ErrorHit:
+    kind: str  # error | exception | timeout | tool_error
+    signature: str
+    example: str  # copied from the step (a substring of its text when it has text)
+    location: str
+
+
+# --- signature normalization -------------------------------------------------------------
+
+_FOLDS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+        ),
+        "<ts>",
+    ),
+    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<ts>"),
+    (
+        re.compile(
+            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+        ),
+        "<uuid>",
+    ),
+    (re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>)\]]+"), "<url>"),
+    (re.compile(r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b"), "<email>"),
+    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
+    # Quoted values; an apostrophe inside a word (can't) does not open a quote.
+    (re.compile(r"(?<![A-Za-z])'[^'\n]{0,200}'"), "<str>"),
+    (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
+    (re.compile(r"`[^`\n]{1,200}`"), "<str>"),
+    (re.compile(r"\b[A-Za-z]:\\[^\s'\"]+"), "<path>"),
+    (re.compile(r"(?<![\w:/.])(?:~|\.{1,2})?(?:/[\w.@+\-]+)+/?"), "<path>"),
+    (re.compile(r"\b[\w\-]+(?:\.[\w\-]+)*/[\w.\-]+(?:/[\w.\-]+)*"), "<path>"),
+    (
+        re.compile(
+            r"\b[\w\-]+\.(?:py|pyc|js|mjs|ts|tsx|jsx|json|jsonl|csv|tsv|txt|md|ya?ml|toml|ini|cfg|"
+            r"log|sh|html?|xml|c|h|cc|cpp|hpp|rs|go|java|rb|php|sql|db|xlsx?|pdf|png|jpe?g|zip|gz|tar)\b"
+        ),
+        "<file>",
+    ),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,}\b"), "<hex>"),
+    (re.compile(r"\b(?=[0-9A-F]*\d)(?=[0-9A-F]*[A-F])[0-9A-F]{8,}\b"), "<hex>"),
+    (re.compile(r"\b(?=\w*\d)(?=\w*[A-Za-z])\w{16,}\b"), "<id>"),
+]
+_NUMBER = re.compile(r"(?<![A-Za-z_<])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+# Codes that name the failure (HTTP 404 vs 500, errno 2 vs 13, exit code 1 vs 137) stay.
+_KEEP_CODE_BEFORE = re.compile(
+    r"(?i)(?:http|status|status[_ ]code|errno|exit[_ ]?code|exitcode|exit status|error code|"
+    r"code)[\s:=\[(]*$"
+)
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_signature(message: str) -> str:
+    """Fold timestamps, ids, uuids, paths, urls, quoted values and numbers out of `message`."""
+    text = message.strip()[:2000]
+    for pattern, repl in _FOLDS:
+        text = pattern.sub(repl, text)
+
+    def number(m: re.Match[str]) -> str:
+        before = text[max(0, m.start() - 16) : m.start()]
+        return m.group() if _KEEP_CODE_BEFORE.search(before) else "<n>"
+
+    text = _NUMBER.sub(number, text)
+    text = _SPACES.sub(" ", text).strip()
+    return text[:SIGNATURE_CHARS]
+
+
+# --- finding errors in text --------------------------------------------------------------
+
+# Cheap gates: substring tests (C speed, no regex) decide whether a step needs the
+# line-by-line scan at all. Every pattern below contains one of these literals.
+_GATE_ANY = (
+    "rror", "xception", "Traceback", "atal", "FATAL", "CRITICAL", "denied", "not found",
+    "No such", "imed out", "TIMED OUT", "imeout", "TIMEOUT", "ERR", "exitcode: ", "exit code ",
+    "Exit code ", "xited with", "xit status", "FAILED", "Killed", "egmentation fault", "panic",
+    "PANIC", "Failure", "ENOENT", "EACCES", "Exit", "Interrupt", "Fault", "Refused", "Denied",
+    "deadline exceeded",
+)  # fmt: skip
+_GATE_EXCEPTION = (
+    "Error", "Exception", "Exit", "Interrupt", "Timeout", "Failure", "Fault", "Refused", "Denied",
+)  # fmt: skip
+
+
+def _gate(text: str, words: tuple[str, ...]) -> bool:
+    return any(w in text for w in words)
+
+
+_EXCEPTION_LINE = re.compile(
+    r"^\s*(?:E\s+)?((?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*)?"
+    r"(?:Error|Exception|Exit|Interrupt|Timeout|Failure|Fault|Refused|Denied))"
+    r"(?:\[[\w\-]+\])?:\s*(\S.*)?$"
+)
+_TRACEBACK = "Traceback (most recent call last)"
+_GENERIC_LINES = [
+    re.compile(r"^\s*(?:error|fatal|panic|ERROR|FATAL|PANIC|Error)(?:\[[\w\-]+\])?:\s+\S"),
+    re.compile(r"\|\s*(?:ERROR|CRITICAL|FATAL)\s*\|"),
+    re.compile(r"\[(?:ERROR|FATAL|CRITICAL)\]"),
+    re.compile(r"^\s*npm ERR!"),
+    re.compile(r"\bcommand not found\b|\bNo such file or directory\b|\bPermission denied\b"),
+    re.compile(r"^\s*exitcode: [1-9]\d* \(execution failed\)"),
+    re.compile(r"(?i)\bexit(?:ed with)? (?:code|status) [1-9]\d*\b"),
+    re.compile(r"^\s*FAILED\s+\S"),
+    re.compile(r"\bSegmentation fault\b|^\s*Killed\s*$"),
+    re.compile(r"\b(?:timed out|Timeout(?:Error)?:|deadline exceeded)\b", re.IGNORECASE),
+]
+_TIMEOUT = re.compile(r"(?i)timed?[ _-]?out|timeout|deadline exceeded|time limit")
+# A tool result that opens like this failed, whatever status the reader defaulted to.
+_FAILED_OPENER = re.compile(
+    r"^\s*(?:(?:[A-Za-z_][\w.]*)?(?:Error|Exception)\b|ERROR\b|error:|Traceback \(most recent|"
+    r"fatal:|FAILED\b)"
+)
+
+# Speakers that are not the agent: their messages carry the task or environment output.
+NON_AGENT_SPEAKERS = frozenset(
+    {
+        "user",
+        "human",
+        "system",
+        "developer",
+        "environment",
+        "env",
+        "tool",
+        "function",
+        "ipython",
+        "observation",
+        "computer_terminal",
+        "terminal",
+        "executor",
+        "error",
+        "stderr",
+        "stdout",
+        "log",
+        "logs",
+        "output",
+        "console",
+        "shell",
+    }
+)
+
+
+def scan_window(text: str) -> str:
+    if len(text) <= SCAN_HEAD + SCAN_TAIL:
+        return text
+    return text[:SCAN_HEAD] + "\n" + text[-SCAN_TAIL:]
+
+
+def is_agent_speaker(speaker: str | None) -> bool:
+    if speaker is None:
+        return True
+    s = speaker.strip().lower()
+    if s in NON_AGENT_SPEAKERS:
+        return False
+    return not ("terminal" in s or s.endswith("_executor") or s.startswith("tool"))
+
+
+def is_agent_step(step: Step) -> bool:
+    """The agent itself acted: reasoning, a call, an answer, a vote or an agent message."""
+    if step.kind in ("tool_call", "command", "thinking", "answer", "vote"):
+        return True
+    return step.kind == "message" and is_agent_speaker(step.speaker)
+
+
+def is_failed_result(step: Step) -> bool:
+    if step.kind != "tool_result":
+        return False
+    status = (step.status or "").lower()
+    if status in FAILED_STATUSES:
+        return True
+    if status in ("", "ok") and step.text:
+        return bool(_FAILED_OPENER.match(step.text[:200]))
+    return False
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _clip(line: str) -> str:
+    # A prefix keeps the example a verbatim quote of the step.
+    return line.strip()[:EXAMPLE_CHARS]
+
+
+def exception_lines(text: str) -> list[str]:
+    """The exception lines of `text`: after a traceback its last exception line, else any
+    line shaped `SomeError: message`."""
+    lines = text.splitlines()
+    out: list[str] = []
+    if _TRACEBACK in text:
+        # Each traceback ends at its exception line; take the last such line of each block.
+        in_tb = False
+        last: str | None = None
+        for line in lines:
+            if _TRACEBACK in line:
+                if in_tb and last:
+                    out.append(last)
+                in_tb, last = True, None
+                continue
+            if in_tb and _EXCEPTION_LINE.match(line):
+                last = line
+            elif in_tb and last and line.strip() and not line.startswith((" ", "\t")):
+                out.append(last)
+                in_tb, last = False, None
+        if in_tb and last:
+            out.append(last)
+    if not out:
+        out = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return out
+
+
+def generic_error_lines(text: str) -> list[str]:
+    out = []
+    for line in text.splitlines():
+        if any(p.search(line) for p in _GENERIC_LINES):
+            out.append(line)
+            if len(out) >= MAX_HITS_PER_STEP:
+                break
+    return out
+
+
+def _kind_for(default: str, text: str) -> str:
+    return "timeout" if _TIMEOUT.search(text) else default
+
+
+def step_location(step: Step) -> str:
+    return step.location or f"step {step.index}"
+
+
+def _failure(text: str, etype: str, fallback: str) -> tuple[str, str, str]:
+    """(line, message, example) of a failed step: its last exception line (else its first
+    line), prefixed with the error type when the line does not name it."""
+    window = scan_window(text)
+    lines = exception_lines(window)
+    line = lines[-1] if lines else _first_line(window)
+    message = line or etype or fallback
+    if etype and etype not in message:
+        message = f"{etype}: {message}"
+    example = _clip(line) if line else (etype or fallback)
+    return line, message, example
+
+
+def step_errors(step: Step) -> list[ErrorHit]:
+    """The errors one step shows: an error event, a failed tool result, or error lines in
+    the text of the environment (logs, user/system/tool messages). The agent's own steps are
+    not scanned: they quote code and discuss errors without having one."""
+    loc = step_location(step)
+    text = step.text or ""
+    etype = (step.error_type or "").strip()
+    if step.kind == "error":
+        _, message, example = _failure(text, etype, "error")
+        sig = normalize_signature(message)
+        return [ErrorHit(_kind_for("error", f"{etype} {message}"), sig, example, loc)]
+
+    if step.kind == "tool_result":
+        if not is_failed_result(step):
+            # A result the tool called fine can still carry a raised exception (stderr, a
+            # notebook cell); only exception lines count here, not log-ish "ERROR" lines.
+            if not text or not _gate(text, _GATE_EXCEPTION):
+                return []
+            found = []
+            for line in exception_lines(scan_window(text))[:MAX_HITS_PER_STEP]:
+                found.append(ErrorHit("exception", normalize_signature(line), _clip(line), loc))
+            return found
+        line, message, example = _failure(text, etype, step.status or "failed")
+        sig = normalize_signature(f"{step.tool_name or 'tool'}: {message}")
+        kind = _kind_for("tool_error", f"{step.status} {etype} {line}")
+        return [ErrorHit(kind, sig, example, loc)]
+
+    if is_agent_step(step):
+        return []
+    if not text or not _gate(text, _GATE_ANY):
+        return []
+    window = scan_window(text)
+    hits: list[ErrorHit] = []
+    seen: set[str] = set()
+    for line in exception_lines(window):
+        sig = normalize_signature(line)
+        if sig not in seen:
+            seen.add(sig)
+            hits.append(ErrorHit(_kind_for("exception", line), sig, _clip(line), loc))
+        if len(hits) >= MAX_HITS_PER_STEP:
+            return hits
+    if hits:
+        # The exception already names the failure; generic lines would count it twice.
+        return hits
+    for line in generic_error_lines(window):
+        sig = normalize_signature(line)
+        if sig not in seen:
+            seen.add(sig)
+            hits.append(ErrorHit(_kind_for("error", line), sig, _clip(line), loc))
+    return hits

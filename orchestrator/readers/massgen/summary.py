@@ -1,0 +1,822 @@
+"""What a MassGen turn's own files state: cost, tokens, tools, rounds, votes, outcome.
+
+Each number comes from one place, in the order of trust FORMATS.md gives: the end-of-run
+`metrics_summary.json` first, then the last `status.json`, then per-agent records. A turn
+with several attempts adds up its attempts (each restart is a new orchestration that spent
+its own tokens); votes and the winner come from the last attempt that has them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from tracejury.orchestrator.readers.massgen.layout import SNAPSHOT_RE, Attempt, SubRun, Turn
+from tracejury.orchestrator.readers.textio import load_json
+from tracejury.orchestrator.readers.values import as_float, as_int, as_str, to_epoch
+
+from tracejury.models import Outcome, ToolStat
+from tracejury.natural import natural_key
+
+# The C loader when libyaml is there: the pure-Python one dominates loading time otherwise.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A status.json touched this recently may belong to a run still in progress.
+RUNNING_GRACE_S = 120.0
+PREVIEW_CHARS = 500
+QUESTION_CHARS = 300
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def dig(doc: Any, *keys: str) -> Any:
+    cur = doc
+    for k in keys:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(k)
+    return cur
+
+
+@dataclass
+class AttemptInfo:
+    """The small JSON files of one attempt, read tolerantly."""
+
+    label: str
+    path: Path
+    status: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = None
+    metrics_events: dict[str, Any] | None = None
+    coordination: dict[str, Any] | None = None
+    exec_meta: dict[str, Any] | None = None
+    status_mtime: float | None = None
+    has: set[str] = field(default_factory=set)  # file names present
+    warnings: list[str] = field(default_factory=list)
+
+    # ---- single values, best source first -------------------------------------------------
+    @property
+    def finish_reason(self) -> str | None:
+        fr = as_str(dig(self.status, "finish_reason"))
+        return fr.lower() if fr else None
+
+    @property
+    def ended_normally(self) -> bool:
+        if self.metrics is not None or self.finish_reason == "completed":
+            return True
+        if self.finish_reason is not None:
+            return False
+        if dig(self.status, "is_complete") is True:
+            return True
+        # Very old status.json has no finish_reason: a winner, a full progress bar or the
+        # end-of-run coordination_events.json say the run finished.
+        return bool(
+            as_str(dig(self.status, "results", "winner"))
+            or (as_float(dig(self.status, "coordination", "completion_percentage")) or 0) >= 100
+            or "coordination_events.json" in self.has
+        )
+
+    @property
+    def end_evidence(self) -> str:
+        if self.finish_reason == "completed":
+            return f"{self.label}/status.json finish_reason=completed"
+        if self.metrics is not None:
+            return f"{self.label}/metrics_summary.json (written only at a normal end)"
+        if dig(self.status, "is_complete") is True:
+            return f"{self.label}/status.json is_complete=true"
+        if as_str(dig(self.status, "results", "winner")):
+            return f"{self.label}/status.json names a winner"
+        if "coordination_events.json" in self.has:
+            return f"{self.label}/coordination_events.json (written at the end of a run)"
+        return f"{self.label}/status.json completion_percentage=100"
+
+    @property
+    def question(self) -> str | None:
+        for q in (
+            dig(self.status, "meta", "question"),
+            dig(self.metrics, "meta", "question"),
+            dig(self.coordination, "session_metadata", "user_prompt"),
+            dig(self.exec_meta, "query"),
+        ):
+            if isinstance(q, str) and q.strip():
+                return q.strip()
+        return None
+
+    def agents(self) -> dict[str, dict[str, Any]]:
+        """Per-agent records: status.json's (richer while running) merged over metrics_summary's."""
+        out: dict[str, dict[str, Any]] = {}
+        for src in (dig(self.metrics, "agents"), dig(self.status, "agents")):
+            for aid, rec in _d(src).items():
+                if isinstance(rec, dict):
+                    out.setdefault(str(aid), {}).update(rec)
+        return out
+
+    def _agent_sum(self, key: str) -> float | None:
+        total, seen = 0.0, False
+        # One source for all agents, so a key present in both is not counted twice.
+        for src in (dig(self.metrics, "agents"), dig(self.status, "agents")):
+            for rec in _d(src).values():
+                v = as_float(dig(rec, "token_usage", key))
+                if v is not None:
+                    total += v
+                    seen = True
+            if seen:
+                return total
+        return None
+
+    def usage(self, field_name: str) -> float | None:
+        totals = _d(dig(self.metrics, "totals"))
+        costs = _d(dig(self.status, "costs"))
+        if field_name == "cost_usd":
+            for v in (
+                totals.get("estimated_cost"),
+                totals.get("total_estimated_cost"),
+                costs.get("total_estimated_cost"),
+                costs.get("estimated_cost"),
+            ):
+                if as_float(v) is not None:
+                    return as_float(v)
+            return self._agent_sum("estimated_cost")
+        key = field_name  # input_tokens, output_tokens, reasoning_tokens, cached_input_tokens
+        for v in (
+            totals.get(key),
+            totals.get(f"total_{key}"),
+            costs.get(f"total_{key}"),
+            costs.get(key),
+        ):
+            if as_float(v) is not None:
+                return as_float(v)
+        return self._agent_sum(key)
+
+    def tools_block(self) -> dict[str, Any]:
+        t = dig(self.metrics, "tools")
+        if isinstance(t, dict) and t:
+            return t
+        return _d(dig(self.status, "tools"))
+
+    def rounds(self) -> list[dict[str, Any]]:
+        """Round records from the most complete source (agents run in parallel)."""
+        rc = dig(self.metrics_events, "round_completions")
+        if isinstance(rc, list) and rc:
+            return [r for r in rc if isinstance(r, dict)]
+        for src in (dig(self.metrics, "agents"), dig(self.status, "agents")):
+            recs: list[dict[str, Any]] = []
+            for aid, rec in _d(src).items():
+                for r in dig(rec, "round_history") or []:
+                    if isinstance(r, dict):
+                        recs.append({"agent_id": aid, **r})
+            if recs:
+                return recs
+        return []
+
+    def duration_s(self) -> float | None:
+        el = as_float(dig(self.status, "meta", "elapsed_seconds"))
+        if el is not None and el >= 0:
+            return el
+        sm = _d(dig(self.coordination, "session_metadata"))
+        s, e = to_epoch(sm.get("start_time")), to_epoch(sm.get("end_time"))
+        if s is not None and e is not None and e >= s:
+            return e - s
+        starts = [to_epoch(r.get("start_time")) for r in self.rounds()]
+        ends = [to_epoch(r.get("end_time")) for r in self.rounds()]
+        st = [x for x in starts if x is not None]
+        en = [x for x in ends if x is not None]
+        if st and en and max(en) >= min(st):
+            return max(en) - min(st)
+        return None
+
+    def coordination_events(self) -> list[dict[str, Any]]:
+        ev = dig(self.coordination, "events")
+        return [e for e in ev if isinstance(e, dict)] if isinstance(ev, list) else []
+
+    def answers(self) -> int | None:
+        counts = [
+            as_int(r.get("answer_count"))
+            for r in _d(dig(self.status, "agents")).values()
+            if isinstance(r, dict)
+        ]
+        if any(c is not None for c in counts):
+            return sum(c for c in counts if c is not None)
+        for src in (self.metrics, self.status):
+            n = as_int(dig(src, "rounds", "by_outcome", "answer"))
+            if n is not None:
+                return n
+        evs = self.coordination_events()
+        if evs:
+            return sum(1 for e in evs if e.get("event_type") == "new_answer")
+        return None
+
+    def votes(self) -> dict[str, int] | None:
+        v = dig(self.status, "results", "votes")
+        if isinstance(v, dict):
+            return {str(k): n for k, val in v.items() if (n := as_int(val)) is not None}
+        evs = [e for e in self.coordination_events() if e.get("event_type") == "vote_cast"]
+        if evs:
+            out: dict[str, int] = {}
+            for e in evs:
+                label = (
+                    as_str(dig(e, "details", "voted_for_label"))
+                    or as_str(dig(e, "context", "voted_for_label"))
+                    or as_str(dig(e, "details", "voted_for"))
+                    or "unknown"
+                )
+                out[label] = out.get(label, 0) + 1
+            return out
+        return None
+
+    def winner(self) -> str | None:
+        for w in (
+            dig(self.status, "results", "winner"),
+            dig(self.metrics, "meta", "winner"),
+            dig(self.coordination, "session_metadata", "final_winner"),
+        ):
+            if as_str(w):
+                return as_str(w)
+        final = self.path / "final"
+        if final.is_dir():
+            kids = sorted(p.name for p in final.iterdir() if p.is_dir())
+            if len(kids) == 1:
+                return kids[0]
+        return None
+
+    def reliability(self) -> tuple[int | None, int | None, list[str], list[dict[str, Any]]]:
+        retries = lost = 0
+        seen = False
+        unknown: list[str] = []
+        per_agent: list[dict[str, Any]] = []
+        for aid, rec in _d(dig(self.status, "agents")).items():
+            if not isinstance(rec, dict) or "reliability" not in rec:
+                continue
+            seen = True
+            rel = _d(rec.get("reliability"))
+            r = as_int(rel.get("total_enforcement_retries"))
+            if r is None:
+                r = (
+                    len(rel.get("enforcement_attempts") or [])
+                    if isinstance(rel.get("enforcement_attempts"), list)
+                    else 0
+                )
+            b = as_int(rel.get("total_buffer_chars_lost"))
+            if b is None:
+                b = sum(
+                    as_int(dig(a, "buffer_chars")) or 0
+                    for a in rel.get("enforcement_attempts") or []
+                )
+            retries += r
+            lost += b
+            for t in rel.get("unknown_tools") or []:
+                if isinstance(t, str) and t not in unknown:
+                    unknown.append(t)
+            if r or b or rel.get("unknown_tools"):
+                reasons: list[str] = []
+                for a in rel.get("enforcement_attempts") or []:
+                    if isinstance(a, dict) and as_str(a.get("reason")):
+                        reasons.append(str(a["reason"]))
+                per_agent.append(
+                    {
+                        "attempt": self.label,
+                        "agent": aid,
+                        "retries": r,
+                        "buffer_chars_lost": b,
+                        "reasons": reasons,
+                        "unknown_tools": rel.get("unknown_tools") or [],
+                    }
+                )
+        return (retries if seen else None), (lost if seen else None), unknown, per_agent
+
+    def agent_errors(self) -> list[dict[str, Any]]:
+        out = []
+        for aid, rec in _d(dig(self.status, "agents")).items():
+            err = dig(rec, "error")
+            if isinstance(err, dict) and (err.get("message") or err.get("type")):
+                out.append(
+                    {
+                        "agent": aid,
+                        "type": as_str(err.get("type")),
+                        "message": as_str(err.get("message")),
+                    }
+                )
+            elif isinstance(err, str) and err:
+                out.append({"agent": aid, "type": None, "message": err})
+        return out
+
+    def timed_out(self) -> bool:
+        if self.finish_reason == "timeout":
+            return True
+        if any(dig(r, "status") == "timeout" for r in _d(dig(self.status, "agents")).values()):
+            return True
+        for src in (self.status, self.metrics):
+            if (as_int(dig(src, "rounds", "by_outcome", "timeout")) or 0) > 0:
+                return True
+        return any(
+            e.get("event_type") in ("agent_timeout", "orchestrator_timeout")
+            for e in self.coordination_events()
+        )
+
+    def models(self) -> list[str]:
+        cfg = _d(dig(self.exec_meta, "config"))
+        found: list[str] = []
+        agents = cfg.get("agents")
+        recs = (
+            agents if isinstance(agents, list) else [cfg.get("agent")] if cfg.get("agent") else []
+        )
+        for a in recs:
+            m = as_str(dig(a, "backend", "model")) or as_str(dig(a, "model"))
+            if m and m not in found:
+                found.append(m)
+        return found
+
+
+def read_doc(path: Path, label: str, warnings: list[str]) -> dict[str, Any] | None:
+    """A JSON object, or None with a one-line warning naming the file and the problem."""
+    if not path.exists():
+        return None
+    doc, warns, problem = load_json(path)
+    warnings.extend(f"{label}: {w}" for w in warns)
+    if problem:
+        warnings.append(f"{label}: {problem}; read around it")
+        return None
+    if not isinstance(doc, dict):
+        warnings.append(f"{label}: expected a JSON object, found {type(doc).__name__}; ignored")
+        return None
+    return doc
+
+
+def read_yaml(path: Path, label: str, warnings: list[str]) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        if path.stat().st_size > 16 * 1024 * 1024:
+            warnings.append(f"{label}: too large to read as metadata; ignored")
+            return None
+        doc = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loader=_YAML_LOADER)
+    except (OSError, yaml.YAMLError) as e:
+        first = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        warnings.append(f"{label}: invalid YAML ({first[:120]}); ignored")
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def read_attempt(a: Attempt, rel: Callable[[Path], str], *, full: bool) -> AttemptInfo:
+    """`full` also reads the larger end-of-run files that only loading needs."""
+    info = AttemptInfo(a.label, a.path)
+    try:
+        info.has = {p.name for p in a.path.iterdir()}
+    except OSError as e:
+        info.warnings.append(f"{rel(a.path)}: cannot list ({e.strerror or e})")
+        return info
+    info.status = read_doc(a.path / "status.json", rel(a.path / "status.json"), info.warnings)
+    info.metrics = read_doc(
+        a.path / "metrics_summary.json", rel(a.path / "metrics_summary.json"), info.warnings
+    )
+    try:
+        info.status_mtime = (a.path / "status.json").stat().st_mtime
+    except OSError:
+        info.status_mtime = None
+    dangling = _dangling_links(a.path / "agent_outputs")
+    if dangling:
+        info.warnings.append(
+            f"{rel(a.path / 'agent_outputs')}: {len(dangling)} dangling symlink(s) ignored "
+            f"({', '.join(dangling[:3])})"
+        )
+    if full:
+        info.metrics_events = read_doc(
+            a.path / "metrics_events.json", rel(a.path / "metrics_events.json"), info.warnings
+        )
+        info.coordination = read_doc(
+            a.path / "coordination_events.json",
+            rel(a.path / "coordination_events.json"),
+            info.warnings,
+        )
+        for p in (a.path / "execution_metadata.yaml", a.path.parent / "execution_metadata.yaml"):
+            if p.exists():
+                info.exec_meta = read_yaml(p, rel(p), info.warnings)
+                break
+    return info
+
+
+def _dangling_links(d: Path) -> list[str]:
+    out = []
+    try:
+        for p in sorted(d.iterdir()):
+            if p.is_symlink() and not p.exists():
+                out.append(p.name)
+    except OSError:
+        pass
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class TurnSummary:
+    outcome: Outcome
+    outcome_evidence: str
+    error_type: str | None
+    state: str  # completed | error | timeout | running | crashed | empty | unknown
+    question: str | None
+    hints: dict[str, Any]
+    meta: dict[str, Any]
+    warnings: list[str]
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) if vals else None
+
+
+def _int_or_none(v: float | None) -> int | None:
+    return int(round(v)) if v is not None else None
+
+
+def _merged_seconds(intervals: list[tuple[float, float]]) -> float:
+    """Wall time covered by possibly overlapping intervals (parallel agents)."""
+    total, cur_s, cur_e = 0.0, None, None
+    for s, e in sorted(intervals):
+        if cur_e is None or s > cur_e:
+            if cur_e is not None and cur_s is not None:
+                total += cur_e - cur_s
+            cur_s, cur_e = s, e
+        else:
+            cur_e = max(cur_e, e)
+    if cur_e is not None and cur_s is not None:
+        total += cur_e - cur_s
+    return total
+
+
+def phases_of(infos: list[AttemptInfo]) -> dict[str, float]:
+    by_type: dict[str, list[tuple[float, float]]] = {}
+    for info in infos:
+        for r in info.rounds():
+            s, e = to_epoch(r.get("start_time")), to_epoch(r.get("end_time"))
+            if s is None or e is None or e < s:
+                dur = as_float(r.get("duration_ms"))
+                if s is not None and dur is not None and dur >= 0:
+                    e = s + dur / 1000.0
+                else:
+                    continue
+            rtype = as_str(r.get("round_type")) or "round"
+            by_type.setdefault(rtype, []).append((s, e))
+    return {k: round(_merged_seconds(v), 3) for k, v in by_type.items()}
+
+
+def tool_stats(infos: list[AttemptInfo]) -> list[ToolStat]:
+    stats: dict[str, ToolStat] = {}
+    for info in infos:
+        for name, rec in _d(info.tools_block().get("by_tool")).items():
+            if not isinstance(rec, dict):
+                continue
+            st = stats.setdefault(str(name), ToolStat(name=str(name)))
+            st.calls += as_int(rec.get("call_count")) or 0
+            st.failures += as_int(rec.get("failure_count")) or 0
+            ms = as_float(rec.get("total_execution_time_ms"))
+            if ms is not None:
+                st.total_ms = (st.total_ms or 0.0) + ms
+        for ex in dig(info.metrics_events, "tool_executions") or []:
+            if not isinstance(ex, dict):
+                continue
+            tname = as_str(ex.get("tool_name"))
+            ms = as_float(ex.get("execution_time_ms"))
+            if tname is None or ms is None:
+                continue
+            st = stats.setdefault(tname, ToolStat(name=tname))
+            st.max_ms = ms if st.max_ms is None else max(st.max_ms, ms)
+    return sorted(stats.values(), key=lambda s: (-s.calls, s.name))
+
+
+def _short(text: str | None, n: int) -> str | None:
+    if not text:
+        return None
+    t = " ".join(text.split())
+    return t if len(t) <= n else t[: n - 1] + "…"
+
+
+def _final_answer(turn: Turn, last: AttemptInfo | None, winner: str | None) -> str | None:
+    prev = as_str(dig(last.status, "results", "final_answer_preview")) if last else None
+    if prev:
+        return _short(prev, PREVIEW_CHARS)
+    homes = [last.path] if last else []
+    if turn.turn_dir is not None:
+        homes.append(turn.turn_dir)
+    for home in homes:
+        final = home / "final"
+        cands = [final / winner / "answer.txt"] if winner else []
+        if final.is_dir():
+            cands += sorted(final.glob("*/answer.txt"))
+        for c in cands:
+            try:
+                with c.open("r", encoding="utf-8", errors="replace") as f:
+                    text = f.read(PREVIEW_CHARS * 4)
+            except OSError:
+                continue
+            if text.strip():
+                return _short(text, PREVIEW_CHARS)
+    return None
+
+
+def outcome_of(last: AttemptInfo | None, now: float) -> tuple[Outcome, str, str | None, str]:
+    """(outcome, evidence, error_type, state). MassGen has no ground truth: a finished run is unknown."""
+    if last is None:
+        return (
+            "error",
+            "no attempt folder with MassGen log files: the run stopped before logging",
+            "no_logs",
+            "empty",
+        )
+    fr = last.finish_reason
+    errs = last.agent_errors()
+    err_txt = "; ".join(
+        f"{e['agent']}: {e['type'] or 'error'}: {e['message'] or ''}".strip() for e in errs[:3]
+    )
+    where = f"{last.label}/status.json"
+    if fr == "timeout":
+        return (
+            "error",
+            f"{where} finish_reason=timeout: the orchestrator timed out before a final answer",
+            "timeout",
+            "timeout",
+        )
+    if fr == "error":
+        ev = f"{where} finish_reason=error" + (f" ({err_txt})" if err_txt else "")
+        etype = next((e["type"] for e in errs if e["type"]), None) or "error"
+        return "error", ev, etype, "error"
+    if last.ended_normally:
+        src = last.end_evidence
+        winner = last.winner()
+        return (
+            "unknown",
+            (
+                f"coordination completed ({src}"
+                + (f", winner {winner}" if winner else "")
+                + "); MassGen records no ground truth, so correctness is unknown"
+            ),
+            None,
+            "completed",
+        )
+    # Not finished: still running, or crashed/killed.
+    if last.status is None and "status.json" in last.has:
+        return (
+            "error",
+            f"{where} unreadable and no metrics_summary.json: the run did not finish cleanly",
+            "crashed",
+            "crashed",
+        )
+    if last.status is None:
+        return (
+            "error",
+            f"no status.json or metrics_summary.json in {last.label}: the run stopped early",
+            "crashed",
+            "crashed",
+        )
+    if last.status_mtime is not None and now - last.status_mtime < RUNNING_GRACE_S:
+        return (
+            "unknown",
+            f"{where} finish_reason={fr or 'null'}, updated {int(now - last.status_mtime)} s ago: "
+            "the run may still be in progress",
+            None,
+            "running",
+        )
+    phase = as_str(dig(last.status, "coordination", "phase"))
+    ev = (
+        f"{where} finish_reason={fr or 'null'} and no metrics_summary.json: the run stopped before finishing"
+        + (f" (in phase {phase})" if phase else "")
+        + (f"; {err_txt}" if err_txt else "")
+    )
+    return "error", ev, "crashed", "crashed"
+
+
+@dataclass
+class SubRunInfo:
+    run: SubRun
+    infos: list[AttemptInfo]
+
+
+def summarize(
+    turn: Turn,
+    infos: list[AttemptInfo],
+    subs: list[SubRunInfo],
+    *,
+    now: float | None = None,
+) -> TurnSummary:
+    now = time.time() if now is None else now
+    warnings = [w for i in infos for w in i.warnings] + [
+        w for s in subs for i in s.infos for w in i.warnings
+    ]
+    # The last attempt decides: an earlier attempt that finished was restarted, not the answer.
+    last = infos[-1] if infos else None
+    outcome, evidence, error_type, state = outcome_of(last, now)
+    question = next((q for i in reversed(infos) if (q := i.question)), None)
+
+    hints: dict[str, Any] = {"outcome": outcome, "outcome_evidence": evidence}
+    for f in (
+        "cost_usd",
+        "input_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+        "cached_input_tokens",
+    ):
+        total = _sum(i.usage(f) for i in infos)
+        if total is not None:
+            hints[f] = round(total, 6) if f == "cost_usd" else _int_or_none(total)
+
+    tool_calls = _sum(as_float(i.tools_block().get("total_calls")) for i in infos)
+    tool_failures = _sum(as_float(i.tools_block().get("total_failures")) for i in infos)
+    if tool_calls is not None:
+        hints["tool_calls"] = int(tool_calls)
+    if tool_failures is not None:
+        hints["tool_failures"] = int(tool_failures)
+    tools = tool_stats(infos)
+    if tools:
+        hints["tools"] = tools
+
+    durations = [i.duration_s() for i in infos]
+    dur = _sum(durations)  # attempts run one after another; agents inside one run in parallel
+    if dur is not None:
+        hints["duration_s"] = round(dur, 3)
+    phases = phases_of(infos)
+    if phases:
+        hints["phases"] = phases
+
+    rel = [i.reliability() for i in infos]
+    if any(r[0] is not None for r in rel):
+        hints["enforcement_retries"] = sum(r[0] or 0 for r in rel)
+        hints["buffer_chars_lost"] = sum(r[1] or 0 for r in rel)
+    unknown_tools = list(dict.fromkeys(t for r in rel for t in r[2]))
+    if unknown_tools:
+        hints["unknown_tools"] = unknown_tools
+
+    answers = _sum(float(a) if (a := i.answers()) is not None else None for i in infos)
+    if answers is not None:
+        hints["answers"] = int(answers)
+    # Votes and the winner belong to the attempt that stands; a restart discards earlier ones.
+    votes = last.votes() if last else None
+    if votes:
+        hints["votes"] = votes
+    winner = last.winner() if last else None
+    if winner:
+        hints["winner"] = winner
+    hints["attempts"] = len(infos)
+    hints["subagents"] = len(subs)
+    if any(i.timed_out() for i in infos):
+        hints["timed_out"] = True
+    elif state in ("completed", "error"):  # ended, and nothing says it timed out
+        hints["timed_out"] = False
+    if question:
+        hints["task"] = _short(question, QUESTION_CHARS)
+    models = list(dict.fromkeys(m for i in infos for m in i.models()))
+    if models:
+        hints["model"] = ", ".join(models)
+
+    sub_cost = _sum(i.usage("cost_usd") for s in subs for i in s.infos)
+    agents_breakdown = _agents_breakdown(infos)
+    extra: dict[str, Any] = {
+        "layout": turn.layout,
+        "state": state,
+        "attempts": [_attempt_row(i) for i in infos],
+    }
+    if agents_breakdown:
+        extra["agents"] = agents_breakdown
+    if subs:
+        extra["subagents"] = [_sub_row(s) for s in subs]
+        if sub_cost is not None:
+            extra["subagents_cost_usd"] = round(sub_cost, 6)
+    enforcement = [row for r in rel for row in r[3]]
+    if enforcement:
+        extra["enforcement"] = enforcement
+    api_calls = _sum(as_float(dig(i.metrics, "api_timing", "total_calls")) for i in infos)
+    if api_calls is not None:
+        extra["api_calls"] = int(api_calls)
+        api_ms = _sum(as_float(dig(i.metrics, "api_timing", "total_time_ms")) for i in infos)
+        if api_ms is not None:
+            extra["api_time_ms"] = api_ms
+    rounds_total = _sum(
+        as_float(
+            dig(i.metrics, "rounds", "total_rounds") or dig(i.status, "rounds", "total_rounds")
+        )
+        for i in infos
+    )
+    if rounds_total is not None:
+        extra["rounds"] = int(rounds_total)
+    agent_errors = [e | {"attempt": i.label} for i in infos for e in i.agent_errors()]
+    if agent_errors:
+        extra["agent_errors"] = agent_errors[:20]
+    if last is not None:
+        cp = as_float(dig(last.status, "coordination", "completion_percentage"))
+        if cp is not None:
+            extra["completion_percentage"] = cp
+        ph = as_str(dig(last.status, "coordination", "phase"))
+        if ph:
+            extra["last_phase"] = ph
+    hints["extra"] = extra
+
+    version = next(
+        (
+            as_str(dig(i.exec_meta, "massgen_version"))
+            for i in infos
+            if dig(i.exec_meta, "massgen_version")
+        ),
+        None,
+    )
+    meta: dict[str, Any] = {
+        "question": question,
+        "task": question,
+        "finish_reason": last.finish_reason if last else None,
+        "state": state,
+        "massgen_version": version,
+        "winner": winner,
+        "final_answer_preview": _final_answer(turn, last, winner),
+        "log_dir": turn.log_dir.name,
+        "turn": turn.key,
+        "layout": turn.layout,
+        "attempts": [i.label for i in infos],
+        "agents": sorted({a for i in infos for a in i.agents()}, key=natural_key),
+        "analyzed": turn.analyzed(),
+    }
+    if models:
+        meta["model"] = ", ".join(models)
+    return TurnSummary(
+        outcome,
+        evidence,
+        error_type,
+        state,
+        question,
+        hints,
+        {k: v for k, v in meta.items() if v is not None},
+        warnings,
+    )
+
+
+def _attempt_row(i: AttemptInfo) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "attempt": i.label,
+        "finish_reason": i.finish_reason,
+        "metrics_summary": i.metrics is not None,
+    }
+    for f in ("cost_usd", "input_tokens", "output_tokens"):
+        v = i.usage(f)
+        if v is not None:
+            row[f] = round(v, 6) if f == "cost_usd" else int(v)
+    d = i.duration_s()
+    if d is not None:
+        row["duration_s"] = round(d, 3)
+    return row
+
+
+def _sub_row(s: SubRunInfo) -> dict[str, Any]:
+    last = s.infos[-1] if s.infos else None
+    row: dict[str, Any] = {
+        "id": s.run.id,
+        "parent_attempt": s.run.parent_attempt,
+        "finish_reason": last.finish_reason if last else None,
+    }
+    cost = _sum(i.usage("cost_usd") for i in s.infos)
+    if cost is not None:
+        row["cost_usd"] = round(cost, 6)
+    q = next((q for i in s.infos if (q := i.question)), None)
+    if q:
+        row["task"] = _short(q, 120)
+    return row
+
+
+def _agents_breakdown(infos: list[AttemptInfo]) -> dict[str, dict[str, float]]:
+    """Per-agent tokens and cost over all attempts (for the report's cost table)."""
+    out: dict[str, dict[str, float]] = {}
+    for info in infos:
+        for aid, rec in info.agents().items():
+            tu = _d(rec.get("token_usage"))
+            if not tu:
+                continue
+            row = out.setdefault(aid, {})
+            for k in (
+                "input_tokens",
+                "output_tokens",
+                "reasoning_tokens",
+                "cached_input_tokens",
+                "estimated_cost",
+            ):
+                v = as_float(tu.get(k))
+                if v is not None:
+                    row[k] = row.get(k, 0.0) + v
+    return out
+
+
+def snapshot_dirs(attempt_dir: Path) -> list[tuple[str, Path]]:
+    """(agent id, snapshot folder) pairs, oldest first across agents."""
+    out: list[tuple[str, str, Path]] = []
+    try:
+        agents = [p for p in attempt_dir.iterdir() if p.is_dir() and not p.is_symlink()]
+    except OSError:
+        return []
+    for a in agents:
+        if a.name in ("final", "agent_outputs", "subagents") or a.name.startswith("."):
+            continue
+        try:
+            snaps = [s for s in a.iterdir() if s.is_dir() and SNAPSHOT_RE.match(s.name)]
+        except OSError:
+            continue
+        out += [(s.name, a.name, s) for s in snaps]
+    out.sort(key=lambda t: (natural_key(t[0]), natural_key(t[1])))
+    return [(agent, path) for _, agent, path in out]

@@ -1,0 +1,314 @@
+"""The run stage: one worker agent per batch, all concurrent, each finding appended as it lands."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+from tracejury.batches import plan_batches, read_batch, read_manifest, write_batches
+from tracejury.orchestrator.analysis.analyzers.protocol import (
+    AnalysisRequest,
+    Analyzer,
+    error_finding,
+)
+from tracejury.orchestrator.config import RunConfig
+from tracejury.orchestrator.display.protocol import Display, Progress
+from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
+from tracejury.orchestrator.run.status import STATUS_INTERVAL_S, StatusWriter
+
+from tracejury.criteria_loader import criteria_for_perspectives, load_criteria
+from tracejury.errors import BudgetStop, ConfigError, ExitCode, FatalBackendError
+from tracejury.files import write_model
+from tracejury.models import Criteria, Finding, Manifest, TraceFacts, TraceRef
+from tracejury.models.status import Phase
+from tracejury.rundir import RunDir
+
+# In-flight calls get this long to finish after a timeout before they are cancelled.
+STOP_GRACE_S = 30.0
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    progress: Progress
+    exit_code: ExitCode
+    message: str
+    backend: str
+    model: str | None = None
+    criteria: list[str] = field(default_factory=list)
+
+
+def resolve_criteria(config: RunConfig) -> list[Criteria]:
+    """`--perspectives` picks built-ins by perspective; `--criteria` adds names or files."""
+    chosen: list[Criteria] = []
+    if config.perspectives:
+        chosen += criteria_for_perspectives(config.perspectives)
+        extra = [c for c in config.criteria if c != "triage"]
+    else:
+        extra = config.criteria or ["triage"]
+    chosen += [load_criteria(c) for c in extra]
+    unique: dict[str, Criteria] = {}
+    for c in chosen:
+        unique.setdefault(c.hash, c)
+    return list(unique.values())
+
+
+def load_work(rd: RunDir, display: Display) -> tuple[Manifest, dict[int, list[TraceRef]]]:
+    """The manifest and each agent's traces; batches are planned if the stage was skipped."""
+    if not rd.manifest.exists():
+        raise ConfigError(
+            f"{rd.path}: no manifest.json; run `tracejury manifest PATH --out {rd.path}` first"
+        )
+    manifest = read_manifest(rd.manifest)
+    files = rd.batch_files()
+    if not files and manifest.total:
+        display.info(f"no batches in {rd.batches_dir}; planning the default split")
+        write_batches(rd.batches_dir, plan_batches(manifest))
+        files = rd.batch_files()
+    known = manifest.by_id()
+    by_agent: dict[int, list[TraceRef]] = defaultdict(list)
+    assigned: set[str] = set()
+    for f in files:
+        batch = read_batch(f)
+        for t in batch.traces:
+            if t.trace_id not in known:
+                display.problem(str(f), f"trace {t.trace_id} is not in the manifest; skipped")
+                continue
+            if t.trace_id in assigned:
+                display.problem(
+                    str(f), f"trace {t.trace_id} is in more than one batch; analyzed once"
+                )
+                continue
+            assigned.add(t.trace_id)
+            by_agent[batch.agent_id].append(known[t.trace_id])
+    missing = [t for t in manifest.traces if t.trace_id not in assigned]
+    if missing:
+        # Every trace must end with a finding: an outdated plan must not drop any.
+        display.problem(
+            str(rd.batches_dir), f"{len(missing)} manifest traces in no batch; added to a new agent"
+        )
+        by_agent[max(by_agent, default=0) + 1].extend(missing)
+    return manifest, dict(sorted(by_agent.items()))
+
+
+class _RunState:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.stop_reason: str | None = None
+        self.fatal: str | None = None
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_reason is not None or self.fatal is not None
+
+
+class RunStage:
+    """Analyze every (trace, criteria) pair not yet recorded."""
+
+    def __init__(
+        self,
+        rd: RunDir,
+        config: RunConfig,
+        display: Display,
+        analyzer: Analyzer,
+        criteria: list[Criteria],
+        *,
+        retry_errors: bool = False,
+    ) -> None:
+        self.rd = rd
+        self.config = config
+        self.display = display
+        self.analyzer = analyzer
+        self.criteria = criteria
+        self.findings = FindingsRecorder(rd.findings, retry_errors=retry_errors)
+        self.facts = FactsRecorder(rd.facts)
+        self.status = StatusWriter(rd.status, rd.path, analyzer.backend, analyzer.model)
+        self.state: _RunState | None = None
+        for bad in self.findings.bad_lines:
+            display.problem(f"{rd.findings}:{bad.line_no}", bad.problem)
+
+    def interrupted(self) -> None:
+        """Ctrl-C: what was recorded stays recorded; status.json says how to go on."""
+        progress = self.state.progress if self.state else Progress(total=0)
+        msg = f"interrupted: {progress.remaining} analyses left; re-run the same command to resume"
+        self.status.write("stopped", progress, message=msg, exit_code=int(ExitCode.INTERRUPTED))
+
+    def _pending(self, ref: TraceRef) -> list[Criteria]:
+        return [
+            c
+            for c in self.criteria
+            if not self.findings.is_recorded((ref.trace_id, c.perspective, c.hash))
+        ]
+
+    async def run(self, by_agent: dict[int, list[TraceRef]]) -> RunResult:
+        traces = [t for refs in by_agent.values() for t in refs]
+        total = len(traces) * len(self.criteria)
+        skipped = sum(len(self.criteria) - len(self._pending(t)) for t in traces)
+        state = self.state = _RunState(Progress(total=total, skipped=skipped))
+        self.display.run_started(
+            str(self.rd.path), state.progress, self.analyzer.backend, self.analyzer.model
+        )
+        self.status.write("run", state.progress)
+        # Parsing is CPU-bound threads for the rules backend; LLM calls are paced by the policy.
+        slots = (
+            self.config.concurrency if self.analyzer.needs_digest else min(4, (os.cpu_count() or 2))
+        )
+        limiter = anyio.CapacityLimiter(max(1, slots))
+        try:
+            with anyio.move_on_after(
+                self.config.timeout + STOP_GRACE_S if self.config.timeout else None
+            ):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._status_loop, state)
+                    if self.config.timeout:
+                        tg.start_soon(self._watchdog, state, self.config.timeout)
+                    async with anyio.create_task_group() as workers:
+                        for agent_id, refs in by_agent.items():
+                            workers.start_soon(self._worker, agent_id, refs, limiter, state)
+                    tg.cancel_scope.cancel()
+        finally:
+            await self.analyzer.aclose()
+        return self._finish(state)
+
+    def _finish(self, state: _RunState) -> RunResult:
+        p = state.progress
+        if state.fatal:
+            code, msg = ExitCode.EXECUTION, f"stopped: {state.fatal}"
+        elif state.stop_reason or p.remaining:
+            code = ExitCode.STOPPED
+            msg = f"stopped ({state.stop_reason or 'timeout'}): {p.remaining} analyses left; re-run to resume"
+        else:
+            code = ExitCode.OK
+            msg = f"done: {p.skipped + p.done}/{p.total} analyses ({p.errors} analysis errors)"
+        phase: Phase = (
+            "done" if code == ExitCode.OK else "failed" if code == ExitCode.EXECUTION else "stopped"
+        )
+        self.status.write(phase, p, message=msg, exit_code=int(code))
+        self.display.run_finished(p, int(code), msg)
+        return RunResult(
+            self.rd.path,
+            p,
+            code,
+            msg,
+            self.analyzer.backend,
+            self.analyzer.model,
+            [c.name for c in self.criteria],
+        )
+
+    async def _status_loop(self, state: _RunState) -> None:
+        while True:
+            await anyio.sleep(STATUS_INTERVAL_S)
+            self.status.write("run", state.progress)
+
+    async def _watchdog(self, state: _RunState, seconds: float) -> None:
+        await anyio.sleep(seconds)
+        state.stop_reason = state.stop_reason or f"timeout after {seconds:g}s"
+
+    async def _worker(
+        self, agent_id: int, refs: list[TraceRef], limiter: anyio.CapacityLimiter, state: _RunState
+    ) -> None:
+        """One worker agent: dispatches its batch in order, sharing the run's capacity."""
+        async with anyio.create_task_group() as tg:
+            for ref in refs:
+                if state.stopping:
+                    break
+                pending = self._pending(ref)
+                if not pending:
+                    continue
+                token = object()
+                await limiter.acquire_on_behalf_of(token)
+                if state.stopping:
+                    limiter.release_on_behalf_of(token)
+                    break
+                tg.start_soon(self._trace_task, ref, pending, limiter, token, state)
+
+    async def _trace_task(
+        self,
+        ref: TraceRef,
+        pending: list[Criteria],
+        limiter: anyio.CapacityLimiter,
+        token: object,
+        state: _RunState,
+    ) -> None:
+        state.progress.in_flight += 1
+        try:
+            await analyze_trace(self, ref, pending, state)
+        finally:
+            state.progress.in_flight -= 1
+            limiter.release_on_behalf_of(token)
+
+    async def record(self, finding: Finding, state: _RunState) -> None:
+        # On the loop thread, not a worker thread: an append is ~0.2 ms, and a write still
+        # pending in a thread after Ctrl-C could land after a resumed run read the file.
+        self.findings.record([finding])
+        p = state.progress
+        p.done += 1
+        if finding.status == "ok":
+            p.ok += 1
+        else:
+            p.errors += 1
+        p.cost_usd += finding.usage.cost_usd or 0.0
+        self.display.finding(finding, p)
+
+
+async def analyze_trace(
+    stage: RunStage, ref: TraceRef, pending: list[Criteria], state: _RunState
+) -> None:
+    """Load once, compute facts once, then every pending criteria; each finding recorded as it lands."""
+    from tracejury.orchestrator.analysis.digest import facts_and_digest
+    from tracejury.orchestrator.analysis.facts import compute_facts
+    from tracejury.orchestrator.readers import TraceLoadError, load_trace
+
+    analyzer = stage.analyzer
+    digest_text, digest_tokens = "", 0
+    try:
+        trace = await anyio.to_thread.run_sync(load_trace, ref)
+        if analyzer.needs_digest:  # one streaming pass for both
+            facts, digest = await anyio.to_thread.run_sync(
+                facts_and_digest, trace, stage.config.max_trace_tokens
+            )
+            digest_text, digest_tokens = digest.text, digest.tokens
+        else:
+            facts = await anyio.to_thread.run_sync(compute_facts, trace)
+    except TraceLoadError as e:
+        if not ref.read_error:  # manifest problems were already reported once
+            stage.display.problem(ref.display_name, str(e))
+        for c in pending:
+            await stage.record(error_finding(ref, c, c.perspective, analyzer, str(e)), state)
+        return
+    except Exception as e:  # a reader bug must cost one trace, not the run
+        reason = f"internal error reading trace: {e.__class__.__name__}: {e}".splitlines()[0][:300]
+        stage.display.problem(ref.display_name, reason)
+        for c in pending:
+            await stage.record(error_finding(ref, c, c.perspective, analyzer, reason), state)
+        return
+    if not stage.facts.is_recorded(ref.trace_id):
+        stage.facts.record([TraceFacts(trace_id=ref.trace_id, facts=facts)])
+
+    async def one(c: Criteria) -> None:
+        if state.stopping:
+            return
+        request = AnalysisRequest(ref, trace, facts, c, c.perspective, digest_text, digest_tokens)
+        try:
+            finding = await analyzer.analyze(request)
+        except BudgetStop as e:
+            state.stop_reason = state.stop_reason or str(e) or "budget reached"
+            return
+        except FatalBackendError as e:
+            state.fatal = state.fatal or str(e)
+            return
+        except Exception as e:  # an analyzer bug costs one finding, never the run
+            reason = f"internal error: {e.__class__.__name__}: {e}".splitlines()[0][:300]
+            finding = error_finding(ref, c, c.perspective, analyzer, reason)
+        await stage.record(finding, state)
+
+    async with anyio.create_task_group() as tg:
+        for c in pending:
+            tg.start_soon(one, c)
+
+
+def save_config(rd: RunDir, config: RunConfig) -> None:
+    write_model(rd.config, config)

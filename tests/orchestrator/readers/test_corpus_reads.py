@@ -1,0 +1,98 @@
+"""Every file of the real corpus is found, read and streamed without error."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+from tracejury.orchestrator.readers import TraceLoadError, discover, load_trace
+
+
+def test_every_corpus_file_reads(corpus_dir: Path) -> None:
+    refs, problems = discover([corpus_dir])
+    assert problems == []
+    assert refs, "nothing found in the corpus"
+    assert len({r.trace_id for r in refs}) == len(refs)
+    for ref in refs:
+        assert ref.read_error is None, (ref.path, ref.locator, ref.read_error)
+        trace = load_trace(ref)
+        steps = list(trace.steps())
+        assert steps, (ref.path, ref.locator)
+        assert [s.index for s in steps] == list(range(len(steps)))
+        assert all(s.location for s in steps), ref.path
+        assert ref.source_format != "plain", f"{ref.path} fell back to the plain reader"
+
+    by_folder = Counter(r.path.split("/")[0] for r in refs)
+    inspect_samples = 0
+    for f in (corpus_dir / "inspect_ai").glob("*.json"):
+        inspect_samples += max(1, len(json.loads(f.read_text()).get("samples") or []))
+    assert by_folder["who_and_when"] == 126
+    assert by_folder["agentrx_tau"] == 100 + 29
+    assert by_folder["mast"] == 4
+    assert by_folder["inspect_ai"] == inspect_samples
+
+    formats = Counter(r.source_format for r in refs)
+    assert formats == {"chat": 126, "chat_runs": 129, "mast": 4, "inspect": inspect_samples}
+
+
+def test_trace_ids_are_stable_across_runs(corpus_dir: Path) -> None:
+    first, _ = discover([corpus_dir])
+    second, _ = discover([corpus_dir])
+    assert [(r.trace_id, r.fingerprint, r.outcome) for r in first] == [
+        (r.trace_id, r.fingerprint, r.outcome) for r in second
+    ]
+
+
+def _mutate(obj: object, rng: random.Random) -> None:
+    """Replace or drop values at random, the way a buggy or hostile exporter would."""
+    weird = [None, 1, 2.5, True, "x", [], {}, [1, 2], {"a": [None]}, "attachment://nope", "None"]
+    if isinstance(obj, dict):
+        for k in list(obj):
+            r = rng.random()
+            if r < 0.05:
+                obj[k] = rng.choice(weird)
+            elif r < 0.07:
+                del obj[k]
+            else:
+                _mutate(obj[k], rng)
+    elif isinstance(obj, list):
+        for i in range(len(obj)):
+            if rng.random() < 0.05:
+                obj[i] = rng.choice(weird)
+            else:
+                _mutate(obj[i], rng)
+
+
+def test_mangled_corpus_files_never_crash(corpus_dir: Path, tmp_path: Path) -> None:
+    rng = random.Random(11)
+    sources = [
+        corpus_dir / "who_and_when" / "Algorithm-Generated" / "3.json",
+        corpus_dir / "inspect_ai" / "2025-05-12T20-27-36-04-00_browser.json",
+        corpus_dir / "inspect_ai" / "log_tool_call_error.json",
+        corpus_dir / "mast" / "mad_human_labelled_sample_4records.json",
+    ]
+    docs = [json.loads(p.read_text()) for p in sources]
+    docs.append(
+        json.loads((corpus_dir / "agentrx_tau" / "tau_dataset_failed.json").read_text())[:3]
+    )
+    for n, doc in enumerate(docs):
+        for k in range(15):
+            d = copy.deepcopy(doc)
+            _mutate(d, rng)
+            (tmp_path / f"m{n}_{k}.json").write_text(json.dumps(d))
+    refs, _ = discover([tmp_path])
+    assert len(refs) >= 75
+    for ref in refs:
+        assert not (ref.read_error or "").startswith("cannot read:"), (
+            ref.read_error
+        )  # a reader raised
+        if ref.read_error:
+            continue
+        try:
+            trace = load_trace(ref)
+            list(trace.steps())
+        except TraceLoadError:
+            pass
