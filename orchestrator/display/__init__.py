@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import sys
 
+from typing import Literal
+
 from tracejury.orchestrator.display.automation import AutomationDisplay
+from tracejury.orchestrator.display.none import NoneDisplay
 from tracejury.orchestrator.display.plain import PlainDisplay
 from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.display.rich import RichDisplay
 
 
-def make_display(automation: bool = False, plain: bool = False) -> Display:
+DisplayName = Literal["rich", "plain", "none"]
+
+
+def make_display(
+    automation: bool = False, plain: bool = False, name: DisplayName | None = None
+) -> Display:
+    """`automation` wins (programs parse it); then an explicit name; else rich on a terminal."""
     if automation:
         return AutomationDisplay()
-    if plain or not sys.stderr.isatty():
+    if name == "none":
+        return NoneDisplay()
+    if name == "plain" or plain or not sys.stderr.isatty():
         return PlainDisplay()
     return RichDisplay()
 
@@ -21,6 +32,8 @@ def make_display(automation: bool = False, plain: bool = False) -> Display:
 __all__ = [
     "AutomationDisplay",
     "Display",
+    "DisplayName",
+    "NoneDisplay",
     "PlainDisplay",
     "Progress",
     "RichDisplay",
