@@ -37,7 +37,6 @@ from tracejury.aggregate.trace_report import (
     render_trace_report,
     report_filename,
 )
-
 from tracejury.errors import ExecutionError
 from tracejury.files import atomic_write_text, read_model, write_model
 from tracejury.models import Finding

@@ -17,7 +17,6 @@ from typing import Any
 from tracejury.aggregate.dedupe import KeyState
 from tracejury.aggregate.inputs import TraceInfo
 from tracejury.aggregate.scan import scan_models
-
 from tracejury.criteria_loader import load_criteria
 from tracejury.errors import TracejuryError
 from tracejury.files import BadLine

@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable
 
 from tracejury.aggregate.normalize import one_line
-
 from tracejury.models.summary import AnalysisSummary, ExecutiveSummary
 
 Synthesizer = Callable[[str], str]

@@ -22,7 +22,6 @@ from tracejury.aggregate.charts import (
     subcategory_color,
 )
 from tracejury.aggregate.trace_report import report_filename
-
 from tracejury.models.summary import AnalysisSummary
 
 MAX_BARS = 14

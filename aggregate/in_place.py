@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracejury.aggregate.inputs import TraceInfo
-
 from tracejury.files import atomic_write_text
 
 REPORT_NAME = "ANALYSIS_REPORT.md"

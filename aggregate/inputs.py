@@ -13,7 +13,6 @@ from typing import Any
 
 from tracejury.aggregate.normalize import tokens
 from tracejury.aggregate.scan import LineReader, scan_models
-
 from tracejury.errors import ConfigError
 from tracejury.files import BadLine, read_model
 from tracejury.models import Facts, Manifest, TraceFacts

@@ -34,7 +34,6 @@ from tracejury.aggregate.normalize import (
     one_line,
     tokens,
 )
-
 from tracejury.models import Finding
 from tracejury.models.summary import CountShare, Issue
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tracejury.aggregate import mdtext as md
 from tracejury.aggregate.trace_report import report_filename
-
 from tracejury.models.summary import AnalysisSummary
 
 MAX_ISSUES = 50

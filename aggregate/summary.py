@@ -14,7 +14,6 @@ from datetime import datetime
 from tracejury.aggregate.inputs import FactsInfo, TraceInfo
 from tracejury.aggregate.issues import is_problem
 from tracejury.aggregate.normalize import action_key, is_none_action, one_line
-
 from tracejury.models import Finding
 from tracejury.models.summary import (
     AnalysisSummary,

@@ -16,7 +16,6 @@ from tracejury.aggregate import mdtext as md
 from tracejury.aggregate.inputs import TraceInfo
 from tracejury.aggregate.issues import is_problem
 from tracejury.aggregate.normalize import action_key, is_none_action
-
 from tracejury.models import Facts, Finding
 
 SECTION_TITLES = {

@@ -75,7 +75,6 @@ def baseline_mb() -> float:
 
 def build(root: Path, findings: int) -> tuple[Path, int]:
     from tracejury.aggregate.synthetic import generate
-
     from tracejury.rundir import RunDir
 
     rd = RunDir(root / f"run_{findings}")

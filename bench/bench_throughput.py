@@ -28,6 +28,8 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from fakeprovider.fixtures import FakeProviderProcess, start_fake_provider  # noqa: E402
+
+from tracejury.criteria_loader import load_criteria  # noqa: E402
 from tracejury.orchestrator.analysis.prompting import build_request  # noqa: E402
 from tracejury.orchestrator.llm.anthropic_client import AnthropicClient  # noqa: E402
 from tracejury.orchestrator.llm.client import LLMClient  # noqa: E402
@@ -35,8 +37,6 @@ from tracejury.orchestrator.llm.limiter import RateLimiter  # noqa: E402
 from tracejury.orchestrator.llm.openai_client import OpenAIClient  # noqa: E402
 from tracejury.orchestrator.llm.policy import CallPolicy  # noqa: E402
 from tracejury.orchestrator.llm.types import LLMRequest  # noqa: E402
-
-from tracejury.criteria_loader import load_criteria  # noqa: E402
 
 LIMIT_RPS = 10.0
 LATENCY = 0.05

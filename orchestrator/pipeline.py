@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+
 from tracejury.aggregate.api import AggregateResult
 from tracejury.batches import (
     build_manifest,
@@ -23,6 +24,8 @@ from tracejury.batches import (
     write_manifest,
 )
 from tracejury.batches.planner import GroupBy
+from tracejury.errors import ConfigError, ExitCode
+from tracejury.models import Batch, InputProblem, Manifest, TraceRef
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display import Display, PlainDisplay
@@ -34,9 +37,6 @@ from tracejury.orchestrator.run.stage import (
     resolve_criteria,
     save_config,
 )
-
-from tracejury.errors import ConfigError, ExitCode
-from tracejury.models import Batch, InputProblem, Manifest, TraceRef
 from tracejury.rundir import DEFAULT_RUNS_ROOT, RunDir, new_run_dir
 
 

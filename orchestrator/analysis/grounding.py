@@ -15,9 +15,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from tracejury.orchestrator.readers.model import ParsedTrace, Step
-
 from tracejury.models import Evidence
+from tracejury.orchestrator.readers.model import ParsedTrace, Step
 
 # Shorter fragments match by chance; a quote needs this many non-space characters.
 MIN_FRAGMENT_CHARS = 4

@@ -13,6 +13,7 @@ import json
 import re
 from functools import cache
 
+from tracejury.models import OUTCOMES, Criteria
 from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.analysis.schema import (
     CONFIDENCES,
@@ -22,8 +23,6 @@ from tracejury.orchestrator.analysis.schema import (
 )
 from tracejury.orchestrator.analysis.tokens import estimate_tokens as _count_tokens
 from tracejury.orchestrator.llm.types import LLMRequest
-
-from tracejury.models import OUTCOMES, Criteria
 from tracejury.resources import prompts_dir
 
 DEFAULT_MAX_OUTPUT_TOKENS = 2000

@@ -10,10 +10,10 @@ from typing import Annotated, Any, get_type_hints
 
 import typer
 from pydantic import ValidationError
-from tracejury.orchestrator.config import GroupBy, RunConfig
-from tracejury.orchestrator.display import Display, make_display
 
 from tracejury.errors import ConfigError
+from tracejury.orchestrator.config import GroupBy, RunConfig
+from tracejury.orchestrator.display import Display, make_display
 
 PathsArg = Annotated[
     list[Path],

@@ -6,11 +6,11 @@ import json
 from typing import Annotated
 
 import typer
-from tracejury.orchestrator.analysis.prompting import shared_prefix
-from tracejury.orchestrator.analysis.schema import field_specs, finding_schema
 
 from tracejury.criteria_loader import builtin_criteria, load_criteria
 from tracejury.models import Criteria
+from tracejury.orchestrator.analysis.prompting import shared_prefix
+from tracejury.orchestrator.analysis.schema import field_specs, finding_schema
 
 criteria_app = typer.Typer(
     help="Built-in and custom criteria: what analysts look for and the vocabulary they answer in.",

@@ -17,14 +17,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from tracejury.errors import ConfigError, ExitCode
+from tracejury.models import Facts, InputProblem, TraceRef
 from tracejury.orchestrator.analysis.digest import Digest, facts_and_digest
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.cli.common import FormatOpt, MaxTraceTokensOpt, PathsArg
 from tracejury.orchestrator.config import DEFAULT_MAX_TRACE_TOKENS
 from tracejury.orchestrator.readers import TraceLoadError, discover, get_reader, load_trace
-
-from tracejury.errors import ConfigError, ExitCode
-from tracejury.models import Facts, InputProblem, TraceRef
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="A JSON list of {trace_id, ..., facts} on stdout.")

@@ -9,14 +9,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from tracejury.errors import ConfigError
 from tracejury.orchestrator.readers.massgen.logs import (
     DEFAULT_LIMIT,
     LogEntry,
     LogListing,
     list_logs,
 )
-
-from tracejury.errors import ConfigError
 
 logs_app = typer.Typer(
     name="logs",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+
 from tracejury.orchestrator.cli.common import (
     AgentsOpt,
     AutomationOpt,

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from tracejury.aggregate.api import load_summary
 from tracejury.aggregate.diff import diff_summaries, render_diff_text
+from tracejury.errors import ConfigError, ExecutionError
 from tracejury.orchestrator.cli.common import AutomationOpt, ForceOpt, InPlaceOpt, SynthesizeOpt
 from tracejury.orchestrator.display import make_display
 from tracejury.orchestrator.pipeline import aggregate_outputs, aggregate_stage, open_run_dir
-
-from tracejury.errors import ConfigError, ExecutionError
 from tracejury.rundir import DEFAULT_RUNS_ROOT
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-
 from typing import Literal
 
 from tracejury.orchestrator.display.automation import AutomationDisplay
@@ -11,7 +10,6 @@ from tracejury.orchestrator.display.none import NoneDisplay
 from tracejury.orchestrator.display.plain import PlainDisplay
 from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.display.rich import RichDisplay
-
 
 DisplayName = Literal["rich", "plain", "none"]
 

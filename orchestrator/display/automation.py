@@ -9,9 +9,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from tracejury.orchestrator.display.protocol import Progress
-
 from tracejury.models import Finding
+from tracejury.orchestrator.display.protocol import Progress
 
 
 class AutomationDisplay:

@@ -6,9 +6,8 @@ import sys
 import time
 from typing import TextIO
 
-from tracejury.orchestrator.display.protocol import Progress
-
 from tracejury.models import Finding
+from tracejury.orchestrator.display.protocol import Progress
 
 
 class PlainDisplay:

@@ -16,9 +16,9 @@ from rich.progress import (
     Progress as RichProgress,
 )
 from rich.status import Status
-from tracejury.orchestrator.display.protocol import Progress
 
 from tracejury.models import Finding
+from tracejury.orchestrator.display.protocol import Progress
 
 
 class RichDisplay:

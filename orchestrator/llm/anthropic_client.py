@@ -12,6 +12,9 @@ from typing import Any, Literal
 
 import anthropic
 import httpx2
+
+from tracejury.errors import ConfigError
+from tracejury.models import Usage
 from tracejury.orchestrator.analysis.schema import to_anthropic_schema
 from tracejury.orchestrator.llm.common import (
     count,
@@ -21,9 +24,6 @@ from tracejury.orchestrator.llm.common import (
     sdk_options,
 )
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
-
-from tracejury.errors import ConfigError
-from tracejury.models import Usage
 
 StructuredMode = Literal["auto", "native", "tool"]
 PLACEHOLDER_KEY = "sk-ant-no-key-required"

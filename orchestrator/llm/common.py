@@ -8,10 +8,10 @@ import os
 from typing import Any
 
 import httpx2
-from tracejury.orchestrator.llm.types import LLMResponse
 
 from tracejury.errors import ConfigError
 from tracejury.models import Usage
+from tracejury.orchestrator.llm.types import LLMResponse
 
 
 def resolve_key(

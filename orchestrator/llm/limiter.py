@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import anyio
+
 from tracejury.orchestrator.llm.retry import MAX_RETRY_AFTER, RetryDecision
 
 Clock = Callable[[], float]

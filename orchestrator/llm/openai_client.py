@@ -10,6 +10,9 @@ from typing import Any, Literal
 
 import httpx2
 import openai
+
+from tracejury.errors import ConfigError
+from tracejury.models import Usage
 from tracejury.orchestrator.llm.common import (
     count,
     malformed_response,
@@ -18,9 +21,6 @@ from tracejury.orchestrator.llm.common import (
     sdk_options,
 )
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
-
-from tracejury.errors import ConfigError
-from tracejury.models import Usage
 
 OpenAIApi = Literal["chat", "responses"]
 # Local servers need no key, but the SDK insists on one.

@@ -15,15 +15,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
+
+from tracejury.errors import BudgetStop
+from tracejury.models import Usage
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.client import LLMClient
 from tracejury.orchestrator.llm.limiter import LimiterStats, Permit, RateLimiter
 from tracejury.orchestrator.llm.pricing import PriceTable
 from tracejury.orchestrator.llm.retry import RetryDecision, RetryPolicy
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
-
-from tracejury.errors import BudgetStop
-from tracejury.models import Usage
 
 log = logging.getLogger(__name__)
 

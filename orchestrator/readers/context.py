@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracejury.orchestrator.readers.textio import content_problem
-
 from tracejury.models import Outcome, TraceRef
+from tracejury.orchestrator.readers.textio import content_problem
 
 # Whole-file hashing above this size would make the manifest stage I/O bound on huge logs;
 # past it we hash the head, the tail and the size.

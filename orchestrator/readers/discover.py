@@ -6,13 +6,12 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from tracejury.models import InputProblem, Outcome, TraceRef
+from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.context import DiscoverContext
 from tracejury.orchestrator.readers.protocol import Reader
 from tracejury.orchestrator.readers.registry import dir_readers, file_readers, get_reader
 from tracejury.orchestrator.readers.textio import read_head
-
-from tracejury.models import InputProblem, Outcome, TraceRef
-from tracejury.natural import natural_key
 
 OUTCOME_DIRS: dict[str, Outcome] = {"passed": "passed", "failed": "failed", "errors": "error"}
 # Suffixes a generic folder walk treats as traces; a file named directly is always read.

@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers import line_index
 from tracejury.orchestrator.readers.chat.messages import call_text, json_text, normalize_args
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.textio import content_problem, iter_raw_lines
 from tracejury.orchestrator.readers.values import as_dict, as_float, as_int, as_str, to_epoch
-
-from tracejury.models import Outcome, TraceRef
 
 EVENT_TYPES = {
     "agent_output",

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers.chat.messages import content_text, json_text, transcript_steps
 from tracejury.orchestrator.readers.chat.reader import (
     fallback_ref,
@@ -34,8 +35,6 @@ from tracejury.orchestrator.readers.values import (
     as_str,
     to_epoch,
 )
-
-from tracejury.models import Outcome, TraceRef
 
 ZIP_MAGIC = b"PK\x03\x04"
 _HEAD_RE = re.compile(r'^\{\s*"version"\s*:\s*\d+\s*,')

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers.chat.messages import json_text, transcript_steps
 from tracejury.orchestrator.readers.chat.reader import (
     decode_listish,
@@ -32,8 +33,6 @@ from tracejury.orchestrator.readers.chat.reader import (
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.values import as_float, to_epoch
-
-from tracejury.models import Outcome, TraceRef
 
 _LOGURU = re.compile(
     r"^(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)\s*\|\s*(?P<level>[A-Z]+)\s*\|\s*\S+\s+-\s+(?P<rest>.*)$"

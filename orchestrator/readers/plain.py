@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.messages import content_text, json_text, transcript_steps
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
 from tracejury.orchestrator.readers.model import ParsedTrace, Step, StepKind
@@ -21,8 +22,6 @@ from tracejury.orchestrator.readers.textio import (
     load_json,
     read_head,
 )
-
-from tracejury.models import TraceRef
 
 
 def find_messages(doc: Any) -> list[Any] | None:

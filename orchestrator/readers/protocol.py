@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.context import DiscoverContext
 from tracejury.orchestrator.readers.model import ParsedTrace
-
-from tracejury.models import TraceRef
 
 
 @runtime_checkable

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from tracejury.errors import ConfigError
+from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.model import ParsedTrace
 from tracejury.orchestrator.readers.plain import PlainFileReader
 from tracejury.orchestrator.readers.protocol import Reader
-
-from tracejury.errors import ConfigError
-from tracejury.models import TraceRef
 
 
 def _all_readers() -> list[Reader]:

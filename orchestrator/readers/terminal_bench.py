@@ -18,13 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury.models import Outcome, TraceRef
+from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.context import DiscoverContext, members_fingerprint
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.textio import error_line, iter_lines, load_json, read_head
 from tracejury.orchestrator.readers.values import as_float, as_int, as_str, to_epoch
-
-from tracejury.models import Outcome, TraceRef
-from tracejury.natural import natural_key
 
 NAME = "terminal_bench"
 TRIAL_MARKERS = {"commands.txt", "panes", "sessions", "agent-logs"}

@@ -30,12 +30,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
+
+from tracejury.models import Criteria, TraceRef, Usage
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.pricing import PriceTable
 from tracejury.orchestrator.llm.types import LLMRequest
-
-from tracejury.models import Criteria, TraceRef, Usage
 
 # Findings are short JSON objects: typically 300-700 output tokens whatever the budget.
 EXPECTED_OUTPUT_TOKENS = 600

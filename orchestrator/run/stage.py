@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
+
 from tracejury.batches import plan_batches, read_batch, read_manifest, write_batches
+from tracejury.criteria_loader import criteria_for_perspectives, load_criteria
+from tracejury.errors import BudgetStop, ConfigError, ExitCode, FatalBackendError
+from tracejury.files import write_model
+from tracejury.models import Criteria, Finding, Manifest, TraceFacts, TraceRef
+from tracejury.models.status import Phase
 from tracejury.orchestrator.analysis.analyzers.protocol import (
     AnalysisRequest,
     Analyzer,
@@ -18,12 +24,6 @@ from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
 from tracejury.orchestrator.run.status import STATUS_INTERVAL_S, StatusWriter
-
-from tracejury.criteria_loader import criteria_for_perspectives, load_criteria
-from tracejury.errors import BudgetStop, ConfigError, ExitCode, FatalBackendError
-from tracejury.files import write_model
-from tracejury.models import Criteria, Finding, Manifest, TraceFacts, TraceRef
-from tracejury.models.status import Phase
 from tracejury.rundir import RunDir
 
 # In-flight calls get this long to finish after a timeout before they are cancelled.

@@ -6,11 +6,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from tracejury.orchestrator.display.protocol import Progress
-
 from tracejury.files import write_model
 from tracejury.models import RunStatus, utc_now
 from tracejury.models.status import Phase
+from tracejury.orchestrator.display.protocol import Progress
 
 STATUS_INTERVAL_S = 2.0
 

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import anyio
 from pydantic import BaseModel, Field, ValidationError
+
+from tracejury.errors import TracejuryError
+from tracejury.files import read_model
 from tracejury.orchestrator.analysis.analyzers.factory import (
     make_client,
     model_for,
@@ -26,9 +29,6 @@ from tracejury.orchestrator.display.protocol import Display
 from tracejury.orchestrator.llm.client import LLMClient
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
-
-from tracejury.errors import TracejuryError
-from tracejury.files import read_model
 from tracejury.rundir import RunDir
 
 SYSTEM = (

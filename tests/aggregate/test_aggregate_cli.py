@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from fakeprovider.fixtures import start_fake_provider
+
 from tracejury.aggregate.synthetic import append_models, finding, trace_ref, write_manifest
+from tracejury.files import write_model
+from tracejury.models import AnalysisSummary, ErrorSignature, Facts, TraceFacts
 from tracejury.orchestrator.cli.main import main
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.run.synthesize import make_synthesizer
-
-from tracejury.files import write_model
-from tracejury.models import AnalysisSummary, ErrorSignature, Facts, TraceFacts
 from tracejury.rundir import RunDir
 
 RAW_TRACE_TEXT = "RAW-TRACE-ONLY: Traceback in /home/alice/proj/secret_module.py line 77"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from tracejury.aggregate.api import aggregate_run, summarize_run
 from tracejury.aggregate.synthetic import (
     BASE_TIME,
@@ -15,7 +16,6 @@ from tracejury.aggregate.synthetic import (
     trace_ref,
     write_manifest,
 )
-
 from tracejury.errors import ConfigError
 from tracejury.models import AnalysisSummary, Facts, TraceFacts
 from tracejury.rundir import RunDir

@@ -14,7 +14,6 @@ from tracejury.aggregate.synthetic import (
     trace_ref,
     write_manifest,
 )
-
 from tracejury.rundir import RunDir
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from tracejury.aggregate.api import aggregate_run, load_summary
 from tracejury.aggregate.diff import diff_summaries, render_diff_text
 from tracejury.aggregate.synthetic import (
@@ -17,9 +18,8 @@ from tracejury.aggregate.synthetic import (
     trace_ref,
     write_manifest,
 )
-from tracejury.orchestrator.cli.main import main
-
 from tracejury.models import Finding, RunDiff, TraceRef
+from tracejury.orchestrator.cli.main import main
 from tracejury.rundir import RunDir
 
 PROBLEMS = {

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from tracejury.aggregate.api import aggregate_run
 from tracejury.aggregate.charts import (
     OUTCOME_COLORS,
@@ -21,7 +22,6 @@ from tracejury.aggregate.charts import (
     subcategory_color,
 )
 from tracejury.aggregate.synthetic import generate
-
 from tracejury.rundir import RunDir
 
 CHROMIUM = next(

@@ -18,7 +18,6 @@ from tracejury.aggregate.synthetic import (
     trace_ref,
     write_manifest,
 )
-
 from tracejury.models import ErrorSignature, Facts, Finding, TraceFacts, TraceRef
 from tracejury.rundir import RunDir
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from tracejury.aggregate.api import aggregate_run
 from tracejury.aggregate.synthetic import append_models, finding, trace_ref, write_manifest
-
 from tracejury.models import (
     AnalysisSummary,
     ErrorSignature,

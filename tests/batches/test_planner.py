@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tracejury.batches import build_manifest, default_agent_count, plan_batches, write_batches
 
+from tracejury.batches import build_manifest, default_agent_count, plan_batches, write_batches
 from tracejury.errors import ConfigError
 from tracejury.models import TraceRef
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+
+from tracejury.criteria_loader import builtin_names, criteria_for_perspectives, load_criteria
 from tracejury.orchestrator.analysis.prompting import shared_prefix
 from tracejury.orchestrator.analysis.schema import field_specs, finding_schema, validate_answer
 from tracejury.orchestrator.cli.main import main
-
-from tracejury.criteria_loader import builtin_names, criteria_for_perspectives, load_criteria
 
 MAST_MODES = {
     "1.1": "Disobey Task Specification",

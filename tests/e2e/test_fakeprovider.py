@@ -11,6 +11,9 @@ import openai
 import pytest
 from fakeprovider import FakeProviderConfig, RunningFakeProvider, serve
 from fakeprovider.fixtures import FakeProviderProcess
+
+from tracejury.criteria_loader import load_criteria
+from tracejury.models import Criteria
 from tracejury.orchestrator.analysis.prompting import build_request
 from tracejury.orchestrator.analysis.schema import AnswerError, parse_json_text, validate_answer
 from tracejury.orchestrator.llm.anthropic_client import AnthropicClient
@@ -20,9 +23,6 @@ from tracejury.orchestrator.llm.openai_client import OpenAIClient
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.retry import RetryPolicy
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
-
-from tracejury.criteria_loader import load_criteria
-from tracejury.models import Criteria
 
 pytestmark = pytest.mark.anyio
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Literal
 
+from tracejury.errors import ConfigError
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.client import LLMClient
-
-from tracejury.errors import ConfigError
 
 if TYPE_CHECKING:
     from tracejury.orchestrator.analysis.analyzers.llm import CallPolicyLike

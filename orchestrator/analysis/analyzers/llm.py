@@ -14,6 +14,9 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 import anyio
+
+from tracejury.errors import BudgetStop, FatalBackendError, TracejuryError
+from tracejury.models import Evidence, Finding, Usage
 from tracejury.orchestrator.analysis.analyzers.protocol import (
     AnalysisRequest,
     base_finding,
@@ -36,9 +39,6 @@ from tracejury.orchestrator.analysis.schema import (
 from tracejury.orchestrator.llm.client import LLMClient
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
 from tracejury.orchestrator.readers.model import ParsedTrace
-
-from tracejury.errors import BudgetStop, FatalBackendError, TracejuryError
-from tracejury.models import Evidence, Finding, Usage
 
 DEFAULT_MAX_ATTEMPTS = 3
 # The rejected answer is shown back to the model; beyond this it is cut (it is wrong anyway).

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from tracejury.orchestrator.readers.model import ParsedTrace
-
 from tracejury.models import AnalyzerInfo, Criteria, Facts, Finding, TraceRef, Usage
+from tracejury.orchestrator.readers.model import ParsedTrace
 
 
 @dataclass

@@ -16,13 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tracejury.models import Confidence, Criteria, ErrorSignature, Evidence, Facts, Finding
 from tracejury.orchestrator.analysis.analyzers.protocol import (
     AnalysisRequest,
     base_finding,
     error_finding,
 )
-
-from tracejury.models import Confidence, Criteria, ErrorSignature, Evidence, Facts, Finding
 
 # --- what the signals look like ----------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracejury.models import Facts
 from tracejury.orchestrator.analysis.digest.collect import (
     MAX_ERROR_WINDOWS,
     Collected,
@@ -17,8 +18,6 @@ from tracejury.orchestrator.analysis.facts.compute import task_from_meta
 from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
 from tracejury.orchestrator.readers.model import ParsedTrace
-
-from tracejury.models import Facts
 
 MIN_TOKENS = 200
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tracejury.models import Facts, RepeatedCommand
 from tracejury.orchestrator.analysis.digest.collect import Captured, Collected, ErrorWindow
 from tracejury.orchestrator.analysis.redact import redact
-
-from tracejury.models import Facts, RepeatedCommand
 
 OPEN, CLOSE = "⟪", "⟫"
 PREAMBLE = (

@@ -14,6 +14,8 @@ from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+
+from tracejury.models import ErrorSignature, Facts, LongOutput, RepeatedCommand, ToolStat
 from tracejury.orchestrator.analysis.facts.commands import (
     BoundedCounter,
     Tally,
@@ -39,8 +41,6 @@ from tracejury.orchestrator.analysis.facts.signatures import (
 )
 from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
-
-from tracejury.models import ErrorSignature, Facts, LongOutput, RepeatedCommand, ToolStat
 
 LONG_OUTPUT_CHARS = 5000  # a tool output longer than this is worth a line in the report
 MAX_LISTED = 50  # errors / repeats listed in the facts; counts beyond stay in `notes`

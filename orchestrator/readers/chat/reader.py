@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers.chat.messages import content_text, transcript_steps
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
 from tracejury.orchestrator.readers.doc_cache import cached_derived, cached_json
@@ -33,8 +34,6 @@ from tracejury.orchestrator.readers.textio import (
     read_head,
 )
 from tracejury.orchestrator.readers.values import as_float, as_str
-
-from tracejury.models import Outcome, TraceRef
 
 MESSAGE_KEYS = (
     "history",

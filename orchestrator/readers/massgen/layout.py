@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tracejury.orchestrator.readers.textio import read_head
-
 from tracejury.natural import natural_key
+from tracejury.orchestrator.readers.textio import read_head
 
 # Files only a MassGen orchestration writes; any one makes a folder a unit (an attempt).
 STRONG_MARKERS = (

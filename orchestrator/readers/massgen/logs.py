@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tracejury.errors import ConfigError
 from tracejury.orchestrator.readers.massgen.layout import (
     classify,
     log_dirs_of_root,
@@ -18,8 +19,6 @@ from tracejury.orchestrator.readers.massgen.layout import (
     turns_of_log,
 )
 from tracejury.orchestrator.readers.massgen.summary import read_attempt, summarize
-
-from tracejury.errors import ConfigError
 
 DEFAULT_LIMIT = 10
 

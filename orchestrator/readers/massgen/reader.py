@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.context import DiscoverContext, members_fingerprint
 from tracejury.orchestrator.readers.massgen.layout import (
     STRONG_MARKERS,
@@ -45,8 +46,6 @@ from tracejury.orchestrator.readers.massgen.summary import (
 )
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.textio import error_line
-
-from tracejury.models import TraceRef
 
 NAME = "massgen"
 TASK_SLUG_CHARS = 60

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from tracejury.orchestrator.readers.massgen.layout import SNAPSHOT_RE, Attempt, SubRun, Turn
-from tracejury.orchestrator.readers.textio import load_json
-from tracejury.orchestrator.readers.values import as_float, as_int, as_str, to_epoch
 
 from tracejury.models import Outcome, ToolStat
 from tracejury.natural import natural_key
+from tracejury.orchestrator.readers.massgen.layout import SNAPSHOT_RE, Attempt, SubRun, Turn
+from tracejury.orchestrator.readers.textio import load_json
+from tracejury.orchestrator.readers.values import as_float, as_int, as_str, to_epoch
 
 # The C loader when libyaml is there: the pure-Python one dominates loading time otherwise.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.reader import fallback_ref, parsed_doc_or_ref
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
 from tracejury.orchestrator.readers.doc_cache import cached_derived
@@ -38,8 +39,6 @@ from tracejury.orchestrator.readers.spans.steps import (
 )
 from tracejury.orchestrator.readers.textio import content_problem, iter_raw_lines, read_head
 from tracejury.orchestrator.readers.values import as_int, as_str
-
-from tracejury.models import TraceRef
 
 
 def _trace_fingerprint(view: TraceView) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracejury.models import Outcome
 from tracejury.orchestrator.readers.chat.messages import (
     call_text,
     json_text,
@@ -23,8 +24,6 @@ from tracejury.orchestrator.readers.chat.messages import (
 from tracejury.orchestrator.readers.model import Step, StepKind
 from tracejury.orchestrator.readers.spans.records import Span, dedupe_pending
 from tracejury.orchestrator.readers.values import as_float, as_int, as_str, maybe_json
-
-from tracejury.models import Outcome
 
 _MASSGEN_ROUND = re.compile(r"^agent\.(?P<agent>.+)\.round_(?P<round>\d+)$")
 _MASSGEN_PRESENT = re.compile(r"^agent\.(?P<agent>.+)\.presentation$")

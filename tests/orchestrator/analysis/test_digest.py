@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tracejury.models import TraceRef
 from tracejury.orchestrator.analysis.digest import build_digest, facts_and_digest
 from tracejury.orchestrator.analysis.digest.render import OPEN
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
 from tracejury.orchestrator.readers import ParsedTrace, Step, discover, load_trace
 from tracejury.orchestrator.readers.model import steps_from_list
-
-from tracejury.models import TraceRef
 
 SECRET = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
 

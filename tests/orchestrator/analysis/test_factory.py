@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
+from tracejury.errors import ConfigError
 from tracejury.orchestrator.analysis.analyzers.factory import (
     DEFAULT_MODELS,
     make_analyzer,
@@ -15,8 +17,6 @@ from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.anthropic_client import AnthropicClient
 from tracejury.orchestrator.llm.openai_client import PLACEHOLDER_KEY, OpenAIClient
-
-from tracejury.errors import ConfigError
 
 
 @pytest.fixture

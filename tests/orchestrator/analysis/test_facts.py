@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.analysis.facts import compute_facts, normalize_signature, step_errors
 from tracejury.orchestrator.analysis.facts.commands import BoundedCounter
 from tracejury.orchestrator.readers import ParsedTrace, Step, discover, load_trace
 from tracejury.orchestrator.readers.model import steps_from_list
-
-from tracejury.models import Outcome, TraceRef
 
 
 def ref(

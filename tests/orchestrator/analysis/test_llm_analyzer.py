@@ -11,6 +11,10 @@ from typing import Any
 import httpx2
 import pytest
 from scripted_http import Recorder, anthropic_message, chat_completion
+
+from tracejury.criteria_loader import load_criteria
+from tracejury.errors import BudgetStop, FatalBackendError
+from tracejury.models import Evidence, Facts, TraceRef
 from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest, Analyzer
 from tracejury.orchestrator.analysis.grounding import ground, verify_in_texts, verify_quotes
@@ -19,10 +23,6 @@ from tracejury.orchestrator.llm.client import LLMClient
 from tracejury.orchestrator.llm.openai_client import OpenAIClient
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
 from tracejury.orchestrator.readers.model import ParsedTrace, Step, steps_from_list
-
-from tracejury.criteria_loader import load_criteria
-from tracejury.errors import BudgetStop, FatalBackendError
-from tracejury.models import Evidence, Facts, TraceRef
 
 pytestmark = pytest.mark.anyio
 

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tracejury.criteria_loader import builtin_names, load_criteria, parse_criteria
+from tracejury.models import Criteria, Facts, Finding, Outcome, TraceRef
 from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest, Analyzer
 from tracejury.orchestrator.analysis.analyzers.rules import RulesAnalyzer, classify
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.readers import ParsedTrace, Step, discover, load_trace
 from tracejury.orchestrator.readers.model import steps_from_list
-
-from tracejury.criteria_loader import builtin_names, load_criteria, parse_criteria
-from tracejury.models import Criteria, Facts, Finding, Outcome, TraceRef
 
 TRIAGE = load_criteria("triage")
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
+from tracejury.criteria_loader import builtin_names, load_criteria, parse_criteria
+from tracejury.errors import ConfigError
 from tracejury.orchestrator.analysis.schema import (
     CORE_FIELDS,
     AnswerError,
@@ -14,9 +17,6 @@ from tracejury.orchestrator.analysis.schema import (
     to_anthropic_schema,
     validate_answer,
 )
-
-from tracejury.criteria_loader import builtin_names, load_criteria, parse_criteria
-from tracejury.errors import ConfigError
 
 
 def _walk(node: Any, path: str = "$") -> list[tuple[str, dict[str, Any]]]:

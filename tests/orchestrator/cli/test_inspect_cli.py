@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from tracejury.orchestrator.cli.main import main
 
 FACT_KEYS = {

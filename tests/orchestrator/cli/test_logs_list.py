@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from massgen_factory import PlantedLog, make_massgen_log, make_massgen_root
-from tracejury.orchestrator.cli.main import main
-from tracejury.orchestrator.readers.massgen.logs import list_logs, resolve_root
 
 from tracejury.errors import ConfigError
+from tracejury.orchestrator.cli.main import main
+from tracejury.orchestrator.readers.massgen.logs import list_logs, resolve_root
 
 
 @pytest.fixture

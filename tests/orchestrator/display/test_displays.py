@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+
 from tracejury.orchestrator.display import AutomationDisplay, PlainDisplay, RichDisplay
 from tracejury.orchestrator.display.protocol import Display, Progress
 

@@ -11,12 +11,12 @@ import anthropic
 import httpx2
 import pytest
 from scripted_http import Recorder, anthropic_message
-from tracejury.orchestrator.analysis.prompting import build_request
-from tracejury.orchestrator.analysis.schema import finding_schema, to_anthropic_schema
-from tracejury.orchestrator.llm.anthropic_client import PLACEHOLDER_KEY, AnthropicClient
 
 from tracejury.criteria_loader import load_criteria
 from tracejury.errors import ConfigError
+from tracejury.orchestrator.analysis.prompting import build_request
+from tracejury.orchestrator.analysis.schema import finding_schema, to_anthropic_schema
+from tracejury.orchestrator.llm.anthropic_client import PLACEHOLDER_KEY, AnthropicClient
 
 pytestmark = pytest.mark.anyio
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
+
 from tracejury.orchestrator.llm.limiter import (
     Pacer,
     RateLimiter,

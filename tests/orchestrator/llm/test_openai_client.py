@@ -9,12 +9,12 @@ import httpx2
 import openai
 import pytest
 from scripted_http import Recorder, chat_completion
-from tracejury.orchestrator.analysis.prompting import build_request
-from tracejury.orchestrator.analysis.schema import finding_schema
-from tracejury.orchestrator.llm.openai_client import PLACEHOLDER_KEY, OpenAIClient
 
 from tracejury.criteria_loader import load_criteria
 from tracejury.errors import ConfigError
+from tracejury.orchestrator.analysis.prompting import build_request
+from tracejury.orchestrator.analysis.schema import finding_schema
+from tracejury.orchestrator.llm.openai_client import PLACEHOLDER_KEY, OpenAIClient
 
 pytestmark = pytest.mark.anyio
 

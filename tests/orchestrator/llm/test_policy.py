@@ -13,6 +13,9 @@ import httpx2
 import openai
 import pytest
 from scripted_http import Handler, Recorder, anthropic_message, chat_completion
+
+from tracejury.errors import BudgetStop, ExitCode
+from tracejury.models import Usage
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm import policy as policy_mod
 from tracejury.orchestrator.llm.anthropic_client import AnthropicClient
@@ -23,9 +26,6 @@ from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.pricing import ModelPrice, PriceTable
 from tracejury.orchestrator.llm.retry import RetryPolicy
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
-
-from tracejury.errors import BudgetStop, ExitCode
-from tracejury.models import Usage
 
 pytestmark = pytest.mark.anyio
 

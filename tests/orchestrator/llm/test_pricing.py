@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 
 import pytest
-from tracejury.orchestrator.llm.pricing import PriceTable, load_prices
 
 from tracejury.errors import ConfigError
 from tracejury.models import Usage
+from tracejury.orchestrator.llm.pricing import PriceTable, load_prices
 
 
 @pytest.fixture(scope="module")

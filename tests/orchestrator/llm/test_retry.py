@@ -13,6 +13,7 @@ import anthropic
 import httpx2
 import openai
 import pytest
+
 from tracejury.orchestrator.llm.retry import (
     MAX_RETRY_AFTER,
     RetryDecision,

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from tracejury.orchestrator.readers import TraceLoadError, discover, load_trace
 
-
 # Corpus folders whose format has a reader; the coding-agent folders (claude_code, codex,
 # openhands, swe_agent, massgen_real) join this list as their readers land.
 READ_FOLDERS = ["who_and_when", "agentrx_tau", "mast", "inspect_ai"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tracejury.orchestrator.readers import discover, load_trace
 from tracejury.orchestrator.readers.mast import text_log_steps
 

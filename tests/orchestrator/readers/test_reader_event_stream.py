@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tracejury.orchestrator.readers import discover, get_reader, load_trace
 from tracejury.orchestrator.readers.event_stream import EventStreamReader
 

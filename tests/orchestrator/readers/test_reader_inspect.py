@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tracejury.orchestrator.readers import discover, load_trace
 from tracejury.orchestrator.readers.inspect_log import sample_outcome, score_outcome
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from massgen_factory import PlantedTurn, make_massgen_log, make_massgen_root
+
+from tracejury.models import ToolStat, TraceRef
 from tracejury.orchestrator.readers import discover, load_trace
 from tracejury.orchestrator.readers.massgen.reader import MassGenReader, report_path_for
 from tracejury.orchestrator.readers.massgen.steps import debug_log_commands, execution_trace_steps
-
-from tracejury.models import ToolStat, TraceRef
 
 
 def _massgen(paths: list[Path]) -> list[TraceRef]:

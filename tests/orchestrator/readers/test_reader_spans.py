@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tracejury.orchestrator.readers import discover, load_trace
 
 T1 = "0af7651916cd43dd8448eb211c80319c"

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tracejury.models import TraceRef
 from tracejury.orchestrator.readers import discover, load_trace
 from tracejury.orchestrator.readers.terminal_bench import (
     TerminalBenchReader,
     parse_keys,
     pytest_summary,
 )
-
-from tracejury.models import TraceRef
 
 RUN_ID = "2025-05-20__12-00-00"
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
+from tracejury.criteria_loader import load_criteria
+from tracejury.models import TraceRef, Usage
 from tracejury.orchestrator.analysis.prompting import build_request
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.pricing import PriceTable
@@ -12,9 +15,6 @@ from tracejury.orchestrator.run.estimate import (
     estimate_requests,
     estimate_run,
 )
-
-from tracejury.criteria_loader import load_criteria
-from tracejury.models import TraceRef, Usage
 
 
 @pytest.fixture(scope="module")

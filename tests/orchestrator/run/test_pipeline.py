@@ -8,15 +8,15 @@ from pathlib import Path
 import anyio
 import pytest
 from by_outcome_factory import make_by_outcome_tree
+
+from tracejury.errors import BudgetStop, ExitCode
+from tracejury.files import BadLine, iter_jsonl
+from tracejury.models import Finding
 from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest, base_finding
 from tracejury.orchestrator.cli.main import main
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display import PlainDisplay
 from tracejury.orchestrator.pipeline import make_batches, make_manifest, run_analysis
-
-from tracejury.errors import BudgetStop, ExitCode
-from tracejury.files import BadLine, iter_jsonl
-from tracejury.models import Finding
 from tracejury.rundir import RunDir
 
 

@@ -4,10 +4,9 @@ import json
 import multiprocessing as mp
 from pathlib import Path
 
-from tracejury.orchestrator.run.recorder import FindingsRecorder
-
 from tracejury.files import BadLine, iter_jsonl
 from tracejury.models import AnalyzerInfo, Finding
+from tracejury.orchestrator.run.recorder import FindingsRecorder
 
 
 def finding(
