@@ -38,9 +38,10 @@ from tracejury.aggregate.trace_report import (
     report_filename,
 )
 from tracejury.errors import ExecutionError
-from tracejury.files import atomic_write_text, read_model, write_model
+from tracejury.files import atomic_write_text, clean_stale_temps, read_model, write_model
 from tracejury.models import Finding
 from tracejury.models.summary import AnalysisSummary, Completeness, Issue
+from tracejury.process import pid_alive
 from tracejury.rundir import RunDir
 
 MAX_MESSAGES = 20
@@ -63,24 +64,15 @@ class AggregateResult:
         return 2 if self.strict and self.missing > 0 else 0
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _clean_leftovers(rd: RunDir) -> None:
-    """Staging folders of an aggregation that was killed midway."""
+    """Staging folders and temporaries of an aggregation that was killed midway."""
+    clean_stale_temps(rd.path)
     for p in rd.path.glob(".reports.*-*-*"):
         try:
             pid = int(p.name.split("-")[1])
         except (IndexError, ValueError):
             continue
-        if p.is_dir() and not _pid_alive(pid):
+        if p.is_dir() and not pid_alive(pid):
             shutil.rmtree(p, ignore_errors=True)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracejury.aggregate.inputs import TraceInfo
-from tracejury.files import atomic_write_text
+from tracejury.files import atomic_write_text, clean_stale_temps
 
 REPORT_NAME = "ANALYSIS_REPORT.md"
 MASSGEN_FORMAT = "massgen"
@@ -76,6 +76,7 @@ def write_in_place(trace: TraceInfo, body: str, *, force: bool) -> InPlaceResult
         return InPlaceResult(
             refusal=f"{target}: already has a report; not overwritten (use --force)"
         )
+    clean_stale_temps(d)  # a run killed while writing here left its temporary behind
     try:
         atomic_write_text(target, _marked(body))
     except OSError as e:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
+import secrets
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,23 +15,68 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tracejury.errors import ConfigError
+from tracejury.process import pid_alive
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 M = TypeVar("M", bound=BaseModel)
 
 
+TMP_MARK = ".tracejury-"  # temporaries: .NAME.tracejury-PID-HEX.tmp, cleaned by the next run
+_TMP = re.compile(r"\A\.(?P<name>.+)\.tracejury-(?P<pid>\d+)-[0-9a-f]+\.tmp\Z")
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.parent / f".{path.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a synced temp file and rename, so readers never see a half-written file."""
+    """Write via a synced temp file and rename, so readers never see a half-written file.
+
+    A new file gets the user's umask like any other (0644 usually): the kernel applies it to
+    the 0o666 we ask for. A file that exists keeps its mode. The temporary is named so a
+    later run can remove it if this process is killed before the rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        keep_mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        keep_mode = None
+    tmp = _tmp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
+            if keep_mode is not None:
+                os.fchmod(f.fileno(), keep_mode)
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def clean_stale_temps(folder: Path) -> list[Path]:
+    """Remove temporaries that killed tracejury processes left in `folder`; returns them."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _TMP.match(e.name)
+        if m is None:
+            continue
+        pid = int(m.group("pid"))
+        if pid == os.getpid() or pid_alive(pid):
+            continue  # still being written
+        try:
+            if e.is_file(follow_symlinks=False):
+                os.unlink(e.path)
+                removed.append(Path(e.path))
+        except OSError:
+            continue
+    return removed
 
 
 def write_model(path: Path, model: BaseModel) -> None:
