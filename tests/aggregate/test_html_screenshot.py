@@ -34,9 +34,13 @@ CHROMIUM = next(
 )
 MIN_PIXELS = 400  # a bar of a few hundred pixels at least; anti-aliased edges do not count
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium not installed (apt-get install chromium; .ci/run does)"
-)
+# A headless Chromium run takes seconds.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium not installed (apt-get install chromium; .ci/run does)"
+    ),
+]
 Image = pytest.importorskip(
     "PIL.Image", reason="Pillow decodes the screenshot (pip install pillow)"
 )

@@ -16,6 +16,9 @@ from fakeprovider.fixtures import FakeProviderProcess
 
 from tracejury.files import BadLine, iter_jsonl
 
+# Each test starts the real CLI process against a fake provider: seconds apiece.
+pytestmark = pytest.mark.slow
+
 PERSPECTIVES = "correctness,efficiency,behavior"
 PROVIDERS = ["openai", "anthropic"]
 # Shaped like real credentials; the redactor must keep every one of them on this machine.

@@ -184,6 +184,7 @@ def test_digest_survives_a_reader_failing_mid_stream() -> None:
     assert "reading stopped early" in d.text and "ValueError: torn line" in d.text
 
 
+@pytest.mark.slow
 def test_streaming_keeps_memory_bounded() -> None:
     """~120 MB of step text streamed through the digest; Python's peak stays small."""
     chunk = "z" * 15_000
@@ -231,6 +232,7 @@ def test_digest_of_plain_jsonl_file(tmp_path: Path) -> None:
     assert "chat.jsonl:3" in d.text
 
 
+@pytest.mark.slow
 def test_corpus_digests_fit(corpus_dir: Path) -> None:
     refs, _ = discover([corpus_dir / "agentrx_tau", corpus_dir / "inspect_ai", corpus_dir / "mast"])
     assert refs

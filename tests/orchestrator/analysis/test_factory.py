@@ -118,6 +118,5 @@ def test_make_client_and_analyzer(env: pytest.MonkeyPatch) -> None:
 
 
 def test_rules_backend_builds_the_rules_analyzer(env: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("tracejury.orchestrator.analysis.analyzers.rules")
     analyzer = make_analyzer(RunConfig(backend="rules"))
     assert analyzer.backend == "rules" and analyzer.needs_digest is False

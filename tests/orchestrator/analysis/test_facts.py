@@ -429,6 +429,7 @@ def test_bounded_counter_keeps_repeats_when_full() -> None:
     assert [(t.display, t.count) for t in c.repeated()] == [("again", 50)]
 
 
+@pytest.mark.slow
 def test_many_distinct_commands_stay_bounded() -> None:
     def steps() -> Iterator[Step]:
         for i in range(60_000):
@@ -462,6 +463,7 @@ def test_plain_files_through_discover(tmp_path: Path) -> None:
     assert sigs.get("KeyError: <str>") == 1
 
 
+@pytest.mark.slow
 def test_corpus_traces_all_read_and_tau_outcomes_follow_reward(corpus_dir: Path) -> None:
     refs, problems = discover([corpus_dir])
     assert not problems

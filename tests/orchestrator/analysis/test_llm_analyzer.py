@@ -17,11 +17,16 @@ from tracejury.errors import BudgetStop, FatalBackendError
 from tracejury.models import Evidence, Facts, TraceRef
 from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest, Analyzer
+from tracejury.orchestrator.analysis.digest import build_digest
+from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.analysis.grounding import ground, verify_in_texts, verify_quotes
 from tracejury.orchestrator.llm.anthropic_client import AnthropicClient, StructuredMode
 from tracejury.orchestrator.llm.client import LLMClient
+from tracejury.orchestrator.llm.limiter import RateLimiter
 from tracejury.orchestrator.llm.openai_client import OpenAIClient
+from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
+from tracejury.orchestrator.readers import discover, load_trace
 from tracejury.orchestrator.readers.model import ParsedTrace, Step, steps_from_list
 
 pytestmark = pytest.mark.anyio
@@ -366,9 +371,7 @@ async def test_planted_secrets_never_reach_the_provider(backend: str, digest_kin
     elif digest_kind == "fallback":  # no digest: the analyzer renders the steps itself
         digest = ""
     else:
-        digest_mod = pytest.importorskip("tracejury.orchestrator.analysis.digest")
-        facts_mod = pytest.importorskip("tracejury.orchestrator.analysis.facts")
-        digest = digest_mod.build_digest(trace, facts_mod.compute_facts(trace), 4000).text
+        digest = build_digest(trace, compute_facts(trace), 4000).text
     bad_then_good = [json.dumps(answer(category="nope", subcategory=None)), json.dumps(answer())]
     if backend == "openai":
         provider = Recorder(*(chat(a) for a in bad_then_good))
@@ -388,14 +391,12 @@ async def test_planted_secrets_never_reach_the_provider(backend: str, digest_kin
 
 
 async def test_with_the_real_call_policy_cost_and_retries() -> None:
-    policy_mod = pytest.importorskip("tracejury.orchestrator.llm.policy")
-    limiter_mod = pytest.importorskip("tracejury.orchestrator.llm.limiter")
     slept: list[float] = []
 
     async def no_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    policy = policy_mod.CallPolicy(limiter=limiter_mod.RateLimiter(concurrency=2), sleep=no_sleep)
+    policy = CallPolicy(limiter=RateLimiter(concurrency=2), sleep=no_sleep)
     busy = httpx2.Response(
         429, json={"error": {"message": "rate limited"}}, headers={"retry-after": "0"}
     )
@@ -470,10 +471,9 @@ def test_grounding_streams_a_long_trace_once() -> None:
 
 
 def test_grounding_on_a_real_who_and_when_trace(corpus_dir: Path) -> None:
-    readers = pytest.importorskip("tracejury.orchestrator.readers")
     path = corpus_dir / "who_and_when" / "Algorithm-Generated" / "1.json"
-    refs, _ = readers.discover([path])
-    trace = readers.load_trace(refs[0])
+    refs, _ = discover([path])
+    trace = load_trace(refs[0])
     record = json.loads(path.read_text(encoding="utf-8"))
     real = next(m["content"] for m in record["history"] if len(m["content"]) > 80)
     quote = " ".join(real.split()[:12])

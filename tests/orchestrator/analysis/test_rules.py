@@ -316,6 +316,7 @@ def test_classify_is_pure_on_facts() -> None:
     assert (v.category, v.confidence) == ("infrastructure", "medium")
 
 
+@pytest.mark.slow
 def test_corpus_rules_findings(corpus_dir: Path) -> None:
     refs, _ = discover([corpus_dir])
     seen: set[str | None] = set()

@@ -8,6 +8,8 @@ import random
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tracejury.orchestrator.readers import TraceLoadError, discover, load_trace
 
 # Corpus folders whose format has a reader; the coding-agent folders (claude_code, codex,
@@ -42,6 +44,7 @@ def test_every_corpus_file_reads(corpus_dir: Path) -> None:
     assert formats == {"chat": 126, "chat_runs": 129, "mast": 4, "inspect": inspect_samples}
 
 
+@pytest.mark.slow
 def test_trace_ids_are_stable_across_runs(corpus_dir: Path) -> None:
     first, _ = discover([corpus_dir])
     second, _ = discover([corpus_dir])
@@ -70,6 +73,7 @@ def _mutate(obj: object, rng: random.Random) -> None:
                 _mutate(obj[i], rng)
 
 
+@pytest.mark.slow
 def test_mangled_corpus_files_never_crash(corpus_dir: Path, tmp_path: Path) -> None:
     rng = random.Random(11)
     sources = [

@@ -280,6 +280,7 @@ def test_forced_format_and_bad_files_never_raise(tmp_path: Path) -> None:
     assert get_reader("event_stream").name == "event_stream"
 
 
+@pytest.mark.slow
 def test_streaming_keeps_memory_bounded(tmp_path: Path) -> None:
     """A big shared stream is scanned and loaded without holding it in memory."""
     p = tmp_path / "big.jsonl"

@@ -90,6 +90,7 @@ def test_trace_ids_are_stable_across_runs_and_locations(tree, tmp_path: Path) ->
     assert ids_a == ids_b and len(set(ids_a)) == 60
 
 
+@pytest.mark.slow
 def test_triage_60_traces_one_finding_each_and_rerun_adds_nothing(tree, tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert main(["triage", str(tree.root), "--backend", "rules", "--out", str(out)]) == 0
@@ -232,6 +233,7 @@ def test_interrupt_keeps_findings_and_says_so_in_status(tree, tmp_path: Path) ->
     assert result.exit_code == ExitCode.OK and len(findings(rd.path)) == 60
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_the_cli_exits_4_and_a_rerun_completes(tmp_path: Path) -> None:
     import signal
     import subprocess

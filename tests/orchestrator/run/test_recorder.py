@@ -4,6 +4,8 @@ import json
 import multiprocessing as mp
 from pathlib import Path
 
+import pytest
+
 from tracejury.files import BadLine, iter_jsonl
 from tracejury.models import AnalyzerInfo, Finding
 from tracejury.orchestrator.run.recorder import FindingsRecorder
@@ -33,6 +35,7 @@ def _append_many(path: str, worker: int, n: int) -> None:
         rec.record([finding(f"w{worker}-{i}", summary=big)])
 
 
+@pytest.mark.slow
 def test_concurrent_processes_never_tear_or_interleave_lines(tmp_path: Path) -> None:
     path = tmp_path / "findings.jsonl"
     ctx = mp.get_context("spawn")
