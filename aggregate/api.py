@@ -28,7 +28,6 @@ from tracejury.aggregate.in_place import is_massgen, write_in_place
 from tracejury.aggregate.inputs import FactsIndex, index_facts, load_manifest, read_run_config
 from tracejury.aggregate.issues import IssueBuilder
 from tracejury.aggregate.markdown import render_summary_md
-from tracejury.aggregate.scan import LineReader
 from tracejury.aggregate.summary import AnalysisCost, SummaryBuilder, trace_outcome
 from tracejury.aggregate.trace_report import (
     IssueRef,
@@ -39,6 +38,7 @@ from tracejury.aggregate.trace_report import (
 )
 from tracejury.errors import ExecutionError
 from tracejury.files import atomic_write_text, clean_stale_temps, read_model, write_model
+from tracejury.jsonl import LineReader
 from tracejury.models import Finding
 from tracejury.models.summary import AnalysisSummary, Completeness, Issue
 from tracejury.process import pid_alive

@@ -16,10 +16,9 @@ from typing import Any
 
 from tracejury.aggregate.dedupe import KeyState
 from tracejury.aggregate.inputs import TraceInfo
-from tracejury.aggregate.scan import scan_models
 from tracejury.criteria_loader import load_criteria
 from tracejury.errors import TracejuryError
-from tracejury.files import BadLine
+from tracejury.jsonl import BadLine, scan_models
 from tracejury.models import Finding
 from tracejury.models.summary import Completeness, InvalidLine, LaneCompleteness
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.aggregate.normalize import tokens
-from tracejury.aggregate.scan import LineReader, scan_models
 from tracejury.errors import ConfigError
-from tracejury.files import BadLine, read_model
+from tracejury.files import read_model
+from tracejury.jsonl import BadLine, LineReader, scan_models
 from tracejury.models import Facts, Manifest, TraceFacts
 from tracejury.models.summary import InvalidLine
 from tracejury.rundir import RunDir

@@ -1,4 +1,4 @@
-"""Crash-safe file writing and tolerant reading of the files tracejury writes."""
+"""Crash-safe file writing, and reading one of our JSON files (JSONL: `tracejury.jsonl`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -103,54 +101,3 @@ def read_model(path: Path, model: type[M]) -> M:
         raise ConfigError(
             f"{path}: not a valid {model.__name__} ({where}: {first['msg']})"
         ) from None
-
-
-@dataclass(slots=True)
-class BadLine:
-    line_no: int
-    problem: str
-    text: str
-
-
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
-    """Stream (line number, object or BadLine). A torn or invalid line is reported, never fatal."""
-    if not path.exists():
-        return
-    with path.open("rb") as f:
-        for n, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            torn = not raw.endswith(b"\n")
-            try:
-                obj = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                why = (
-                    "torn last line (no newline)"
-                    if torn
-                    else f"invalid JSON ({e.__class__.__name__})"
-                )
-                yield n, BadLine(n, why, raw[:200].decode("utf-8", "replace"))
-                continue
-            if not isinstance(obj, dict):
-                yield n, BadLine(n, "not a JSON object", raw[:200].decode("utf-8", "replace"))
-                continue
-            yield n, obj
-
-
-def iter_jsonl_models(path: Path, model: type[M]) -> Iterator[tuple[int, M | BadLine]]:
-    """Like iter_jsonl, validated against `model`; invalid records become BadLines."""
-    for n, item in iter_jsonl(path):
-        if isinstance(item, BadLine):
-            yield n, item
-            continue
-        try:
-            yield n, model.model_validate(item)
-        except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            yield (
-                n,
-                BadLine(
-                    n, f"invalid {model.__name__}: {where} {first['msg']}", json.dumps(item)[:200]
-                ),
-            )

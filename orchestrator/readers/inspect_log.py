@@ -18,7 +18,7 @@ from typing import Any
 
 from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers.chat.messages import content_text, json_text, transcript_steps
-from tracejury.orchestrator.readers.chat.reader import (
+from tracejury.orchestrator.readers.chat.records import (
     fallback_ref,
     json_doc_or_ref,
     record_identity,

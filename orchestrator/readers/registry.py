@@ -4,35 +4,32 @@ from __future__ import annotations
 
 from tracejury.errors import ConfigError
 from tracejury.models import TraceRef
+from tracejury.orchestrator.readers.chat.reader import ChatReader, ChatRunsReader, LabelsReader
+from tracejury.orchestrator.readers.event_stream import EventStreamReader
+from tracejury.orchestrator.readers.inspect_log import InspectReader
+from tracejury.orchestrator.readers.massgen.reader import MassGenReader
+from tracejury.orchestrator.readers.mast import MastReader
 from tracejury.orchestrator.readers.model import ParsedTrace
 from tracejury.orchestrator.readers.plain import PlainFileReader
 from tracejury.orchestrator.readers.protocol import Reader
+from tracejury.orchestrator.readers.spans.reader import SpansReader
+from tracejury.orchestrator.readers.terminal_bench import TerminalBenchReader
 
-
-def _all_readers() -> list[Reader]:
-    # Imported here so that adding a reader is one line in this list.
-    readers: list[Reader] = []
-    # Folder formats (MassGen log trees, Terminal-Bench trial folders).
-    from tracejury.orchestrator.readers.massgen.reader import MassGenReader
-    from tracejury.orchestrator.readers.terminal_bench import TerminalBenchReader
-
-    readers.append(MassGenReader())
-    readers.append(TerminalBenchReader())
-    # Single-file formats, most specific first (Inspect logs also hold `messages`).
-    from tracejury.orchestrator.readers.chat.reader import readers as chat_readers
-    from tracejury.orchestrator.readers.event_stream import EventStreamReader
-    from tracejury.orchestrator.readers.inspect_log import InspectReader
-    from tracejury.orchestrator.readers.spans.reader import SpansReader
-
-    readers.append(InspectReader())
-    readers.append(SpansReader())
-    readers.append(EventStreamReader())
-    readers.extend(chat_readers())
-    readers.append(PlainFileReader())
-    return readers
-
-
-READERS: list[Reader] = _all_readers()
+# Folder formats first (MassGen log trees, Terminal-Bench trial folders); then single-file
+# formats, most specific first (Inspect logs also hold `messages`; label files and MAST records
+# look like chat); the plain fallback last. Adding a reader is one line here.
+READERS: list[Reader] = [
+    MassGenReader(),
+    TerminalBenchReader(),
+    InspectReader(),
+    SpansReader(),
+    EventStreamReader(),
+    LabelsReader(),
+    MastReader(),
+    ChatRunsReader(),
+    ChatReader(),
+    PlainFileReader(),
+]
 
 
 def reader_names() -> list[str]:

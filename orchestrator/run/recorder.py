@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 from filelock import FileLock
 from pydantic import BaseModel
 
-from tracejury.files import BadLine, iter_jsonl_models
+from tracejury.jsonl import BadLine, iter_jsonl_models
 from tracejury.models import Finding, TraceFacts
 
 M = TypeVar("M", bound=BaseModel)

@@ -14,7 +14,7 @@ import pytest
 from by_outcome_factory import make_by_outcome_tree
 from fakeprovider.fixtures import FakeProviderProcess
 
-from tracejury.files import BadLine, iter_jsonl
+from tracejury.jsonl import BadLine, iter_jsonl
 
 # Each test starts the real CLI process against a fake provider: seconds apiece.
 pytestmark = pytest.mark.slow

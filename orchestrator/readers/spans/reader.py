@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.models import TraceRef
-from tracejury.orchestrator.readers.chat.reader import fallback_ref, parsed_doc_or_ref
+from tracejury.orchestrator.readers.chat.records import fallback_ref, parsed_doc_or_ref
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
 from tracejury.orchestrator.readers.doc_cache import cached_derived
 from tracejury.orchestrator.readers.model import ParsedTrace

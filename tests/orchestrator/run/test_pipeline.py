@@ -10,7 +10,7 @@ import pytest
 from by_outcome_factory import make_by_outcome_tree
 
 from tracejury.errors import BudgetStop, ExitCode
-from tracejury.files import BadLine, iter_jsonl
+from tracejury.jsonl import BadLine, iter_jsonl
 from tracejury.models import Finding
 from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest, base_finding
 from tracejury.orchestrator.cli.main import main

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tracejury.files import BadLine, iter_jsonl
+from tracejury.jsonl import BadLine, iter_jsonl
 from tracejury.models import AnalyzerInfo, Finding
 from tracejury.orchestrator.run.recorder import FindingsRecorder
 

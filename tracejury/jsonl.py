@@ -1,0 +1,129 @@
+"""Reading the JSONL files tracejury writes (findings.jsonl, facts.jsonl, ...), tolerantly.
+
+A torn last line (a run killed mid-write), invalid JSON, a line that is not an object and a
+record that does not validate each become a `BadLine` naming the problem; reading carries on.
+`scan_models` also yields every line's byte offset: aggregation keeps offsets instead of
+records and reads a line again (`LineReader`) only when it needs it, so memory stays bounded
+however large findings.jsonl grows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from tracejury.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(slots=True)
+class BadLine:
+    line_no: int
+    problem: str
+    text: str
+
+
+def _open(path: Path) -> BinaryIO | None:
+    """The file, or None when it does not exist (nothing recorded yet)."""
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        return None
+    except OSError as e:  # a folder or an unreadable file where our JSONL should be
+        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, raw line) of every non-blank line."""
+    f = _open(path)
+    if f is None:
+        return
+    with f:
+        offset = 0
+        for n, raw in enumerate(f, start=1):
+            start = offset
+            offset += len(raw)
+            if raw.strip():
+                yield n, start, raw
+
+
+def _parse(n: int, raw: bytes) -> dict[str, Any] | BadLine:
+    text = raw[:200].decode("utf-8", "replace")
+    try:
+        obj = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        torn = not raw.endswith(b"\n")
+        why = "torn last line (no newline)" if torn else f"invalid JSON ({e.__class__.__name__})"
+        return BadLine(n, why, text)
+    if not isinstance(obj, dict):
+        return BadLine(n, "not a JSON object", text)
+    return obj
+
+
+def _validated(n: int, raw: bytes, model: type[M]) -> M | BadLine:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as e:
+        parsed = _parse(n, raw)  # say why in JSON's words first: torn, not JSON, not an object
+        if isinstance(parsed, BadLine):
+            return parsed
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return BadLine(
+            n,
+            f"invalid {model.__name__}: {where} {first['msg']}",
+            raw[:200].decode("utf-8", "replace"),
+        )
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
+    """(line number, object or BadLine); blank lines are skipped, a missing file is empty."""
+    for n, _, raw in _lines(path):
+        yield n, _parse(n, raw)
+
+
+def iter_jsonl_models(path: Path, model: type[M]) -> Iterator[tuple[int, M | BadLine]]:
+    """Like `iter_jsonl`, validated against `model`; invalid records become BadLines."""
+    for n, _, raw in _lines(path):
+        yield n, _validated(n, raw, model)
+
+
+def scan_models(path: Path, model: type[M]) -> Iterator[tuple[int, int, M | BadLine]]:
+    """Like `iter_jsonl_models`, with each line's byte offset for `LineReader.read`."""
+    for n, offset, raw in _lines(path):
+        yield n, offset, _validated(n, raw, model)
+
+
+class LineReader:
+    """Random access to lines found by `scan_models`; one open handle for many reads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._f = _open(path)
+
+    def read(self, offset: int, model: type[M]) -> M | None:
+        if self._f is None:
+            return None
+        self._f.seek(offset)
+        raw = self._f.readline()
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError:
+            return None  # the file changed under us since the scan; skip rather than fail
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+    def __enter__(self) -> LineReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
