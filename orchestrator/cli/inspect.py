@@ -24,7 +24,9 @@ from tracejury.orchestrator.analysis.digest import Digest, facts_and_digest
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.cli.common import FormatOpt, MaxTraceTokensOpt, PathsArg
 from tracejury.orchestrator.config import DEFAULT_MAX_TRACE_TOKENS
+from tracejury.orchestrator.display.escape import block, cell, safe_console
 from tracejury.orchestrator.readers import TraceLoadError, discover, get_reader, load_trace
+from tracejury.safe_text import visible
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="A JSON list of {trace_id, ..., facts} on stdout.")
@@ -44,7 +46,7 @@ def _where(ref: TraceRef) -> str:
 
 
 def _say(line: str) -> None:
-    typer.echo(f"tracejury: {line}", err=True)
+    typer.echo(f"tracejury: {visible(line)}", err=True)
 
 
 def inspect_traces(
@@ -174,10 +176,8 @@ def render_table(items: list[Inspected], console: Console) -> None:
         table.add_column(col, justify=justify, overflow="fold", no_wrap=not wrap)  # type: ignore[arg-type]
     style = {"passed": "green", "failed": "red", "error": "magenta"}
     for item in items:
-        row = table_row(item)
-        s = style.get(row[2])
-        row[2] = f"[{s}]{row[2]}[/{s}]" if s else row[2]
-        table.add_row(*row)
+        row = table_row(item)  # trace names and error texts are untrusted: literal cells
+        table.add_row(*(cell(v, style.get(v, "") if i == 2 else "") for i, v in enumerate(row)))
     console.print(table)
 
 
@@ -234,9 +234,9 @@ def inspect_cmd(
         sys.stdout.write("\n]\n" if not first else "]\n")
         sys.stdout.flush()
     else:
-        console = Console(soft_wrap=False)
+        console = safe_console(soft_wrap=False)
         if not console.is_terminal:  # piped: a fixed, wide table instead of 80 columns
-            console = Console(soft_wrap=False, width=200)
+            console = safe_console(soft_wrap=False, width=200)
         if items:
             render_table(items, console)
         if digest:
@@ -245,12 +245,14 @@ def inspect_cmd(
                     continue
                 d = item.digest
                 console.rule(
-                    f"{item.ref.display_name} · {d.tokens:,} tokens"
-                    + (" · truncated" if d.truncated else ""),
+                    cell(
+                        f"{item.ref.display_name} · {d.tokens:,} tokens"
+                        + (" · truncated" if d.truncated else "")
+                    ),
                     style="dim",
                 )
-                # Trace text is printed as is: no markup or highlighting interpretation.
-                console.print(d.text, markup=False, highlight=False, soft_wrap=True)
+                # Trace text: no markup, emoji or escape sequence reaches the terminal.
+                console.print(block(d.text), highlight=False, soft_wrap=True)
     return int(ExitCode.EXECUTION) if bugs else int(ExitCode.OK)
 
 

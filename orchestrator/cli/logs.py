@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from tracejury.errors import ConfigError
+from tracejury.orchestrator.display.escape import cell, safe_console
 from tracejury.orchestrator.readers.massgen.logs import (
     DEFAULT_LIMIT,
     LogEntry,
@@ -68,14 +70,16 @@ def _turns_cell(e: LogEntry, detail: bool = True) -> str:
 def render_table(listing: LogListing, console: Console) -> None:
     if not listing.logs:
         console.print(
-            f"No MassGen logs in {listing.root}"
-            + (" match the filter." if listing.total == 0 else ".")
+            cell(
+                f"No MassGen logs in {listing.root}"
+                + (" match the filter." if listing.total == 0 else ".")
+            )
         )
         return
     # Narrow terminals keep the essentials; the log name already carries the start time.
     wide = console.width >= 110
     widest = console.width >= 150
-    table = Table(title=f"MassGen logs in {listing.root}", title_justify="left")
+    table = Table(title=cell(f"MassGen logs in {listing.root}"), title_justify="left")
     table.add_column("Log", no_wrap=True, min_width=max(len(e.name) for e in listing.logs))
     if wide:
         table.add_column("Started", no_wrap=True)
@@ -88,18 +92,18 @@ def render_table(listing: LogListing, console: Console) -> None:
         table.add_column("Question", overflow="ellipsis", max_width=50, no_wrap=True)
     for e in listing.logs:
         style = _STATUS_STYLE.get(e.status, "")
-        row = [e.name]
+        row: list[str | Text] = [cell(e.name)]
         if wide:
             row.append((e.started_at or "—").replace("T", " ")[:16])
         row += [
             str(len(e.turns)),
-            f"[{style}]{e.status}[/]" if style else e.status,
+            cell(e.status, style),
             _money(e.cost_usd),
             _duration(e.duration_s),
             _turns_cell(e, wide),
         ]
         if widest:
-            row.append(e.question or "")
+            row.append(cell(e.question or ""))
         table.add_row(*row)
     console.print(table)
     if listing.total > len(listing.logs):
@@ -138,7 +142,7 @@ def list_cmd(
     if as_json:
         typer.echo(json.dumps([e.to_json() for e in listing.logs], indent=2))
     else:
-        render_table(listing, Console())
+        render_table(listing, safe_console())
     return 0
 
 

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from tracejury.errors import ExitCode, TracejuryError
+from tracejury.safe_text import visible
 
 app = typer.Typer(
     name="tracejury",
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = app(args=argv, standalone_mode=False)
     except TracejuryError as e:
-        print(f"tracejury: error: {e}", file=sys.stderr)
+        print(f"tracejury: error: {visible(str(e))}", file=sys.stderr)
         return int(e.exit_code)
     except KeyboardInterrupt:
         return _interrupted()

@@ -6,11 +6,13 @@ the run ends with a result block. Nothing else is printed, so programs can parse
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
 
 from tracejury.models import Finding
 from tracejury.orchestrator.display.protocol import Progress
+from tracejury.safe_text import one_line_value
 
 
 class AutomationDisplay:
@@ -18,7 +20,8 @@ class AutomationDisplay:
         self.out = out or sys.stdout
 
     def _line(self, key: str, value: str) -> None:
-        print(f"{key}: {value}", file=self.out, flush=True)
+        # Values hold file names and messages from traces: escaped, so one call is one line.
+        print(f"{key}: {one_line_value(value)}", file=self.out, flush=True)
 
     def announce(self, run_dir: str, status_file: str) -> None:
         self._line("RUN_DIR", run_dir)
@@ -57,7 +60,7 @@ class AutomationDisplay:
 
     def result(self, lines: dict[str, str]) -> None:
         for k, v in lines.items():
-            self._line(k.upper().replace(" ", "_"), v)
+            self._line(re.sub(r"[^A-Z0-9_]", "_", k.upper()), v)
 
     def close(self) -> None:
         pass

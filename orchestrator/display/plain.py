@@ -8,6 +8,7 @@ from typing import TextIO
 
 from tracejury.models import Finding
 from tracejury.orchestrator.display.protocol import Progress
+from tracejury.safe_text import visible
 
 
 class PlainDisplay:
@@ -18,7 +19,8 @@ class PlainDisplay:
         self._last_t = 0.0
 
     def _print(self, text: str, *, err: bool = False) -> None:
-        print(text, file=self.err if err else self.out, flush=True)
+        # Names and messages come from traces: controls shown, never sent to the terminal.
+        print(visible(text), file=self.err if err else self.out, flush=True)
 
     def announce(self, run_dir: str, status_file: str) -> None:
         self._print(f"run directory: {run_dir}", err=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,36 +17,37 @@ from rich.progress import (
 from rich.status import Status
 
 from tracejury.models import Finding
+from tracejury.orchestrator.display.escape import cell, markup, safe_console
 from tracejury.orchestrator.display.protocol import Progress
 
 
 class RichDisplay:
     def __init__(self, console: Console | None = None) -> None:
-        self.err = console or Console(stderr=True)
-        self.out = Console()
+        self.err = console or safe_console(stderr=True)
+        self.out = safe_console()
         self._bar: RichProgress | None = None
         self._status: Status | None = None
         self._task: TaskID | None = None
 
     def announce(self, run_dir: str, status_file: str) -> None:
         self.err.print(
-            f"[bold]run directory[/]: {escape(run_dir)}", highlight=False, soft_wrap=True
+            f"[bold]run directory[/]: {markup(run_dir)}", highlight=False, soft_wrap=True
         )
 
     def info(self, message: str) -> None:
         self._stop_status()
-        self.err.print(message, markup=False, highlight=False)
+        self.err.print(cell(message), highlight=False)
 
     def problem(self, where: str, problem: str) -> None:
         # File names and messages come from untrusted traces: never markup.
-        self.err.print(f"[yellow]warning[/]: {escape(where)}: {escape(problem)}", highlight=False)
+        self.err.print(f"[yellow]warning[/]: {markup(where)}: {markup(problem)}", highlight=False)
 
     def stage(self, name: str, detail: str = "") -> None:
         self._stop_status()
-        self.err.print(f"[bold cyan]{name}[/] {escape(detail)}", highlight=False)
+        self.err.print(f"[bold cyan]{markup(name)}[/] {markup(detail)}", highlight=False)
 
     def discovering(self, found: int, where: str) -> None:
-        text = f"finding traces: {found} so far ({escape(where)})"
+        text = f"finding traces: {found} so far ({markup(where)})"
         if self._status is None:
             self._status = self.err.status(text)
             self._status.start()
@@ -97,11 +97,11 @@ class RichDisplay:
     def run_finished(self, progress: Progress, exit_code: int, message: str) -> None:
         self._stop()
         style = "green" if exit_code == 0 else "yellow"
-        self.err.print(f"[{style}]{escape(message)}[/]", highlight=False)
+        self.err.print(f"[{style}]{markup(message)}[/]", highlight=False)
 
     def result(self, lines: dict[str, str]) -> None:
         for k, v in lines.items():
-            self.out.print(f"[bold]{k}[/]: {escape(v)}", highlight=False, soft_wrap=True)
+            self.out.print(f"[bold]{k}[/]: {markup(v)}", highlight=False, soft_wrap=True)
 
     def _stop(self) -> None:
         if self._bar is not None:
