@@ -112,6 +112,7 @@ def test_exact_numbers_on_crafted_findings(tmp_path: Path) -> None:
     assert c.invalid_lines_total == 3
     assert result.missing == 4
     # every manifest trace is exactly one of analyzed / error / missing, per perspective
+    assert len(c.perspectives) == 2  # triage and efficiency
     for lc in c.perspectives:
         assert lc.analyzed + lc.errors + lc.missing == lc.expected
     # the findings file is evidence: never rewritten

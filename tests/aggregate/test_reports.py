@@ -159,7 +159,9 @@ def test_report_never_claims_correctness_without_ground_truth(tmp_path: Path) ->
     assert "Outcome: not recorded. Without ground truth this report does not judge" in unknown
     passed = (rd.reports_dir / f"{refs[2].trace_id}.md").read_text()
     assert "does not re-check the answer" in passed
-    for report in rd.reports_dir.glob("*.md"):
+    reports = sorted(rd.reports_dir.glob("*.md"))
+    assert len(reports) == len(refs) == 3
+    for report in reports:
         low = report.read_text().lower()
         assert not any(p in low for p in FORBIDDEN), report.name
 
@@ -227,7 +229,10 @@ def test_html_is_one_self_contained_page_linking_reports(tmp_path: Path) -> None
         "no remote resources"
     )
     assert "@import" not in html and "url(" not in html
-    for href in re.findall(r'href="(reports/[^"]+)"', html):
+    hrefs = re.findall(r'href="(reports/[^"]+)"', html)
+    # the traces that have findings worth a look: the failed and the unknown one
+    assert {Path(h).name for h in hrefs} == {f"{r.trace_id}.md" for r in refs[:2]}
+    for href in hrefs:
         assert (rd.path / href).is_file(), href
 
 

@@ -49,6 +49,7 @@ def test_every_trace_in_exactly_one_batch(n: int, group_by: str | None) -> None:
     plan = plan_batches(m, group_by=group_by)  # type: ignore[arg-type]
     ids = [t.trace_id for b in plan for t in b.traces]
     assert sorted(ids) == sorted(t.trace_id for t in m.traces)
+    assert len(plan) == default_agent_count(n)  # one batch per default agent here
     assert all(b.count == len(b.traces) > 0 for b in plan)
 
 
@@ -67,8 +68,9 @@ def test_agents_and_batch_size() -> None:
 def test_group_by_task_keeps_groups_whole_when_they_fit() -> None:
     m = build_manifest(refs(40, tasks=4), [Path("/r")])
     plan = plan_batches(m, agents=4, group_by="task_name")
+    assert sorted(b.traces[0].task_name for b in plan) == ["task0", "task1", "task2", "task3"]
     for b in plan:
-        assert len({t.task_name for t in b.traces}) == 1
+        assert len({t.task_name for t in b.traces}) == 1 and b.count == 10
 
 
 def test_write_batches_replaces_stale_files(tmp_path: Path) -> None:

@@ -146,6 +146,7 @@ def test_fields_may_be_written_as_mappings(tmp_path: Path) -> None:
 def test_cli_criteria_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["criteria", "list"]) == 0
     out = capsys.readouterr().out
+    assert len(builtin_names()) == 7
     for name in builtin_names():
         assert name in out
     assert main(["criteria", "list", "--json"]) == 0

@@ -79,6 +79,7 @@ def assert_valid_grounded(text: str, criteria: Criteria) -> None:
     answer = validate_answer(criteria, parse_json_text(text))
     assert answer is not None
     data = json.loads(text)
+    assert data["evidence"], "the answer quotes nothing"
     for ev in data["evidence"]:
         assert ev["quote"] in DIGEST  # quotes are copied from the trace
 

@@ -235,7 +235,7 @@ def test_digest_of_plain_jsonl_file(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_corpus_digests_fit(corpus_dir: Path) -> None:
     refs, _ = discover([corpus_dir / "agentrx_tau", corpus_dir / "inspect_ai", corpus_dir / "mast"])
-    assert refs
+    assert len(refs) >= 129 + 4  # agentrx_tau and mast alone
     for r in refs[:25]:
         t = load_trace(r)
         facts, d = facts_and_digest(t, 3000)

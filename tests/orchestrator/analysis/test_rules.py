@@ -264,7 +264,9 @@ def test_never_a_category_the_criteria_does_not_list(criteria_name: str) -> None
     crit = {"mine": USER_CRITERIA, "colors": UNRELATED}.get(criteria_name) or load_criteria(
         criteria_name
     )
-    for facts, outcome in sample_facts():
+    samples = sample_facts()
+    assert len(samples) == 9
+    for facts, outcome in samples:
         t = trace([user("q")], outcome=outcome)
         f = analyze(t, crit, facts)
         assert f.status == "ok"
@@ -319,6 +321,8 @@ def test_classify_is_pure_on_facts() -> None:
 @pytest.mark.slow
 def test_corpus_rules_findings(corpus_dir: Path) -> None:
     refs, _ = discover([corpus_dir])
+    # At least the folders whose formats have readers (test_corpus_reads counts them exactly).
+    assert len(refs) >= 126 + 129 + 4
     seen: set[str | None] = set()
     for r in refs:
         t = load_trace(r)

@@ -55,9 +55,10 @@ def test_every_builtin_schema_is_openai_strict(name: str) -> None:
         assert node["additionalProperties"] is False, path
         assert sorted(node["required"]) == sorted(node["properties"]), path
     # strict mode has no optional properties: nullability is a type union
-    for path, node in _walk(schema):
-        if isinstance(node.get("type"), list):
-            assert "null" in node["type"], path
+    unions = [(p, n) for p, n in _walk(schema) if isinstance(n.get("type"), list)]
+    assert unions, "nullable fields are type unions"
+    for path, node in unions:
+        assert "null" in node["type"], path
         if "enum" in node and isinstance(node.get("type"), list):
             assert None in node["enum"], path
     assert list(schema["properties"])[: len(CORE_FIELDS)] == list(CORE_FIELDS)

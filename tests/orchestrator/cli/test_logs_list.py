@@ -38,6 +38,7 @@ def test_newest_first_with_turns_status_cost_duration(
 ) -> None:
     root, logs = logs_root
     out = _json(capsys, str(root))
+    assert len(logs) == 5
     assert [e["name"] for e in out] == [lg.name for lg in reversed(logs)]
     by = {e["name"]: e for e in out}
     for lg in logs:
@@ -86,6 +87,7 @@ def test_table_for_people(
     root, logs = logs_root
     assert main(["logs", "list", str(root), "--limit", "3"]) == 0
     out = capsys.readouterr().out
+    assert len(logs[2:]) == 3
     for lg in logs[2:]:
         assert lg.name in out
     assert logs[0].name not in out

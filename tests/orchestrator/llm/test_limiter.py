@@ -269,6 +269,7 @@ async def test_in_flight_never_exceeds_concurrency() -> None:
 async def test_shared_pace_across_workers() -> None:
     limiter = RateLimiter(concurrency=10, rpm=6000)  # one per 10 ms, shared
     sent = await dispatch_concurrently(limiter, 8)
+    assert len(sent) == 8
     # Never ahead of schedule: the k-th request goes no earlier than k intervals in.
     assert all(t - sent[0] >= k * 0.01 - 1e-6 for k, t in enumerate(sent))
 

@@ -21,6 +21,7 @@ def test_builtin_table_is_complete_and_sane(table: PriceTable) -> None:
     assert table.as_of
     providers = {p.provider for p in table.models.values()}
     assert providers == {"openai", "anthropic"}
+    assert len(table.models) >= 4 and table.aliases  # several models per provider, and aliases
     for name, price in table.models.items():
         assert 0 < price.input <= 100, name
         assert price.output >= price.input, name

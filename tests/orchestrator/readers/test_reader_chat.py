@@ -27,6 +27,7 @@ def test_who_and_when(corpus_dir: Path) -> None:
     assert len(refs) == 126
     assert {r.source_format for r in refs} == {"chat"}
     assert {r.outcome for r in refs} == {"failed"}
+    failed_runs = 0
     for ref in refs:
         doc = json.loads((Path(ref.root) / ref.path).read_text())
         trace = load_trace(ref)
@@ -45,6 +46,8 @@ def test_who_and_when(corpus_dir: Path) -> None:
         for s, m in zip(steps, doc["history"], strict=True):
             if m["name"] == "Computer_terminal" and m["content"].startswith("exitcode: 1"):
                 assert s.kind == "tool_result" and s.status == "error"
+                failed_runs += 1
+    assert failed_runs == 89  # terminal messages that start 'exitcode: 1' in the corpus
 
 
 def test_tau_bench_outcome_follows_reward_and_steps_equal_messages(corpus_dir: Path) -> None:
@@ -101,6 +104,7 @@ def test_mast_records(corpus_dir: Path) -> None:
     records = json.loads(path.read_text())
     refs = refs_for(path)
     assert len(refs) == 4 and {r.source_format for r in refs} == {"mast"}
+    annotations = 0
     for ref, rec in zip(refs, records, strict=True):
         trace = load_trace(ref)
         steps = list(trace.steps())
@@ -111,7 +115,9 @@ def test_mast_records(corpus_dir: Path) -> None:
         for ann in trace.meta["annotations"]:
             majority = sum(ann["votes"]) * 2 > len(ann["votes"])
             assert trace.meta["labels"][ann["code"]] == majority
+            annotations += 1
         assert trace.meta["ground_truth"] == sorted(k for k, v in trace.meta["labels"].items() if v)
+    assert annotations == 18 + 17 + 18 + 14  # as the four records list them
     ag2 = load_trace(refs[0])
     assert {s.speaker for s in ag2.steps()} == {"mathproxyagent", "assistant"}
     assert refs[0].outcome == "passed" and refs[1].outcome == "failed"

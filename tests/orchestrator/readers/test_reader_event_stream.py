@@ -135,6 +135,7 @@ def test_half_written_last_line_is_read_around(tmp_path: Path) -> None:
     torn = json.dumps(ev("A", "agent_output", 9, output="partial"))[:40]
     write_lines(p, interleaved(), tail=torn)
     refs = refs_of(p)
+    assert sorted(refs) == ["A", "B", "C"]
     assert all(r.read_error is None for r in refs.values())
     assert any("incomplete" in w for w in refs["A"].warnings)
     steps = list(load_trace(refs["A"]).steps())

@@ -33,7 +33,9 @@ def refs_for(path: Path) -> list[Any]:
 
 
 def test_one_trace_per_sample(inspect_dir: Path) -> None:
-    for f in sorted(inspect_dir.glob("*.json")):
+    logs = sorted(inspect_dir.glob("*.json"))
+    assert len(logs) == 6  # the Inspect logs the corpus README lists
+    for f in logs:
         doc = json.loads(f.read_text())
         refs = refs_for(f)
         samples = doc.get("samples") or []
@@ -132,6 +134,7 @@ def test_eval_archive_matches_json(inspect_dir: Path, tmp_path: Path) -> None:
         src = inspect_dir / name
         ev = build_eval(src, tmp_path / (src.stem + ".eval"))
         json_refs, eval_refs = refs_for(src), refs_for(ev)
+        assert len(json_refs) == {POPULARITY: 3, BROWSER: 1}[name]
         assert [r.locator for r in eval_refs] == [r.locator for r in json_refs]
         assert [r.outcome for r in eval_refs] == [r.outcome for r in json_refs]
         for a, b in zip(json_refs, eval_refs, strict=True):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from massgen_factory import PlantedTurn, make_massgen_log, make_massgen_root
 
-from tracejury.models import ToolStat, TraceRef
+from tracejury.models import Facts, ToolStat, TraceRef
 from tracejury.orchestrator.readers import discover, load_trace
 from tracejury.orchestrator.readers.massgen.reader import MassGenReader, report_path_for
 from tracejury.orchestrator.readers.massgen.steps import debug_log_commands, execution_trace_steps
@@ -311,7 +311,7 @@ def test_unrelated_folders_are_not_claimed(tmp_path: Path) -> None:
     (d / "log_notes").mkdir()
     assert not MassGenReader().detect(d, b"")
     refs, _ = discover([d])
-    assert all(r.source_format != "massgen" for r in refs)
+    assert [(r.path, r.source_format) for r in refs] == [("status.json", "plain")]
 
 
 def test_analysis_status_and_report_path(tmp_path: Path) -> None:
@@ -332,7 +332,10 @@ def test_every_step_cites_an_existing_file_line(tmp_path: Path) -> None:
     )
     ref = _massgen([log.path])[0]
     root = Path(ref.root)
-    for s in load_trace(ref).steps():
+    steps = list(load_trace(ref).steps())
+    cited = Counter(s.command for s in steps if s.command)
+    assert cited == log.turn(1).commands and cited["pytest -q"] == 3  # every command is cited
+    for s in steps:
         path, _, line = s.location.rpartition(":")
         assert path and line.isdigit(), s.location
         assert (root / path).is_file(), s.location
@@ -460,8 +463,6 @@ def test_discover_never_raises_on_hostile_trees(tmp_path: Path) -> None:
 
 
 def test_hints_are_valid_facts_fields(tmp_path: Path) -> None:
-    from tracejury.models import Facts
-
     root, _ = make_massgen_root(
         tmp_path,
         [
@@ -471,7 +472,9 @@ def test_hints_are_valid_facts_fields(tmp_path: Path) -> None:
             {"finish_reason": "timeout"},
         ],
     )
-    for ref in _massgen([root]):
+    refs = _massgen([root])
+    assert len(refs) == 5  # two turns in the first log, one in each of the others
+    for ref in refs:
         hints = load_trace(ref).hints
         assert set(hints) <= set(Facts.model_fields), set(hints) - set(Facts.model_fields)
         facts = Facts.model_validate(hints)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tracejury.models import TraceRef
+from tracejury.models import Facts, TraceRef
 from tracejury.orchestrator.readers import discover, load_trace
 from tracejury.orchestrator.readers.terminal_bench import (
     TerminalBenchReader,
@@ -303,10 +303,10 @@ def test_pytest_summary_in_a_long_log(tmp_path: Path) -> None:
 
 
 def test_hints_are_valid_facts_fields(tmp_path: Path) -> None:
-    from tracejury.models import Facts
-
-    run, _ = make_run(tmp_path)
-    for ref in _tb([run]):
+    run, trials = make_run(tmp_path)
+    refs = _tb([run])
+    assert len(refs) == len(trials) == 4
+    for ref in refs:
         hints = load_trace(ref).hints
         assert set(hints) <= set(Facts.model_fields)
         assert Facts.model_validate(hints).outcome == ref.outcome
