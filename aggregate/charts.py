@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
+from tracejury.clip import clip
+
 CATEGORY_COLORS = {
     "infrastructure": "#6366f1",
     "resource_limit": "#f59e0b",
@@ -76,10 +78,6 @@ def _fit(label_width: int) -> int:
     return max(8, int((label_width - 12) / 8.2))
 
 
-def _cut(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 _ROW, _TOP = 24, 8  # row height and top/bottom margin, px
 
 
@@ -98,7 +96,7 @@ def _frame(rows: int, width: int, title: str) -> list[str]:
 
 
 def _label(text: str, y: int, label_width: int) -> str:
-    return f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end" class="lbl">{esc(_cut(text, _fit(label_width)))}</text>'
+    return f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end" class="lbl">{esc(clip(text, _fit(label_width)))}</text>'
 
 
 @dataclass

@@ -7,7 +7,7 @@ grown/shrunk = in both with a different count of affected traces.
 
 from __future__ import annotations
 
-from tracejury.aggregate.normalize import one_line
+from tracejury.clip import one_line
 from tracejury.models.summary import (
     AnalysisSummary,
     Changes,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from tracejury.aggregate.normalize import one_line
+from tracejury.clip import clip, one_line
 from tracejury.models.summary import AnalysisSummary, ExecutiveSummary
 
 Synthesizer = Callable[[str], str]
@@ -133,6 +133,6 @@ def executive_summary(
     if not text:
         return ExecutiveSummary(text=composed, source="numbers", note="synthesis returned nothing")
     if len(text) > MAX_SUMMARY_CHARS:
-        text = text[:MAX_SUMMARY_CHARS].rstrip() + "…"
+        text = clip(text, MAX_SUMMARY_CHARS + 1)
     source_name = getattr(synthesizer, "source", None)
     return ExecutiveSummary(text=text, source=str(source_name or source))

@@ -22,6 +22,7 @@ from tracejury.aggregate.charts import (
     subcategory_color,
 )
 from tracejury.aggregate.trace_report import report_filename
+from tracejury.clip import clip
 from tracejury.models.summary import AnalysisSummary
 
 MAX_BARS = 14
@@ -209,7 +210,7 @@ def _issues(s: AnalysisSummary) -> str:
     rows = []
     for i in s.issues[:MAX_ISSUES]:
         links = "<br>".join(
-            f'<a href="reports/{esc(report_filename(t))}">{esc(t if len(t) <= 34 else t[:33] + "…")}</a>'
+            f'<a href="reports/{esc(report_filename(t))}">{esc(clip(t, 34))}</a>'
             for t in i.example_traces[:3]
         )
         seen = ""

@@ -26,16 +26,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tracejury.aggregate.inputs import FactsInfo, Signature, TraceInfo
-from tracejury.aggregate.normalize import (
-    action_key,
-    fold,
-    is_none_action,
-    jaccard,
-    one_line,
-    tokens,
-)
+from tracejury.aggregate.normalize import action_key, is_none_action, jaccard, tokens
+from tracejury.clip import one_line
 from tracejury.models import Finding
 from tracejury.models.summary import CountShare, Issue
+from tracejury.textfold import fold
 
 THRESHOLD = 0.5  # Jaccard similarity at which two descriptions are one problem
 SIGNATURE_OVERLAP = 0.6  # share of a signature's tokens a finding must mention

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from tracejury.aggregate.normalize import one_line
+from tracejury.clip import one_line
 
 _INLINE = str.maketrans(
     {"\\": "\\\\", "[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;", "|": "\\|", "`": "'"}

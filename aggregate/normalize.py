@@ -1,7 +1,8 @@
-"""Normalized text: what stays when two descriptions of one problem differ in details.
+"""Token sets of analysts' sentences: what stays when two descriptions of one problem differ.
 
-Numbers, paths, urls, hex ids and quoted literals vary from run to run; wording varies
-between analysts. Folding both gives token sets that compare well and hash stably.
+Numbers, paths, urls and ids vary from run to run (folded by `tracejury.textfold`); wording
+varies between analysts (stemmed, stopwords dropped). Folding both gives token sets that
+compare well and hash stably.
 """
 
 from __future__ import annotations
@@ -9,25 +10,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# One pass over the text; at each position the first alternative that matches wins, so a
-# path is folded whole before its digits could be taken for numbers.
-_DETAIL = re.compile(
-    r"(?P<url>https?://\S+|www\.\S+)"
-    r"|(?P<uuid>\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b)"
-    r"|(?P<path>(?:[a-z]:)?(?:[\\/][\w.\-~@+]+){2,}[\\/]?|~[\\/][\w.\-/\\]+)"
-    r"|(?P<hex>\b0x[0-9a-f]+\b|\b[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*\b|\b[0-9a-f]{12,}\b)"
-    # a number; a short unit glued on is kept apart ("120s" -> "<n> s")
-    r"|(?P<num>\b\d+(?:[.,:]\d+)*(?:e[+-]?\d+)?(?=[a-z%]{0,3}\b))"
-)
-_PLACEHOLDER = {
-    "url": " <url> ",
-    "uuid": " <id> ",
-    "path": " <path> ",
-    "hex": " <id> ",
-    "num": " <n> ",
-}
+from tracejury.textfold import fold
+
 _WORD = re.compile(r"[a-z][a-z0-9_]*|<[a-z]+>")
-_WS = re.compile(r"\s+")
 
 # Words that carry no identity of a problem. Kept small: domain words (error, timeout,
 # install, test) are exactly what tells problems apart.
@@ -61,16 +46,6 @@ def _stem(word: str) -> str:
     if w.endswith("e") and len(w) > 4:
         w = w[:-1]
     return w
-
-
-def _detail(m: re.Match[str]) -> str:
-    return _PLACEHOLDER[m.lastgroup or "num"]
-
-
-@lru_cache(maxsize=1 << 16)
-def fold(text: str) -> str:
-    """Lowercase with variable details replaced by placeholders; whitespace collapsed."""
-    return _WS.sub(" ", _DETAIL.sub(_detail, text.lower())).strip()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -109,10 +84,3 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
         return 1.0
     inter = len(a & b)
     return inter / (len(a) + len(b) - inter)
-
-
-def one_line(text: str, limit: int = 160) -> str:
-    """Trace-derived text squeezed onto one line, cut with an ellipsis."""
-    cut = len(text) > 4 * limit  # a huge quote is not split whole just to keep its head
-    t = " ".join((text[: 4 * limit] if cut else text).split())
-    return t if len(t) <= limit and not cut else t[: limit - 1].rstrip() + "…"

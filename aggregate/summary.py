@@ -13,7 +13,8 @@ from datetime import datetime
 
 from tracejury.aggregate.inputs import FactsInfo, TraceInfo
 from tracejury.aggregate.issues import is_problem
-from tracejury.aggregate.normalize import action_key, is_none_action, one_line
+from tracejury.aggregate.normalize import action_key, is_none_action
+from tracejury.clip import one_line
 from tracejury.models import Finding
 from tracejury.models.summary import (
     AnalysisSummary,

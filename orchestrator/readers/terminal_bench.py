@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury.clip import one_line
 from tracejury.models import Outcome, TraceRef
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.context import DiscoverContext, members_fingerprint
@@ -309,7 +310,7 @@ class TerminalBenchReader:
                 extra["pass_rate"] = pass_rate
             instr = as_str(res.get("instruction"))
             if instr:
-                hints["task"] = _short(instr, 300)
+                hints["task"] = one_line(instr, 300)
         test_log = _test_log(trial)
         if test_log is not None:
             summary = pytest_summary(test_log)
@@ -575,8 +576,3 @@ def _fingerprint(files: list[Path], trial: Path) -> str | None:
     return members_fingerprint(
         files, lambda p: p.relative_to(trial).as_posix(), ("results.json",), 16 * 1024 * 1024
     )
-
-
-def _short(text: str, n: int) -> str:
-    t = " ".join(text.split())
-    return t if len(t) <= n else t[: n - 1] + "…"

@@ -10,7 +10,7 @@ from pathlib import Path
 from tracejury.aggregate.api import aggregate_run, summarize_run
 from tracejury.aggregate.inputs import TraceInfo
 from tracejury.aggregate.issues import IssueBuilder
-from tracejury.aggregate.normalize import fold, tokens
+from tracejury.aggregate.normalize import tokens
 from tracejury.aggregate.synthetic import (
     BASE_TIME,
     append_models,
@@ -20,6 +20,7 @@ from tracejury.aggregate.synthetic import (
 )
 from tracejury.models import ErrorSignature, Facts, Finding, TraceFacts, TraceRef
 from tracejury.rundir import RunDir
+from tracejury.textfold import fold
 
 ROOTS = {
     "npm": (

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tracejury.clip import one_line
 from tracejury.models import Confidence, Criteria, ErrorSignature, Evidence, Facts, Finding
 from tracejury.orchestrator.analysis.analyzers.protocol import (
     AnalysisRequest,
@@ -196,8 +197,7 @@ class Verdict:
 
 
 def _q(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return one_line(text, limit)
 
 
 def _quote(text: str | None, location: str | None) -> list[Evidence]:

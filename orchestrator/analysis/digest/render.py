@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tracejury.clip import clip
 from tracejury.models import Facts, RepeatedCommand
 from tracejury.orchestrator.analysis.digest.collect import Captured, Collected, ErrorWindow
 from tracejury.orchestrator.analysis.redact import redact
@@ -30,8 +31,7 @@ def neutralize(text: str) -> str:
 
 def field_text(value: Any, limit: int = 120) -> str:
     """A trace-derived value inside a marker line: one line, neutralized, short."""
-    s = neutralize(" ".join(str(value).split()))
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    return clip(neutralize(" ".join(str(value).split())), limit)
 
 
 def clip_middle(text: str, limit: int, original: int | None = None) -> str:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tracejury.clip import clip
 from tracejury.orchestrator.readers.model import Step
 
 KEY_CHARS = 300  # longer keys keep a hash of the rest, so distinct long commands stay distinct
@@ -29,7 +30,7 @@ def bounded_key(text: str) -> str:
 
 
 def display(text: str, limit: int = DISPLAY_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 def step_command(step: Step) -> str | None:

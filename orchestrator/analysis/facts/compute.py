@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from tracejury.clip import one_line
 from tracejury.models import ErrorSignature, Facts, LongOutput, RepeatedCommand, ToolStat
 from tracejury.orchestrator.analysis.facts.commands import (
     BoundedCounter,
@@ -105,12 +106,6 @@ class _ErrAcc:
     example: str
     location: str
     order: int
-
-
-def clip(text: str, limit: int = TEXT_CHARS) -> str:
-    """One line of at most `limit` characters (whitespace collapsed)."""
-    text = " ".join(text[: limit * 4].split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass
@@ -329,7 +324,7 @@ class FactsBuilder:
                     target = str(v).strip()
                     break
         if target is None:
-            target = clip(step.text or "", 80) or "(unspecified)"
+            target = one_line(step.text or "", 80) or "(unspecified)"
         if target in self.votes or len(self.votes) < MAX_SPEAKERS:
             self.votes[target] = self.votes.get(target, 0) + 1
 
@@ -423,7 +418,7 @@ class FactsBuilder:
         f.winner = _str_or_none(meta.get("winner"))
         f.task = self._task(meta)
         if self.final is not None and self.final.text:
-            f.final_text = redact(clip(self.final.text))
+            f.final_text = redact(one_line(self.final.text, TEXT_CHARS))
             f.final_location = step_location(self.final)
         if self.last_error is not None:
             le = self.last_error
@@ -487,10 +482,10 @@ class FactsBuilder:
     def _task(self, meta: dict[str, Any]) -> str | None:
         stated = task_from_meta(meta)
         if stated is not None:
-            return redact(clip(stated))
+            return redact(one_line(stated, TEXT_CHARS))
         step = self.first_user or self.first_message
         if step is not None and step.text:
-            return redact(clip(step.text))
+            return redact(one_line(step.text, TEXT_CHARS))
         return None
 
 

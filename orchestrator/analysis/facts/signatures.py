@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from tracejury.orchestrator.readers.model import Step
+from tracejury.textfold import normalize_signature
 
 # Steps larger than this are scanned at their head and tail only: errors sit at the start
 # (a message) or the end (a traceback) and a 100 MB tool output must not stall the pass.
@@ -18,7 +19,6 @@ SCAN_HEAD = 32 * 1024
 SCAN_TAIL = 32 * 1024
 MAX_HITS_PER_STEP = 3
 EXAMPLE_CHARS = 300
-SIGNATURE_CHARS = 200
 
 FAILED_STATUSES = frozenset(
     {"error", "failed", "failure", "fail", "timeout", "timed_out", "exception", "crashed"}
@@ -31,68 +31,6 @@ class ErrorHit:
     signature: str
     example: str  # copied from the step (a substring of its text when it has text)
     location: str
-
-
-# --- signature normalization -------------------------------------------------------------
-
-_FOLDS: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(
-            r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-        ),
-        "<ts>",
-    ),
-    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<ts>"),
-    (
-        re.compile(
-            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
-        ),
-        "<uuid>",
-    ),
-    (re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>)\]]+"), "<url>"),
-    (re.compile(r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b"), "<email>"),
-    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
-    # Quoted values; an apostrophe inside a word (can't) does not open a quote.
-    (re.compile(r"(?<![A-Za-z])'[^'\n]{0,200}'"), "<str>"),
-    (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
-    (re.compile(r"`[^`\n]{1,200}`"), "<str>"),
-    (re.compile(r"\b[A-Za-z]:\\[^\s'\"]+"), "<path>"),
-    (re.compile(r"(?<![\w:/.])(?:~|\.{1,2})?(?:/[\w.@+\-]+)+/?"), "<path>"),
-    (re.compile(r"\b[\w\-]+(?:\.[\w\-]+)*/[\w.\-]+(?:/[\w.\-]+)*"), "<path>"),
-    (
-        re.compile(
-            r"\b[\w\-]+\.(?:py|pyc|js|mjs|ts|tsx|jsx|json|jsonl|csv|tsv|txt|md|ya?ml|toml|ini|cfg|"
-            r"log|sh|html?|xml|c|h|cc|cpp|hpp|rs|go|java|rb|php|sql|db|xlsx?|pdf|png|jpe?g|zip|gz|tar)\b"
-        ),
-        "<file>",
-    ),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
-    (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,}\b"), "<hex>"),
-    (re.compile(r"\b(?=[0-9A-F]*\d)(?=[0-9A-F]*[A-F])[0-9A-F]{8,}\b"), "<hex>"),
-    (re.compile(r"\b(?=\w*\d)(?=\w*[A-Za-z])\w{16,}\b"), "<id>"),
-]
-_NUMBER = re.compile(r"(?<![A-Za-z_<])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-# Codes that name the failure (HTTP 404 vs 500, errno 2 vs 13, exit code 1 vs 137) stay.
-_KEEP_CODE_BEFORE = re.compile(
-    r"(?i)(?:http|status|status[_ ]code|errno|exit[_ ]?code|exitcode|exit status|error code|"
-    r"code)[\s:=\[(]*$"
-)
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_signature(message: str) -> str:
-    """Fold timestamps, ids, uuids, paths, urls, quoted values and numbers out of `message`."""
-    text = message.strip()[:2000]
-    for pattern, repl in _FOLDS:
-        text = pattern.sub(repl, text)
-
-    def number(m: re.Match[str]) -> str:
-        before = text[max(0, m.start() - 16) : m.start()]
-        return m.group() if _KEEP_CODE_BEFORE.search(before) else "<n>"
-
-    text = _NUMBER.sub(number, text)
-    text = _SPACES.sub(" ", text).strip()
-    return text[:SIGNATURE_CHARS]
 
 
 # --- finding errors in text --------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from tracejury.clip import one_line
 from tracejury.models import Outcome, ToolStat
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.massgen.layout import SNAPSHOT_RE, Attempt, SubRun, Turn
@@ -487,17 +488,10 @@ def tool_stats(infos: list[AttemptInfo]) -> list[ToolStat]:
     return sorted(stats.values(), key=lambda s: (-s.calls, s.name))
 
 
-def _short(text: str | None, n: int) -> str | None:
-    if not text:
-        return None
-    t = " ".join(text.split())
-    return t if len(t) <= n else t[: n - 1] + "…"
-
-
 def _final_answer(turn: Turn, last: AttemptInfo | None, winner: str | None) -> str | None:
     prev = as_str(dig(last.status, "results", "final_answer_preview")) if last else None
     if prev:
-        return _short(prev, PREVIEW_CHARS)
+        return one_line(prev, PREVIEW_CHARS)
     homes = [last.path] if last else []
     if turn.turn_dir is not None:
         homes.append(turn.turn_dir)
@@ -513,7 +507,7 @@ def _final_answer(turn: Turn, last: AttemptInfo | None, winner: str | None) -> s
             except OSError:
                 continue
             if text.strip():
-                return _short(text, PREVIEW_CHARS)
+                return one_line(text, PREVIEW_CHARS)
     return None
 
 
@@ -665,7 +659,7 @@ def summarize(
     elif state in ("completed", "error"):  # ended, and nothing says it timed out
         hints["timed_out"] = False
     if question:
-        hints["task"] = _short(question, QUESTION_CHARS)
+        hints["task"] = one_line(question, QUESTION_CHARS)
     models = list(dict.fromkeys(m for i in infos for m in i.models()))
     if models:
         hints["model"] = ", ".join(models)
@@ -777,7 +771,7 @@ def _sub_row(s: SubRunInfo) -> dict[str, Any]:
         row["cost_usd"] = round(cost, 6)
     q = next((q for i in s.infos if (q := i.question)), None)
     if q:
-        row["task"] = _short(q, 120)
+        row["task"] = one_line(q, 120)
     return row
 
 

@@ -1,0 +1,98 @@
+"""Folding the volatile parts out of text: what stays when two messages about one problem
+differ only in their timestamps, ids, paths, urls, quoted values and numbers.
+
+`normalize_signature` keeps case and the codes that name a failure (HTTP 404 vs 500, errno 2 vs 13): the
+error signatures facts count. `fold` is the same folding lowercased, quoted values kept and the
+placeholders merged to a few kinds: what issue clustering compares and fingerprints.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+SIGNATURE_CHARS = 200
+# A signature is made of the head of a message: the rest is a traceback or an echo of input.
+SIGNATURE_INPUT_CHARS = 2000
+
+_FOLDS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+        ),
+        "<ts>",
+    ),
+    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<ts>"),
+    (
+        re.compile(
+            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+        ),
+        "<uuid>",
+    ),
+    (re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>)\]]+"), "<url>"),
+    (re.compile(r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b"), "<email>"),
+    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
+    # Quoted values; an apostrophe inside a word (can't) does not open a quote.
+    (re.compile(r"(?<![A-Za-z])'[^'\n]{0,200}'"), "<str>"),
+    (re.compile(r'"[^"\n]{0,200}"'), "<str>"),
+    (re.compile(r"`[^`\n]{1,200}`"), "<str>"),
+    (re.compile(r"\b[A-Za-z]:\\[^\s'\"]+"), "<path>"),
+    (re.compile(r"(?<![\w:/.])(?:~|\.{1,2})?(?:/[\w.@+\-]+)+/?"), "<path>"),
+    (re.compile(r"\b[\w\-]+(?:\.[\w\-]+)*/[\w.\-]+(?:/[\w.\-]+)*"), "<path>"),
+    (
+        re.compile(
+            r"\b[\w\-]+\.(?:py|pyc|js|mjs|ts|tsx|jsx|json|jsonl|csv|tsv|txt|md|ya?ml|toml|ini|cfg|"
+            r"log|sh|html?|xml|c|h|cc|cpp|hpp|rs|go|java|rb|php|sql|db|xlsx?|pdf|png|jpe?g|zip|gz|tar)\b"
+        ),
+        "<file>",
+    ),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,}\b"), "<hex>"),
+    (re.compile(r"\b(?=[0-9A-F]*\d)(?=[0-9A-F]*[A-F])[0-9A-F]{8,}\b"), "<hex>"),
+    (re.compile(r"\b(?=\w*\d)(?=\w*[A-Za-z])\w{16,}\b"), "<id>"),
+]
+_NUMBER = re.compile(r"(?<![A-Za-z_<])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+# Codes that name the failure (HTTP 404 vs 500, errno 2 vs 13, exit code 1 vs 137) stay.
+_KEEP_CODE_BEFORE = re.compile(
+    r"(?i)(?:http|status|status[_ ]code|errno|exit[_ ]?code|exitcode|exit status|error code|"
+    r"code)[\s:=\[(]*$"
+)
+_SPACES = re.compile(r"\s+")
+
+
+def _fold_details(text: str, *, quotes: bool) -> str:
+    for pattern, repl in _FOLDS:
+        if quotes or repl != "<str>":
+            text = pattern.sub(repl, text)
+
+    def number(m: re.Match[str]) -> str:
+        before = text[max(0, m.start() - 16) : m.start()]
+        return m.group() if _KEEP_CODE_BEFORE.search(before) else "<n>"
+
+    return _SPACES.sub(" ", _NUMBER.sub(number, text)).strip()
+
+
+def normalize_signature(message: str) -> str:
+    """Fold timestamps, ids, uuids, paths, urls, quoted values and numbers out of `message`."""
+    return _fold_details(message.strip()[:SIGNATURE_INPUT_CHARS], quotes=True)[:SIGNATURE_CHARS]
+
+
+# What `fold` compares: a timestamp is a number, any id is an id, a file is a path.
+_COARSE = {
+    "<ts>": "<n>",
+    "<ip>": "<n>",
+    "<uuid>": "<id>",
+    "<hex>": "<id>",
+    "<file>": "<path>",
+    "<email>": "<id>",
+}
+_PLACEHOLDER = re.compile(r"<(?:ts|ip|uuid|hex|file|email)>")
+
+
+@lru_cache(maxsize=1 << 16)
+def fold(text: str) -> str:
+    """Lowercase with variable details replaced by placeholders; whitespace collapsed
+    (cached: the same recommendations and root causes recur thousands of times). Quoted
+    values stay: in an analyst's sentence they name the thing (`No module named 'pandas'`)."""
+    folded = _PLACEHOLDER.sub(lambda m: _COARSE[m.group()], _fold_details(text, quotes=False))
+    return folded.lower()
