@@ -5,6 +5,7 @@ from __future__ import annotations
 from tracejury.errors import ConfigError
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.reader import ChatReader, ChatRunsReader, LabelsReader
+from tracejury.orchestrator.readers.claude_code.reader import ClaudeCodeReader
 from tracejury.orchestrator.readers.event_stream import EventStreamReader
 from tracejury.orchestrator.readers.inspect_log import InspectReader
 from tracejury.orchestrator.readers.massgen.reader import MassGenReader
@@ -22,6 +23,7 @@ READERS: list[Reader] = [
     MassGenReader(),
     TerminalBenchReader(),
     InspectReader(),
+    ClaudeCodeReader(),
     SpansReader(),
     EventStreamReader(),
     LabelsReader(),

@@ -472,7 +472,20 @@ def classify(f: Facts, outcome: str) -> Verdict:
             signal="tool_failures",
         )
 
-    # 12. No closing words at all: it stopped mid-work.
+    # 12. The user stopped it (Claude Code, Codex): not the agent stopping mid-task.
+    if isinstance(f.extra, dict) and f.extra.get("session_end") == "interrupted":
+        return Verdict(
+            None,
+            None,
+            "medium",
+            summary=f"The user interrupted the session; {shape}.",
+            root_cause="The session ends on the user's interrupt; the trace does not say why they stopped it.",
+            actionable="none",
+            evidence=_quote(f.final_text, f.final_location),
+            signal="interrupted_by_user",
+        )
+
+    # 13. No closing words at all: it stopped mid-work.
     if not final and (f.steps or 0) > 0:
         return Verdict(
             "model_logic",

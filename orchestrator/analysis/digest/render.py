@@ -89,6 +89,9 @@ def facts_lines(f: Facts, k: int, *, with_task: bool = True) -> list[str]:
     line = f"outcome: {f.outcome}"
     if f.outcome_evidence:
         line += f" ({q(f.outcome_evidence, 100)})"
+    ended = f.extra.get("session_end") if isinstance(f.extra, dict) else None
+    if isinstance(ended, str) and ended:  # formats with no pass/fail say how the session ended
+        line += f" · session {q(ended, 40)}"
     out.append(line)
     if f.task and with_task:
         out.append(f"task: {q(f.task, 300)}")

@@ -13,6 +13,7 @@ from typing import Literal
 
 from tracejury.orchestrator.analysis.facts.signatures import (
     is_agent_speaker,
+    is_failed_result,
     scan_window,
     step_location,
 )
@@ -102,6 +103,10 @@ def limit_hits(step: Step, *, at_end: bool = False) -> list[LimitHit]:
     if not text:
         return out
     harness = _harness_voice(step)
+    if step.kind == "tool_result" and not is_failed_result(step):
+        # A tool that worked returned content (a fetched page about context windows), not
+        # a limit of this run.
+        return out
     if not (harness or at_end or step.kind == "tool_result"):
         return out
     window = scan_window(text)

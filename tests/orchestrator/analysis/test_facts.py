@@ -540,3 +540,18 @@ def test_generated_massgen_turn_facts_match_its_files(tmp_path: Path, crashed: b
         assert f.outcome in ("error", "unknown")
     else:
         assert f.winner == "agent_a"
+
+
+def test_a_page_about_context_windows_is_not_a_context_limit() -> None:
+    s = Steps()
+    s.add("message", "task", speaker="user")
+    s.add("tool_call", "", tool_name="WebFetch", args={"url": "https://x"}, tool_id="t1")
+    s.add(
+        "tool_result",
+        "| `auto` | Auto-compact when the context window is full |",
+        tool_id="t1",
+        status="ok",
+    )
+    assert compute_facts(s.trace()).context_exceeded is None
+    s.add("tool_result", "Error: prompt is too long for this model", status="error")
+    assert compute_facts(s.trace()).context_exceeded is True

@@ -14,7 +14,7 @@ from tracejury.orchestrator.readers import TraceLoadError, discover, load_trace
 
 # Corpus folders whose format has a reader; the coding-agent folders (claude_code, codex,
 # openhands, swe_agent, massgen_real) join this list as their readers land.
-READ_FOLDERS = ["who_and_when", "agentrx_tau", "mast", "inspect_ai"]
+READ_FOLDERS = ["who_and_when", "agentrx_tau", "mast", "inspect_ai", "claude_code"]
 
 
 def test_every_corpus_file_reads(corpus_dir: Path) -> None:
@@ -39,9 +39,16 @@ def test_every_corpus_file_reads(corpus_dir: Path) -> None:
     assert by_folder["agentrx_tau"] == 100 + 29
     assert by_folder["mast"] == 4
     assert by_folder["inspect_ai"] == inspect_samples
+    assert by_folder["claude_code"] == 6  # sessions; their sub-agent files are members
 
     formats = Counter(r.source_format for r in refs)
-    assert formats == {"chat": 126, "chat_runs": 129, "mast": 4, "inspect": inspect_samples}
+    assert formats == {
+        "chat": 126,
+        "chat_runs": 129,
+        "mast": 4,
+        "inspect": inspect_samples,
+        "claude_code": 6,
+    }
 
 
 @pytest.mark.slow
