@@ -12,6 +12,7 @@ from tracejury.criteria_loader import builtin_names, load_criteria, parse_criter
 from tracejury.models import Criteria, Facts, Finding, Outcome, TraceRef
 from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest, Analyzer
 from tracejury.orchestrator.analysis.analyzers.rules import RulesAnalyzer, classify
+from tracejury.orchestrator.analysis.analyzers.rules import analyzer as rules_analyzer
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.readers import ParsedTrace, Step, discover, load_trace
 from tracejury.orchestrator.readers.model import steps_from_list
@@ -194,12 +195,10 @@ def test_no_signal_is_an_honest_low_confidence_guess() -> None:
 
 
 def test_analyzer_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tracejury.orchestrator.analysis.analyzers.rules as rules
-
     def boom(*a: Any, **k: Any) -> Any:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(rules, "classify", boom)
+    monkeypatch.setattr(rules_analyzer, "classify", boom)
     f = analyze(trace([user("q")]))
     assert f.status == "analysis_error" and "RuntimeError: bug" in (f.error or "")
 
