@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "tracejury.orchestrator.cli.logs",
     "tracejury.orchestrator.cli.report",
     "tracejury.orchestrator.cli.inspect",
+    "tracejury.orchestrator.cli.watch",
 ]
 
 

@@ -89,13 +89,7 @@ def events_steps(path: Path, rel: Rel, agent_prefix: str = "") -> Iterator[Step]
         if not isinstance(ev, dict):
             yield Step(0, "event", text=cap(json_text(ev)), location=f"{label}:{n}")
             continue
-        etype = (as_str(ev.get("event_type")) or as_str(ev.get("type")) or "event").lower()
-        raw_agent = as_str(ev.get("agent_id"))
-        agent = f"{agent_prefix}{raw_agent}" if raw_agent else (agent_prefix.rstrip(":") or None)
-        raw_data = ev.get("data")
-        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
-        rnd = as_int(ev.get("round_number"))
-        ts = to_epoch(ev.get("timestamp"))
+        etype, agent, data, rnd, ts = event_fields(ev, agent_prefix)
         loc = f"{label}:{n}"
         key = agent or ""
         if etype in _CHUNK_KINDS:
@@ -129,6 +123,27 @@ def events_steps(path: Path, rel: Rel, agent_prefix: str = "") -> Iterator[Step]
         yield _event_step(etype, data, agent, rnd, ts, loc)
     for key in list(pending):
         yield from flush(key)
+
+
+def event_fields(
+    ev: dict[str, Any], agent_prefix: str = ""
+) -> tuple[str, str | None, dict[str, Any], int | None, float | None]:
+    """(event type, agent, data, round, timestamp) of one events.jsonl object."""
+    etype = (as_str(ev.get("event_type")) or as_str(ev.get("type")) or "event").lower()
+    raw_agent = as_str(ev.get("agent_id"))
+    agent = f"{agent_prefix}{raw_agent}" if raw_agent else (agent_prefix.rstrip(":") or None)
+    raw_data = ev.get("data")
+    data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+    return etype, agent, data, as_int(ev.get("round_number")), to_epoch(ev.get("timestamp"))
+
+
+def event_line_step(ev: dict[str, Any], loc: str, agent_prefix: str = "") -> Step | None:
+    """One events.jsonl object as a step, for readers that go line by line (live watch);
+    None for a streamed text chunk, which `events_steps` merges with its neighbours."""
+    etype, agent, data, rnd, ts = event_fields(ev, agent_prefix)
+    if etype in _CHUNK_KINDS:
+        return None
+    return _event_step(etype, data, agent, rnd, ts, loc)
 
 
 def _event_step(

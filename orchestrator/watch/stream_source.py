@@ -1,0 +1,87 @@
+"""Agent-work event streams (FORMATS.md §3): one file shared by many attempts, followed live.
+
+Each line goes through the batch reader's own `event_step`, so a live error carries the
+same normalized signature the morning's analysis gives it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tracejury.orchestrator.readers.event_stream import classify_status, event_step, is_event
+from tracejury.orchestrator.readers.values import as_dict, as_float, as_str, to_epoch
+from tracejury.orchestrator.watch.observation import Observation, SessionInfo, evidence
+from tracejury.orchestrator.watch.source import Register, TailedSource, loads, seen_time
+from tracejury.orchestrator.watch.tailer import Line
+
+FORMAT = "event_stream"
+MAX_SESSION_LINKS = 100_000
+
+
+class EventStreamSource(TailedSource):
+    def __init__(self, path: Path, register: Register, *, from_end: bool = False) -> None:
+        super().__init__(path, register, from_end=from_end)
+        self.root = path.parent
+        self._known: set[str] = set()
+        self._owner: dict[str, str] = {}  # session id -> attempt id, as lines tie them
+        self._index: dict[str, int] = {}
+
+    def _session(self, obj: dict[str, Any]) -> tuple[str, str | None]:
+        aid, sid = obj.get("attempt_id"), obj.get("session_id")
+        aid = str(aid) if isinstance(aid, (str, int)) and str(aid) else None
+        sid = str(sid) if isinstance(sid, (str, int)) and str(sid) else None
+        if aid is not None:
+            if sid is not None and len(self._owner) < MAX_SESSION_LINKS:
+                self._owner.setdefault(sid, aid)
+            return aid, aid
+        if sid is not None:
+            owner = self._owner.get(sid)
+            return (owner, owner) if owner else (sid, None)
+        return "unattributed", None
+
+    def _key(self, sid: str, attempt: str | None) -> str:
+        key = f"{self.path}#{sid}"
+        if key not in self._known:
+            self._known.add(key)
+            self.register(
+                SessionInfo(
+                    key=key,
+                    id=sid,
+                    format=FORMAT,
+                    source=str(self.path),
+                    attempt_id=attempt,
+                    trace_path=self.path,
+                    trace_root=self.root,
+                    locator=None if sid == "unattributed" else sid,
+                    reader=FORMAT,
+                )
+            )
+        return key
+
+    def line(self, line: Line, now: float, out: list[Observation]) -> None:
+        obj = loads(line.raw)
+        if not is_event(obj):
+            self.note_bad(line, "not a JSON event line")
+            return
+        sid, attempt = self._session(obj)
+        key = self._key(sid, attempt)
+        loc = f"{self.path.name}:{line.number}"
+        n = self._index[key] = self._index.get(key, -1) + 1
+        step = event_step(obj, n, loc)
+        at = to_epoch(obj.get("timestamp"))
+        seen = seen_time(line, self.tailer, now, at)
+        et = obj.get("event_type")
+        data = as_dict(obj.get("data"))
+        ev = evidence(loc, step.text or str(et), at)
+        o = Observation(key, "step", seen, at or seen, ev, replay=line.replay, step=step)
+        if et == "session_end":
+            status = as_str(data.get("completion_status")) or "unknown"
+            outcome, _ = classify_status(status)
+            o.kind, o.end_status, o.failed = "end", status, outcome in ("failed", "error")
+            o.cost_total = as_float(data.get("cost_usd"))
+        else:
+            o.cost_add = as_float(data.get("cost_usd"))
+        if et == "session_start" and str(data.get("prompt_type") or "").lower() == "retry":
+            o.restarts_add = 1
+        out.append(o)

@@ -1,0 +1,177 @@
+"""Terminal-Bench trial folders followed live: commands.txt and the agent log grow, results.json
+appears when the trial ends. Lines become the same steps the batch reader makes of them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tracejury.orchestrator.readers.model import Step
+from tracejury.orchestrator.readers.terminal_bench import (
+    _dirs,
+    classify,
+    is_trial_dir,
+    outcome_of,
+    parse_keys,
+)
+from tracejury.orchestrator.readers.terminal_bench import _strip as strip_terminal
+from tracejury.orchestrator.readers.textio import load_json
+from tracejury.orchestrator.watch.observation import Observation, SessionInfo, evidence
+from tracejury.orchestrator.watch.source import Register, seen_time
+from tracejury.orchestrator.watch.tailer import FileTailer
+
+FORMAT = "terminal_bench"
+
+
+class TrialWatch:
+    def __init__(self, trial: Path, root: Path, register: Register, *, from_end: bool) -> None:
+        self.path = trial
+        self.key = str(trial)
+        self.commands = FileTailer(trial / "commands.txt", from_end=from_end)
+        self.agent_log = FileTailer(trial / "sessions" / "agent.log", from_end=from_end)
+        self.ended = False
+        self.notes: list[str] = []
+        self._n = 0
+        self._polls = 0
+        self._root = root
+        register(
+            SessionInfo(
+                key=self.key,
+                id=trial.name,
+                format=FORMAT,
+                source=str(trial),
+                trace_path=trial,
+                trace_root=root,
+                reader=FORMAT,
+            )
+        )
+
+    def _rel(self, p: Path) -> str:
+        try:
+            return p.relative_to(self._root).as_posix()
+        except ValueError:
+            return p.name
+
+    def poll(self, now: float, out: list[Observation]) -> None:
+        label = self._rel(self.commands.path)
+        for line in self.commands.read():
+            parsed = parse_keys(line.raw.decode("utf-8", errors="replace"))
+            if parsed is None:
+                continue
+            text, is_command = parsed
+            loc = f"{label}:{line.number}"
+            seen = seen_time(line, self.commands, now, None)
+            if is_command:
+                step = Step(
+                    self._n,
+                    "command",
+                    text=text,
+                    location=loc,
+                    args={"command": text},
+                    speaker="agent",
+                    agent="agent",
+                )
+            else:
+                step = Step(
+                    self._n,
+                    "event",
+                    text=f"keys: {text}",
+                    location=loc,
+                    speaker="agent",
+                    agent="agent",
+                )
+            self._n += 1
+            out.append(
+                Observation(
+                    self.key, "step", seen, seen, evidence(loc, text), replay=line.replay, step=step
+                )
+            )
+        label = self._rel(self.agent_log.path)
+        for line in self.agent_log.read():
+            text = strip_terminal(line.raw.decode("utf-8", errors="replace"))
+            if not text.strip():
+                continue
+            loc = f"{label}:{line.number}"
+            seen = seen_time(line, self.agent_log, now, None)
+            step = Step(self._n, "text", text=text, location=loc, speaker="terminal")
+            self._n += 1
+            out.append(
+                Observation(
+                    self.key, "step", seen, seen, evidence(loc, text), replay=line.replay, step=step
+                )
+            )
+        for t in (self.commands, self.agent_log):
+            self.notes += t.notes
+            t.notes = []
+        self._results(now, out, first=self._polls == 0)
+        self._polls += 1
+
+    def _results(self, now: float, out: list[Observation], *, first: bool) -> None:
+        p = self.path / "results.json"
+        try:
+            mtime = os.stat(p).st_mtime
+        except OSError:
+            return
+        doc, _, problem = load_json(p)
+        if problem or not isinstance(doc, dict):
+            return  # still being written: the next poll reads it whole
+        outcome, etype, why = outcome_of(doc)
+        self.ended = True
+        replay = first and now - mtime > 5.0  # it had ended before watch started
+        ev = evidence(self._rel(p), why, mtime)
+        out.append(
+            Observation(
+                self.key,
+                "end",
+                min(now, mtime) if replay else now,
+                mtime,
+                ev,
+                replay=replay,
+                end_status=etype or outcome,
+                failed=outcome in ("failed", "error"),
+            )
+        )
+
+
+class TrialSource:
+    """A Terminal-Bench run, task or trial folder; rescanned for new trials."""
+
+    def __init__(
+        self, path: Path, register: Register, *, scan_interval: float, from_end: bool = False
+    ) -> None:
+        self.path = path
+        self.label = str(path)
+        self.register = register
+        self.scan_interval = scan_interval
+        self.from_end = from_end
+        self.trials: dict[Path, TrialWatch] = {}
+        self._next_scan = 0.0
+
+    def _trial_dirs(self) -> list[Path]:
+        kind = classify(self.path)
+        if kind == "trial":
+            return [self.path]
+        if kind == "task":
+            return [c for c in _dirs(self.path) if is_trial_dir(c)]
+        if kind == "run":
+            return [t for task in _dirs(self.path) for t in _dirs(task) if is_trial_dir(t)]
+        return []
+
+    def poll(self, now: float) -> list[Observation]:
+        out: list[Observation] = []
+        if now >= self._next_scan:
+            self._next_scan = now + self.scan_interval
+            for d in self._trial_dirs():
+                if d not in self.trials:
+                    self.trials[d] = TrialWatch(d, self.path, self.register, from_end=self.from_end)
+        for w in self.trials.values():
+            if not w.ended:
+                w.poll(now, out)
+        return out
+
+    def take_notes(self) -> list[str]:
+        notes: list[str] = []
+        for w in self.trials.values():
+            notes += w.notes
+            w.notes = []
+        return notes
