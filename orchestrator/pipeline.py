@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 
-from tracejury.aggregate.api import AggregateResult
+from tracejury.aggregate.api import AggregateResult, aggregate_run
 from tracejury.batches import (
     build_manifest,
     plan_batches,
@@ -26,10 +26,15 @@ from tracejury.batches import (
 from tracejury.batches.planner import GroupBy
 from tracejury.errors import ConfigError, ExitCode
 from tracejury.models import Batch, InputProblem, Manifest, TraceRef
+from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build_analyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display import Display, PlainDisplay
-from tracejury.orchestrator.readers import discover
+from tracejury.orchestrator.display.protocol import Progress
+from tracejury.orchestrator.llm.backends import resolve_backend
+from tracejury.orchestrator.llm.policy import CallPolicy
+from tracejury.orchestrator.readers import discover, get_reader
+from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.stage import (
     RunResult,
     RunStage,
@@ -37,6 +42,7 @@ from tracejury.orchestrator.run.stage import (
     resolve_criteria,
     save_config,
 )
+from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
 from tracejury.rundir import DEFAULT_RUNS_ROOT, RunDir, new_run_dir
 
 
@@ -69,8 +75,6 @@ def make_manifest(
     if not paths:
         raise ConfigError("no input paths given")
     if force_format:
-        from tracejury.orchestrator.readers import get_reader
-
         get_reader(force_format)  # unknown names are a config error, before any work
 
     def on_problem(p: InputProblem) -> None:
@@ -136,19 +140,14 @@ def make_batches(
 
 
 def make_analyzer(config: RunConfig, display: Display) -> Analyzer:
-    from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build
-    from tracejury.orchestrator.analysis.analyzers.factory import resolve_backend
-
     backend, note = resolve_backend(config)
     if note:
         display.info(note)
     resolved = config.model_copy(update={"backend": backend})
     policy = None
     if backend != "rules":
-        from tracejury.orchestrator.llm.policy import CallPolicy
-
         policy = CallPolicy.from_config(resolved)
-    return build(resolved, policy)
+    return build_analyzer(resolved, policy)
 
 
 def run_analysis(
@@ -185,9 +184,6 @@ def run_analysis(
 def _dry_run(
     rd: RunDir, config: RunConfig, criteria: list[Any], by_agent: dict[int, Any], display: Display
 ) -> RunResult:
-    from tracejury.orchestrator.display.protocol import Progress
-    from tracejury.orchestrator.run.estimate import estimate_run
-
     refs = [t for v in by_agent.values() for t in v]
     estimate = estimate_run(refs, criteria, config)
     display.result(estimate.as_lines())
@@ -220,14 +216,10 @@ def aggregate_stage(
     display: Display | None = None,
 ) -> AggregateResult:
     """Completeness, dedupe, issues and every report; problems shown one line each."""
-    from tracejury.aggregate.api import aggregate_run
-
     display = display or PlainDisplay()
     display.stage("aggregate", str(rd.path))
     synthesizer: Callable[[str], str] | None = None
     if synthesize:
-        from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
-
         synthesizer = make_synthesizer(config or run_config_of(rd.path), display)
     result = aggregate_run(
         rd.path, strict=strict, in_place=in_place, force=force, synthesizer=synthesizer

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tracejury.natural import natural_sorted
+
 DEFAULT_RUNS_ROOT = Path("tracejury-runs")
 
 
@@ -62,8 +64,6 @@ class RunDir:
         return self.path / "problems.jsonl"
 
     def batch_files(self) -> list[Path]:
-        from tracejury.natural import natural_sorted
-
         return natural_sorted(self.batches_dir.glob("batch_*.json"))
 
 

@@ -12,14 +12,13 @@ import email.utils
 import json
 import math
 import random
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-import anthropic
 import httpx2
-import openai
 
 # A server asking for more than this is down, not busy: waiting longer helps nobody.
 MAX_RETRY_AFTER = 60.0
@@ -36,26 +35,20 @@ ErrorKind = Literal[
     "other",  # anything unrecognised: never retried
 ]
 
-_SDK_STATUS_ERRORS: tuple[type[BaseException], ...] = (
-    openai.APIStatusError,
-    anthropic.APIStatusError,
-)
-_SDK_TIMEOUTS: tuple[type[BaseException], ...] = (
-    openai.APITimeoutError,
-    anthropic.APITimeoutError,
-    httpx2.TimeoutException,
-    TimeoutError,
-)
-_SDK_CONNECTION: tuple[type[BaseException], ...] = (
-    openai.APIConnectionError,
-    anthropic.APIConnectionError,
-    httpx2.TransportError,
-    ConnectionError,
-)
-_SDK_RESPONSE_ERRORS: tuple[type[BaseException], ...] = (
-    openai.APIResponseValidationError,
-    anthropic.APIResponseValidationError,
-)
+# The SDKs are imported only when their backend is used (see llm/backends.py); an exception
+# of an SDK that was never imported cannot reach here, so only the loaded ones are asked.
+SDK_MODULES = ("openai", "anthropic")
+
+
+def _sdk_errors(name: str) -> tuple[type[BaseException], ...]:
+    """The `name` exception class of every SDK loaded, e.g. APIStatusError."""
+    return tuple(
+        getattr(sys.modules[m], name) for m in SDK_MODULES if hasattr(sys.modules.get(m), name)
+    )
+
+
+_TIMEOUTS: tuple[type[BaseException], ...] = (httpx2.TimeoutException, TimeoutError)
+_CONNECTION: tuple[type[BaseException], ...] = (httpx2.TransportError, ConnectionError)
 _SDK_DIRS = tuple(
     f"{sep}{name}{sep}" for name in ("openai", "anthropic", "httpx2") for sep in ("/", "\\")
 )
@@ -140,7 +133,7 @@ def _status_kind(status: int) -> tuple[bool, ErrorKind]:
 
 def classify(exc: BaseException, *, max_retry_after: float = MAX_RETRY_AFTER) -> RetryDecision:
     """Classify an exception raised by an LLM client (the SDKs' own, unchanged)."""
-    if isinstance(exc, _SDK_STATUS_ERRORS):
+    if isinstance(exc, _sdk_errors("APIStatusError")):
         response = getattr(exc, "response", None)
         headers: Mapping[str, str] = dict(response.headers) if response is not None else {}
         status = int(getattr(exc, "status_code", 0) or 0)
@@ -157,13 +150,15 @@ def classify(exc: BaseException, *, max_retry_after: float = MAX_RETRY_AFTER) ->
             headers=headers,
             message=_one_line(exc),
         )
-    if isinstance(exc, _SDK_RESPONSE_ERRORS) or (
+    if isinstance(exc, _sdk_errors("APIResponseValidationError")) or (
         isinstance(exc, json.JSONDecodeError) and _raised_in_sdk(exc)
     ):
         return RetryDecision(retry=True, kind="bad_response", message=_one_line(exc))
-    if isinstance(exc, _SDK_TIMEOUTS):  # before connection: SDK timeouts subclass it
+    if isinstance(
+        exc, (*_sdk_errors("APITimeoutError"), *_TIMEOUTS)
+    ):  # before connection: SDK timeouts subclass it
         return RetryDecision(retry=True, kind="timeout", message=_one_line(exc))
-    if isinstance(exc, _SDK_CONNECTION):
+    if isinstance(exc, (*_sdk_errors("APIConnectionError"), *_CONNECTION)):
         return RetryDecision(retry=True, kind="connection", message=_one_line(exc))
     return RetryDecision(retry=False, kind="other", message=_one_line(exc))
 

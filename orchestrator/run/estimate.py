@@ -16,10 +16,9 @@ prompt cache the way providers bill it, and prices the result with the price tab
 `cost_usd` is the expected cost; `cost_usd_max` the ceiling with no cache hit and every
 answer using its whole output allowance. Re-asks after invalid answers come on top.
 
-Entry points: `estimate_run(refs, criteria, config)` for the run as configured (what
-`--dry-run` prints, via `RunEstimate.as_lines()`); `estimate_requests(requests, ...)`
-for requests already built; `estimate_counts(digest_tokens, prefix_tokens, ...)` for
-bare token counts.
+Entry points: `estimate_requests(requests, ...)` for requests already built;
+`estimate_counts(digest_tokens, prefix_tokens, ...)` for bare token counts; the run as
+configured (what `--dry-run` prints) is `tracejury.orchestrator.run.dry_run.estimate_run`.
 """
 
 from __future__ import annotations
@@ -31,9 +30,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from tracejury.models import Criteria, TraceRef, Usage
+from tracejury.models import Usage
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
-from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.pricing import PriceTable
 from tracejury.orchestrator.llm.types import LLMRequest
 
@@ -123,7 +121,9 @@ class RunEstimate(BaseModel):
 
 
 @dataclass(frozen=True)
-class _Group:
+class Group:
+    """The requests of one criteria: a shared prefix and one digest per trace."""
+
     name: str
     prefix_tokens: int
     trace_tokens: list[int]
@@ -145,7 +145,7 @@ def _price(prices: PriceTable, model: str | None, usage: Usage) -> float | None:
 
 
 def estimate_groups(
-    groups: Sequence[_Group],
+    groups: Sequence[Group],
     *,
     model: str | None,
     provider: str | None,
@@ -249,7 +249,7 @@ def estimate_counts(
     tpm: float | None = None,
 ) -> RunEstimate:
     """Every trace (its digest's tokens) against every criteria (its prefix tokens)."""
-    groups = [_Group(name, p, list(digest_tokens)) for name, p in prefix_tokens.items()]
+    groups = [Group(name, p, list(digest_tokens)) for name, p in prefix_tokens.items()]
     return estimate_groups(
         groups,
         model=model,
@@ -285,14 +285,14 @@ def estimate_requests(
 ) -> RunEstimate:
     """The requests a run would send (built, never sent), grouped by shared prefix.
     Streams: only one prefix text per group and one count per request are kept."""
-    groups: dict[str, _Group] = {}
+    groups: dict[str, Group] = {}
     max_out = 0
     for req in requests:
         text = prefix_text(req)
         key = req.cache_key or hashlib.sha256(text.encode()).hexdigest()
         group = groups.get(key)
         if group is None:
-            group = groups[key] = _Group(req.schema_name or key[:12], estimate_tokens(text), [])
+            group = groups[key] = Group(req.schema_name or key[:12], estimate_tokens(text), [])
         group.trace_tokens.append(estimate_tokens(req.trace_text))
         max_out = max(max_out, req.max_output_tokens)
     return estimate_groups(
@@ -307,123 +307,3 @@ def estimate_requests(
         tpm=tpm,
         traces=traces,
     )
-
-
-# -- the run as configured ---------------------------------------------------------------
-# A digest is the trace rendered within --max-trace-tokens; before parsing, its size is
-# estimated from the trace's bytes (about 3.2 characters per token on mixed JSON, code
-# and prose, orchestrator/tokens.py) plus the digest's own framing (facts, markers).
-CHARS_PER_TOKEN = 3.2
-DIGEST_FRAME_TOKENS = 300
-
-
-def digest_tokens_of(ref: TraceRef, max_trace_tokens: int) -> int:
-    body = int(ref.size_bytes / CHARS_PER_TOKEN) + DIGEST_FRAME_TOKENS
-    return min(max_trace_tokens, body)
-
-
-def run_model(config: RunConfig) -> tuple[str | None, str | None, str | None]:
-    """(provider, model, note) a run with this config would call, decided without keys:
-    a dry run must work before any key is set."""
-    from tracejury.orchestrator.analysis.analyzers.factory import (
-        AUTO_ORDER,
-        DEFAULT_MODELS,
-        has_key,
-        provider_of_model,
-    )
-
-    backend: str = config.backend
-    note = None
-    if backend == "rules":
-        return None, None, "the rules backend calls no model: nothing to pay"
-    if backend == "auto" and config.base_url:
-        backend = "openai"
-    elif backend == "auto":
-        # As the factory resolves auto, but a missing key is no error here.
-        chosen = provider_of_model(config.model) or next(
-            (p for p in AUTO_ORDER if has_key(p)), None
-        )
-        backend = chosen or "anthropic"
-        if chosen is None:
-            note = (
-                "no API key is set, so --backend auto would run the offline rules "
-                f"backend; this estimate is for {backend}"
-            )
-    return backend, config.model or DEFAULT_MODELS[backend], note
-
-
-def criteria_prefix_tokens(criteria: Criteria) -> int:
-    """Tokens every request of a criteria shares: system rules, criteria, answer schema."""
-    from tracejury.orchestrator.analysis.prompting import shared_prefix, system_prompt
-    from tracejury.orchestrator.analysis.schema import finding_schema
-
-    text = "\n".join(
-        [system_prompt(), shared_prefix(criteria), json.dumps(finding_schema(criteria))]
-    )
-    return estimate_tokens(text)
-
-
-def trace_frame_tokens() -> int:
-    """The per-trace template around each digest (header lines, delimiters)."""
-    from tracejury.orchestrator.analysis.prompting import template
-
-    return estimate_tokens(template("trace.txt")) + 20  # + trace name, task, marker
-
-
-def estimate_run(
-    refs: Iterable[TraceRef],
-    criteria: Sequence[Criteria],
-    config: RunConfig,
-    *,
-    prices: PriceTable | None = None,
-    digest_tokens: Mapping[str, int] | None = None,
-) -> RunEstimate:
-    """`--dry-run`: every readable trace against every criteria, as `config` would run
-    them. `digest_tokens` (trace_id -> tokens of the built digest) replaces the estimate
-    from trace sizes when the caller has the digests."""
-    from tracejury.orchestrator.analysis.prompting import DEFAULT_MAX_OUTPUT_TOKENS
-
-    prices = prices or PriceTable.load(config.price_file)
-    provider, model, note = run_model(config)
-    frame = trace_frame_tokens()
-    counts: list[int] = []
-    unreadable = 0
-    for ref in refs:
-        if ref.read_error:
-            unreadable += 1
-            continue
-        known = (digest_tokens or {}).get(ref.trace_id)
-        counts.append(
-            (known if known is not None else digest_tokens_of(ref, config.max_trace_tokens)) + frame
-        )
-    if provider is None:
-        groups: list[_Group] = []
-    else:
-        groups = [_Group(c.name, criteria_prefix_tokens(c), counts) for c in criteria]
-    estimate = estimate_groups(
-        groups,
-        model=model,
-        provider=provider,
-        prices=prices,
-        max_output_tokens=DEFAULT_MAX_OUTPUT_TOKENS,
-        concurrency=config.concurrency,
-        rpm=config.rpm,
-        tpm=config.tpm,
-        traces=len(counts),
-    )
-    notes = list(estimate.notes)
-    if digest_tokens is None:
-        notes.append(
-            f"digest sizes estimated from trace sizes, each at most --max-trace-tokens "
-            f"{config.max_trace_tokens:,}"
-        )
-    if unreadable:
-        notes.append(f"{unreadable} unreadable trace(s) left out")
-    if note:
-        notes.insert(0, note)
-    cost = estimate.cost_usd
-    if config.max_cost is not None and cost is not None and cost > config.max_cost:
-        notes.append(f"--max-cost ${config.max_cost:,.2f} will stop the run before the end")
-    if provider is None:
-        notes = [note or "no model is called"]
-    return estimate.model_copy(update={"notes": notes})

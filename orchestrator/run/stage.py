@@ -20,8 +20,11 @@ from tracejury.orchestrator.analysis.analyzers.protocol import (
     Analyzer,
     error_finding,
 )
+from tracejury.orchestrator.analysis.digest import facts_and_digest
+from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
+from tracejury.orchestrator.readers import TraceLoadError, load_trace
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
 from tracejury.orchestrator.run.status import STATUS_INTERVAL_S, StatusWriter
 from tracejury.rundir import RunDir
@@ -258,10 +261,6 @@ async def analyze_trace(
     stage: RunStage, ref: TraceRef, pending: list[Criteria], state: _RunState
 ) -> None:
     """Load once, compute facts once, then every pending criteria; each finding recorded as it lands."""
-    from tracejury.orchestrator.analysis.digest import facts_and_digest
-    from tracejury.orchestrator.analysis.facts import compute_facts
-    from tracejury.orchestrator.readers import TraceLoadError, load_trace
-
     analyzer = stage.analyzer
     digest_text, digest_tokens = "", 0
     try:

@@ -18,14 +18,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tracejury.errors import TracejuryError
 from tracejury.files import read_model
-from tracejury.orchestrator.analysis.analyzers.factory import (
-    make_client,
-    model_for,
-    resolve_backend,
-)
 from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display
+from tracejury.orchestrator.llm.backends import make_client, model_for, resolve_backend
 from tracejury.orchestrator.llm.client import LLMClient
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse

@@ -7,15 +7,11 @@ from typing import Any
 import pytest
 
 from tracejury.errors import ConfigError
-from tracejury.orchestrator.analysis.analyzers.factory import (
-    DEFAULT_MODELS,
-    make_analyzer,
-    make_client,
-    resolve_backend,
-)
+from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer
 from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.anthropic_client import AnthropicClient
+from tracejury.orchestrator.llm.backends import DEFAULT_MODELS, make_client, resolve_backend
 from tracejury.orchestrator.llm.openai_client import PLACEHOLDER_KEY, OpenAIClient
 
 

@@ -9,11 +9,11 @@ from tracejury.models import TraceRef, Usage
 from tracejury.orchestrator.analysis.prompting import build_request
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.pricing import PriceTable
+from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.estimate import (
     MESSAGE_OVERHEAD_TOKENS,
     estimate_counts,
     estimate_requests,
-    estimate_run,
 )
 
 

@@ -1,0 +1,107 @@
+"""`--dry-run`: the estimate of a run as configured, before any trace is parsed or key set.
+
+Each trace's digest size is estimated from its bytes (or taken from built digests), each
+criteria's shared prefix counted from the real prompt templates, and the backend decided as
+the run would (`planned_backend`); the arithmetic is `estimate.estimate_groups`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+from tracejury.models import Criteria, TraceRef
+from tracejury.orchestrator.analysis.prompting import (
+    DEFAULT_MAX_OUTPUT_TOKENS,
+    shared_prefix,
+    system_prompt,
+    template,
+)
+from tracejury.orchestrator.analysis.schema import finding_schema
+from tracejury.orchestrator.analysis.tokens import estimate_tokens
+from tracejury.orchestrator.config import RunConfig
+from tracejury.orchestrator.llm.backends import planned_backend
+from tracejury.orchestrator.llm.pricing import PriceTable
+from tracejury.orchestrator.run.estimate import Group, RunEstimate, estimate_groups
+
+# -- the run as configured ---------------------------------------------------------------
+# A digest is the trace rendered within --max-trace-tokens; before parsing, its size is
+# estimated from the trace's bytes (about 3.2 characters per token on mixed JSON, code
+# and prose, orchestrator/tokens.py) plus the digest's own framing (facts, markers).
+CHARS_PER_TOKEN = 3.2
+DIGEST_FRAME_TOKENS = 300
+
+
+def digest_tokens_of(ref: TraceRef, max_trace_tokens: int) -> int:
+    body = int(ref.size_bytes / CHARS_PER_TOKEN) + DIGEST_FRAME_TOKENS
+    return min(max_trace_tokens, body)
+
+
+def criteria_prefix_tokens(criteria: Criteria) -> int:
+    """Tokens every request of a criteria shares: system rules, criteria, answer schema."""
+    text = "\n".join(
+        [system_prompt(), shared_prefix(criteria), json.dumps(finding_schema(criteria))]
+    )
+    return estimate_tokens(text)
+
+
+def trace_frame_tokens() -> int:
+    """The per-trace template around each digest (header lines, delimiters)."""
+    return estimate_tokens(template("trace.txt")) + 20  # + trace name, task, marker
+
+
+def estimate_run(
+    refs: Iterable[TraceRef],
+    criteria: Sequence[Criteria],
+    config: RunConfig,
+    *,
+    prices: PriceTable | None = None,
+    digest_tokens: Mapping[str, int] | None = None,
+) -> RunEstimate:
+    """`--dry-run`: every readable trace against every criteria, as `config` would run
+    them. `digest_tokens` (trace_id -> tokens of the built digest) replaces the estimate
+    from trace sizes when the caller has the digests."""
+    prices = prices or PriceTable.load(config.price_file)
+    provider, model, note = planned_backend(config)
+    frame = trace_frame_tokens()
+    counts: list[int] = []
+    unreadable = 0
+    for ref in refs:
+        if ref.read_error:
+            unreadable += 1
+            continue
+        known = (digest_tokens or {}).get(ref.trace_id)
+        counts.append(
+            (known if known is not None else digest_tokens_of(ref, config.max_trace_tokens)) + frame
+        )
+    if provider is None:
+        groups: list[Group] = []
+    else:
+        groups = [Group(c.name, criteria_prefix_tokens(c), counts) for c in criteria]
+    estimate = estimate_groups(
+        groups,
+        model=model,
+        provider=provider,
+        prices=prices,
+        max_output_tokens=DEFAULT_MAX_OUTPUT_TOKENS,
+        concurrency=config.concurrency,
+        rpm=config.rpm,
+        tpm=config.tpm,
+        traces=len(counts),
+    )
+    notes = list(estimate.notes)
+    if digest_tokens is None:
+        notes.append(
+            f"digest sizes estimated from trace sizes, each at most --max-trace-tokens "
+            f"{config.max_trace_tokens:,}"
+        )
+    if unreadable:
+        notes.append(f"{unreadable} unreadable trace(s) left out")
+    if note:
+        notes.insert(0, note)
+    cost = estimate.cost_usd
+    if config.max_cost is not None and cost is not None and cost > config.max_cost:
+        notes.append(f"--max-cost ${config.max_cost:,.2f} will stop the run before the end")
+    if provider is None:
+        notes = [note or "no model is called"]
+    return estimate.model_copy(update={"notes": notes})
