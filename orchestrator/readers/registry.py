@@ -6,6 +6,7 @@ from tracejury.errors import ConfigError
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.reader import ChatReader, ChatRunsReader, LabelsReader
 from tracejury.orchestrator.readers.claude_code.reader import ClaudeCodeReader
+from tracejury.orchestrator.readers.codex.reader import CodexReader
 from tracejury.orchestrator.readers.event_stream import EventStreamReader
 from tracejury.orchestrator.readers.inspect_log import InspectReader
 from tracejury.orchestrator.readers.massgen.reader import MassGenReader
@@ -24,6 +25,7 @@ READERS: list[Reader] = [
     TerminalBenchReader(),
     InspectReader(),
     ClaudeCodeReader(),
+    CodexReader(),
     SpansReader(),
     EventStreamReader(),
     LabelsReader(),

@@ -20,6 +20,12 @@ from typing import Any
 
 from tracejury.orchestrator.readers.chat.messages import call_text, content_text, normalize_args
 from tracejury.orchestrator.readers.model import Step
+from tracejury.orchestrator.readers.session_end import (
+    ENDED_NORMALLY,
+    ERRORED,
+    INTERRUPTED,
+    UNFINISHED,
+)
 from tracejury.orchestrator.readers.values import as_dict, as_int, as_list, as_str, to_epoch
 
 LINE_TYPES = frozenset(
@@ -39,12 +45,6 @@ _NOTIFICATION = re.compile(r"^\s*<task-notification>", re.S)
 _NOTE_FIELD = re.compile(r"<(?P<key>task-id|status|summary)>(?P<value>.*?)</(?P=key)>", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _REJECTED = "tool use was rejected"
-
-# How a session ended, recorded as a fact apart from the outcome (there is no pass/fail).
-ENDED_NORMALLY = "ended normally"
-INTERRUPTED = "interrupted"
-ERRORED = "errored"
-UNFINISHED = "unfinished"  # a tool call or a user turn still waiting: cut off or still running
 
 
 @dataclass

@@ -16,28 +16,29 @@ is no pass/fail: the outcome stays `unknown` and `extra.session_end` says how it
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.claude_code.lines import (
-    ENDED_NORMALLY,
-    ERRORED,
-    INTERRUPTED,
     LINE_TYPES,
     SessionParser,
     SessionSummary,
 )
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
+from tracejury.orchestrator.readers.session_end import ENDED_ON_ERROR
+from tracejury.orchestrator.readers.session_files import (
+    feed_file,
+    first_object,
+    head_objects,
+    short_task,
+)
 from tracejury.orchestrator.readers.textio import NOT_JSON, content_problem, iter_json_lines
 from tracejury.orchestrator.readers.values import as_dict, as_str
 
-DETECT_LINES = 20
 TASK_SCAN_LINES = 400  # discovery reads this far for the task; the rest waits for load
-TASK_NAME_CHARS = 80
 COMPACT_PREFIX = "agent-acompact"
 
 
@@ -52,28 +53,6 @@ def _is_line(obj: Any) -> bool:
     return kind in LINE_TYPES and "sessionId" in obj and "uuid" in obj
 
 
-def _head_objects(head: bytes) -> list[Any]:
-    lines = head.split(b"\n")[:DETECT_LINES]
-    if len(lines) > 1 and not head.endswith(b"\n"):
-        lines = lines[:-1]  # cut by the head window
-    out = []
-    for raw in lines:
-        raw = raw.strip()
-        if raw[:1] != b"{":
-            continue
-        try:
-            out.append(json.loads(raw))
-        except (ValueError, RecursionError):
-            continue
-    return out
-
-
-def _first_line(path: Path) -> dict[str, Any]:
-    for _n, _line, obj in iter_json_lines(path):
-        return obj if isinstance(obj, dict) else {}
-    return {}
-
-
 def subagent_files(session: Path) -> list[Path]:
     """The sub-agent transcripts of a session file, both layouts, in name order."""
     found: list[Path] = []
@@ -82,7 +61,7 @@ def subagent_files(session: Path) -> list[Path]:
         found += sorted(p for p in nested.glob("agent-*.jsonl") if p.is_file())
     sid = session.stem
     for p in sorted(session.parent.glob("agent-*.jsonl")):
-        if p.is_file() and as_str(_first_line(p).get("sessionId")) == sid:
+        if p.is_file() and as_str(first_object(p).get("sessionId")) == sid:
             found.append(p)
     return found
 
@@ -95,7 +74,7 @@ def parent_session(path: Path) -> Path | None:
         candidate = path.parent.parent.with_suffix(".jsonl")
         if candidate.is_file():
             return candidate
-    sid = as_str(_first_line(path).get("sessionId"))
+    sid = as_str(first_object(path).get("sessionId"))
     if sid:
         candidate = path.parent / f"{sid}.jsonl"
         if candidate.is_file() and candidate != path:
@@ -140,9 +119,7 @@ class _Stitched:
         path = self.files.get(agent_id)
         if path is not None:
             parser.label = self._label(path)
-            for n, _line, obj in iter_json_lines(path):
-                if obj is not NOT_JSON:
-                    yield from parser.feed(obj, n)
+            yield from feed_file(path, parser)
         else:
             copies = self.progress.get(agent_id)
             if not copies:
@@ -252,9 +229,7 @@ def session_hints(
         "tools": _tool_stats(main),
         "subagents": len(subs),
         # A session that ended on a reply or an interrupt did not end on its last tool error.
-        "ended_on_error": {ENDED_NORMALLY: False, INTERRUPTED: False, ERRORED: True}.get(
-            main.end or ""
-        ),
+        "ended_on_error": ENDED_ON_ERROR.get(main.end or ""),
         "extra": {k: v for k, v in extra.items() if v is not None},
     }
 
@@ -266,7 +241,7 @@ class ClaudeCodeReader:
     def detect(self, path: Path, head: bytes) -> bool:
         if path.suffix.lower() != ".jsonl":
             return False
-        objs = _head_objects(head)
+        objs = head_objects(head)
         return (
             bool(objs)
             and any(_is_line(o) and o.get("type") != "file-history-snapshot" for o in objs)
@@ -290,20 +265,15 @@ class ClaudeCodeReader:
             )
         subs = subagent_files(path) if parent is None else []
         parser = SessionParser(path.name)
-        for n, _line, obj in iter_json_lines(path):
-            if n > TASK_SCAN_LINES or parser.summary.task is not None:
+        for _ in feed_file(path, parser, max_lines=TASK_SCAN_LINES):
+            if parser.summary.task is not None:
                 break
-            if obj is not NOT_JSON:
-                for _ in parser.feed(obj, n):
-                    pass
         s = parser.summary
-        task = " ".join((s.task or "").split())
         yield ctx.make_ref(
             path,
             self.name,
             trial_name=path.stem,
-            task_name=(task[: TASK_NAME_CHARS - 1] + "…" if len(task) > TASK_NAME_CHARS else task)
-            or path.stem,
+            task_name=short_task(s.task, path.stem),
             files=[path, *subs],
             warnings=warnings,
             metadata={k: v for k, v in (("session_id", s.session_id), ("cwd", s.cwd)) if v},

@@ -14,7 +14,15 @@ from tracejury.orchestrator.readers import TraceLoadError, discover, load_trace
 
 # Corpus folders whose format has a reader; the coding-agent folders (claude_code, codex,
 # openhands, swe_agent, massgen_real) join this list as their readers land.
-READ_FOLDERS = ["who_and_when", "agentrx_tau", "mast", "inspect_ai", "claude_code"]
+# codex: the rollouts folder (beside it sit the fixture's own README and manifest.json).
+READ_FOLDERS = [
+    "who_and_when",
+    "agentrx_tau",
+    "mast",
+    "inspect_ai",
+    "claude_code",
+    "codex/2026-02-23/raw",
+]
 
 
 def test_every_corpus_file_reads(corpus_dir: Path) -> None:
@@ -40,6 +48,7 @@ def test_every_corpus_file_reads(corpus_dir: Path) -> None:
     assert by_folder["mast"] == 4
     assert by_folder["inspect_ai"] == inspect_samples
     assert by_folder["claude_code"] == 6  # sessions; their sub-agent files are members
+    assert by_folder["raw"] == 6  # Codex rollouts
 
     formats = Counter(r.source_format for r in refs)
     assert formats == {
@@ -48,6 +57,7 @@ def test_every_corpus_file_reads(corpus_dir: Path) -> None:
         "mast": 4,
         "inspect": inspect_samples,
         "claude_code": 6,
+        "codex": 6,
     }
 
 
