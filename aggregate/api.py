@@ -36,9 +36,9 @@ from tracejury.aggregate.trace_report import (
     render_trace_report,
     report_filename,
 )
-from tracejury.errors import ExecutionError
+from tracejury.errors import ConfigError, ExecutionError
 from tracejury.files import atomic_write_text, clean_stale_temps, read_model, write_model
-from tracejury.jsonl import LineReader
+from tracejury.jsonl import BadLine, LineReader, iter_jsonl_models
 from tracejury.models import Finding
 from tracejury.models.summary import AnalysisSummary, Completeness, Issue
 from tracejury.process import pid_alive
@@ -201,12 +201,31 @@ def summarize_run(run_dir: Path) -> AnalysisSummary:
     return summary
 
 
-def load_summary(run_dir: Path) -> AnalysisSummary:
+def load_summary(run_dir: Path | str) -> AnalysisSummary:
     """A run's analysis_summary.json; computed in memory when the run was never aggregated."""
     rd = RunDir(Path(run_dir))
     if rd.summary_json.exists():
         return read_model(rd.summary_json, AnalysisSummary)
     return summarize_run(rd.path)
+
+
+def load_findings(path: Path | str, *, strict: bool = False) -> list[Finding]:
+    """Every valid finding of a run directory's findings.jsonl (or of that file), in the
+    order written. A torn or invalid line is skipped (the summary's completeness lists
+    it), or with `strict` raises ConfigError naming the file and line. Re-analyzed pairs
+    keep every line; the summary counts one per (trace, perspective, criteria)."""
+    p = Path(path)
+    file = RunDir(p).findings if p.is_dir() else p
+    if not file.is_file():
+        raise ConfigError(f"{file}: not found")
+    out: list[Finding] = []
+    for n, item in iter_jsonl_models(file, Finding):
+        if isinstance(item, BadLine):
+            if strict:
+                raise ConfigError(f"{file} line {n}: {item.problem}")
+            continue
+        out.append(item)
+    return out
 
 
 def _write_reports(

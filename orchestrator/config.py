@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypedDict
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 
+from tracejury.errors import ConfigError
 from tracejury.models.common import VersionedRecord
 
 Backend = Literal["auto", "rules", "openai", "anthropic"]
 GroupBy = Literal["task_name", "outcome"]
+OpenAIApi = Literal["chat", "responses"]
 
 DEFAULT_MAX_TRACE_TOKENS = 12_000
+
+
+def split_names(values: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """`"a,b"`, `["a,b", "c"]` -> `["a", "b", "c"]`: names as a flag or a list spells them."""
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else values
+    return [x.strip() for v in items for x in v.split(",") if x.strip()]
 
 
 class RunConfig(VersionedRecord):
@@ -33,6 +43,59 @@ class RunConfig(VersionedRecord):
     dry_run: bool = False
     automation: bool = False
     force_format: str | None = None
-    openai_api: Literal["chat", "responses"] | None = Field(
+    openai_api: OpenAIApi | None = Field(
         default=None, description="OpenAI API: chat completions (default) or responses"
     )
+
+    @field_validator("criteria", mode="before")
+    @classmethod
+    def _criteria_names(cls, v: Any) -> Any:
+        if isinstance(v, str | list | tuple):
+            return split_names(v) or ["triage"]
+        return v
+
+    @field_validator("perspectives", mode="before")
+    @classmethod
+    def _perspective_names(cls, v: Any) -> Any:
+        return split_names(v) if isinstance(v, str | list | tuple) else v
+
+
+class RunOptions(TypedDict, total=False):
+    """The analysis options as keyword arguments of the library functions (the CLI's flags)."""
+
+    backend: Backend
+    model: str | None
+    base_url: str | None
+    criteria: str | list[str]
+    perspectives: str | list[str]
+    concurrency: int
+    rpm: float | None
+    tpm: float | None
+    max_cost: float | None
+    max_trace_tokens: int
+    max_attempts: int
+    request_timeout: float
+    timeout: float | None
+    price_file: str | Path | None
+    dry_run: bool
+    force_format: str | None
+    openai_api: OpenAIApi | None
+
+
+def run_config(
+    config: RunConfig | None, options: RunOptions | dict[str, Any], *, caller: str
+) -> RunConfig:
+    """`config` (or the defaults) with `options` applied on top, validated as one.
+    An unknown option is a TypeError, as for any function; a bad value a ConfigError."""
+    unknown = sorted(set(options) - set(RunOptions.__annotations__))
+    if unknown:
+        raise TypeError(f"{caller}() got an unexpected keyword argument '{unknown[0]}'")
+    base = config or RunConfig()
+    if not options:
+        return base
+    try:
+        return RunConfig.model_validate({**base.model_dump(), **options})
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "options"
+        raise ConfigError(f"{where}: {first['msg']}") from None

@@ -1,17 +1,25 @@
 """The library API: each pipeline stage as a function, and `triage` running them all.
 
-The CLI is a thin layer over these; a program can call them directly:
+The CLI is a thin layer over these; a program calls them directly and gets typed results:
 
-    from tracejury.orchestrator.pipeline import triage
-    result = triage(["runs/"], config=RunConfig(backend="rules"))
+    import tracejury
+    res = tracejury.triage(["runs/"], out="run", backend="rules", display="none")
+    print(res.summary.completeness.expected, len(res.issues))
+
+Every `*_async` variant runs inside the caller's event loop (file-heavy stages go to a
+worker thread so the loop stays responsive); the plain variants run their own loop and
+refuse, with a clear error, to be called from inside a running one. Problems raise the
+exceptions of `tracejury.errors`; nothing here prints except through the display, and
+`display="none"` prints nothing at all.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, Unpack
 
 import anyio
 
@@ -23,38 +31,82 @@ from tracejury.batches import (
     write_batches,
     write_manifest,
 )
-from tracejury.batches.planner import GroupBy
 from tracejury.errors import ConfigError, ExitCode
 from tracejury.models import Batch, InputProblem, Manifest, TraceRef
 from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build_analyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
-from tracejury.orchestrator.config import RunConfig
-from tracejury.orchestrator.display import Display, PlainDisplay
-from tracejury.orchestrator.display.protocol import Progress
+from tracejury.orchestrator.config import GroupBy, RunConfig, RunOptions, run_config
+from tracejury.orchestrator.display import Display, DisplayName, make_display
 from tracejury.orchestrator.llm.backends import resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import discover, get_reader
+from tracejury.orchestrator.results import RunResult, TriageResult
 from tracejury.orchestrator.run.dry_run import estimate_run
-from tracejury.orchestrator.run.stage import (
-    RunResult,
-    RunStage,
-    load_work,
-    resolve_criteria,
-    save_config,
-)
+from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
 from tracejury.rundir import DEFAULT_RUNS_ROOT, RunDir, new_run_dir
 
+PathLike = str | Path
+RunDirLike = str | Path | RunDir
+DisplayLike = DisplayName | Display | None
+GROUP_BY: tuple[GroupBy, ...] = ("task_name", "outcome")
 
-def open_run_dir(out: Path | None, *, create: bool, display: Display) -> RunDir:
-    """`--out DIR`, or a new unique `tracejury-runs/<timestamp>` for commands that start work."""
+T = TypeVar("T")
+
+
+def resolve_display(display: DisplayLike, *, automation: bool = False) -> Display:
+    """A display object, or the one a name picks; None: rich on a terminal, else plain."""
+    if display is None or isinstance(display, str):
+        if display not in (None, "rich", "plain", "none"):
+            raise ConfigError(f"display must be rich, plain or none, not {display!r}")
+        return make_display(automation, name=display)
+    return display
+
+
+def _refuse_in_loop(name: str) -> None:
+    """The sync variants start an event loop; inside a running one that would fail obscurely."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise ConfigError(
+        f"tracejury.{name}() cannot run inside a running event loop; "
+        f"use `await tracejury.{name}_async(...)` there"
+    )
+
+
+def _sync(name: str, fn: Callable[[], Any]) -> Any:
+    """Run the coroutine function `fn` in a new event loop."""
+    _refuse_in_loop(name)
+    return anyio.run(fn)
+
+
+async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Blocking file work off the event loop (a cancelled caller waits for it to finish,
+    so no stage keeps writing behind its back)."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+
+def _path_list(paths: PathLike | Sequence[PathLike]) -> list[Path]:
+    # A lone string is one path, not a sequence of one-letter paths.
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    return [Path(p) for p in items]
+
+
+def open_run_dir(out: RunDirLike | None, *, create: bool, display: Display) -> RunDir:
+    """`out`, or a new unique `tracejury-runs/<timestamp>` for calls that start work."""
+    if isinstance(out, RunDir):
+        out = out.path
     if out is None:
         if not create:
             raise ConfigError("--out DIR is required: the run directory of an earlier stage")
         rd = new_run_dir(DEFAULT_RUNS_ROOT)
     else:
+        out = Path(out)
         if out.exists() and not out.is_dir():
             raise ConfigError(f"{out}: --out must be a directory")
+        if not create and not out.is_dir():
+            raise ConfigError(f"{out}: run directory not found")
         out.mkdir(parents=True, exist_ok=True)
         rd = RunDir(out)
     rd = RunDir(rd.path.resolve())
@@ -62,53 +114,56 @@ def open_run_dir(out: Path | None, *, create: bool, display: Display) -> RunDir:
     return rd
 
 
+def _run_dir(out: RunDirLike, display: Display, *, create: bool = False) -> RunDir:
+    """A RunDir the caller (triage, the CLI) already opened is used as is."""
+    return out if isinstance(out, RunDir) else open_run_dir(out, create=create, display=display)
+
+
 def make_manifest(
-    paths: Sequence[str | Path],
-    rd: RunDir,
+    paths: PathLike | Sequence[PathLike],
+    out: RunDirLike,
     *,
     force_format: str | None = None,
-    display: Display | None = None,
+    display: DisplayLike = None,
 ) -> Manifest:
-    """Discover every trace under `paths` and write `manifest.json`. Nothing is dropped:
+    """Discover every trace under `paths` and write `out/manifest.json`. Nothing is dropped:
     unreadable files stay with their reason, missing paths are listed as problems."""
-    display = display or PlainDisplay()
-    if not paths:
+    shown = resolve_display(display)
+    path_list = _path_list(paths)
+    if not path_list:
         raise ConfigError("no input paths given")
     if force_format:
         get_reader(force_format)  # unknown names are a config error, before any work
+    rd = _run_dir(out, shown, create=True)
 
     def on_problem(p: InputProblem) -> None:
-        display.problem(p.path, p.problem)
+        shown.problem(p.path, p.problem)
 
-    display.stage("manifest", ", ".join(str(p) for p in paths))
+    shown.stage("manifest", ", ".join(str(p) for p in path_list))
     found = 0
 
     def on_trace(ref: TraceRef) -> None:
         nonlocal found
         found += 1
-        display.discovering(found, ref.path)
+        shown.discovering(found, ref.path)
 
     refs, problems = discover(
-        [Path(p) for p in paths],
-        force_format=force_format,
-        on_problem=on_problem,
-        on_trace=on_trace,
+        path_list, force_format=force_format, on_problem=on_problem, on_trace=on_trace
     )
-    if not refs and problems and len(problems) == len(paths):
+    if not refs and problems and len(problems) == len(path_list):
         raise ConfigError(
             "none of the input paths exist: "
             + "; ".join(f"{p.path}: {p.problem}" for p in problems)
         )
     for ref in refs:
         if ref.read_error:
-            display.problem(_where(ref.root, ref.path), ref.read_error)
+            shown.problem(_where(ref.root, ref.path), ref.read_error)
         for w in ref.warnings:
-            display.problem(_where(ref.root, ref.path), w)
-    roots = [Path(p) for p in paths if Path(p).exists()]
-    manifest = build_manifest(refs, roots, problems)
+            shown.problem(_where(ref.root, ref.path), w)
+    manifest = build_manifest(refs, [p for p in path_list if p.exists()], problems)
     write_manifest(rd.manifest, manifest)
     unreadable = sum(1 for r in refs if r.read_error)
-    display.info(f"manifest: {manifest.total} traces ({unreadable} unreadable) -> {rd.manifest}")
+    shown.info(f"manifest: {manifest.total} traces ({unreadable} unreadable) -> {rd.manifest}")
     return manifest
 
 
@@ -117,14 +172,18 @@ def _where(root: str, rel: str) -> str:
 
 
 def make_batches(
-    rd: RunDir,
+    out: RunDirLike,
     *,
     agents: int | None = None,
     batch_size: int | None = None,
     group_by: GroupBy | None = None,
-    display: Display | None = None,
+    display: DisplayLike = None,
 ) -> list[Batch]:
-    display = display or PlainDisplay()
+    """Split `out/manifest.json` into `out/batches/batch_<n>.json`, one worker agent each."""
+    shown = resolve_display(display)
+    if group_by is not None and group_by not in GROUP_BY:
+        raise ConfigError(f"group_by must be task_name or outcome, not {group_by!r}")
+    rd = _run_dir(out, shown)
     if not rd.manifest.exists():
         raise ConfigError(
             f"{rd.path}: no manifest.json; run `tracejury manifest PATH --out {rd.path}` first"
@@ -133,7 +192,7 @@ def make_batches(
     plan = plan_batches(manifest, agents=agents, batch_size=batch_size, group_by=group_by)
     write_batches(rd.batches_dir, plan)
     agents_used = len({b.agent_id for b in plan})
-    display.stage(
+    shown.stage(
         "batch", f"{manifest.total} traces -> {len(plan)} batches for {agents_used} worker agents"
     )
     return plan
@@ -150,111 +209,161 @@ def make_analyzer(config: RunConfig, display: Display) -> Analyzer:
     return build_analyzer(resolved, policy)
 
 
-def run_analysis(
-    rd: RunDir,
-    config: RunConfig,
+async def run_analysis_async(
+    out: RunDirLike,
+    config: RunConfig | None = None,
     *,
-    display: Display | None = None,
+    display: DisplayLike = None,
     retry_errors: bool = False,
     analyzer: Analyzer | None = None,
+    **options: Unpack[RunOptions],
 ) -> RunResult:
-    """The run stage. Re-running skips what is already recorded in findings.jsonl."""
-    display = display or PlainDisplay()
+    """The run stage: every batched trace x criteria not yet in `out/findings.jsonl`.
+    `options` (backend=, model=, criteria=, ...) override `config`, as the CLI's flags do."""
+    config = run_config(config, options, caller="run_analysis")
+    shown = resolve_display(display, automation=config.automation)
+    rd = _run_dir(out, shown)
     criteria = resolve_criteria(config)
-    _, by_agent = load_work(rd, display)
+    _, by_agent = await _in_thread(load_work, rd, shown)
     if config.dry_run:
-        return _dry_run(rd, config, criteria, by_agent, display)
-    analyzer = analyzer or make_analyzer(config, display)
+        refs = [t for v in by_agent.values() for t in v]
+        estimate = await _in_thread(estimate_run, refs, criteria, config)
+        return RunResult(
+            run_dir=rd.path,
+            exit_code=ExitCode.OK,
+            message="dry run: no model was called",
+            backend=config.backend,
+            model=config.model,
+            criteria=tuple(c.name for c in criteria),
+            estimate=estimate,
+        )
+    analyzer = analyzer or make_analyzer(config, shown)
     save_config(
         rd, config.model_copy(update={"backend": analyzer.backend, "model": analyzer.model})
     )
-    display.stage(
+    shown.stage(
         "run",
         f"{sum(len(v) for v in by_agent.values())} traces x {len(criteria)} criteria "
         f"({', '.join(c.name for c in criteria)}), {len(by_agent)} worker agents",
     )
-    stage = RunStage(rd, config, display, analyzer, criteria, retry_errors=retry_errors)
+    stage = RunStage(rd, config, shown, analyzer, criteria, retry_errors=retry_errors)
     try:
-        return anyio.run(stage.run, by_agent)
-    except KeyboardInterrupt:
-        stage.interrupted()
+        return await stage.run(by_agent)
+    except BaseException as e:
+        # Ctrl-C or a cancelled caller (not an error): what was recorded stays recorded.
+        if not isinstance(e, Exception):
+            stage.interrupted()
         raise
 
 
-def _dry_run(
-    rd: RunDir, config: RunConfig, criteria: list[Any], by_agent: dict[int, Any], display: Display
+def run_analysis(
+    out: RunDirLike,
+    config: RunConfig | None = None,
+    *,
+    display: DisplayLike = None,
+    retry_errors: bool = False,
+    analyzer: Analyzer | None = None,
+    **options: Unpack[RunOptions],
 ) -> RunResult:
-    refs = [t for v in by_agent.values() for t in v]
-    estimate = estimate_run(refs, criteria, config)
-    display.result(estimate.as_lines())
-    return RunResult(
-        rd.path,
-        Progress(total=0),
-        ExitCode.OK,
-        "dry run: no model was called",
-        config.backend,
-        config.model,
+    """`run_analysis_async` in its own event loop. Re-running skips what is recorded."""
+    result: RunResult = _sync(
+        "run_analysis",
+        functools.partial(
+            run_analysis_async,
+            out,
+            config,
+            display=display,
+            retry_errors=retry_errors,
+            analyzer=analyzer,
+            **options,
+        ),
     )
+    return result
 
 
-@dataclass
-class TriageResult:
-    run_dir: Path
-    exit_code: ExitCode
-    run: RunResult | None = None
-    outputs: dict[str, str] = field(default_factory=dict)
-
-
-def aggregate_stage(
-    rd: RunDir,
+def aggregate_findings(
+    out: RunDirLike,
     *,
     strict: bool = False,
     in_place: bool = False,
     force: bool = False,
     synthesize: bool = False,
     config: RunConfig | None = None,
-    display: Display | None = None,
+    display: DisplayLike = None,
 ) -> AggregateResult:
-    """Completeness, dedupe, issues and every report; problems shown one line each."""
-    display = display or PlainDisplay()
-    display.stage("aggregate", str(rd.path))
+    """Completeness, dedupe, issues and every report of `out` (the `aggregate` stage);
+    problems shown one line each and listed in the result. With `strict`, the result's
+    exit_code is 2 when any expected finding is missing."""
+    # Named for what it does: `tracejury.aggregate` is the stage's subpackage.
+    _refuse_in_loop("aggregate_findings")  # a synthesizer runs an event loop of its own
+    shown = resolve_display(display)
+    rd = _run_dir(out, shown)
+    shown.stage("aggregate", str(rd.path))
     synthesizer: Callable[[str], str] | None = None
     if synthesize:
-        synthesizer = make_synthesizer(config or run_config_of(rd.path), display)
+        synthesizer = make_synthesizer(config or run_config_of(rd.path), shown)
     result = aggregate_run(
         rd.path, strict=strict, in_place=in_place, force=force, synthesizer=synthesizer
     )
     for line in [*result.messages, *result.refusals]:
-        display.problem(str(rd.path), line)
+        shown.problem(str(rd.path), line)
     return result
 
 
-def aggregate_outputs(result: AggregateResult, rd: RunDir) -> dict[str, str]:
-    """The closing lines of an aggregation: completeness, the largest issue, the files."""
-    s = result.summary
-    c = s.completeness
-    out = {
-        "completeness": f"{c.analyzed}/{c.expected} analyzed, {c.errors} analysis errors, {c.missing} missing, "
-        f"{c.extra} extra, {c.duplicates} duplicates, {c.invalid_lines_total} invalid lines",
-        "issues": str(len(s.issues))
-        + (
-            f"; largest: {s.issues[0].title[:90]} ({s.issues[0].traces} traces)" if s.issues else ""
-        ),
-        "summary": str(rd.summary_md),
-        "summary json": str(rd.summary_json),
-    }
-    if rd.summary_html.exists():
-        out["summary html"] = str(rd.summary_html)
-    out["reports"] = f"{rd.reports_dir} ({result.reports_written})"
-    if result.in_place:
-        out["in place"] = f"{len(result.in_place)} ANALYSIS_REPORT.md written"
-    return out
-
-
-def triage(
-    paths: Sequence[str | Path],
+async def aggregate_findings_async(
+    out: RunDirLike,
     *,
-    out: Path | None = None,
+    strict: bool = False,
+    in_place: bool = False,
+    force: bool = False,
+    synthesize: bool = False,
+    config: RunConfig | None = None,
+    display: DisplayLike = None,
+) -> AggregateResult:
+    """`aggregate_findings` in a worker thread, so the caller's event loop keeps running."""
+    return await _in_thread(
+        aggregate_findings,
+        out,
+        strict=strict,
+        in_place=in_place,
+        force=force,
+        synthesize=synthesize,
+        config=config,
+        display=display,
+    )
+
+
+class _Triage:
+    """What both triage variants share: the options resolved and checked before any work."""
+
+    def __init__(
+        self,
+        out: RunDirLike | None,
+        config: RunConfig | None,
+        display: DisplayLike,
+        options: RunOptions,
+    ) -> None:
+        self.config = run_config(config, options, caller="triage")
+        self.display = resolve_display(display, automation=self.config.automation)
+        resolve_criteria(self.config)  # a bad criteria name fails before any work
+        self.rd = open_run_dir(out, create=True, display=self.display)
+
+    def result(
+        self, manifest: Manifest, run: RunResult, agg: AggregateResult | None
+    ) -> TriageResult:
+        return TriageResult(
+            run_dir=self.rd.path,
+            exit_code=run.exit_code,
+            manifest=manifest,
+            run=run,
+            aggregate=agg,
+        )
+
+
+async def triage_async(
+    paths: PathLike | Sequence[PathLike],
+    *,
+    out: RunDirLike | None = None,
     config: RunConfig | None = None,
     agents: int | None = None,
     batch_size: int | None = None,
@@ -263,21 +372,68 @@ def triage(
     in_place: bool = False,
     force: bool = False,
     synthesize: bool = False,
-    display: Display | None = None,
+    display: DisplayLike = None,
+    **options: Unpack[RunOptions],
 ) -> TriageResult:
-    """manifest -> batches -> run -> aggregate in one run directory."""
-    config = config or RunConfig()
-    display = display or PlainDisplay()
-    resolve_criteria(config)  # a bad criteria name fails before any work
-    rd = open_run_dir(out, create=True, display=display)
-    make_manifest(paths, rd, force_format=config.force_format, display=display)
-    make_batches(rd, agents=agents, batch_size=batch_size, group_by=group_by, display=display)
-    result = run_analysis(rd, config, display=display, retry_errors=retry_errors)
-    if config.dry_run:
-        return TriageResult(rd.path, ExitCode.OK, result)
-    agg = aggregate_stage(
-        rd, in_place=in_place, force=force, synthesize=synthesize, config=config, display=display
+    """manifest -> batches -> run -> aggregate in one run directory, in the caller's loop.
+    `options` are the analysis flags (backend=, model=, criteria=, perspectives=, ...)."""
+    t = _Triage(out, config, display, options)
+    manifest = await _in_thread(
+        make_manifest, paths, t.rd, force_format=t.config.force_format, display=t.display
     )
-    outputs = {"run dir": str(rd.path), "findings": str(rd.findings), **aggregate_outputs(agg, rd)}
-    display.result(outputs)
-    return TriageResult(rd.path, result.exit_code, result, outputs)
+    await _in_thread(
+        make_batches,
+        t.rd,
+        agents=agents,
+        batch_size=batch_size,
+        group_by=group_by,
+        display=t.display,
+    )
+    run = await run_analysis_async(t.rd, t.config, display=t.display, retry_errors=retry_errors)
+    agg = None
+    if not t.config.dry_run:
+        agg = await aggregate_findings_async(
+            t.rd,
+            in_place=in_place,
+            force=force,
+            synthesize=synthesize,
+            config=t.config,
+            display=t.display,
+        )
+    return t.result(manifest, run, agg)
+
+
+def triage(
+    paths: PathLike | Sequence[PathLike],
+    *,
+    out: RunDirLike | None = None,
+    config: RunConfig | None = None,
+    agents: int | None = None,
+    batch_size: int | None = None,
+    group_by: GroupBy | None = None,
+    retry_errors: bool = False,
+    in_place: bool = False,
+    force: bool = False,
+    synthesize: bool = False,
+    display: DisplayLike = None,
+    **options: Unpack[RunOptions],
+) -> TriageResult:
+    """manifest -> batches -> run -> aggregate in one run directory (its own event loop;
+    inside a running loop use `triage_async`)."""
+    _refuse_in_loop("triage")
+    # The file stages run on this thread, so Ctrl-C stops a long discovery at once.
+    t = _Triage(out, config, display, options)
+    manifest = make_manifest(paths, t.rd, force_format=t.config.force_format, display=t.display)
+    make_batches(t.rd, agents=agents, batch_size=batch_size, group_by=group_by, display=t.display)
+    run = run_analysis(t.rd, t.config, display=t.display, retry_errors=retry_errors)
+    agg = None
+    if not t.config.dry_run:
+        agg = aggregate_findings(
+            t.rd,
+            in_place=in_place,
+            force=force,
+            synthesize=synthesize,
+            config=t.config,
+            display=t.display,
+        )
+    return t.result(manifest, run, agg)

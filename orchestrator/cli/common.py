@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from tracejury.errors import ConfigError
-from tracejury.orchestrator.config import GroupBy, RunConfig
+from tracejury.orchestrator.config import GroupBy, RunConfig, split_names
 from tracejury.orchestrator.display import Display, make_display
 
 PathsArg = Annotated[
@@ -113,13 +113,6 @@ SynthesizeOpt = Annotated[
 ]
 
 
-def split_list(values: list[str] | str | None) -> list[str]:
-    if values is None:
-        return []
-    items = [values] if isinstance(values, str) else values
-    return [x.strip() for v in items for x in v.split(",") if x.strip()]
-
-
 def group_by_value(value: str | None) -> GroupBy | None:
     if value is None:
         return None
@@ -151,8 +144,8 @@ def build_config(
             backend=backend,  # type: ignore[arg-type]
             model=model,
             base_url=base_url,
-            criteria=split_list(criteria) or ["triage"],
-            perspectives=split_list(perspectives),
+            criteria=split_names(criteria) or ["triage"],
+            perspectives=split_names(perspectives),
             concurrency=concurrency,
             rpm=rpm,
             tpm=tpm,

@@ -22,6 +22,7 @@ from tracejury.orchestrator.cli.common import (
 )
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display import make_display
+from tracejury.orchestrator.display.lines import triage_lines
 from tracejury.orchestrator.pipeline import (
     make_batches,
     make_manifest,
@@ -68,6 +69,8 @@ def run_cmd(out: OutRequired, retry_errors: RetryErrorsOpt = False, *, config: R
     display = make_display(config.automation)
     rd = open_run_dir(out, create=False, display=display)
     result = run_analysis(rd, config, display=display, retry_errors=retry_errors)
+    if result.estimate is not None:
+        display.result(result.estimate.as_lines())
     display.result({"findings": str(rd.findings)})
     return int(result.exit_code)
 
@@ -101,6 +104,7 @@ def triage_cmd(
         synthesize=synthesize,
         display=display,
     )
+    display.result(triage_lines(result))
     return int(result.exit_code)
 
 

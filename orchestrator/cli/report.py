@@ -13,7 +13,8 @@ from tracejury.aggregate.diff import diff_summaries, render_diff_text
 from tracejury.errors import ConfigError, ExecutionError
 from tracejury.orchestrator.cli.common import AutomationOpt, ForceOpt, InPlaceOpt, SynthesizeOpt
 from tracejury.orchestrator.display import make_display
-from tracejury.orchestrator.pipeline import aggregate_outputs, aggregate_stage, open_run_dir
+from tracejury.orchestrator.display.lines import aggregate_lines
+from tracejury.orchestrator.pipeline import aggregate_findings, open_run_dir
 from tracejury.rundir import DEFAULT_RUNS_ROOT
 
 
@@ -45,10 +46,10 @@ def aggregate_cmd(
     """Check completeness, group issues and write analysis_summary.json, SUMMARY.md, summary.html and reports/."""
     display = make_display(automation)
     rd = open_run_dir(out if out is not None else latest_run_dir(), create=False, display=display)
-    result = aggregate_stage(
+    result = aggregate_findings(
         rd, strict=strict, in_place=in_place, force=force, synthesize=synthesize, display=display
     )
-    display.result(aggregate_outputs(result, rd))
+    display.result(aggregate_lines(result, rd))
     if result.exit_code:
         raise ExecutionError(
             f"{result.missing} expected finding(s) missing (--strict); "

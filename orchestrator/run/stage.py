@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import anyio
 
@@ -25,23 +23,13 @@ from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.readers import TraceLoadError, load_trace
+from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
 from tracejury.orchestrator.run.status import STATUS_INTERVAL_S, StatusWriter
 from tracejury.rundir import RunDir
 
 # In-flight calls get this long to finish after a timeout before they are cancelled.
 STOP_GRACE_S = 30.0
-
-
-@dataclass
-class RunResult:
-    run_dir: Path
-    progress: Progress
-    exit_code: ExitCode
-    message: str
-    backend: str
-    model: str | None = None
-    criteria: list[str] = field(default_factory=list)
 
 
 def resolve_criteria(config: RunConfig) -> list[Criteria]:
@@ -192,13 +180,19 @@ class RunStage:
         self.status.write(phase, p, message=msg, exit_code=int(code))
         self.display.run_finished(p, int(code), msg)
         return RunResult(
-            self.rd.path,
-            p,
-            code,
-            msg,
-            self.analyzer.backend,
-            self.analyzer.model,
-            [c.name for c in self.criteria],
+            run_dir=self.rd.path,
+            exit_code=code,
+            message=msg,
+            backend=self.analyzer.backend,
+            model=self.analyzer.model,
+            criteria=tuple(c.name for c in self.criteria),
+            total=p.total,
+            done=p.done,
+            skipped=p.skipped,
+            ok=p.ok,
+            errors=p.errors,
+            cost_usd=p.cost_usd,
+            stop_reason=state.fatal or state.stop_reason or ("timeout" if p.remaining else None),
         )
 
     async def _status_loop(self, state: _RunState) -> None:
