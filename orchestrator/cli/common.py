@@ -6,50 +6,121 @@ import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 import typer
 from pydantic import ValidationError
 
 from tracejury.errors import ConfigError
-from tracejury.orchestrator.config import GroupBy, RunConfig, split_names
-from tracejury.orchestrator.display import Display, make_display
+from tracejury.orchestrator.cli.failures import remember_run_dir
+from tracejury.orchestrator.config import Backend, GroupBy, RunConfig, split_names
+from tracejury.orchestrator.display import Display, DisplayName, make_display
+from tracejury.orchestrator.readers import reader_names
+
+# `-h` beside `--help`; subcommands inherit it from the root context.
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+if TYPE_CHECKING:
+    FormatName = str
+else:  # the choices of --format are the registered readers' names
+    FormatName = Literal[tuple(reader_names())]
+
+
+def help_when_bare(ctx: typer.Context) -> None:
+    """A group called without a subcommand prints its help and exits 0."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+def _some_path_exists(paths: list[Path]) -> list[Path]:
+    """Nothing to analyze is a usage error, before a run directory is made."""
+    if paths and not any(p.exists() for p in paths):
+        raise typer.BadParameter("path not found: " + ", ".join(str(p) for p in paths))
+    return paths
+
 
 PathsArg = Annotated[
     list[Path],
     typer.Argument(
-        help="Trace files or folders in any supported format (MassGen logs, by-outcome trees, ...)."
+        help="Trace files or folders in any supported format (MassGen logs, by-outcome trees, ...).",
+        metavar="PATH",
+    ),
+]
+# Inputs to analyze now: when none of them exists there is nothing to do.
+ExistingPathsArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Trace files or folders in any supported format (MassGen logs, by-outcome trees, ...).",
+        metavar="PATH",
+        callback=_some_path_exists,
     ),
 ]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
-        "--out", "-o", help="Run directory. Default for new analyses: tracejury-runs/<timestamp>."
+        "--out",
+        "-o",
+        help="Run directory. Default for new analyses: tracejury-runs/<timestamp>.",
+        callback=remember_run_dir,
     ),
 ]
 OutRequired = Annotated[
-    Path, typer.Option("--out", "-o", help="Run directory of an earlier stage.")
+    Path,
+    typer.Option(
+        "--out", "-o", help="Run directory of an earlier stage.", callback=remember_run_dir
+    ),
 ]
 FormatOpt = Annotated[
-    str | None, typer.Option("--format", help="Force one reader instead of detecting formats.")
+    FormatName | None,
+    typer.Option("--format", help="Force one reader instead of detecting formats."),
 ]
 BackendOpt = Annotated[
-    str,
+    Backend,
     typer.Option(
         "--backend",
         "-b",
-        help="auto (anthropic, then openai, by which API key is set, else rules), rules, openai, anthropic.",
+        help="auto: anthropic if ANTHROPIC_API_KEY is set, else openai if OPENAI_API_KEY is, "
+        "else the offline rules.",
+        envvar="TRACEJURY_BACKEND",
+        show_envvar=True,
     ),
 ]
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name for LLM backends.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model name for LLM backends.",
+        envvar="TRACEJURY_MODEL",
+        show_envvar=True,
+    ),
+]
 BaseUrlOpt = Annotated[
     str | None,
-    typer.Option("--base-url", help="OpenAI-compatible server (vLLM, Ollama, llama.cpp) or proxy."),
+    typer.Option(
+        "--base-url",
+        help="OpenAI-compatible server (vLLM, Ollama, llama.cpp) or proxy; needs no API key.",
+        envvar="TRACEJURY_BASE_URL",
+        show_envvar=True,
+    ),
+]
+OpenAIApiOpt = Annotated[
+    Literal["chat", "responses"] | None,
+    typer.Option(
+        "--openai-api",
+        help="OpenAI API flavour (default: chat completions).",
+        envvar="TRACEJURY_OPENAI_API",
+        show_envvar=True,
+    ),
 ]
 CriteriaOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--criteria", "-c", help="Built-in criteria name or a .md file; repeat or comma-separate."
+        "--criteria",
+        "-c",
+        help="Built-in criteria name or a .md file; repeat or comma-separate.",
+        metavar="NAME|FILE",
     ),
 ]
 PerspectivesOpt = Annotated[
@@ -76,6 +147,14 @@ DryRunOpt = Annotated[
 AutomationOpt = Annotated[
     bool, typer.Option("--automation", help="Parseable lines on stdout; status.json kept current.")
 ]
+DisplayOpt = Annotated[
+    DisplayName | None,
+    typer.Option(
+        "--display",
+        help="How progress is shown: rich (default on a terminal), plain (default when piped), "
+        "none (silent).",
+    ),
+]
 TimeoutOpt = Annotated[
     float | None,
     typer.Option("--timeout", help="Stop dispatching after this many seconds (exit 3)."),
@@ -94,7 +173,7 @@ AgentsOpt = Annotated[
 ]
 BatchSizeOpt = Annotated[int | None, typer.Option("--batch-size", help="Traces per batch.")]
 GroupByOpt = Annotated[
-    str | None, typer.Option("--group-by", help="Keep batches together by task_name or outcome.")
+    GroupBy | None, typer.Option("--group-by", help="Keep the traces of one value in one batch.")
 ]
 InPlaceOpt = Annotated[
     bool,
@@ -113,17 +192,9 @@ SynthesizeOpt = Annotated[
 ]
 
 
-def group_by_value(value: str | None) -> GroupBy | None:
-    if value is None:
-        return None
-    if value not in ("task_name", "outcome"):
-        raise ConfigError(f"--group-by must be task_name or outcome, not '{value}'")
-    return value  # type: ignore[return-value]
-
-
 def build_config(
     *,
-    backend: str,
+    backend: Backend,
     model: str | None,
     base_url: str | None,
     criteria: list[str] | None,
@@ -138,10 +209,11 @@ def build_config(
     timeout: float | None,
     price_file: Path | None,
     force_format: str | None,
+    openai_api: Literal["chat", "responses"] | None,
 ) -> RunConfig:
     try:
         return RunConfig(
-            backend=backend,  # type: ignore[arg-type]
+            backend=backend,
             model=model,
             base_url=base_url,
             criteria=split_names(criteria) or ["triage"],
@@ -156,6 +228,7 @@ def build_config(
             timeout=timeout,
             price_file=price_file,
             force_format=force_format,
+            openai_api=openai_api,
         )
     except ValidationError as e:
         first = e.errors()[0]
@@ -163,8 +236,10 @@ def build_config(
         raise ConfigError(f"{where}: {first['msg']}") from None
 
 
-def display_for(automation: bool) -> Display:
-    return make_display(automation=automation)
+def display_for(automation: bool, display: DisplayName | None) -> Display:
+    if automation and display is not None:
+        raise ConfigError("--automation and --display exclude each other")
+    return make_display(automation=automation, name=display)
 
 
 # The analysis options, declared once and added to every command that runs analyses.
@@ -181,30 +256,39 @@ _RUN_OPTIONS: dict[str, tuple[object, object]] = {
     "max_trace_tokens": (MaxTraceTokensOpt, 12_000),
     "dry_run": (DryRunOpt, False),
     "automation": (AutomationOpt, False),
+    "display_name": (DisplayOpt, None),
     "timeout": (TimeoutOpt, None),
     "price_file": (PriceFileOpt, None),
     "force_format": (FormatOpt, None),
+    "openai_api": (OpenAIApiOpt, None),
 }
 
 
 def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the analysis options to a command; it receives them as one `config: RunConfig`."""
+    """Add the analysis options to a command; it receives them as one `config: RunConfig`,
+    and the `display` they choose when it takes one (then it also gets `--display`)."""
     sig = inspect.signature(fn)
     hints = get_type_hints(fn, include_extras=True)
+    takes_display = "display" in sig.parameters
     own = [
         p.replace(annotation=hints.get(p.name, p.annotation))
         for p in sig.parameters.values()
-        if p.name != "config"
+        if p.name not in ("config", "display")
     ]
+    options = {k: v for k, v in _RUN_OPTIONS.items() if takes_display or k != "display_name"}
     extra = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=default)
-        for name, (ann, default) in _RUN_OPTIONS.items()
+        for name, (ann, default) in options.items()
     ]
 
     @functools.wraps(fn)
     def wrapper(**kwargs: Any) -> Any:
-        opts = {name: kwargs.pop(name) for name in _RUN_OPTIONS}
-        return fn(**kwargs, config=build_config(**opts))
+        opts = {name: kwargs.pop(name) for name in options}
+        display_name = opts.pop("display_name", None)
+        config = build_config(**opts)
+        if not takes_display:
+            return fn(**kwargs, config=config)
+        return fn(**kwargs, config=config, display=display_for(config.automation, display_name))
 
     params = (
         [p for p in own if p.kind != inspect.Parameter.KEYWORD_ONLY]

@@ -11,10 +11,12 @@ from tracejury.criteria_loader import builtin_criteria, load_criteria
 from tracejury.models import Criteria
 from tracejury.orchestrator.analysis.prompting import shared_prefix
 from tracejury.orchestrator.analysis.schema import field_specs, finding_schema
+from tracejury.orchestrator.cli.common import help_when_bare
 
 criteria_app = typer.Typer(
     help="Built-in and custom criteria: what analysts look for and the vocabulary they answer in.",
-    no_args_is_help=True,
+    callback=help_when_bare,
+    invoke_without_command=True,
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -65,7 +67,12 @@ def list_cmd(as_json: JsonOpt = False) -> int:
 
 @criteria_app.command("show")
 def show_cmd(
-    name: Annotated[str, typer.Argument(help="A built-in name or a path to a criteria .md file.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A built-in name or a path to a criteria .md file.", metavar="NAME|FILE"
+        ),
+    ],
     schema: Annotated[
         bool, typer.Option("--schema", help="Print the JSON schema answers must follow.")
     ] = False,

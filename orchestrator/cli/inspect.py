@@ -22,10 +22,10 @@ from tracejury.errors import ConfigError, ExitCode
 from tracejury.models import Facts, InputProblem, TraceRef
 from tracejury.orchestrator.analysis.digest import Digest, facts_and_digest
 from tracejury.orchestrator.analysis.facts import compute_facts
-from tracejury.orchestrator.cli.common import FormatOpt, MaxTraceTokensOpt, PathsArg
+from tracejury.orchestrator.cli.common import ExistingPathsArg, FormatOpt, MaxTraceTokensOpt
 from tracejury.orchestrator.config import DEFAULT_MAX_TRACE_TOKENS
 from tracejury.orchestrator.display.escape import block, cell, safe_console
-from tracejury.orchestrator.readers import TraceLoadError, discover, get_reader, load_trace
+from tracejury.orchestrator.readers import TraceLoadError, discover, load_trace
 from tracejury.safe_text import visible
 
 JsonOpt = Annotated[
@@ -185,7 +185,7 @@ def render_table(items: list[Inspected], console: Console) -> None:
 
 
 def inspect_cmd(
-    paths: PathsArg,
+    paths: ExistingPathsArg,
     json_out: JsonOpt = False,
     digest: DigestOpt = False,
     force_format: FormatOpt = None,
@@ -194,8 +194,6 @@ def inspect_cmd(
     """Show the traces under PATH with their format and facts (cost, time, tools, errors, repeats)."""
     if max_trace_tokens < 200:
         raise ConfigError(f"--max-trace-tokens must be at least 200 (got {max_trace_tokens})")
-    if force_format:
-        get_reader(force_format)  # an unknown name is a one-line config error, before any work
 
     def on_problem(p: InputProblem) -> None:
         _say(f"{p.path}: {p.problem}")

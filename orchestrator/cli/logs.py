@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracejury.errors import ConfigError
+from tracejury.orchestrator.cli.common import help_when_bare
 from tracejury.orchestrator.display.escape import cell, safe_console
 from tracejury.orchestrator.readers.massgen.logs import (
     DEFAULT_LIMIT,
@@ -23,7 +24,8 @@ from tracejury.orchestrator.readers.massgen.logs import (
 logs_app = typer.Typer(
     name="logs",
     help="MassGen log directories: list them with their analysis status.",
-    no_args_is_help=True,
+    callback=help_when_bare,
+    invoke_without_command=True,
 )
 
 
@@ -114,7 +116,8 @@ def list_cmd(
     root: Annotated[
         Path | None,
         typer.Argument(
-            help="Logs folder. Default: .massgen/massgen_logs, then ~/.massgen/massgen_logs."
+            help="Logs folder. Default: .massgen/massgen_logs, then ~/.massgen/massgen_logs.",
+            metavar="LOGS_DIR",
         ),
     ] = None,
     analyzed: Annotated[

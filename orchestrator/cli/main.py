@@ -2,44 +2,71 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
+from importlib.metadata import version
+from typing import Annotated
 
 import typer
 
 from tracejury.errors import ExitCode, TracejuryError
+from tracejury.orchestrator.cli import criteria, inspect, logs, pipeline, report, watch
+from tracejury.orchestrator.cli.common import CONTEXT_SETTINGS, help_when_bare
+from tracejury.orchestrator.cli.failures import (
+    PROG,
+    RUN_DIR_SEEN,
+    crash_line,
+    save_traceback,
+    usage_line,
+)
 from tracejury.safe_text import visible
 
 app = typer.Typer(
-    name="tracejury",
+    name=PROG,
     help="Analyze many AI-agent run logs with parallel worker agents; write findings and reports.",
-    no_args_is_help=True,
-    add_completion=False,
+    context_settings=CONTEXT_SETTINGS,
+    # typer's rich help prints `<bool>` after every flag (even --help); the plain help
+    # formatter shows flags as flags, and costs no rich import at start-up.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
-# Each module defines `register(app)`; adding a command is one line here.
-COMMAND_MODULES = [
-    "tracejury.orchestrator.cli.pipeline",
-    "tracejury.orchestrator.cli.criteria",
-    "tracejury.orchestrator.cli.logs",
-    "tracejury.orchestrator.cli.report",
-    "tracejury.orchestrator.cli.inspect",
-    "tracejury.orchestrator.cli.watch",
-]
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{PROG} {version(PROG)}")
+        raise typer.Exit()
 
 
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Analyze many AI-agent run logs with parallel worker agents; write findings and reports."""
+    help_when_bare(ctx)
 
 
-_register()
+pipeline.register(app)
+criteria.register(app)
+logs.register(app)
+report.register(app)
+inspect.register(app)
+watch.register(app)
+
+
+def _error(line: str) -> None:
+    # Messages can quote what was typed or read: control characters are shown, not run.
+    print(f"{PROG}: error: {visible(line)}", file=sys.stderr)
 
 
 def _interrupted() -> int:
     print(
-        "tracejury: interrupted; what was recorded is kept: re-run the same command to resume",
+        f"{PROG}: interrupted; what was recorded is kept: re-run the same command to resume",
         file=sys.stderr,
     )
     return int(ExitCode.INTERRUPTED)
@@ -47,25 +74,26 @@ def _interrupted() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors on stderr and the exit codes of DESIGN.md."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    RUN_DIR_SEEN.path = None
     try:
-        rc = app(args=argv, standalone_mode=False)
+        rc = app(args=args, prog_name=PROG, standalone_mode=False)
     except TracejuryError as e:
-        print(f"tracejury: error: {visible(str(e))}", file=sys.stderr)
+        _error(str(e))
         return int(e.exit_code)
+    except typer.Abort:  # typer's wrapping of Ctrl-C or end of input at a prompt
+        return _interrupted()
+    except typer.TyperException as e:  # usage errors: unknown command, bad value, ...
+        _error(usage_line(e))
+        return int(ExitCode.CONFIG)
     except KeyboardInterrupt:
         return _interrupted()
-    except SystemExit as e:  # typer.Exit inside commands
-        return int(e.code or 0) if isinstance(e.code, int) else 0
-    except Exception as e:  # click usage errors and the like
-        import click
-
-        if isinstance(e, click.exceptions.Abort):  # click's wrapping of Ctrl-C
-            return _interrupted()
-        if isinstance(e, click.ClickException):
-            e.show()
-            return int(ExitCode.CONFIG)
-        raise
-    if rc == 130:  # click turns Ctrl-C inside a command into this return value
+    except SystemExit as e:  # sys.exit inside a command
+        return e.code if isinstance(e.code, int) else 0
+    except Exception as e:  # a bug: the traceback goes to a file, one line to the user
+        _error(crash_line(e, save_traceback(e, args, RUN_DIR_SEEN.path)))
+        return int(ExitCode.EXECUTION)
+    if rc == 130:  # typer turns Ctrl-C inside a command into this return value
         return _interrupted()
     return rc if isinstance(rc, int) else 0
 

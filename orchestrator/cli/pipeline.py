@@ -8,20 +8,21 @@ from tracejury.orchestrator.cli.common import (
     AgentsOpt,
     AutomationOpt,
     BatchSizeOpt,
+    DisplayOpt,
+    ExistingPathsArg,
     ForceOpt,
     FormatOpt,
     GroupByOpt,
     InPlaceOpt,
     OutOpt,
     OutRequired,
-    PathsArg,
     RetryErrorsOpt,
     SynthesizeOpt,
-    group_by_value,
+    display_for,
     run_options,
 )
 from tracejury.orchestrator.config import RunConfig
-from tracejury.orchestrator.display import make_display
+from tracejury.orchestrator.display import Display
 from tracejury.orchestrator.display.lines import triage_lines
 from tracejury.orchestrator.pipeline import (
     make_batches,
@@ -33,13 +34,14 @@ from tracejury.orchestrator.pipeline import (
 
 
 def manifest_cmd(
-    paths: PathsArg,
+    paths: ExistingPathsArg,
     out: OutOpt = None,
     force_format: FormatOpt = None,
     automation: AutomationOpt = False,
+    display_name: DisplayOpt = None,
 ) -> int:
     """Find every trace under PATHS and write DIR/manifest.json."""
-    display = make_display(automation)
+    display = display_for(automation, display_name)
     rd = open_run_dir(out, create=True, display=display)
     manifest = make_manifest(paths, rd, force_format=force_format, display=display)
     display.result({"manifest": str(rd.manifest), "traces": str(manifest.total)})
@@ -52,21 +54,27 @@ def batch_cmd(
     batch_size: BatchSizeOpt = None,
     group_by: GroupByOpt = None,
     automation: AutomationOpt = False,
+    display_name: DisplayOpt = None,
 ) -> int:
     """Split the manifest into DIR/batches/batch_<n>.json, one worker agent per batch."""
-    display = make_display(automation)
+    display = display_for(automation, display_name)
     rd = open_run_dir(out, create=False, display=display)
     plan = make_batches(
-        rd, agents=agents, batch_size=batch_size, group_by=group_by_value(group_by), display=display
+        rd, agents=agents, batch_size=batch_size, group_by=group_by, display=display
     )
     display.result({"batches": str(rd.batches_dir), "count": str(len(plan))})
     return 0
 
 
 @run_options
-def run_cmd(out: OutRequired, retry_errors: RetryErrorsOpt = False, *, config: RunConfig) -> int:
+def run_cmd(
+    out: OutRequired,
+    retry_errors: RetryErrorsOpt = False,
+    *,
+    config: RunConfig,
+    display: Display,
+) -> int:
     """Analyze every batched trace; append one finding per (trace, perspective) to DIR/findings.jsonl."""
-    display = make_display(config.automation)
     rd = open_run_dir(out, create=False, display=display)
     result = run_analysis(rd, config, display=display, retry_errors=retry_errors)
     if result.estimate is not None:
@@ -77,7 +85,7 @@ def run_cmd(out: OutRequired, retry_errors: RetryErrorsOpt = False, *, config: R
 
 @run_options
 def triage_cmd(
-    paths: PathsArg,
+    paths: ExistingPathsArg,
     out: OutOpt = None,
     agents: AgentsOpt = None,
     batch_size: BatchSizeOpt = None,
@@ -88,16 +96,16 @@ def triage_cmd(
     synthesize: SynthesizeOpt = False,
     *,
     config: RunConfig,
+    display: Display,
 ) -> int:
     """Run every stage: manifest, batches, worker agents, aggregate."""
-    display = make_display(config.automation)
     result = triage(
         paths,
         out=out,
         config=config,
         agents=agents,
         batch_size=batch_size,
-        group_by=group_by_value(group_by),
+        group_by=group_by,
         retry_errors=retry_errors,
         in_place=in_place,
         force=force,

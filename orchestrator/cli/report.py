@@ -11,8 +11,15 @@ import typer
 from tracejury.aggregate.api import load_summary
 from tracejury.aggregate.diff import diff_summaries, render_diff_text
 from tracejury.errors import ConfigError, ExecutionError
-from tracejury.orchestrator.cli.common import AutomationOpt, ForceOpt, InPlaceOpt, SynthesizeOpt
-from tracejury.orchestrator.display import make_display
+from tracejury.orchestrator.cli.common import (
+    AutomationOpt,
+    DisplayOpt,
+    ForceOpt,
+    InPlaceOpt,
+    SynthesizeOpt,
+    display_for,
+)
+from tracejury.orchestrator.cli.failures import remember_run_dir
 from tracejury.orchestrator.display.lines import aggregate_lines
 from tracejury.orchestrator.pipeline import aggregate_findings, open_run_dir
 from tracejury.rundir import DEFAULT_RUNS_ROOT
@@ -32,7 +39,10 @@ def aggregate_cmd(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Run directory (default: the latest under tracejury-runs/)."
+            "--out",
+            "-o",
+            help="Run directory (default: the latest under tracejury-runs/).",
+            callback=remember_run_dir,
         ),
     ] = None,
     strict: Annotated[
@@ -42,9 +52,10 @@ def aggregate_cmd(
     force: ForceOpt = False,
     synthesize: SynthesizeOpt = False,
     automation: AutomationOpt = False,
+    display_name: DisplayOpt = None,
 ) -> int:
     """Check completeness, group issues and write analysis_summary.json, SUMMARY.md, summary.html and reports/."""
-    display = make_display(automation)
+    display = display_for(automation, display_name)
     rd = open_run_dir(out if out is not None else latest_run_dir(), create=False, display=display)
     result = aggregate_findings(
         rd, strict=strict, in_place=in_place, force=force, synthesize=synthesize, display=display
@@ -59,8 +70,8 @@ def aggregate_cmd(
 
 
 def diff_cmd(
-    run_a: Annotated[Path, typer.Argument(help="The earlier run directory.")],
-    run_b: Annotated[Path, typer.Argument(help="The later run directory.")],
+    run_a: Annotated[Path, typer.Argument(help="The earlier run directory.", metavar="RUN_A")],
+    run_b: Annotated[Path, typer.Argument(help="The later run directory.", metavar="RUN_B")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
 ) -> None:
     """New, resolved, grown and shrunk issues and categories between two runs (issues matched by fingerprint)."""
