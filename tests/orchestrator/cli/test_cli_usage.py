@@ -27,12 +27,12 @@ COMMANDS = [
     "aggregate",
     "diff",
     "inspect",
+    "watch",
     "criteria",
     "criteria list",
     "criteria show",
     "logs",
     "logs list",
-    "watch",
 ]
 
 
