@@ -30,6 +30,7 @@ from tracejury.aggregate.normalize import action_key, is_none_action, jaccard, t
 from tracejury.clip import one_line
 from tracejury.models import Finding
 from tracejury.models.summary import CountShare, Issue
+from tracejury.outcome import OUTCOMES
 from tracejury.textfold import fold
 
 THRESHOLD = 0.5  # Jaccard similarity at which two descriptions are one problem
@@ -182,9 +183,7 @@ class IssueBuilder:
         )
         self._p.append(self._code(self._persp, f.perspective))
         self._o.append(
-            ("passed", "failed", "error", "unknown").index(outcome)
-            if outcome in ("passed", "failed", "error")
-            else 3
+            OUTCOMES.index(outcome) if outcome in OUTCOMES else OUTCOMES.index("unknown")
         )
         self._c.append(CONFIDENCE_RANK.get(f.confidence, 2))
         try:
@@ -308,7 +307,7 @@ class IssueBuilder:
             if prev is None or self._c[i] < prev:
                 examples[ci][t] = self._c[i]
         issues: list[Issue] = []
-        outcome_names = ("passed", "failed", "error", "unknown")
+        outcome_names = OUTCOMES
         conf_names = ("high", "medium", "low")
         for ci, c in enumerate(clusters):
             lead = self.groups[c.groups[0]]

@@ -25,24 +25,17 @@ from tracejury.models.summary import (
     ModelStats,
     TaskStats,
 )
+from tracejury.outcome import ATTENTION_ORDER, first_known, majority
 
 TOP_ACTIONS = 20
 ACTION_KEYS_LIMIT = 50_000  # distinct recommendations tracked before singletons are pruned
 TASK_CATEGORIES = 5
 
-OUTCOME_ORDER = ("failed", "error", "passed", "unknown")
-
 
 def trace_outcome(trace: TraceInfo, facts: FactsInfo | None, findings: list[Finding]) -> str:
     """What the trace itself records first (facts, then the manifest), then the analysts."""
-    if facts is not None and facts.outcome != "unknown":
-        return facts.outcome
-    if trace.outcome != "unknown":
-        return trace.outcome
-    votes = Counter(f.outcome for f in findings if f.status == "ok" and f.outcome != "unknown")
-    if votes:
-        return sorted(votes.items(), key=lambda kv: (-kv[1], OUTCOME_ORDER.index(kv[0])))[0][0]
-    return "unknown"
+    recorded = first_known(facts.outcome if facts is not None else "unknown", trace.outcome)
+    return recorded or majority(f.outcome for f in findings if f.status == "ok")
 
 
 @dataclass
@@ -208,7 +201,7 @@ class SummaryBuilder:
                 k: t.task_stats()
                 for k, t in sorted(self.by_task.items(), key=lambda kv: (-kv[1].traces, kv[0]))
             },
-            by_outcome={k: self.by_outcome[k] for k in OUTCOME_ORDER if self.by_outcome.get(k)},
+            by_outcome={k: self.by_outcome[k] for k in ATTENTION_ORDER if self.by_outcome.get(k)},
             by_model={
                 k: m.model_stats()
                 for k, m in sorted(self.by_model.items(), key=lambda kv: (-kv[1].traces, kv[0]))

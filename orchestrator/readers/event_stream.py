@@ -30,6 +30,7 @@ from tracejury.orchestrator.readers.context import DiscoverContext, loadable_pat
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.textio import content_problem, iter_raw_lines
 from tracejury.orchestrator.readers.values import as_dict, as_float, as_int, as_str, to_epoch
+from tracejury.outcome import TIMEOUT_WORDS, status_outcome
 
 EVENT_TYPES = {
     "agent_output",
@@ -51,11 +52,6 @@ DETECT_LINES = 20
 # Below this byte span an attempt's stretch is scanned directly; above it, when the file
 # is shared, the line index is cheaper than reading everyone else's lines.
 INDEX_MIN_SPAN = 8 * 1024 * 1024
-
-_PASSED = {"success", "succeeded", "completed", "complete", "passed", "pass", "done", "resolved"}
-_FAILED = {"failed", "failure", "fail", "unresolved", "rejected"}
-_TIMEOUT = {"timeout", "timed_out", "time_out", "deadline_exceeded"}
-_ERROR = {"interrupted", "cancelled", "canceled", "killed", "crashed", "error", "aborted"}
 
 
 def _loads(raw: bytes) -> tuple[Any, bool]:
@@ -83,17 +79,9 @@ def is_event(obj: Any) -> bool:
 
 
 def classify_status(status: Any) -> tuple[Outcome, str | None]:
-    """Outcome and error type of a `completion_status`."""
-    s = str(status or "").strip().lower()
-    if s in _PASSED:
-        return "passed", None
-    if s in _FAILED:
-        return "failed", None
-    if s in _TIMEOUT:
-        return "failed", "timeout"
-    if s in _ERROR:
-        return "error", s
-    return "unknown", None
+    """Outcome and error type of a `completion_status`: this format's status is the task's
+    result, so `completed` is a pass."""
+    return status_outcome(status, finished_is_passed=True)
 
 
 @dataclass
@@ -720,7 +708,7 @@ class EventStreamReader:
             hints["model"] = models[0]
         if md.get("tool_calls_stated") is not None:
             hints["tool_calls"] = md["tool_calls_stated"]
-        if str(md.get("completion_status") or "").lower() in _TIMEOUT:
+        if str(md.get("completion_status") or "").lower() in TIMEOUT_WORDS:
             hints["timed_out"] = True
         warnings: list[str] = []
         scan_end = as_int(md.get("scan_end"))

@@ -35,12 +35,13 @@ from tracejury.orchestrator.readers.values import (
     as_str,
     to_epoch,
 )
+from tracejury.outcome import verdict
 
 ZIP_MAGIC = b"PK\x03\x04"
 _HEAD_RE = re.compile(r'^\{\s*"version"\s*:\s*\d+\s*,')
 _EVAL_RE = re.compile(r'"eval"\s*:\s*\{')
-_PASS = {"c", "correct", "pass", "passed", "true", "success", "succeeded", "yes", "resolved"}
-_FAIL = {"i", "incorrect", "fail", "failed", "false", "failure", "n", "no", "wrong", "unresolved"}
+# Inspect's score letters (CORRECT "C", INCORRECT "I", NOANSWER "N"); other words: tracejury.outcome.
+_LETTERS = {"c": True, "i": False, "n": False}
 ATTACHMENT = "attachment://"
 # Inspect's usage fields and the Facts names they are summed under.
 _USAGE_FIELDS = {
@@ -54,25 +55,16 @@ _USAGE_FIELDS = {
 
 def _value_verdict(v: Any) -> bool | None:
     """True pass, False fail, None when the value does not say clearly."""
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)):
-        return True if v == 1 else False if v == 0 else None
-    if isinstance(v, str):
-        low = v.strip().lower()
-        if low in _PASS:
-            return True
-        if low in _FAIL:
-            return False
-        f = as_float(low)
-        return None if f is None else (True if f == 1 else False if f == 0 else None)
+    if isinstance(v, str) and v.strip().lower() in _LETTERS:
+        return _LETTERS[v.strip().lower()]
     if isinstance(v, dict) and v:
         verdicts = [_value_verdict(x) for x in v.values()]
         if any(x is False for x in verdicts):
             return False
         if all(x is True for x in verdicts):
             return True
-    return None
+        return None
+    return verdict(v)
 
 
 def score_outcome(scores: Any) -> tuple[Outcome, str | None]:

@@ -27,12 +27,12 @@ from tracejury.orchestrator.readers.chat.records import (
     indexed_record,
     json_doc_or_ref,
     record_identity,
-    record_outcome,
     task_text,
 )
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.values import as_float, to_epoch
+from tracejury.outcome import stated_outcome
 
 _LOGURU = re.compile(
     r"^(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)\s*\|\s*(?P<level>[A-Z]+)\s*\|\s*\S+\s+-\s+(?P<rest>.*)$"
@@ -223,7 +223,7 @@ class MastReader:
             parsed, _ = self._parse(rec)
             outcome: Outcome = "unknown"
             if isinstance(parsed, dict) and isinstance(parsed.get("other_data"), dict):
-                outcome, _ = record_outcome(parsed["other_data"])
+                outcome, _ = stated_outcome(parsed["other_data"])
             _, majority = _mast_labels(rec.get("annotations"))
             fp, size = record_identity(rec)
             yield ctx.make_ref(
@@ -273,7 +273,7 @@ class MastReader:
                 meta["task"] = task
             other = parsed.get("other_data")
             if isinstance(other, dict):
-                outcome, evidence = record_outcome(other)
+                outcome, evidence = stated_outcome(other)
                 if evidence:
                     hints["outcome_evidence"] = evidence
                 for k in ("answer", "given", "perturbation_type"):

@@ -25,6 +25,7 @@ from tracejury.orchestrator.readers.context import DiscoverContext, members_fing
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.textio import error_line, iter_lines, load_json, read_head
 from tracejury.orchestrator.readers.values import as_float, as_int, as_str, to_epoch
+from tracejury.outcome import resolved_outcome
 
 NAME = "terminal_bench"
 TRIAL_MARKERS = {"commands.txt", "panes", "sessions", "agent-logs"}
@@ -416,9 +417,10 @@ def outcome_of(res: dict[str, Any] | None) -> tuple[Outcome, str | None, str]:
     if isinstance(tests, dict) and tests:
         passed = sum(1 for v in tests.values() if str(v).lower() == "passed")
         detail = f"; parser_results: {passed}/{len(tests)} tests passed"
-    if resolved is True:
+    outcome = resolved_outcome(resolved)
+    if outcome == "passed":
         return "passed", None, "results.json is_resolved=true" + detail
-    if resolved is False:
+    if outcome == "failed":
         return (
             "failed",
             fm if fm_set else None,

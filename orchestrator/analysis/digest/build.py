@@ -14,7 +14,7 @@ from tracejury.orchestrator.analysis.digest.collect import (
 from tracejury.orchestrator.analysis.digest.model import DEFAULT_MAX_TOKENS, Digest
 from tracejury.orchestrator.analysis.digest.render import CLOSE, OPEN, Plan, compose, field_text
 from tracejury.orchestrator.analysis.facts import FactsBuilder, guarded_steps
-from tracejury.orchestrator.analysis.facts.compute import task_from_meta
+from tracejury.orchestrator.analysis.facts.hints import task_from_meta
 from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
 from tracejury.orchestrator.readers.model import ParsedTrace

@@ -4,13 +4,10 @@
 `trace.hints` override what it computed.
 """
 
+from tracejury.orchestrator.analysis.facts.builder import FactsBuilder
 from tracejury.orchestrator.analysis.facts.commands import normalize_command
-from tracejury.orchestrator.analysis.facts.compute import (
-    FactsBuilder,
-    apply_hints,
-    compute_facts,
-    guarded_steps,
-)
+from tracejury.orchestrator.analysis.facts.compute import compute_facts, guarded_steps
+from tracejury.orchestrator.analysis.facts.hints import apply_hints
 from tracejury.orchestrator.analysis.facts.signatures import (
     ErrorHit,
     is_agent_step,

@@ -38,7 +38,6 @@ from tracejury.orchestrator.readers.chat.records import (
     parsed_doc_or_ref,
     record_identity,
     record_meta,
-    record_outcome,
     transcript_trace,
 )
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
@@ -51,6 +50,7 @@ from tracejury.orchestrator.readers.textio import (
     read_head,
 )
 from tracejury.orchestrator.readers.values import as_str
+from tracejury.outcome import stated_outcome
 
 # --------------------------------------------------------------------------- chat
 
@@ -103,7 +103,7 @@ class ChatReader:
             yield fallback_ref(ctx, path, self.name, "no message list", warnings)
             return
         rec = doc if isinstance(doc, dict) else {}
-        outcome, _ = record_outcome(rec)
+        outcome, _ = stated_outcome(rec)
         meta = record_meta(rec)
         task_name = as_str(
             meta.get("question_ID") or meta.get("task_id") or meta.get("instance_id")
@@ -131,7 +131,7 @@ class ChatReader:
         if msgs is None:
             raise ValueError("no message list found (not a chat transcript)")
         rec = doc if isinstance(doc, dict) else {}
-        _, evidence = record_outcome(rec)
+        _, evidence = stated_outcome(rec)
         return transcript_trace(ref, msgs, label, record_meta(rec), evidence, warnings)
 
 
@@ -266,7 +266,7 @@ class ChatRunsReader:
                     path, self.name, locator=loc, read_error=f"run {loc} has no message list"
                 )
                 continue
-            outcome, _ = record_outcome(rec)
+            outcome, _ = stated_outcome(rec)
             meta: dict[str, Any] = {}
             rid = _run_id(rec)
             if rid is not None:
@@ -300,7 +300,7 @@ class ChatRunsReader:
         if msgs is None:
             raise ValueError(f"run {ref.locator} has no message list")
         label = f"{path.name}#{ref.locator}"
-        outcome, evidence = record_outcome(rec)
+        outcome, evidence = stated_outcome(rec)
         meta = record_meta(rec)
         info = decode_listish(rec.get("info"))
         if isinstance(info, dict):

@@ -15,13 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracejury.models import Outcome, TraceRef
+from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.messages import transcript_steps
 from tracejury.orchestrator.readers.context import DiscoverContext
 from tracejury.orchestrator.readers.doc_cache import cached_derived, cached_json
 from tracejury.orchestrator.readers.model import ParsedTrace
 from tracejury.orchestrator.readers.textio import content_problem
-from tracejury.orchestrator.readers.values import as_float
 
 MESSAGE_KEYS = (
     "history",
@@ -96,32 +95,6 @@ def _looks_like_messages(items: list[Any]) -> bool:
     return all(
         isinstance(m, dict) and ("role" in m or ("content" in m and "name" in m)) for m in sample
     )
-
-
-def record_outcome(rec: dict[str, Any]) -> tuple[Outcome, str | None]:
-    """The outcome a run record states outright, with the evidence."""
-    for key in ("is_correct", "correct", "success", "passed", "resolved", "is_resolved", "solved"):
-        v = rec.get(key)
-        if isinstance(v, bool):
-            return ("passed" if v else "failed"), f"{key}: {str(v).lower()}"
-        if isinstance(v, str) and v.lower() in ("true", "false"):
-            return ("passed" if v.lower() == "true" else "failed"), f"{key}: {v.lower()}"
-    if "reward" in rec or "score" in rec:
-        key = "reward" if "reward" in rec else "score"
-        r = as_float(rec.get(key))
-        if r is not None:
-            return ("passed" if r >= 1.0 else "failed"), f"{key}: {rec.get(key)}"
-    for key in ("outcome", "status", "result"):
-        v = rec.get(key)
-        if isinstance(v, str):
-            low = v.lower()
-            if low in ("passed", "pass", "success", "succeeded", "correct", "resolved"):
-                return "passed", f"{key}: {v}"
-            if low in ("failed", "fail", "failure", "incorrect", "wrong", "unresolved"):
-                return "failed", f"{key}: {v}"
-            if low in ("error", "errored", "crashed", "exception"):
-                return "error", f"{key}: {v}"
-    return "unknown", None
 
 
 def task_text(rec: dict[str, Any]) -> str | None:

@@ -123,7 +123,7 @@ def test_short_trace_is_shown_whole() -> None:
     assert not d.truncated
     assert d.steps_shown == d.steps_total == 2
     assert "⟪ALL 2 STEPS⟫" in d.text and "what is 2+2?" in d.text
-    assert "outcome: passed (reward 1.0)" in d.text
+    assert "outcome: passed (reward: 1.0)" in d.text
 
 
 def test_secrets_are_redacted_everywhere() -> None:

@@ -335,13 +335,17 @@ def test_usage_is_summed_from_steps() -> None:
 @pytest.mark.parametrize(
     "meta, outcome, evidence",
     [
-        ({"reward": 1.0}, "passed", "reward 1.0"),
-        ({"reward": 0.0}, "failed", "reward 0.0"),
-        ({"reward": 0.5}, "failed", "reward 0.5 (partial)"),
-        ({"is_correct": False}, "failed", "is_correct: False"),
+        ({"reward": 1.0}, "passed", "reward: 1.0"),
+        ({"reward": 0.0}, "failed", "reward: 0.0"),
+        ({"reward": 0.5}, "failed", "reward: 0.5 (partial)"),
+        ({"is_correct": False}, "failed", "is_correct: false"),
         ({"is_resolved": None}, "error", "is_resolved: null"),
-        ({"is_resolved": True}, "passed", "is_resolved: True"),
+        ({"is_resolved": True}, "passed", "is_resolved: true"),
         ({"status": "success"}, "unknown", None),  # a finished harness is not a passed task
+        ({"outcome": "success"}, "passed", "outcome: success"),
+        ({"status": "crashed"}, "error", "status: crashed"),
+        ({"status": "timeout"}, "failed", "status: timeout"),
+        ({"solved": "yes"}, "passed", "solved: yes"),
         ({}, "unknown", None),
     ],
 )
