@@ -1,8 +1,15 @@
 """Secret redaction for trace text before it leaves the machine.
 
-`redact(text)` replaces credentials with `[REDACTED:<kind>]`. Patterns are anchored on the
-shapes providers actually issue (prefixes, fixed lengths) or on an assignment to a key that
-names a secret, so ordinary hex hashes (git commits, sha256 sums) and ids are left alone.
+`redact(text)` replaces credentials with `[REDACTED:<kind>]`. Patterns (one registry,
+`redact_patterns.PATTERNS`) are anchored on the shapes providers actually issue (prefixes,
+fixed lengths) or on an assignment to a key that names a secret, so ordinary hex hashes
+(git commits, sha256 sums) and ids are left alone. Beyond the raw text it also finds:
+- secrets written through JSON escapes (`sk-\\u0070roj-…`) or URL encoding (`%73k-…`): the
+  text is decoded with a map back to the original, and the original span is replaced;
+- secrets inside base64 runs (a `Basic` header, an encoded env file): the run is decoded and
+  replaced whole when the decoded text holds one;
+- bare high-entropy tokens next to cloud-key words (an AWS secret access key on its own);
+- a token split across two lines (`join_redact`, also used across steps by the stream).
 
 `StreamRedactor` / `redact_lines` do the same over a stream of lines: a multi-line private
 key block is swallowed up to its END line, every other line is redacted alone.
@@ -10,145 +17,362 @@ key block is swallowed up to its END line, every other line is redacted alone.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 import re
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from tracejury.orchestrator.analysis.redact_patterns import KEY_BEGIN, KEY_END, PATTERNS, Pattern
+
 MARK = "[REDACTED:{kind}]"
+_MARKED = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+_MARKED_END = re.compile(r"\[REDACTED:([a-z0-9_]+)\]\Z")
+
+Span = tuple[int, int, str]  # start, end, kind
 
 
 def _mark(kind: str) -> str:
     return MARK.format(kind=kind)
 
 
-# Value characters of a token-ish secret; stops at quotes, whitespace, separators.
-_V = r"[A-Za-z0-9_\-]"
-_KEY_BEGIN = r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-_KEY_END = r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-_AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AIDA", "AROA")
-_GH_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")
-
-# Whole-match patterns, most specific first (anthropic before the generic `sk-`). Each has
-# literals one of which its matches always contain: a substring test (C speed) skips the
-# regex on most text.
-_TOKEN_PATTERNS: list[tuple[str, str | tuple[str, ...], re.Pattern[str]]] = [
-    ("private_key", "PRIVATE KEY", re.compile(rf"{_KEY_BEGIN}(?:.|\n)*?{_KEY_END}")),
-    # A block cut off before its END line (a truncated log) still hides its body.
-    (
-        "private_key",
-        "PRIVATE KEY",
-        re.compile(rf"{_KEY_BEGIN}(?:[A-Za-z0-9+/=\s:-]|\\n|\\r)*"),
-    ),
-    ("anthropic_key", "sk-ant-", re.compile(rf"\bsk-ant-(?:api|admin|oat)\d{{2}}-{_V}{{20,}}")),
-    ("openai_key", "sk-", re.compile(rf"\bsk-(?:proj-|svcacct-|admin-|None-)?{_V}{{20,}}")),
-    ("stripe_key", "_live_", re.compile(r"\b(?:sk|rk)_live_[A-Za-z0-9]{16,}")),
-    ("stripe_key", "_test_", re.compile(r"\b(?:sk|rk)_test_[A-Za-z0-9]{16,}")),
-    (
-        "aws_access_key",
-        _AWS_PREFIXES,
-        re.compile(rf"\b(?:{'|'.join(_AWS_PREFIXES)})[0-9A-Z]{{16}}\b"),
-    ),
-    ("github_token", _GH_PREFIXES, re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,255}\b")),
-    ("github_token", "github_pat_", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b")),
-    ("gitlab_token", "glpat-", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
-    ("google_api_key", "AIza", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}")),
-    ("google_oauth_token", "ya29.", re.compile(r"\bya29\.[0-9A-Za-z_\-]{20,}")),
-    (
-        "slack_webhook",
-        "hooks.slack.com",
-        re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/\-]{20,}"),
-    ),
-    ("slack_token", "xox", re.compile(r"\bxox[abposre]-[A-Za-z0-9\-]{10,}")),
-    ("slack_token", "xapp-", re.compile(r"\bxapp-\d-[A-Za-z0-9\-]{10,}")),
-    ("hf_token", "hf_", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
-    ("npm_token", "npm_", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
-    (
-        "jwt",
-        "eyJ",
-        re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
-    ),
-]
-
-# `Bearer <token>` / `Basic <b64>` in headers; keep the scheme word, hide the credential.
-_AUTH_HEADER = re.compile(
-    r"(?i)\b(bearer|basic|token)(\s+)(?!\[REDACTED)"
-    # A credential has a digit somewhere; plain words after "token" stay.
-    r"(?=[A-Za-z._~+/\-]*\d)([A-Za-z0-9._~+/\-]{16,}=*)"
-)
-
-# scheme://user:password@host — keep the user and host, hide the password.
-_URL_PASSWORD = re.compile(
-    r"(\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@\"'<>]{1,128}:)(?!\[REDACTED)([^\s@/\"'<>]{1,256})(@)"
-)
-
-# key = value / key: value / "key": "value" where the key names a secret. `token` alone is
-# too common (max_tokens, input_tokens) so only qualified token keys count.
-_SECRET_KEY = (
-    r"(?:[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|secret|api[_\-]?key|apikey|"
-    r"private[_\-]?key|client[_\-]?secret|access[_\-]?key|"
-    r"(?:access|auth|api|bearer|refresh|session|id|secret|csrf|oauth)[_\-]?token)"
-    r"[A-Za-z0-9_.\-]*|token|pwd)"
-)
-_ASSIGNMENT = re.compile(
-    rf"(?i)(?<![A-Za-z0-9])({_SECRET_KEY})"
-    r"((?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)"
-    # Values that are references, placeholders or already redacted stay as they are.
-    r"(?!\[REDACTED|\$\{|\$[A-Z_]|os\.|getenv|process\.env|env\[|<|None\b|null\b|true\b|false\b|\*{3})"
-    r"([^\s\"',;&}\]\)\\]{3,})"
-)
+def _kind(p: Pattern, m: re.Match[str]) -> str:
+    if "k" not in p.regex.groupindex or m.group("k") is None:
+        return p.kind
+    key = m.group("k").lower()
+    if p.kind == "bearer":
+        return key
+    if "pass" in key or key == "pwd":
+        return "password"
+    if "secret" in key:
+        return "secret"
+    if "key" in key:
+        return "api_key"
+    return "token" if "token" in key else "secret"
 
 
-_AUTH_WORDS = ("bearer", "basic", "token")
-_KEY_WORDS = ("pass", "secret", "key", "token", "pwd")
+def _applies(p: Pattern, text: str, low: str) -> bool:
+    hay = low if p.fold else text
+    for lit in p.literals:  # noqa: SIM110 (faster than any() over a generator: hot path)
+        if lit in hay:
+            return True
+    return False
 
 
-def _sub_tokens(text: str) -> str:
-    for kind, literal, pattern in _TOKEN_PATTERNS:
-        if isinstance(literal, str):
-            if literal not in text:
-                continue
-        elif not any(p in text for p in literal):
+def _spans(text: str, patterns: Iterable[Pattern] = PATTERNS) -> list[Span]:
+    """Secret spans in `text`; an earlier (more specific) pattern wins an overlap."""
+    low = text.lower()
+    taken: list[Span] = []
+    for p in patterns:
+        if not _applies(p, text, low):
             continue
-        text = pattern.sub(_mark(kind), text)
+        for m in p.regex.finditer(text):
+            s, e = m.span("v") if "v" in p.regex.groupindex else m.span()
+            if e <= s or _MARKED.fullmatch(text[s:e]):
+                continue
+            if any(s < te and ts < e for ts, te, _ in taken):
+                continue
+            taken.append((s, e, _kind(p, m)))
+    taken.extend(_extra_spans(text, taken))
+    return taken
+
+
+def _replace(text: str, spans: list[Span]) -> str:
+    for s, e, kind in sorted(spans, reverse=True):
+        text = text[:s] + _mark(kind) + text[e:]
     return text
+
+
+# --- decoded views: JSON escapes and URL encoding -----------------------------------------
+
+_ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})|\\(/)")
+
+
+def _decoded_spans(text: str) -> list[Span]:
+    """Secrets visible only once escapes are decoded, as spans of the original text."""
+    if "\\" not in text and "%" not in text:
+        return []
+    # Segments of the decoded text: (decoded start, original start, original end); a
+    # decoded index maps back through the segment it falls in.
+    seg_dec: list[int] = []
+    seg_orig: list[tuple[int, int, bool]] = []
+    out: list[str] = []
+    pos = dec = 0
+    for m in _ESCAPED.finditer(text):
+        if m.start() > pos:
+            seg_dec.append(dec)
+            seg_orig.append((pos, m.start(), False))
+            out.append(text[pos : m.start()])
+            dec += m.start() - pos
+        code = m.group(1) or m.group(2) or m.group(3)
+        out.append(chr(int(code, 16)) if code else "/")
+        seg_dec.append(dec)
+        seg_orig.append((m.start(), m.end(), True))
+        dec += 1
+        pos = m.end()
+    if not seg_dec:
+        return []
+    if pos < len(text):
+        seg_dec.append(dec)
+        seg_orig.append((pos, len(text), False))
+        out.append(text[pos:])
+
+    def start_of(i: int) -> int:
+        k = bisect_right(seg_dec, i) - 1
+        o_start, _, esc = seg_orig[k]
+        return o_start if esc else o_start + i - seg_dec[k]
+
+    def end_of(i: int) -> int:  # original end of decoded char i
+        k = bisect_right(seg_dec, i) - 1
+        o_start, o_end, esc = seg_orig[k]
+        return o_end if esc else o_start + i - seg_dec[k] + 1
+
+    return [(start_of(s), end_of(e - 1), kind) for s, e, kind in _spans("".join(out))]
+
+
+# --- base64 runs --------------------------------------------------------------------------
+
+_UPPER, _LOWER, _DIGIT = re.compile("[A-Z]"), re.compile("[a-z]"), re.compile("[0-9]")
+_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/=_\-])[A-Za-z0-9+/_\-]{20,4096}={0,2}(?![A-Za-z0-9+/=])")
+
+
+def _b64_decode(run: str) -> str | None:
+    raw = run.rstrip("=")
+    raw += "=" * (-len(raw) % 4)
+    try:
+        data = (
+            base64.urlsafe_b64decode(raw)
+            if "-" in raw or "_" in raw
+            else base64.b64decode(raw, validate=True)
+        )
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        s = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(1 for c in s if c.isprintable() or c in "\n\t\r")
+    return s if s and printable >= 0.95 * len(s) else None
+
+
+def _base64_spans(text: str) -> list[Span]:
+    found: list[Span] = []
+    for m in _B64_RUN.finditer(text):
+        run = m.group()
+        # base64 of text mixes cases and digits; a run of one letter or a word is not it.
+        if not (_UPPER.search(run) and _LOWER.search(run) and _DIGIT.search(run)):
+            continue
+        decoded = _b64_decode(run)
+        if decoded is None:
+            continue
+        inner = _spans(decoded) or _decoded_spans(decoded)
+        if inner:
+            found.append((m.start(), m.end(), "base64_" + inner[0][2]))
+    return found
+
+
+# --- bare high-entropy tokens beside cloud-key words ---------------------------------------
+
+_BARE = re.compile(r"(?<![A-Za-z0-9/+=_\-])[A-Za-z0-9/+=_\-]{32,128}(?![A-Za-z0-9/+=_\-])")
+_CONTEXT = re.compile(
+    r"(?i)aws|secret|credential|passw|private|api.?key|access.?key|token|"
+    r"\[REDACTED:aws_access_key\]|azure|gcp|bearer"
+)
+_CONTEXT_BEFORE, _CONTEXT_AFTER = 200, 60
+
+
+def entropy(s: str) -> float:
+    """Shannon entropy in bits per character."""
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+
+
+def _looks_random(tok: str) -> bool:
+    return bool(
+        _UPPER.search(tok) and _LOWER.search(tok) and _DIGIT.search(tok) and entropy(tok) >= 4.2
+    )
+
+
+def _entropy_spans(text: str, taken: list[Span]) -> list[Span]:
+    found: list[Span] = []
+    for m in _BARE.finditer(text):
+        s, e = m.span()
+        if any(s < te and ts < e for ts, te, _ in taken):
+            continue
+        near = text[max(0, s - _CONTEXT_BEFORE) : s] + " " + text[e : e + _CONTEXT_AFTER]
+        tok = m.group()
+        if not (_UPPER.search(tok) and _LOWER.search(tok) and _DIGIT.search(tok)):
+            continue
+        if _CONTEXT.search(near) and _looks_random(tok):
+            found.append((s, e, "high_entropy_secret"))
+    return found
+
+
+# --- user-supplied patterns (--redact-extra) -----------------------------------------------
+
+_EXTRA: list[re.Pattern[str]] = []
+
+
+def set_extra_patterns(regexes: Iterable[str]) -> None:
+    """Patterns the user adds for secrets of their own (`--redact-extra REGEX`)."""
+    _EXTRA[:] = [re.compile(r) for r in regexes]
+
+
+def _extra_spans(text: str, taken: list[Span]) -> list[Span]:
+    found: list[Span] = []
+    for rx in _EXTRA:
+        for m in rx.finditer(text):
+            s, e = m.span()
+            if e > s and not any(s < te and ts < e for ts, te, _ in taken + found):
+                found.append((s, e, "custom"))
+    return found
+
+
+# --- the entry points ---------------------------------------------------------------------
 
 
 def redact(text: str) -> str:
     """Replace secrets in `text` with `[REDACTED:<kind>]`. Idempotent."""
     if not text:
         return text
-    text = _sub_tokens(text)
-    if "://" in text and "@" in text:
-        text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{_mark('password')}{m.group(3)}", text)
-    low = text.lower()
-    if any(w in low for w in _AUTH_WORDS):
-        text = _AUTH_HEADER.sub(
-            lambda m: f"{m.group(1)}{m.group(2)}{_mark(m.group(1).lower())}", text
-        )
-    if any(w in low for w in _KEY_WORDS):
-        text = _ASSIGNMENT.sub(_assignment_repl, text)
+    text = _replace(text, _spans(text))
+    text = _replace(text, _decoded_spans(text))
+    text = _replace(text, _base64_spans(text))
+    text = _replace(text, _entropy_spans(text, []))
+    if "\n" in text:
+        text = _redact_line_joins(text)
     return text
 
 
-def _assignment_repl(m: re.Match[str]) -> str:
-    key = m.group(1)
-    low = key.lower()
-    kind = (
-        "password"
-        if ("pass" in low or low == "pwd")
-        else "secret"
-        if "secret" in low
-        else "api_key"
-        if "key" in low
-        else "token"
-        if "token" in low
-        else "secret"
-    )
-    return f"{key}{m.group(2)}{_mark(kind)}"
+_TOKEN_PATTERNS = [p for p in PATTERNS if p.token]
+# Gate of join_redact: the literals of the token shapes; a dot (the discord shape's only
+# literal) is in most words, so that shape is gated by its length instead.
+_TOKEN_LITERALS = re.compile(
+    "|".join(re.escape(lit) for p in _TOKEN_PATTERNS for lit in p.literals if lit != ".")
+)
+_DOTTED_TOKEN_LEN = 59
+_TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
+_WORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+_MIN_TOKEN = 14
+_JOIN_WINDOW = 128
 
 
-_BEGIN_KEY = re.compile(_KEY_BEGIN)
-_END_KEY = re.compile(_KEY_END)
+_CONT = re.compile(r"[A-Za-z0-9_\-+/=]{12,}")
+
+
+def _continuation(ta: str, hb: str) -> str | None:
+    """`hb` with its first word redacted when `ta` ends in a redaction and that word reads
+    as the rest of the secret (a wrapped value: long, mixed case and digits)."""
+    m = _MARKED_END.search(ta)
+    c = _CONT.match(hb)
+    if m is None or c is None or not _looks_random_short(c.group()):
+        return None
+    return _mark(m.group(1)) + hb[c.end() :]
+
+
+def _looks_random_short(tok: str) -> bool:
+    return bool(_UPPER.search(tok) and _LOWER.search(tok) and _DIGIT.search(tok))
+
+
+def join_redact(a: str, b: str) -> tuple[str, str]:
+    """Redact a token split between the end of `a` and the start of `b` (two lines, two
+    steps): each part of it is replaced, in its own text."""
+    ta, hb = a.rstrip(), b.lstrip()
+    if not ta or not hb:
+        return a, b
+    if ta.endswith("]") and (cont := _continuation(ta, hb)) is not None:
+        return a, b[: len(b) - len(hb)] + cont
+    if not _TOKEN_CHAR.match(ta[-1]) or not _TOKEN_CHAR.match(hb[0]):
+        return a, b
+    # The joined word must be as long as the shortest token shape before any pattern runs.
+    tail, head = ta[-_JOIN_WINDOW:], hb[:_JOIN_WINDOW]
+    t_len = len(tail) - len(tail.rstrip(_WORD_CHARS))
+    h_len = len(head) - len(head.lstrip(_WORD_CHARS))
+    if t_len + h_len < _MIN_TOKEN:
+        return a, b
+    word = tail[len(tail) - t_len :] + head[:h_len]
+    if not _TOKEN_LITERALS.search(word) and not (
+        len(word) >= _DOTTED_TOKEN_LEN and word.count(".") >= 2
+    ):
+        return a, b
+    cut = len(tail)
+    spans = [sp for sp in _spans(tail + head, _TOKEN_PATTERNS) if sp[0] < cut < sp[1]]
+    if not spans:
+        return a, b
+    s, e, kind = spans[0]
+    a_cut = len(ta) - cut + s
+    b_off = len(b) - len(hb)
+    return a[:a_cut] + _mark(kind), b[:b_off] + _mark(kind) + hb[e - cut :]
+
+
+_LINE_JOIN = re.compile(r"([A-Za-z0-9_.\-]{1,128})([ \t]*\r?\n[ \t]*)([A-Za-z0-9_.\-]{1,128})")
+
+
+_MARK_JOIN = re.compile(r"(\[REDACTED:[a-z0-9_]+\])([ \t]*\r?\n[ \t]*)([A-Za-z0-9_\-+/=]{12,})")
+
+
+def _redact_line_joins(text: str) -> str:
+    """Tokens split across two lines of one text (a wrapped key)."""
+
+    def repl(m: re.Match[str]) -> str:
+        a, gap, b = m.groups()
+        word = a + b
+        if len(word) < _MIN_TOKEN or not (
+            _TOKEN_LITERALS.search(word) or len(word) >= _DOTTED_TOKEN_LEN and word.count(".") >= 2
+        ):
+            return m.group()
+        cut = len(a)
+        spans = [sp for sp in _spans(word, _TOKEN_PATTERNS) if sp[0] < cut < sp[1]]
+        if not spans:
+            return m.group()
+        s, e, kind = spans[0]
+        return a[:s] + _mark(kind) + gap + _mark(kind) + b[e - cut :]
+
+    def cont(m: re.Match[str]) -> str:
+        if not _looks_random_short(m.group(3)):
+            return m.group()
+        return m.group(1) + m.group(2) + _mark(m.group(1)[10:-1])
+
+    text = _LINE_JOIN.sub(repl, text)
+    return _MARK_JOIN.sub(cont, text) if "[REDACTED:" in text else text
+
+
+_BEGIN_KEY = re.compile(KEY_BEGIN)
+_END_KEY = re.compile(KEY_END)
+# What the body of a PEM block holds (headers, base64 lines); anything else ends a block
+# whose END line is missing.
+_KEY_HEADER = re.compile(r"\s*(?:Proc-Type|DEK-Info|Comment)\s*:")
+_KEY_B64 = re.compile(r"[A-Za-z0-9+/=]+")
+
+
+def _key_body(raw: str) -> bool:
+    line = raw.strip().strip('",')
+    if not line or _KEY_HEADER.match(line):
+        return True
+    if not _KEY_B64.fullmatch(line):
+        return False
+    return len(line) >= 40 or "=" in line or _looks_random(line)
+
+
+def opens_key_block(raw: str) -> bool:
+    """True when `raw` holds a private key BEGIN line not closed later in it."""
+    if "PRIVATE KEY" not in raw:
+        return False
+    last = max((m.end() for m in _BEGIN_KEY.finditer(raw)), default=-1)
+    return last >= 0 and not _END_KEY.search(raw, last)
+
+
+def key_block_line(raw: str) -> tuple[bool, str]:
+    """Inside an open key block: (still inside, what is left of `raw` to show)."""
+    end = _END_KEY.search(raw)
+    if end is not None:
+        return False, _mark("private_key") + redact(raw[end.end() :])
+    if _key_body(raw):
+        return True, ""
+    return False, redact(raw)
 
 
 @dataclass
@@ -193,7 +417,7 @@ def redact_lines(lines: Iterable[str]) -> Iterator[str]:
 
 def redacted_kinds(text: str) -> list[str]:
     """The kinds of `[REDACTED:...]` markers in `text`, for reporting."""
-    return re.findall(r"\[REDACTED:([a-z_]+)\]", text)
+    return re.findall(r"\[REDACTED:([a-z0-9_]+)\]", text)
 
 
 Redactor = Callable[[str], str]

@@ -14,6 +14,7 @@ from tracejury.orchestrator.readers.mast import MastReader
 from tracejury.orchestrator.readers.model import ParsedTrace
 from tracejury.orchestrator.readers.plain import PlainFileReader
 from tracejury.orchestrator.readers.protocol import Reader
+from tracejury.orchestrator.readers.redacted import redacted_trace
 from tracejury.orchestrator.readers.spans.reader import SpansReader
 from tracejury.orchestrator.readers.terminal_bench import TerminalBenchReader
 
@@ -72,4 +73,5 @@ def load_trace(ref: TraceRef) -> ParsedTrace:
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
         raise TraceLoadError(f"{e.__class__.__name__}: {e}".splitlines()[0][:300]) from None
     parsed.warnings = list(dict.fromkeys([*ref.warnings, *parsed.warnings]))
-    return parsed
+    # Secrets are redacted as the steps stream, before facts, digests or any report see them.
+    return redacted_trace(parsed)

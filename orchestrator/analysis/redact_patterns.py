@@ -1,0 +1,219 @@
+"""The one registry of secret shapes `redact` knows, each with samples its test plants.
+
+A `Pattern` replaces the credential part of a match (group `v` when the pattern has one,
+else the whole match) with `[REDACTED:<kind>]`. `literals` are substrings one of which every
+match contains (lower-cased when `fold`): a C-speed substring test skips the regex on most
+text. Order matters: more specific shapes first (anthropic before the generic `sk-`).
+Samples are made up; they only have the shapes providers issue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pattern:
+    kind: str
+    literals: tuple[str, ...]
+    regex: re.Pattern[str]
+    samples: tuple[str, ...]  # texts holding a secret of this shape, for the tests
+    fold: bool = False  # match literals against the lower-cased text
+    token: bool = True  # a bare token shape (tried across line joins and decoded text)
+
+
+def _p(
+    kind: str,
+    literals: str | tuple[str, ...],
+    regex: str,
+    *samples: str,
+    fold: bool = False,
+    token: bool = True,
+) -> Pattern:
+    lits = (literals,) if isinstance(literals, str) else literals
+    return Pattern(kind, lits, re.compile(regex), samples, fold, token)
+
+
+_V = r"[A-Za-z0-9_\-]"
+KEY_BEGIN = r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+KEY_END = r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+_AWS = ("AKIA", "ASIA", "ABIA", "ACCA", "AIDA", "AROA")
+_PEM_SAMPLE = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+    "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n"
+    "-----END RSA PRIVATE KEY-----"
+)
+_SECRET_KEY = (
+    r"(?:[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|secret|api[_\-]?key|apikey|"
+    r"private[_\-]?key|client[_\-]?secret|access[_\-]?key|account[_\-]?key|"
+    r"shared[_\-]?access[_\-]?key|"
+    r"(?:access|auth|api|bearer|refresh|session|id|secret|csrf|oauth|bot)[_\-]?token)"
+    r"[A-Za-z0-9_.\-]*|token|pwd)"
+)
+# Values that are references, placeholders or already redacted stay as they are.
+_NOT_A_VALUE = (
+    r"(?!\[REDACTED|\$\{|\$[A-Z_]|os\.|getenv|process\.env|env\[|<|None\b|null\b|true\b"
+    r"|false\b|\*{3})"
+)
+
+PATTERNS: list[Pattern] = [
+    _p(
+        "private_key",
+        "PRIVATE KEY",
+        rf"{KEY_BEGIN}(?:.|\n)*?{KEY_END}",
+        _PEM_SAMPLE,
+        token=False,
+    ),
+    # A block cut off before its END line (a truncated log) still hides its body.
+    _p(
+        "private_key",
+        "PRIVATE KEY",
+        rf"{KEY_BEGIN}(?:[A-Za-z0-9+/=\s:-]|\\n|\\r)*",
+        _PEM_SAMPLE.rsplit("\n", 1)[0],
+        token=False,
+    ),
+    _p(
+        "anthropic_key",
+        "sk-ant-",
+        rf"\bsk-ant-(?:api|admin|oat)\d{{2}}-{_V}{{20,}}",
+        "sk-ant-api03-" + "x9Y8z7W6v5U4t3S2r1Q0" * 3,
+    ),
+    _p(
+        "openai_key",
+        "sk-",
+        rf"\bsk-(?:proj-|svcacct-|admin-|None-)?{_V}{{20,}}",
+        "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z",
+    ),
+    _p(
+        "stripe_key",
+        "_live_",
+        r"\b(?:sk|rk)_live_[A-Za-z0-9]{16,}",
+        "sk_live_4eC39HqLyjWDarjtT1zdp7",
+    ),
+    _p(
+        "stripe_key",
+        "_test_",
+        r"\b(?:sk|rk)_test_[A-Za-z0-9]{16,}",
+        "rk_test_4eC39HqLyjWDarjtT1zdp7",
+    ),
+    _p(
+        "aws_access_key",
+        _AWS,
+        rf"\b(?:{'|'.join(_AWS)})[0-9A-Z]{{16}}(?![0-9A-Z])",
+        "AKIAIOSFODNN7EXAMPLE",
+    ),
+    _p(
+        "github_token",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+        r"\bgh[pousr]_[A-Za-z0-9]{30,255}\b",
+        "ghp_" + "a1b2C3d4E5f6G7h8I9j0" * 2,
+    ),
+    _p(
+        "github_token",
+        "github_pat_",
+        r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
+        "github_pat_11ABCDEFG0_" + "abcdefghij" * 6,
+    ),
+    _p("gitlab_token", "glpat-", r"\bglpat-[A-Za-z0-9_\-]{20,}", "glpat-Ab3dEf6hIj9kLm2nOp5q"),
+    _p(
+        "google_api_key",
+        "AIza",
+        r"\bAIza[0-9A-Za-z_\-]{35}",
+        "AIzaSyA-1234567890abcdefghijklmnopqrstu",
+    ),
+    _p(
+        "google_oauth_token",
+        "ya29.",
+        r"\bya29\.[0-9A-Za-z_\-]{20,}",
+        "ya29.a0AfH6SMBx3dEf6hIj9kLm2nOp5q",
+    ),
+    _p(
+        "slack_webhook",
+        "hooks.slack.com",
+        r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/\-]{20,}",
+        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        token=False,
+    ),
+    _p(
+        "slack_token",
+        "xox",
+        r"\bxox[abposre]-[A-Za-z0-9\-]{10,}",
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOp",
+    ),
+    _p("slack_token", "xapp-", r"\bxapp-\d-[A-Za-z0-9\-]{10,}", "xapp-1-A0123456789-abcdef"),
+    _p("hf_token", "hf_", r"\bhf_[A-Za-z0-9]{30,}\b", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz1234"),
+    _p("npm_token", "npm_", r"\bnpm_[A-Za-z0-9]{36,}", "npm_" + "aB3dE6gH9jK2" * 3),
+    _p(
+        "jwt",
+        "eyJ",
+        r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ),
+    _p("twilio_key", "SK", r"\bSK[0-9a-fA-F]{32}(?![0-9a-fA-F])", "SK" + "0123456789abcdef" * 2),
+    _p(
+        "discord_token",
+        ".",
+        r"\b[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}\b",
+        "MTA4NjY2NzE2ODI0NjU0MjM0Mg.GZ3xYz.abcdefghijklmnopqrstuvwxyz012345",
+    ),
+    # Credentials in context: only the value part (group v) is replaced.
+    _p(
+        "password",
+        "://",
+        # scheme://user:password@host, the user may be empty (redis://:pw@host).
+        r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@\"'<>]{0,128}:(?!\[REDACTED)"
+        r"(?P<v>[^\s@/\"'<>]{1,256})@",
+        "postgres://admin:hunter2@db.example.com:5432/app",
+        "redis://:s3cretpw@cache.internal:6379/0",
+        token=False,
+    ),
+    _p(
+        "password",
+        ("mysql", "mariadb"),
+        r"\b(?:mysql|mysqldump|mysqladmin|mariadb)\b[^\n|;&]*?\s-p(?!\s|-)(?P<v>[^\s\"']+)",
+        "mysql -u root -pS3cr3tPW -h db",
+        fold=True,
+        token=False,
+    ),
+    _p(
+        "password",
+        "sshpass",
+        r"\bsshpass\s+-p\s*(?P<v>(?:\"[^\"]*\"|'[^']*'|[^\s\"']+))",
+        "sshpass -p hunter22 ssh deploy@host",
+        fold=True,
+        token=False,
+    ),
+    _p(
+        "cookie",
+        "cookie",
+        # Every name=value pair of a Cookie / Set-Cookie header line.
+        r"(?i)\b(?:set-)?cookie\s*:\s*(?P<v>[^\r\n\"]+)",
+        "Cookie: session=8f2b1c9d0e7a; theme=dark",
+        fold=True,
+        token=False,
+    ),
+    _p(
+        "bearer",
+        ("bearer", "basic", "token"),
+        # A credential has a digit somewhere; plain words after "token" stay.
+        r"(?i)\b(?:bearer|basic|token)\s+(?!\[REDACTED)(?=[A-Za-z._~+/\-]*\d)"
+        r"(?P<v>[A-Za-z0-9._~+/\-]{6,}=*)",
+        "Authorization: Bearer abc.DEF-1234567890ghijklmnop",
+        "Authorization: Bearer t0k3n9",
+        fold=True,
+        token=False,
+    ),
+    _p(
+        "secret",
+        ("pass", "secret", "key", "token", "pwd"),
+        # key = value / key: value / "key": "value" where the key names a secret. `token`
+        # alone is too common (max_tokens) so only qualified token keys count.
+        rf"(?i)(?<![A-Za-z0-9])(?P<k>{_SECRET_KEY})(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?"
+        rf"{_NOT_A_VALUE}(?P<v>[^\s\"',;&}}\]\)\\]{{3,}})",
+        '{"password": "s3cr3t!", "user": "bob"}',
+        "DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=bXlrZXkxMjM0NTY3ODkw+/==;",
+        fold=True,
+        token=False,
+    ),
+]

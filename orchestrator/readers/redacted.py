@@ -1,0 +1,63 @@
+"""Redaction of a trace's steps as the reader streams them, before anything else sees them.
+
+Facts, digests, the rules backend and every report are computed from these steps, so a
+secret redacted here cannot reach a request or a file of the run directory by any path.
+Across steps it sees what one step alone cannot: a private key whose BEGIN line is one
+step (a line of a `.log`, an event of a JSONL stream) and whose body lines are the next
+ones, and a token split across two steps. One step is held back to redact such splits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from tracejury.orchestrator.analysis.redact import (
+    join_redact,
+    key_block_line,
+    opens_key_block,
+    redact,
+)
+from tracejury.orchestrator.readers.model import ParsedTrace, Step
+
+
+def redact_value(value: Any) -> Any:
+    """Every string inside `value` (args of a tool call, metadata) redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(redact_value(v) for v in value)
+    return value
+
+
+def redact_steps(steps: Iterator[Step]) -> Iterator[Step]:
+    in_block = False
+    pending: Step | None = None
+    for step in steps:
+        raw = step.text
+        if in_block:
+            in_block, text = key_block_line(raw)
+        else:
+            text = redact(raw)
+            in_block = opens_key_block(raw)
+        step = replace(step, text=text, args=redact_value(step.args))
+        if pending is not None:
+            pending.text, step.text = join_redact(pending.text, step.text)
+            yield pending
+        pending = step
+    if pending is not None:
+        yield pending
+
+
+def redacted_trace(parsed: ParsedTrace) -> ParsedTrace:
+    """`parsed` with its steps, metadata and hints redacted as they stream."""
+    source: Callable[[], Iterator[Step]] = parsed.step_source
+    parsed.step_source = lambda: redact_steps(source())
+    parsed.meta = redact_value(parsed.meta)
+    parsed.hints = redact_value(parsed.hints)
+    return parsed
