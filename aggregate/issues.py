@@ -17,16 +17,14 @@ across runs and nights, and `tracejury diff` matches on it.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 from array import array
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tracejury.aggregate.inputs import FactsInfo, Signature, TraceInfo
-from tracejury.aggregate.normalize import action_key, is_none_action, jaccard, tokens
+from tracejury.aggregate.issue_groups import Group, _Cluster, _fp, is_problem, signature_core
+from tracejury.aggregate.normalize import is_none_action, jaccard, tokens
 from tracejury.clip import one_line
 from tracejury.models import Finding
 from tracejury.models.summary import CountShare, Issue
@@ -39,70 +37,7 @@ CORE_SHARE = 0.5  # a token is part of an issue's identity when half its finding
 MAX_CORE = 12
 MAX_EXAMPLES = 5
 MAX_TOP_TASKS = 10
-MAX_ACTION_KEYS = 64  # distinct recommendations remembered per group
-
-NO_PROBLEM = frozenset({"", "none", "passed", "pass", "success", "ok", "no_failure", "n/a"})
 CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
-
-
-def is_problem(f: Finding) -> bool:
-    """An ok finding that names a failure category (passed runs carry none)."""
-    return f.status == "ok" and (f.category or "").strip().lower() not in NO_PROBLEM
-
-
-# A raised exception's name, dotted module path included (requests.exceptions.HTTPError).
-_EXCEPTION = re.compile(
-    r"(?:\b[a-z_][\w]*\.)*\b[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeout|Warning)\b"
-)
-
-
-def signature_core(signature: str) -> str:
-    """The problem a signature names, without the tool or exit code it surfaced through:
-    `bash: exit_1: ModuleNotFoundError: No module named <str>` and
-    `python: ModuleNotFoundError: No module named <str>` are one problem."""
-    m = _EXCEPTION.search(signature)
-    return signature[m.start() :] if m else signature
-
-
-def _fp(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
-
-
-@dataclass(slots=True)
-class Group:
-    """Findings with identical normalized content."""
-
-    kind: str  # signature | text
-    category: str
-    tokens: frozenset[str]
-    signature: str | None = None
-    count: int = 0
-    rep_root: str | None = None  # min() of the originals: independent of line order
-    actions: dict[str, tuple[int, str]] = field(default_factory=dict)  # key -> (count, min text)
-
-    def note(self, root: str, actionable: str) -> None:
-        self.count += 1
-        r = one_line(root, 500)
-        if r and (self.rep_root is None or r < self.rep_root):
-            self.rep_root = r
-        if is_none_action(actionable):
-            return
-        k = action_key(actionable)
-        a = one_line(actionable, 300)
-        slot = self.actions.get(k)
-        if slot is not None:
-            self.actions[k] = (slot[0] + 1, min(a, slot[1]))
-        elif len(self.actions) < MAX_ACTION_KEYS:
-            self.actions[k] = (1, a)
-
-
-@dataclass
-class _Cluster:
-    groups: list[int]
-    kind: str
-    category: str
-    signature: str | None
-    fingerprint: str = ""
 
 
 class IssueBuilder:
@@ -417,3 +352,6 @@ def _dt(ts: float) -> datetime | None:
     if not math.isfinite(ts) or ts <= 0:
         return None
     return datetime.fromtimestamp(ts, UTC)
+
+
+__all__ = ["Group", "IssueBuilder", "is_problem", "signature_core"]
