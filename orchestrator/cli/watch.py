@@ -170,7 +170,7 @@ def watch_cmd(
         sinks,
         on_alert=on_alert,
         analyze=analyze,
-        from_end=from_end,
+        start="end" if from_end else "history",
         notify=_err,
         notes=notes,  # shared: the analysis worker's lines reach stderr like the others
     )

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 from tracejury.orchestrator.analysis.facts.commands import bounded_key, call_text, display
 from tracejury.orchestrator.analysis.facts.signatures import step_errors
-from tracejury.orchestrator.watch.alert import AlertType, Evidence
-from tracejury.orchestrator.watch.observation import Observation, evidence
+from tracejury.orchestrator.watch.alert import AlertType
+from tracejury.orchestrator.watch.observation import Observation, Where, evidence
 from tracejury.orchestrator.watch.settings import WatchSettings
 from tracejury.orchestrator.watch.state import Hit, SessionState
 
@@ -29,7 +29,7 @@ class Emit(Protocol):
         *,
         fingerprint: str,
         message: str,
-        evidence: list[Evidence],
+        evidence: list[Where],
         trigger_seen: float,
         count: int | None = None,
         threshold: float | None = None,

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tracejury.orchestrator.watch.alert import Alert, AlertType, Evidence, epoch_iso, make_alert
+from tracejury.orchestrator.watch.alert import Alert, AlertType, epoch_iso, make_alert
 from tracejury.orchestrator.watch.detectors import Detector, detectors_for
-from tracejury.orchestrator.watch.observation import Observation, SessionInfo, redacted
+from tracejury.orchestrator.watch.observation import Observation, SessionInfo, Where, redacted
 from tracejury.orchestrator.watch.settings import WatchSettings
 from tracejury.orchestrator.watch.state import SessionState, SessionTable
 
@@ -96,7 +96,7 @@ class Engine:
             *,
             fingerprint: str,
             message: str,
-            evidence: list[Evidence],
+            evidence: list[Where],
             trigger_seen: float,
             count: int | None = None,
             threshold: float | None = None,

@@ -24,7 +24,7 @@ from tracejury.orchestrator.watch.observation import (
     evidence,
 )
 from tracejury.orchestrator.watch.source import Register, loads, seen_time
-from tracejury.orchestrator.watch.tailer import FileTailer, Line
+from tracejury.orchestrator.watch.tailer import FileTailer, Line, Start
 
 FORMAT = "massgen"
 ENDED = {"completed", "error", "timeout"}
@@ -50,12 +50,13 @@ class AttemptWatch:
         register: Register,
         *,
         index: int,
-        from_end: bool,
+        start: Start,
     ) -> None:
         self.path = attempt.path
         self.key = str(attempt.path)
         self.label = attempt.label
-        self.events = FileTailer(attempt.path / "events.jsonl", from_end=from_end)
+        self.events = FileTailer(attempt.path / "events.jsonl", start=start)
+        self.start = start
         self.status_mtime: float | None = None
         self.index = index  # attempts before this one in its turn = restarts so far
         self.ended = False
@@ -120,7 +121,7 @@ class AttemptWatch:
             return
         if mtime == self.status_mtime:
             return
-        replay = self.status_mtime is None and now - mtime > 5.0
+        replay = self.status_mtime is None and self.start != "live" and now - mtime > 5.0
         self.status_mtime = mtime
         warnings: list[str] = []
         status = read_doc(p, f"{self._rel}/status.json", warnings)
@@ -191,13 +192,13 @@ class MassGenSource:
     """A MassGen root, log directory, turn or attempt; rescanned for new runs and attempts."""
 
     def __init__(
-        self, path: Path, register: Register, *, scan_interval: float, from_end: bool = False
+        self, path: Path, register: Register, *, scan_interval: float, start: Start = "history"
     ) -> None:
         self.path = path
         self.label = str(path)
         self.register = register
         self.scan_interval = scan_interval
-        self.from_end = from_end
+        self.start = start
         self.attempts: dict[Path, AttemptWatch] = {}
         self._next_scan = 0.0
         self._scanned = False
@@ -213,7 +214,12 @@ class MassGenSource:
             for i, a in enumerate(turn.attempts):
                 if a.path not in self.attempts:
                     self.attempts[a.path] = AttemptWatch(
-                        a, turn, self.path, self.register, index=i, from_end=self.from_end
+                        a,
+                        turn,
+                        self.path,
+                        self.register,
+                        index=i,
+                        start=self.start if first else "live",
                     )
             for a in turn.attempts[:-1]:
                 w = self.attempts[a.path]

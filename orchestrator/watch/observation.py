@@ -52,7 +52,7 @@ class Observation:
     kind: ObsKind
     seen: float  # when it was written, as far as watch can tell (read time, or file mtime)
     at: float  # the event's own time when it states one, else `seen`: windows use this
-    evidence: Evidence
+    evidence: Where
     replay: bool = False  # history read at start: alerts only if the session is still live
     step: Step | None = None
     end_status: str | None = None
@@ -65,10 +65,19 @@ class Observation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def evidence(location: str, text: str, at: float | None = None) -> Evidence:
-    """Clipped here (every line gets one); redacted only when it goes into an alert."""
-    return Evidence(location=location, text=" ".join(text[: EVIDENCE_CHARS * 2].split()), time=at)
+@dataclass(slots=True)
+class Where:
+    """A line that may become evidence: cheap to make for every line; an alert turns the few
+    it cites into `Evidence` (redacted) then."""
+
+    location: str
+    text: str
+    time: float | None = None
 
 
-def redacted(ev: Evidence) -> Evidence:
+def evidence(location: str, text: str, at: float | None = None) -> Where:
+    return Where(location, " ".join(text[: EVIDENCE_CHARS * 2].split()), at)
+
+
+def redacted(ev: Where) -> Evidence:
     return Evidence(location=ev.location, text=redact(ev.text)[:EVIDENCE_CHARS], time=ev.time)

@@ -20,6 +20,7 @@ from tracejury.orchestrator.watch.on_end import AnalyzeOnEnd
 from tracejury.orchestrator.watch.settings import WatchSettings
 from tracejury.orchestrator.watch.sinks import AlertSink, OnAlertCommand
 from tracejury.orchestrator.watch.source import Source
+from tracejury.orchestrator.watch.tailer import Start
 from tracejury.orchestrator.watch.targets import make_target
 
 Notify = Callable[[str], None]
@@ -44,7 +45,7 @@ class Watch:
     sinks: list[AlertSink] = field(default_factory=list)
     on_alert: str | None = None
     analyze: AnalyzeOnEnd | None = None
-    from_end: bool = False
+    start: Start = "history"  # or `end` (--from-end): skip what the files hold already
     notify: Notify | None = None  # one-line notes for people (stderr)
     keep_alerts: bool = True  # keep every alert in the result (off in long benchmarks)
     notes: list[str] = field(default_factory=list)  # lines for `notify`, from every part
@@ -52,7 +53,7 @@ class Watch:
     def __post_init__(self) -> None:
         self.engine = Engine(self.settings)
         self.sources: list[Source] = [
-            make_target(Path(p), self.engine.register, self.settings, from_end=self.from_end)
+            make_target(Path(p), self.engine.register, self.settings, start=self.start)
             for p in self.paths
         ]
         self.command = OnAlertCommand(self.on_alert, self.notes) if self.on_alert else None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tracejury.orchestrator.watch.observation import Observation, SessionInfo
-from tracejury.orchestrator.watch.tailer import FileTailer, Line
+from tracejury.orchestrator.watch.tailer import FileTailer, Line, Start
 
 Register = Callable[[SessionInfo], None]
 
@@ -25,13 +25,11 @@ class Source(Protocol):
 
 def loads(raw: bytes) -> Any:
     """A JSON value, or None for a line that is not JSON (never raises)."""
+    # Decoding first is cheaper than json.loads(bytes), which sniffs the encoding each time.
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        try:
-            return json.loads(raw.decode("utf-8", errors="replace"))
-        except (ValueError, RecursionError):
-            return None
+        return json.loads(raw.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
 
 
 def seen_time(line: Line, tailer: FileTailer, now: float, at: float | None) -> float:
@@ -48,11 +46,11 @@ class TailedSource:
 
     label: str
 
-    def __init__(self, path: Path, register: Register, *, from_end: bool = False) -> None:
+    def __init__(self, path: Path, register: Register, *, start: Start = "history") -> None:
         self.path = path
         self.label = str(path)
         self.register = register
-        self.tailer = FileTailer(path, from_end=from_end)
+        self.tailer = FileTailer(path, start=start)
         self.bad_lines = 0
         self._notes: list[str] = []
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tracejury.orchestrator.watch.alert import Alert, Evidence
-from tracejury.orchestrator.watch.observation import SessionInfo
+from tracejury.orchestrator.watch.alert import Alert
+from tracejury.orchestrator.watch.observation import SessionInfo, Where
 
 KEYS_PER_SESSION = 128  # distinct error fingerprints / tools tracked per session
 
@@ -41,14 +41,14 @@ class LruMap(OrderedDict[str, V]):
 class Hit:
     at: float  # event time
     seen: float
-    evidence: Evidence
+    evidence: Where
 
 
 @dataclass
 class SessionState:
     info: SessionInfo
     last_seen: float
-    last_evidence: Evidence | None = None
+    last_evidence: Where | None = None
     events: int = 0
     ended: bool = False
     end_status: str | None = None

@@ -6,22 +6,36 @@ same normalized signature the morning's analysis gives it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tracejury.orchestrator.analysis.facts.signatures import is_agent_speaker
 from tracejury.orchestrator.readers.event_stream import classify_status, event_step, is_event
 from tracejury.orchestrator.readers.values import as_dict, as_float, as_str, to_epoch
 from tracejury.orchestrator.watch.observation import Observation, SessionInfo, evidence
 from tracejury.orchestrator.watch.source import Register, TailedSource, loads, seen_time
-from tracejury.orchestrator.watch.tailer import Line
+from tracejury.orchestrator.watch.tailer import Line, Start
 
 FORMAT = "event_stream"
 MAX_SESSION_LINKS = 100_000
+AGENT_TEXT = frozenset({"agent_output", "agent_thinking"})
+
+
+def fast_epoch(value: Any) -> float | None:
+    """`to_epoch` for the common case, an ISO time with its zone, at C speed (the agent's
+    chatter is most of a stream); anything else goes the tolerant way."""
+    if isinstance(value, str) and (value.endswith("Z") or value[-6:-5] in ("+", "-")):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            pass
+    return to_epoch(value)
 
 
 class EventStreamSource(TailedSource):
-    def __init__(self, path: Path, register: Register, *, from_end: bool = False) -> None:
-        super().__init__(path, register, from_end=from_end)
+    def __init__(self, path: Path, register: Register, *, start: Start = "history") -> None:
+        super().__init__(path, register, start=start)
         self.root = path.parent
         self._known: set[str] = set()
         self._owner: dict[str, str] = {}  # session id -> attempt id, as lines tie them
@@ -67,12 +81,25 @@ class EventStreamSource(TailedSource):
         sid, attempt = self._session(obj)
         key = self._key(sid, attempt)
         loc = f"{self.path.name}:{line.number}"
-        n = self._index[key] = self._index.get(key, -1) + 1
-        step = event_step(obj, n, loc)
-        at = to_epoch(obj.get("timestamp"))
-        seen = seen_time(line, self.tailer, now, at)
         et = obj.get("event_type")
         data = as_dict(obj.get("data"))
+        if et in AGENT_TEXT and is_agent_speaker(as_str(obj.get("executor")) or "agent"):
+            # Most of a stream is the agent talking: activity for the stall detector, and
+            # nothing the others look at (the batch analysis does not scan an agent's own
+            # words for errors either), so no step is built for it.
+            at = fast_epoch(obj.get("timestamp"))
+            seen = seen_time(line, self.tailer, now, at)
+            text = as_str(data.get("output") or data.get("thinking")) or str(et)
+            out.append(
+                Observation(
+                    key, "step", seen, at or seen, evidence(loc, text, at), replay=line.replay
+                )
+            )
+            return
+        n = self._index[key] = self._index.get(key, -1) + 1
+        step = event_step(obj, n, loc)
+        at = step.timestamp
+        seen = seen_time(line, self.tailer, now, at)
         ev = evidence(loc, step.text or str(et), at)
         o = Observation(key, "step", seen, at or seen, ev, replay=line.replay, step=step)
         if et == "session_end":

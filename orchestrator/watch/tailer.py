@@ -14,7 +14,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
+
+# Where following starts: `history` reads what the file holds (marked as replayed history),
+# `end` skips it, `live` reads it as new (a file that appeared while watched).
+Start = Literal["history", "end", "live"]
 
 READ_CHUNK = 1 << 20
 # One poll reads at most this much of one file, so a huge backlog cannot starve the others
@@ -33,7 +37,7 @@ class Line:
 @dataclass
 class FileTailer:
     path: Path
-    from_end: bool = False  # start at the current end (skip what is already there)
+    start: Start = "history"
     offset: int = 0
     line_no: int = 0
     notes: list[str] = field(default_factory=list)  # rotation, truncation, overlong lines
@@ -88,9 +92,9 @@ class FileTailer:
         self._skipping = False
         if first:
             self.opened_mtime = st.st_mtime
-            if self.from_end:
+            if self.start == "end":
                 self._skip_to_end(st.st_size)
-            else:
+            elif self.start == "history":
                 self._backlog_end = st.st_size
         return True
 

@@ -26,6 +26,7 @@ from tracejury.orchestrator.watch.observation import Observation
 from tracejury.orchestrator.watch.settings import WatchSettings
 from tracejury.orchestrator.watch.source import Register, Source, TailedSource
 from tracejury.orchestrator.watch.stream_source import EventStreamSource
+from tracejury.orchestrator.watch.tailer import Start
 
 FOLLOWED_SUFFIXES = (".jsonl", ".ndjson")
 MAX_DEPTH = 6
@@ -38,7 +39,7 @@ COPIES = ("agent-sessions", "agent-errors.jsonl", "agent-metrics.jsonl")
 class FileFormat:
     name: str
     detect: Callable[[Path, bytes], bool]
-    make: Callable[[Path, Register, bool], TailedSource]
+    make: Callable[[Path, Register, Start], TailedSource]
 
 
 _EVENT_STREAM = EventStreamReader()
@@ -46,7 +47,7 @@ FILE_FORMATS: list[FileFormat] = [
     FileFormat(
         "event_stream",
         _EVENT_STREAM.detect,
-        lambda p, reg, end: EventStreamSource(p, reg, from_end=end),
+        lambda p, reg, start: EventStreamSource(p, reg, start=start),
     ),
 ]
 
@@ -62,13 +63,13 @@ class FileTarget:
     """A file named on the command line (or found in a folder): its format decided on first content."""
 
     def __init__(
-        self, path: Path, register: Register, cfg: WatchSettings, *, from_end: bool, explicit: bool
+        self, path: Path, register: Register, cfg: WatchSettings, *, start: Start, explicit: bool
     ) -> None:
         self.path = path
         self.label = str(path)
         self.register = register
         self.cfg = cfg
-        self.from_end = from_end
+        self.start = start
         self.explicit = explicit
         self.inner: TailedSource | None = None
         self.unknown = False
@@ -89,8 +90,10 @@ class FileTarget:
             return []
         for fmt in FILE_FORMATS:
             if fmt.detect(self.path, head):
-                from_end = self.from_end or _stale(self.path, now, self.cfg.idle_end)
-                self.inner = fmt.make(self.path, self.register, from_end)
+                start = self.start
+                if start == "history" and _stale(self.path, now, self.cfg.idle_end):
+                    start = "end"
+                self.inner = fmt.make(self.path, self.register, start)
                 return self.inner.poll(now)
         self._give_up(
             "not a format watch can follow (" + ", ".join(f.name for f in FILE_FORMATS) + ")"
@@ -115,30 +118,27 @@ def _stale(path: Path, now: float, idle_end: float) -> bool:
         return False
 
 
-def tree_source(
-    d: Path, register: Register, cfg: WatchSettings, *, from_end: bool
-) -> Source | None:
+def tree_source(d: Path, register: Register, cfg: WatchSettings, *, start: Start) -> Source | None:
     """A MassGen or Terminal-Bench tree at `d`, or None."""
     if massgen_layout.classify(d) != "none":
-        return MassGenSource(d, register, scan_interval=cfg.scan_interval, from_end=from_end)
+        return MassGenSource(d, register, scan_interval=cfg.scan_interval, start=start)
     if classify_trials(d) != "none":
         from tracejury.orchestrator.watch.trial_source import TrialSource
 
-        return TrialSource(d, register, scan_interval=cfg.scan_interval, from_end=from_end)
+        return TrialSource(d, register, scan_interval=cfg.scan_interval, start=start)
     return None
 
 
 class FolderTarget:
     """Any folder: new session files and trees appear in it while watched."""
 
-    def __init__(
-        self, path: Path, register: Register, cfg: WatchSettings, *, from_end: bool
-    ) -> None:
+    def __init__(self, path: Path, register: Register, cfg: WatchSettings, *, start: Start) -> None:
         self.path = path
         self.label = str(path)
         self.register = register
         self.cfg = cfg
-        self.from_end = from_end
+        self.start = start
+        self._scanned = False
         self.children: dict[Path, Source] = {}
         self._next_scan = 0.0
 
@@ -163,7 +163,7 @@ class FolderTarget:
             except OSError:
                 continue
             if is_dir:
-                tree = tree_source(p, self.register, self.cfg, from_end=self.from_end)
+                tree = tree_source(p, self.register, self.cfg, start=self._child_start())
                 if tree is not None:
                     self.children[p] = tree
                 elif depth > 0 and not massgen_layout.LOG_NAME_RE.match(e.name):
@@ -173,6 +173,10 @@ class FolderTarget:
             elif e.name.endswith(FOLLOWED_SUFFIXES):
                 found.append(p)
 
+    def _child_start(self) -> Start:
+        # What the folder held at start is history; what appears later is live.
+        return self.start if not self._scanned else "live"
+
     def poll(self, now: float) -> list[Observation]:
         if now >= self._next_scan:
             self._next_scan = now + self.cfg.scan_interval
@@ -180,8 +184,9 @@ class FolderTarget:
             self._walk(self.path, MAX_DEPTH, found)
             for p in found:
                 self.children[p] = FileTarget(
-                    p, self.register, self.cfg, from_end=self.from_end, explicit=False
+                    p, self.register, self.cfg, start=self._child_start(), explicit=False
                 )
+            self._scanned = True
         out: list[Observation] = []
         for child in self.children.values():
             out += child.poll(now)
@@ -213,15 +218,16 @@ class PendingTarget:
 
 
 def make_target(
-    path: Path, register: Register, cfg: WatchSettings, *, from_end: bool = False
+    path: Path, register: Register, cfg: WatchSettings, *, start: Start = "history"
 ) -> Source:
-    def make(p: Path) -> Source:
+    def make(p: Path, st: Start) -> Source:
         if p.is_dir():
-            return tree_source(p, register, cfg, from_end=from_end) or FolderTarget(
-                p, register, cfg, from_end=from_end
+            return tree_source(p, register, cfg, start=st) or FolderTarget(
+                p, register, cfg, start=st
             )
-        return FileTarget(p, register, cfg, from_end=from_end, explicit=True)
+        return FileTarget(p, register, cfg, start=st, explicit=True)
 
     if not path.exists():
-        return PendingTarget(path, make, cfg)
-    return make(path)
+        # Whatever it holds when it appears was written while watched.
+        return PendingTarget(path, lambda p: make(p, "live"), cfg)
+    return make(path, start)

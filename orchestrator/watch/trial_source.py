@@ -18,17 +18,18 @@ from tracejury.orchestrator.readers.terminal_bench import _strip as strip_termin
 from tracejury.orchestrator.readers.textio import load_json
 from tracejury.orchestrator.watch.observation import Observation, SessionInfo, evidence
 from tracejury.orchestrator.watch.source import Register, seen_time
-from tracejury.orchestrator.watch.tailer import FileTailer
+from tracejury.orchestrator.watch.tailer import FileTailer, Start
 
 FORMAT = "terminal_bench"
 
 
 class TrialWatch:
-    def __init__(self, trial: Path, root: Path, register: Register, *, from_end: bool) -> None:
+    def __init__(self, trial: Path, root: Path, register: Register, *, start: Start) -> None:
         self.path = trial
         self.key = str(trial)
-        self.commands = FileTailer(trial / "commands.txt", from_end=from_end)
-        self.agent_log = FileTailer(trial / "sessions" / "agent.log", from_end=from_end)
+        self.commands = FileTailer(trial / "commands.txt", start=start)
+        self.agent_log = FileTailer(trial / "sessions" / "agent.log", start=start)
+        self.start = start
         self.ended = False
         self.notes: list[str] = []
         self._n = 0
@@ -117,7 +118,7 @@ class TrialWatch:
             return  # still being written: the next poll reads it whole
         outcome, etype, why = outcome_of(doc)
         self.ended = True
-        replay = first and now - mtime > 5.0  # it had ended before watch started
+        replay = first and self.start != "live" and now - mtime > 5.0  # ended before watch
         ev = evidence(self._rel(p), why, mtime)
         out.append(
             Observation(
@@ -137,15 +138,16 @@ class TrialSource:
     """A Terminal-Bench run, task or trial folder; rescanned for new trials."""
 
     def __init__(
-        self, path: Path, register: Register, *, scan_interval: float, from_end: bool = False
+        self, path: Path, register: Register, *, scan_interval: float, start: Start = "history"
     ) -> None:
         self.path = path
         self.label = str(path)
         self.register = register
         self.scan_interval = scan_interval
-        self.from_end = from_end
+        self.start = start
         self.trials: dict[Path, TrialWatch] = {}
         self._next_scan = 0.0
+        self._scanned = False
 
     def _trial_dirs(self) -> list[Path]:
         kind = classify(self.path)
@@ -163,7 +165,10 @@ class TrialSource:
             self._next_scan = now + self.scan_interval
             for d in self._trial_dirs():
                 if d not in self.trials:
-                    self.trials[d] = TrialWatch(d, self.path, self.register, from_end=self.from_end)
+                    # Trials that appear while watched are live from their first line.
+                    start: Start = self.start if not self._scanned else "live"
+                    self.trials[d] = TrialWatch(d, self.path, self.register, start=start)
+            self._scanned = True
         for w in self.trials.values():
             if not w.ended:
                 w.poll(now, out)

@@ -82,7 +82,7 @@ def test_rotation_seen_at_once_keeps_both_files_lines(tmp_path: Path) -> None:
 def test_from_end_skips_history_and_counts_its_lines(tmp_path: Path) -> None:
     p = tmp_path / "s.jsonl"
     p.write_bytes(b"old\nold\nhalf")
-    t = FileTailer(p, from_end=True)
+    t = FileTailer(p, start="end")
     assert t.read() == []
     with p.open("ab") as f:
         f.write(b"-done\nnew\n")
