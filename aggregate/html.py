@@ -24,6 +24,7 @@ from tracejury.aggregate.charts import (
 from tracejury.aggregate.trace_report import report_filename
 from tracejury.clip import clip
 from tracejury.models.summary import AnalysisSummary
+from tracejury.outcome import OUTCOMES
 
 MAX_BARS = 14
 MAX_TASKS = 16
@@ -94,7 +95,7 @@ def _charts(s: AnalysisSummary) -> str:
         Bar(k.removesuffix("/none"), v, subcategory_color(k), f"{k}: {v:,}")
         for k, v in list(s.by_subcategory.items())[:MAX_BARS]
     ]
-    order = ("passed", "failed", "error", "unknown")
+    order = OUTCOMES
     # The tasks that fail most come first: they are what a reader acts on.
     worst = sorted(
         s.by_task.items(),

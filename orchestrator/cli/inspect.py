@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tracejury.clip import one_line
 from tracejury.errors import ConfigError, ExitCode
 from tracejury.models import Facts, InputProblem, TraceRef
 from tracejury.orchestrator.analysis.digest import Digest, facts_and_digest
@@ -114,11 +115,6 @@ def _dur(s: float | None) -> str:
     return f"{s:.1f}s"
 
 
-def _cut(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def table_row(item: Inspected) -> list[str]:
     f = item.facts
     tokens = "—"
@@ -128,11 +124,11 @@ def table_row(item: Inspected) -> list[str]:
     errors = "—"
     if f.errors:
         top = f.errors[0]
-        errors = f"{len(f.errors)}: ×{top.count} {_cut(top.signature, 50)}"
+        errors = f"{len(f.errors)}: ×{top.count} {one_line(top.signature, 50)}"
     repeats = "—"
     if f.repeated_commands:
         r = f.repeated_commands[0]
-        repeats = f"×{r.count} {_cut(r.command, 30)}"
+        repeats = f"×{r.count} {one_line(r.command, 30)}"
     limits = ", ".join(
         name
         for flag, name in (
@@ -144,7 +140,7 @@ def table_row(item: Inspected) -> list[str]:
     ) or ("never started" if f.reached_first_step is False else "")
     outcome = f.outcome if f.outcome != "unknown" else item.ref.outcome
     return [
-        _cut(item.ref.trial_name, 40),
+        one_line(item.ref.trial_name, 40),
         item.ref.source_format,
         outcome,
         _num(f.steps),

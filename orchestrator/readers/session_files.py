@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from tracejury.clip import one_line
 from tracejury.orchestrator.readers.model import Step
 from tracejury.orchestrator.readers.textio import NOT_JSON, iter_json_lines
 
@@ -38,10 +39,7 @@ def head_objects(head: bytes, lines: int = HEAD_LINES) -> list[Any]:
 
 def short_task(text: str | None, fallback: str) -> str:
     """A task name for the manifest: the task's words on one line, clipped."""
-    task = " ".join((text or "").split())
-    if len(task) > TASK_NAME_CHARS:
-        task = task[: TASK_NAME_CHARS - 1] + "…"
-    return task or fallback
+    return one_line(text or "", TASK_NAME_CHARS) or fallback
 
 
 def feed_file(path: Path, parser: LineParser, *, max_lines: int | None = None) -> Iterator[Step]:

@@ -12,6 +12,7 @@ from typing import Any
 from tracejury.models import ErrorSignature, LongOutput, RepeatedCommand, ToolStat
 from tracejury.orchestrator.analysis.facts.commands import BoundedCounter, Tally
 from tracejury.orchestrator.analysis.redact import redact
+from tracejury.orchestrator.readers.tool_tally import ToolTally
 
 LONG_OUTPUT_CHARS = 5000  # a tool output longer than this is worth a line in the report
 MAX_LISTED = 50  # errors / repeats listed in the facts; counts beyond stay in `notes`
@@ -44,18 +45,6 @@ USAGE_KEYS = {
 }
 VOTE_KEYS = ("voted_for_label", "voted_for", "target", "label", "vote", "choice")
 LIMIT_META_KEYS = ("finish_reason", "failure_mode", "stop_reason", "limit", "termination_reason")
-
-
-@dataclass(slots=True)
-class ToolAcc:
-    calls: int = 0
-    failures: int = 0
-    total_ms: float = 0.0
-    max_ms: float | None = None
-
-    def time(self, ms: float) -> None:
-        self.total_ms += ms
-        self.max_ms = ms if self.max_ms is None else max(self.max_ms, ms)
 
 
 @dataclass(slots=True)
@@ -108,7 +97,7 @@ def repeats(counter: BoundedCounter) -> list[RepeatedCommand]:
     ]
 
 
-def tool_stats(tools: dict[str, ToolAcc]) -> tuple[list[ToolStat], list[ToolStat]]:
+def tool_stats(tools: dict[str, ToolTally]) -> tuple[list[ToolStat], list[ToolStat]]:
     """(every tool, most called first; the slowest timed ones)."""
     stats = [
         ToolStat(

@@ -28,7 +28,6 @@ from tracejury.orchestrator.analysis.facts.accumulators import (
     VOTE_KEYS,
     ErrorAcc,
     PendingCall,
-    ToolAcc,
     error_signature,
     listed_errors,
     long_outputs,
@@ -65,6 +64,7 @@ from tracejury.orchestrator.analysis.facts.signatures import (
 )
 from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
+from tracejury.orchestrator.readers.tool_tally import ToolTally
 
 
 @dataclass
@@ -84,7 +84,7 @@ class FactsBuilder:
     usage: dict[str, float] = field(default_factory=dict)
     tool_calls: int = 0
     tool_failures: int = 0
-    tools: dict[str, ToolAcc] = field(default_factory=dict)
+    tools: dict[str, ToolTally] = field(default_factory=dict)
     pending: dict[str, PendingCall] = field(default_factory=dict)
     last_call: PendingCall | None = None
     n_commands: int = 0
@@ -187,12 +187,12 @@ class FactsBuilder:
             except (TypeError, ValueError):
                 continue
 
-    def _tool(self, name: str) -> ToolAcc:
+    def _tool(self, name: str) -> ToolTally:
         if name not in self.tools and len(self.tools) >= MAX_TOOL_NAMES:
             name = "(other tools)"
         acc = self.tools.get(name)
         if acc is None:
-            acc = self.tools[name] = ToolAcc()
+            acc = self.tools[name] = ToolTally()
         return acc
 
     def _call(self, step: Step) -> None:

@@ -26,6 +26,7 @@ from tracejury.orchestrator.readers.session_end import (
     INTERRUPTED,
     UNFINISHED,
 )
+from tracejury.orchestrator.readers.tool_tally import ToolTally
 from tracejury.orchestrator.readers.values import as_dict, as_int, as_list, as_str, to_epoch
 
 LINE_TYPES = frozenset(
@@ -45,18 +46,6 @@ _NOTIFICATION = re.compile(r"^\s*<task-notification>", re.S)
 _NOTE_FIELD = re.compile(r"<(?P<key>task-id|status|summary)>(?P<value>.*?)</(?P=key)>", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _REJECTED = "tool use was rejected"
-
-
-@dataclass
-class ToolTally:
-    calls: int = 0
-    failures: int = 0
-    total_ms: float = 0.0
-    max_ms: float | None = None
-
-    def time(self, ms: float) -> None:
-        self.total_ms += ms
-        self.max_ms = ms if self.max_ms is None else max(self.max_ms, ms)
 
 
 @dataclass
