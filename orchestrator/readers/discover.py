@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracejury.models import InputProblem, Outcome, TraceRef
@@ -11,7 +14,7 @@ from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.context import DiscoverContext
 from tracejury.orchestrator.readers.protocol import Reader
 from tracejury.orchestrator.readers.registry import dir_readers, file_readers, get_reader
-from tracejury.orchestrator.readers.textio import read_head
+from tracejury.orchestrator.readers.textio import file_kind, read_head, stat_entry
 
 OUTCOME_DIRS: dict[str, Outcome] = {"passed": "passed", "failed": "failed", "errors": "error"}
 # Suffixes a generic folder walk treats as traces; a file named directly is always read.
@@ -30,6 +33,23 @@ def is_by_outcome_root(d: Path) -> bool:
     return bool(names & {"passed", "failed"}) or "errors" in names and len(names) <= 3
 
 
+@dataclass
+class _Scan:
+    """One named input's walk: the tree it may read, the folders already walked, and where
+    problems go. Symlinks are followed only to places inside `inside`, folders once."""
+
+    inside: Path
+    report: Callable[[Path, str], None]
+    walked: set[tuple[int, int]] = field(default_factory=set)
+
+    def first_visit(self, st: os.stat_result) -> bool:
+        key = (st.st_dev, st.st_ino)
+        if key in self.walked:
+            return False
+        self.walked.add(key)
+        return True
+
+
 def discover(
     paths: list[Path],
     *,
@@ -38,7 +58,11 @@ def discover(
     on_trace: Callable[[TraceRef], None] | None = None,
 ) -> tuple[list[TraceRef], list[InputProblem]]:
     """All traces under `paths`, in a stable order; problems with the inputs themselves apart.
-    `on_trace` sees each trace as it is found (progress on big inputs)."""
+    `on_trace` sees each trace as it is found (progress on big inputs).
+
+    The scan stays in the trees named: a symlink is followed only to a place inside the
+    named folder, a folder is walked once (loops end there), and FIFOs, sockets and devices
+    are never opened. Each skip is one problem line; the rest carries on."""
     problems: list[InputProblem] = []
 
     def report(path: Path, problem: str) -> None:
@@ -51,12 +75,22 @@ def discover(
     seen: set[str] = set()
     for raw in paths:
         path = Path(raw).expanduser()
-        if not path.exists():
-            report(path, "path not found" if not path.is_symlink() else "dangling symlink")
+        st, problem = stat_entry(path)
+        if st is None:
+            report(path, problem or "path not found")
             continue
-        root = path if path.is_dir() else path.parent
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if not is_dir and not stat.S_ISREG(st.st_mode):
+            report(path, f"not a regular file ({file_kind(st)}); not read")
+            continue
+        root = path if is_dir else path.parent
         ctx = DiscoverContext(root=root, force_format=force_format)
-        walker = _walk_dir(path, ctx, report) if path.is_dir() else _file(path, ctx, explicit=True)
+        scan = _Scan(inside=_real(path), report=report)
+        if is_dir:
+            scan.first_visit(st)
+            walker = _walk_dir(path, ctx, scan)
+        else:
+            walker = _file(path, ctx, explicit=True)
         for ref in walker:
             if ref.trace_id in seen:  # the same input named twice
                 continue
@@ -67,69 +101,129 @@ def discover(
     return refs, problems
 
 
-def _walk_dir(
-    d: Path, ctx: DiscoverContext, report: Callable[[Path, str], None]
-) -> Iterator[TraceRef]:
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _follow(p: Path, scan: _Scan) -> os.stat_result | None:
+    """The stat of what symlink `p` points to when the scan may follow it, else None (and
+    the one line saying why)."""
+    try:
+        target = p.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 raises this for a loop
+        scan.report(p, "symlink loop; not followed")
+        return None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            scan.report(p, "symlink loop; not followed")
+        elif e.errno == errno.ENOENT:
+            scan.report(p, "dangling symlink")
+        else:
+            scan.report(p, f"cannot follow symlink ({e.strerror or e})")
+        return None
+    if not target.is_relative_to(scan.inside):
+        scan.report(p, f"symlink points outside the scanned tree ({target}); not followed")
+        return None
+    st, problem = stat_entry(target)
+    if st is None:
+        scan.report(p, problem or "cannot stat")
+    return st
+
+
+def _entry_stat(p: Path, scan: _Scan) -> os.stat_result | None:
+    try:
+        lst = os.lstat(p)
+    except OSError as e:
+        scan.report(p, f"cannot stat ({e.strerror or e})")
+        return None
+    return _follow(p, scan) if stat.S_ISLNK(lst.st_mode) else lst
+
+
+def _list(d: Path, scan: _Scan) -> list[Path]:
+    try:
+        with os.scandir(d) as it:
+            names = [e.name for e in it]
+    except OSError as e:
+        scan.report(d, f"cannot list folder ({e.strerror or e})")
+        return []
+    return [d / n for n in sorted(names, key=natural_key)]
+
+
+def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
     if ctx.force_format:
         forced = get_reader(ctx.force_format)
         if forced.kind == "dir" and forced.detect(d, b""):
             yield from forced.discover(d, ctx)
             return
     elif ctx.outcome is None and is_by_outcome_root(d):
-        yield from _by_outcome(d, ctx, report)
+        yield from _by_outcome(d, ctx, scan)
         return
     else:
         for reader in dir_readers():
-            if reader.detect(d, b""):
+            try:
+                claimed = reader.detect(d, b"")
+            except OSError as e:  # an unreadable folder is one line, not a traceback
+                scan.report(d, f"cannot read folder ({e.strerror or e})")
+                return
+            if claimed:
                 yield from reader.discover(d, ctx)
                 return
-    try:
-        entries = sorted(os.scandir(d), key=lambda e: natural_key(e.name))
-    except OSError as e:
-        report(d, f"cannot list folder ({e.strerror or e})")
-        return
-    for entry in entries:
-        if entry.name.startswith(".") or entry.name in SKIP_DIRS:
+    for p in _list(d, scan):
+        if p.name.startswith(".") or p.name in SKIP_DIRS:
             continue
-        p = Path(entry.path)
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk_dir(p, ctx, report)
-        elif entry.is_file():
-            if p.suffix.lower() in TRACE_SUFFIXES and p.stem.lower() not in SKIP_STEMS:
+        is_trace_name = p.suffix.lower() in TRACE_SUFFIXES and p.stem.lower() not in SKIP_STEMS
+        st = _entry_stat(p, scan)
+        if st is None:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            if scan.first_visit(st):
+                yield from _walk_dir(p, ctx, scan)
+            else:
+                scan.report(p, "folder already scanned (a symlink loop or a second link); skipped")
+        elif stat.S_ISREG(st.st_mode):
+            if is_trace_name:
                 yield from _file(p, ctx, explicit=False)
-        elif entry.is_symlink():
-            report(p, "dangling symlink")
+        else:
+            scan.report(p, f"not a regular file ({file_kind(st)}); not read")
 
 
-def _by_outcome(
-    root: Path, ctx: DiscoverContext, report: Callable[[Path, str], None]
-) -> Iterator[TraceRef]:
+def _by_outcome(root: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
     """`passed/*`, `failed/*`, `errors/<type>/*`: outcome from the folder, task from the stem."""
     for folder, outcome in OUTCOME_DIRS.items():
         base = root / folder
-        if not base.is_dir():
+        bst = _entry_stat(base, scan) if os.path.lexists(base) else None
+        if bst is None or not stat.S_ISDIR(bst.st_mode):
             continue
         groups: list[tuple[Path, str | None]]
         if folder == "errors":
-            groups = [
-                (p, p.name)
-                for p in sorted(base.iterdir(), key=lambda p: natural_key(p.name))
-                if p.is_dir()
-            ]
-            groups += [(base, None)] if any(p.is_file() for p in base.iterdir()) else []
+            kids = [(p, _entry_stat(p, scan)) for p in _list(base, scan)]
+            groups = [(p, p.name) for p, st in kids if st is not None and stat.S_ISDIR(st.st_mode)]
+            if any(st is not None and stat.S_ISREG(st.st_mode) for _, st in kids):
+                groups.append((base, None))
         else:
             groups = [(base, None)]
         for gdir, error_type in groups:
             sub = DiscoverContext(
                 root=ctx.root, outcome=outcome, error_type=error_type, force_format=ctx.force_format
             )
-            for p in sorted(gdir.iterdir(), key=lambda p: natural_key(p.name)):
+            for p in _list(gdir, scan):
                 if p.name.startswith("."):
                     continue
-                if p.is_file():
+                st = _entry_stat(p, scan)
+                if st is None:
+                    continue
+                if stat.S_ISREG(st.st_mode):
                     yield from _file(p, sub, explicit=True)
-                elif p.is_dir() and folder != "errors" or (p.is_dir() and error_type is not None):
-                    yield from _walk_dir(p, sub, report)
+                elif stat.S_ISDIR(st.st_mode):
+                    if folder == "errors" and error_type is None:
+                        continue
+                    if scan.first_visit(st):
+                        yield from _walk_dir(p, sub, scan)
+                else:
+                    scan.report(p, f"not a regular file ({file_kind(st)}); not read")
 
 
 def _pick_file_reader(path: Path, head: bytes, force: str | None) -> Reader:

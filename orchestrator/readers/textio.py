@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -12,9 +15,54 @@ HEAD_BYTES = 64 * 1024
 MAX_JSON_BYTES = 256 * 1024 * 1024
 
 
+_KINDS = (
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISDIR, "folder"),
+    (stat.S_ISLNK, "symlink"),
+)
+
+
+def file_kind(st: os.stat_result) -> str:
+    for test, name in _KINDS:
+        if test(st.st_mode):
+            return name
+    return "regular file" if stat.S_ISREG(st.st_mode) else "special file"
+
+
+def stat_entry(path: Path) -> tuple[os.stat_result | None, str | None]:
+    """(stat following links, None) or (None, the one-line reason it cannot be)."""
+    try:
+        return os.stat(path), None
+    except FileNotFoundError:
+        return None, "dangling symlink" if os.path.islink(path) else "path not found"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return None, "symlink loop"
+        return None, f"cannot stat ({e.strerror or e})"
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a file for reading only when it is a regular file. The open is non-blocking, so
+    a FIFO swapped in after a check cannot hang the run; OSError says why otherwise."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, f"not a regular file ({file_kind(st)})", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
     try:
-        with path.open("rb") as f:
+        with open_regular(path) as f:
             return f.read(n)
     except OSError:
         return b""
@@ -22,16 +70,15 @@ def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
 
 def content_problem(path: Path) -> str | None:
     """The one-line reason a file cannot be a trace at all, or None."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return "file not found"
-    except OSError as e:
-        return f"cannot stat ({e.strerror or e})"
-    if size == 0:
+    st, problem = stat_entry(path)
+    if st is None:
+        return "file not found" if problem == "path not found" else problem
+    if not stat.S_ISREG(st.st_mode):
+        return f"not a regular file ({file_kind(st)})"
+    if st.st_size == 0:
         return "empty file"
     try:
-        with path.open("rb") as f:
+        with open_regular(path) as f:
             head = f.read(8192)
     except PermissionError:
         return "permission denied"
