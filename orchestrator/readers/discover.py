@@ -18,7 +18,7 @@ from tracejury.orchestrator.readers.textio import file_kind, read_head, stat_ent
 
 OUTCOME_DIRS: dict[str, Outcome] = {"passed": "passed", "failed": "failed", "errors": "error"}
 # Suffixes a generic folder walk treats as traces; a file named directly is always read.
-TRACE_SUFFIXES = {".json", ".jsonl", ".ndjson", ".eval", ".log", ".txt"}
+TRACE_SUFFIXES = {".json", ".jsonl", ".ndjson", ".eval", ".log", ".txt", ".traj"}
 SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "tracejury-runs", ".tracejury"}
 SKIP_STEMS = {"license", "licence", "readme", "notice", "changelog", "requirements"}
 

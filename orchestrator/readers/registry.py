@@ -12,10 +12,12 @@ from tracejury.orchestrator.readers.inspect_log import InspectReader
 from tracejury.orchestrator.readers.massgen.reader import MassGenReader
 from tracejury.orchestrator.readers.mast import MastReader
 from tracejury.orchestrator.readers.model import ParsedTrace
+from tracejury.orchestrator.readers.openhands.reader import OpenHandsReader
 from tracejury.orchestrator.readers.plain import PlainFileReader
 from tracejury.orchestrator.readers.protocol import Reader
 from tracejury.orchestrator.readers.redacted import redacted_trace
 from tracejury.orchestrator.readers.spans.reader import SpansReader
+from tracejury.orchestrator.readers.swe_agent.reader import SweAgentReader
 from tracejury.orchestrator.readers.terminal_bench import TerminalBenchReader
 
 # Folder formats first (MassGen log trees, Terminal-Bench trial folders); then single-file
@@ -27,6 +29,8 @@ READERS: list[Reader] = [
     InspectReader(),
     ClaudeCodeReader(),
     CodexReader(),
+    OpenHandsReader(),
+    SweAgentReader(),
     SpansReader(),
     EventStreamReader(),
     LabelsReader(),

@@ -142,7 +142,9 @@ class FactsBuilder:
         elif kind == "vote":
             self._vote(step)
 
-        hits = self.last_hits = step_errors(step)
+        # The task statement quotes the bug it asks to fix ("SyntaxError: invalid syntax"):
+        # that is not an error of this run.
+        hits = self.last_hits = [] if step is self.first_user else step_errors(step)
         for hit in hits:
             self._error(hit)
         for lim in limit_hits(step):

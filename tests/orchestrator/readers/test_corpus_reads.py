@@ -22,6 +22,8 @@ READ_FOLDERS = [
     "inspect_ai",
     "claude_code",
     "codex/2026-02-23/raw",
+    "openhands",
+    "swe_agent",
 ]
 
 
@@ -49,6 +51,8 @@ def test_every_corpus_file_reads(corpus_dir: Path) -> None:
     assert by_folder["inspect_ai"] == inspect_samples
     assert by_folder["claude_code"] == 6  # sessions; their sub-agent files are members
     assert by_folder["raw"] == 6  # Codex rollouts
+    assert by_folder["openhands"] == 3 + 3 + 2  # trajectories, eval and resolver records
+    assert by_folder["swe_agent"] == 6 + 2  # .traj files, mini-swe-agent trajectories
 
     formats = Counter(r.source_format for r in refs)
     assert formats == {
@@ -58,6 +62,8 @@ def test_every_corpus_file_reads(corpus_dir: Path) -> None:
         "inspect": inspect_samples,
         "claude_code": 6,
         "codex": 6,
+        "openhands": 8,
+        "swe_agent": 8,
     }
 
 

@@ -129,40 +129,50 @@ def classify(f: Facts, outcome: str) -> Verdict:
             keywords=("enforcement", "retries", "workflow", "violation"),
         )
 
-    # 6-8. What kind of error the run hit.
+    # 6-8. What kind of error the run hit; not for an ungraded run that went on to submit an
+    # answer or close normally: its errors were recovered from, not what it ended on.
+    recovered = (
+        outcome == "unknown"
+        and f.ended_on_error is False
+        and (bool(f.answers) or f.extra.get("session_end") == "ended normally")
+    )
     for pattern, cat, sub, root, action, signal in (
-        (
-            _ENV,
-            "tool_issue",
-            "environment_mismatch",
-            "The environment lacks what the agent expected (a module, file, command or permission)",
-            "Provide the missing dependency/file/permission in the environment, or state in the task what is and is not available.",
-            "environment_error",
-        ),
-        (
-            _WRONG_TOOL,
-            "tool_issue",
-            "wrong_tool",
-            "The agent called a tool or function that is not available",
-            "Name the available tools in the prompt; return the list of valid tools with the error.",
-            "wrong_tool_error",
-        ),
-        (
-            _WRONG_ARGS,
-            "tool_issue",
-            "wrong_args",
-            "The agent called a tool with arguments it does not accept",
-            "Show the tool's argument schema in its description and an example call; validate arguments before running.",
-            "wrong_args_error",
-        ),
-        (
-            _FORMAT,
-            "model_logic",
-            "format_error",
-            "The agent's output did not have the required format",
-            "Give the exact output format with an example, and validate the answer before submitting.",
-            "format_error",
-        ),
+        ()
+        if recovered
+        else (
+            (
+                _ENV,
+                "tool_issue",
+                "environment_mismatch",
+                "The environment lacks what the agent expected (a module, file, command or permission)",
+                "Provide the missing dependency/file/permission in the environment, or state in the task what is and is not available.",
+                "environment_error",
+            ),
+            (
+                _WRONG_TOOL,
+                "tool_issue",
+                "wrong_tool",
+                "The agent called a tool or function that is not available",
+                "Name the available tools in the prompt; return the list of valid tools with the error.",
+                "wrong_tool_error",
+            ),
+            (
+                _WRONG_ARGS,
+                "tool_issue",
+                "wrong_args",
+                "The agent called a tool with arguments it does not accept",
+                "Show the tool's argument schema in its description and an example call; validate arguments before running.",
+                "wrong_args_error",
+            ),
+            (
+                _FORMAT,
+                "model_logic",
+                "format_error",
+                "The agent's output did not have the required format",
+                "Give the exact output format with an example, and validate the answer before submitting.",
+                "format_error",
+            ),
+        )
     ):
         hits = _matching(errors, pattern)
         if hits:
