@@ -1,8 +1,10 @@
-"""Start-up time of the real console script against a bare interpreter.
+"""Start-up time and memory of the real console script against a bare interpreter.
 
-Runs `tracejury --help` and `python -c pass` alternately (so machine noise hits both alike)
-and prints the ratio of their medians. The SDKs are not imported at start-up (see
-llm/backends.py); `tests/orchestrator/llm/test_lazy_sdks.py` asserts it.
+Runs `tracejury --help`, `tracejury triage -h` and a usage error (`tracejury frobnicate`)
+alternately with `python -c pass` (so machine noise hits every case alike) and prints, for
+each, the median wall time and peak RSS and their ratios to the bare interpreter's. The
+SDKs are not imported at start-up (see llm/backends.py);
+`tests/orchestrator/llm/test_lazy_sdks.py` asserts it. Target (issue 14): under 5x.
 
     python bench/bench_startup.py [--rounds 7] [--json]
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -18,12 +21,17 @@ import time
 from pathlib import Path
 
 CLI = Path(sys.executable).parent / "tracejury"
+TARGET_RATIO = 5.0
 
 
-def _once(cmd: list[str]) -> float:
+def _once(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one run of `cmd`."""
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's
+    seconds = time.perf_counter() - t
+    proc.returncode = 0  # reaped above; keep Popen from waiting again
+    return seconds, usage.ru_maxrss / 1024  # KiB on Linux
 
 
 def main() -> None:
@@ -34,24 +42,34 @@ def main() -> None:
     cases = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "tracejury --help": [str(CLI), "--help"],
+        "tracejury triage -h": [str(CLI), "triage", "-h"],
+        "tracejury frobnicate": [str(CLI), "frobnicate"],
     }
-    times: dict[str, list[float]] = {name: [] for name in cases}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for _ in range(args.rounds):
         for name, cmd in cases.items():
-            times[name].append(_once(cmd))
-    base = statistics.median(times["python -c pass"])
-    result = {
-        name: {
-            "median_s": round(statistics.median(t), 4),
-            "ratio": round(statistics.median(t) / base, 1),
+            runs[name].append(_once(cmd))
+    base_s = statistics.median(s for s, _ in runs["python -c pass"])
+    base_mb = statistics.median(m for _, m in runs["python -c pass"])
+    result = {}
+    for name, rs in runs.items():
+        s = statistics.median(x for x, _ in rs)
+        mb = statistics.median(m for _, m in rs)
+        result[name] = {
+            "median_s": round(s, 4),
+            "ratio": round(s / base_s, 1),
+            "peak_mb": round(mb, 1),
+            "memory_ratio": round(mb / base_mb, 1),
         }
-        for name, t in times.items()
-    }
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps({"rounds": args.rounds, "target_ratio": TARGET_RATIO, **result}, indent=2))
         return
+    print(f"{args.rounds} rounds, medians; target: under {TARGET_RATIO:g}x python -c pass")
     for name, r in result.items():
-        print(f"{name:22} {r['median_s']:.3f}s  x{r['ratio']} of python -c pass")
+        print(
+            f"{name:22} {r['median_s']:.3f}s  x{r['ratio']:<5} "
+            f"peak {r['peak_mb']:.1f} MiB  x{r['memory_ratio']}"
+        )
 
 
 if __name__ == "__main__":

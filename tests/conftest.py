@@ -23,3 +23,10 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def repo_dir() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    # tracejury runs on asyncio (anyio.run's default); older anyio releases would also
+    # parametrize every async test over trio, which we neither depend on nor install.
+    return "asyncio"

@@ -63,6 +63,9 @@ class RichDisplay:
         self, run_dir: str, progress: Progress, backend: str, model: str | None
     ) -> None:
         what = backend + (f" ({model})" if model else "")
+        # One live display per console (rich < 14 raises otherwise): the discovery spinner
+        # ends where the bar starts.
+        self._stop_status()
         self._bar = RichProgress(
             TextColumn("[bold]analyzing[/]"),
             BarColumn(),

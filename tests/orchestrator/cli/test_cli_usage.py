@@ -193,8 +193,15 @@ def test_triage_help_shows_choices_flags_and_environment_variables(tmp_path: Pat
 
 @slow
 def test_shell_completion_completes_commands(tmp_path: Path) -> None:
-    shown = tracejury("--show-completion", "bash", cwd=tmp_path)
-    assert shown.rc == 0 and "_TRACEJURY_COMPLETE=complete_bash" in shown.out
+    # The shell is found among the parent processes, as when a user types it in bash.
+    shown = subprocess.run(
+        ["bash", "-c", '"$0" --show-completion', str(SCRIPT)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0 and "_TRACEJURY_COMPLETE=complete_bash" in shown.stdout
     env = {"_TRACEJURY_COMPLETE": "complete_bash", "COMP_WORDS": "tracejury tri", "COMP_CWORD": "1"}
     completed = tracejury(cwd=tmp_path, env=env)
     assert completed.rc == 0 and completed.out.split() == ["triage"]
