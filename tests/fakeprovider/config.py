@@ -53,6 +53,13 @@ class FakeProviderConfig(BaseModel):
     # Probability that an evidence quote is invented (not in the trace).
     invented_quote_rate: float = Field(default=0.0, ge=0, le=1)
 
+    # Tool-using agents (requests offering several tools, see agent.py): the actions
+    # taken turn by turn; per-agent plans and submit-field overrides, keyed by text the
+    # system prompt contains.
+    agent_plan: list[dict[str, Any]] = Field(default_factory=list)
+    agent_plans: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    agent_answers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
     # Authentication: when set, requests without this key get 401.
     api_key: str | None = None
     max_recorded: int = Field(default=100_000, ge=0)

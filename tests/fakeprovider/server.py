@@ -26,6 +26,7 @@ from typing import Any
 import anyio
 from anyio.abc import SocketAttribute
 
+from .agent import agent_payload, is_agent_request
 from .answers import AnswerBuilder, dumps, invalid_object, malformed_text, trace_text
 from .config import FakeProviderConfig
 from .http import Hang, Request, Response, serve_connection
@@ -459,7 +460,21 @@ class FakeProvider:
         if outcome == "garbage":
             resp = Response(200, b"<html><body>502 upstream hiccup</body></html>", dict(rl_headers))
             return self._finish(record, resp)
+        if outcome == "ok" and is_agent_request(body):
+            return self._finish(record, self._agent_answer(body, prompt, rl_headers))
         return self._finish(record, self._answer(prompt, outcome, rl_headers))
+
+    def _agent_answer(
+        self, body: dict[str, Any], prompt: Prompt, headers: dict[str, str]
+    ) -> Response:
+        """One turn of a scripted tool-using agent (agent.py)."""
+        n = next(self._ids)
+        self.stats["agent_turns"] += 1
+        payload = agent_payload(
+            body, prompt.family, self.config, n, self.rng, input_tokens=tokens_of(len(prompt.text))
+        )
+        rid = {"request-id" if prompt.family == "anthropic" else "x-request-id": f"req_fake_{n}"}
+        return Response.json(200, payload, {**headers, **rid})
 
     def _draw(self) -> str:
         if self.script:
@@ -668,6 +683,7 @@ class FakeProvider:
         self, record: dict[str, Any], resp: Response, outcome: str | None = None
     ) -> Response:
         record["status"] = resp.status
+        record["done"] = time.time()  # with "time": when each request was in flight
         if outcome is not None:
             record["outcome"] = outcome
         elif record["outcome"] is None:
