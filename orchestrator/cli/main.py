@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from tracejury.errors import ExitCode, TracejuryError
-from tracejury.orchestrator.cli import criteria, inspect, logs, pipeline, report, watch
+from tracejury.orchestrator.cli import criteria, inspect, logs, pipeline, report, self_cmd, watch
 from tracejury.orchestrator.cli.common import CONTEXT_SETTINGS, help_when_bare
 from tracejury.orchestrator.cli.failures import (
     PROG,
@@ -57,6 +57,7 @@ logs.register(app)
 report.register(app)
 inspect.register(app)
 watch.register(app)
+self_cmd.register(app)
 
 
 def _error(line: str) -> None:
