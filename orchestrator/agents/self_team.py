@@ -30,12 +30,12 @@ from tracejury.orchestrator.agents.sections import (
     SelfReport,
 )
 from tracejury.orchestrator.agents.transcript import Transcript
-from tracejury.orchestrator.analysis.analyzers.factory import (
+from tracejury.orchestrator.config import RunConfig
+from tracejury.orchestrator.llm.backends import (
     make_client,
     model_for,
     resolve_backend,
 )
-from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import TraceLoadError, discover
 from tracejury.orchestrator.readers.massgen.layout import (

@@ -15,7 +15,7 @@ from fakeprovider.agent import agent_payload
 from fakeprovider.config import FakeProviderConfig
 from pydantic import BaseModel, Field
 
-from tracejury.files import iter_jsonl_models
+from tracejury.jsonl import iter_jsonl_models
 from tracejury.models import Facts
 from tracejury.orchestrator.agents.loop import REMINDER, AgentLoop, AgentResult, Budget
 from tracejury.orchestrator.agents.tools import TraceTools, args_schema
