@@ -28,6 +28,7 @@ COMMANDS = [
     "diff",
     "inspect",
     "watch",
+    "self",
     "criteria",
     "criteria list",
     "criteria show",
