@@ -20,12 +20,11 @@ from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers.chat.messages import json_text, transcript_steps
 from tracejury.orchestrator.readers.chat.records import (
     decode_listish,
-    fallback_ref,
+    document_records,
     find_transcript,
     first_object_span,
     head_text,
     indexed_record,
-    json_doc_or_ref,
     record_identity,
     task_text,
 )
@@ -206,14 +205,11 @@ class MastReader:
         return None, text
 
     def discover(self, path: Path, ctx: DiscoverContext) -> Iterator[TraceRef]:
-        doc, warnings, early = json_doc_or_ref(ctx, path, self.name)
-        if early:
-            yield early
+        found = document_records(ctx, path, self.name, self._records, "no MAST records")
+        if isinstance(found, TraceRef):
+            yield found
             return
-        records = self._records(doc)
-        if records is None:
-            yield fallback_ref(ctx, path, self.name, "no MAST records", warnings)
-            return
+        records, warnings = found
         for loc, rec in zip(self._locators(records), records, strict=True):
             if not isinstance(rec, dict):
                 yield ctx.make_ref(

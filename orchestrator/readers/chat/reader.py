@@ -29,12 +29,12 @@ from tracejury.orchestrator.readers.chat.records import (
     ROLE_RE,
     RUN_LIST_KEYS,
     decode_listish,
+    document_records,
     fallback_ref,
     find_transcript,
     first_object_span,
     head_text,
     indexed_record,
-    json_doc_or_ref,
     parsed_doc_or_ref,
     record_identity,
     record_meta,
@@ -246,14 +246,13 @@ class ChatRunsReader:
         return runs is not None and (role is None or runs.start() < role.start())
 
     def discover(self, path: Path, ctx: DiscoverContext) -> Iterator[TraceRef]:
-        doc, warnings, early = json_doc_or_ref(ctx, path, self.name)
-        if early:
-            yield early
+        found = document_records(
+            ctx, path, self.name, _run_records, "no list of runs with transcripts"
+        )
+        if isinstance(found, TraceRef):
+            yield found
             return
-        records = _run_records(doc)
-        if records is None:
-            yield fallback_ref(ctx, path, self.name, "no list of runs with transcripts", warnings)
-            return
+        records, warnings = found
         labels = _sibling_labels(path)
         for loc, rec in zip(run_locators(records), records, strict=True):
             if not isinstance(rec, dict):

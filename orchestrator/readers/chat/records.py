@@ -183,6 +183,24 @@ def parsed_doc_or_ref(ctx: DiscoverContext, path: Path) -> tuple[Any, list[str],
     return doc, warnings, None
 
 
+def document_records(
+    ctx: DiscoverContext,
+    path: Path,
+    name: str,
+    find: Callable[[Any], list[Any] | None],
+    none_found: str,
+) -> tuple[list[Any], list[str]] | TraceRef:
+    """(records, warnings) of a many-traces JSON file claimed by reader `name`, or the one
+    ref to yield instead (unreadable, torn, or `find` sees no records: `none_found`)."""
+    doc, warnings, early = json_doc_or_ref(ctx, path, name)
+    if early:
+        return early
+    records = find(doc)
+    if records is None:
+        return fallback_ref(ctx, path, name, none_found, warnings)
+    return records, warnings
+
+
 def indexed_record(
     path: Path,
     locator: str | None,
