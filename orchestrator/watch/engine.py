@@ -66,7 +66,9 @@ class Engine:
         for s in self.table.open_sessions():
             silent = now - s.last_seen
             if silent >= self.cfg.idle_end:
-                self._end(s, "idle", True, replay=False)
+                # Silent that long in the middle of its work: it crashed or was killed (a
+                # failure worth analyzing); silent after handing the turn back: just over.
+                self._end(s, "idle", not s.waiting, replay=False)
                 continue
             if s.pending:
                 for a in s.pending:

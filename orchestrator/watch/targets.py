@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracejury.orchestrator.readers.claude_code.reader import ClaudeCodeReader
+from tracejury.orchestrator.readers.codex.reader import CodexReader
 from tracejury.orchestrator.readers.discover import SKIP_DIRS
 from tracejury.orchestrator.readers.event_stream import EventStreamReader
 from tracejury.orchestrator.readers.massgen import layout as massgen_layout
@@ -23,6 +25,7 @@ from tracejury.orchestrator.readers.terminal_bench import classify as classify_t
 from tracejury.orchestrator.readers.textio import looks_binary, read_head
 from tracejury.orchestrator.watch.massgen_source import MassGenSource
 from tracejury.orchestrator.watch.observation import Observation
+from tracejury.orchestrator.watch.session_source import claude_code_source, codex_source
 from tracejury.orchestrator.watch.settings import WatchSettings
 from tracejury.orchestrator.watch.source import Register, Source, TailedSource
 from tracejury.orchestrator.watch.stream_source import EventStreamSource
@@ -42,11 +45,12 @@ class FileFormat:
     make: Callable[[Path, Register, Start], TailedSource]
 
 
-_EVENT_STREAM = EventStreamReader()
 FILE_FORMATS: list[FileFormat] = [
+    FileFormat("claude_code", ClaudeCodeReader().detect, claude_code_source),
+    FileFormat("codex", CodexReader().detect, codex_source),
     FileFormat(
         "event_stream",
-        _EVENT_STREAM.detect,
+        EventStreamReader().detect,
         lambda p, reg, start: EventStreamSource(p, reg, start=start),
     ),
 ]
