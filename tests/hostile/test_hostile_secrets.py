@@ -44,6 +44,7 @@ def test_rules_backend_writes_no_secret(tmp_path: Path) -> None:
     assert leaks(res.stdout + res.stderr) == []
 
 
+@pytest.mark.slow
 def test_inspect_digest_prints_no_secret(tmp_path: Path) -> None:
     plant_everywhere(tmp_path / "traces")
     res = run_cli(["inspect", str(tmp_path / "traces"), "--digest", "--json"])

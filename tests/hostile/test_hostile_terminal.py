@@ -48,6 +48,7 @@ def test_inspect_digest_prints_no_escape_sequence(tmp_path: Path) -> None:
     assert b"[bold red]RICH[/]" in out  # markup printed literally
 
 
+@pytest.mark.slow
 def test_triage_plain_display_prints_no_escape_sequence(tmp_path: Path) -> None:
     root = _hostile_tree(tmp_path)
     res = run_cli(["triage", str(root), "--backend", "rules", "--out", str(tmp_path / "run")])
@@ -57,6 +58,7 @@ def test_triage_plain_display_prints_no_escape_sequence(tmp_path: Path) -> None:
     assert b"evil\\x1b]0;title\\x07" in out  # the file name, shown visibly
 
 
+@pytest.mark.slow
 def test_triage_rich_display_on_a_terminal_prints_no_escape_sequence(tmp_path: Path) -> None:
     root = _hostile_tree(tmp_path)
     rc, out = run_cli_tty(["triage", str(root), "--backend", "rules", "--out", str(tmp_path / "r")])

@@ -55,6 +55,7 @@ def test_rules_triage_imports_no_sdk(tmp_path: Path) -> None:
     assert not top_level(mods) & set(SDKS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", SDKS)
 def test_an_llm_backend_imports_its_sdk_only(backend: str, tmp_path: Path) -> None:
     """The other side of the deferral: building a client loads that SDK and not the other."""

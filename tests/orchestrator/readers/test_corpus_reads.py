@@ -27,6 +27,7 @@ READ_FOLDERS = [
 ]
 
 
+@pytest.mark.slow
 def test_every_corpus_file_reads(corpus_dir: Path) -> None:
     refs, problems = discover([corpus_dir / f for f in READ_FOLDERS])
     assert problems == []

@@ -88,6 +88,7 @@ def test_one_trace_per_top_level_session_and_every_file_accounted_for(cc: Path) 
     ]
 
 
+@pytest.mark.slow
 def test_facts_match_the_files(cc: Path) -> None:
     refs = _refs(cc)
     checked = 0
@@ -106,6 +107,7 @@ def test_facts_match_the_files(cc: Path) -> None:
     assert checked == 6
 
 
+@pytest.mark.slow
 def test_the_session_the_issue_measured(cc: Path) -> None:
     f = compute_facts(load_trace(_refs(cc)[GQC]))
     tools = {t.name: t.calls for t in f.tools}
@@ -185,6 +187,7 @@ def test_streamed_usage_adds_up_line_by_line(cc: Path) -> None:
     assert parser.finish().end == "ended normally"
 
 
+@pytest.mark.slow
 def test_inspect_cli_on_the_folder(cc: Path) -> None:
     exe = Path(sys.executable).parent / "tracejury"
     out = subprocess.run(

@@ -120,6 +120,7 @@ def test_tool_failures_come_from_the_output_text() -> None:
     assert output_failed({"content": "denied", "success": False}) == (True, "denied")
 
 
+@pytest.mark.slow
 def test_aborted_and_errored_turns(tmp_path: Path) -> None:
     lines = [
         {"type": "session_meta", "payload": {"id": "s1", "cwd": "/w", "cli_version": "0.50.0"}},
