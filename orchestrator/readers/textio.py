@@ -11,8 +11,33 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 HEAD_BYTES = 64 * 1024
-# Whole-document JSON parsing holds the document in memory; above this we stream lines instead.
-MAX_JSON_BYTES = 256 * 1024 * 1024
+# Whole-document JSON parsing holds the document in memory (parsed, several times its size);
+# above this we stream lines instead.
+MAX_JSON_BYTES = 32 * 1024 * 1024
+# One line is cut here, with a note: a 500 MB line without a newline must not become a
+# 500 MB string (readers, facts and digests hold a line or a few at a time).
+MAX_LINE_CHARS = 4 * 1024 * 1024
+_SKIP_CHUNK = 1 << 20
+# Byte-order marks of the encodings a text trace may have; UTF-32 first (its LE mark starts
+# with UTF-16's).
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def bom_encoding(head: bytes) -> str | None:
+    for bom, enc in _BOMS:
+        if head.startswith(bom):
+            return enc
+    return None
+
+
+def cut_note(more: int, unit: str = "characters") -> str:
+    return f" [… line cut by tracejury: {more:,} more {unit} not read]"
 
 
 _KINDS = (
@@ -84,6 +109,10 @@ def content_problem(path: Path) -> str | None:
         return "permission denied"
     except OSError as e:
         return f"cannot read ({e.strerror or e})"
+    enc = bom_encoding(head)
+    if enc is not None and enc != "utf-8-sig":
+        # UTF-16/32 text is full of NUL bytes: judge it once decoded.
+        head = head.decode(enc, errors="replace").encode("utf-8", errors="replace")
     if not head.strip():
         return "file holds only whitespace"
     if looks_binary(head):
@@ -104,8 +133,9 @@ def looks_binary(head: bytes) -> bool:
 def detect_encoding(path: Path) -> tuple[str, str | None]:
     """(encoding, warning). UTF-8 when it decodes, else latin-1, which never fails."""
     head = read_head(path, 1 << 20)
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig", None
+    bom = bom_encoding(head)
+    if bom is not None:
+        return bom, None
     try:
         head.decode("utf-8")
         return "utf-8", None
@@ -117,7 +147,8 @@ def detect_encoding(path: Path) -> tuple[str, str | None]:
 
 def read_text(path: Path) -> tuple[str, list[str]]:
     enc, warn = detect_encoding(path)
-    data = path.read_bytes()
+    with open_regular(path) as f:
+        data = f.read()
     try:
         text = data.decode(enc)
     except UnicodeDecodeError:
@@ -128,8 +159,21 @@ def read_text(path: Path) -> tuple[str, list[str]]:
 def iter_lines(path: Path, encoding: str | None = None) -> Iterator[tuple[int, str]]:
     """Stream (1-based line number, line without newline); bounded memory on any size."""
     enc = encoding or detect_encoding(path)[0]
-    with path.open("r", encoding=enc, errors="replace", newline="") as f:
-        for n, line in enumerate(f, start=1):
+    with (
+        open_regular(path) as raw,
+        open(raw.fileno(), encoding=enc, errors="replace", newline="", closefd=False) as f,
+    ):
+        n = 0
+        while line := f.readline(MAX_LINE_CHARS):
+            n += 1
+            if len(line) == MAX_LINE_CHARS and not line.endswith("\n"):
+                more = 0
+                while rest := f.readline(_SKIP_CHUNK):  # the rest of the line, never held
+                    if rest.endswith("\n"):
+                        more += len(rest.rstrip("\r\n"))
+                        break
+                    more += len(rest)
+                line = line + cut_note(more)
             yield n, line.rstrip("\r\n")
 
 
@@ -156,18 +200,30 @@ def iter_raw_lines(
     up to byte `limit`.
 
     `complete` is False for a final line without a newline at the limit: the writer may
-    still be in the middle of it.
+    still be in the middle of it. A line longer than MAX_LINE_CHARS bytes is cut there with
+    a note; its rest is skipped in chunks, never held.
     """
     offset = start
     n = first_line - 1
     if start:
         f.seek(start)
     while offset < limit:
-        raw = f.readline(limit - offset)
+        raw = f.readline(min(limit - offset, MAX_LINE_CHARS))
         if not raw:
             return
         n += 1
         offset += len(raw)
+        if len(raw) == MAX_LINE_CHARS and not raw.endswith(b"\n"):
+            more = 0
+            while offset < limit and (rest := f.readline(min(limit - offset, _SKIP_CHUNK))):
+                offset += len(rest)
+                if rest.endswith(b"\n"):
+                    more += len(rest.rstrip(b"\r\n"))
+                    break
+                more += len(rest)
+            # Cut, the line is no longer a JSON value: readers keep it as text with the note.
+            yield n, raw + cut_note(more, "bytes").encode() + b"\n", True
+            continue
         yield n, raw, raw.endswith(b"\n")
 
 

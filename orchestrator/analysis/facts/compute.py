@@ -32,7 +32,9 @@ def guarded_steps(trace: ParsedTrace, notes: list[str]) -> Iterator[Step]:
                 return
             n += 1
             yield step
-    except GeneratorExit:
+    except (GeneratorExit, MemoryError):
+        # Out of memory is not a trace that ends early: the run stage turns it into an
+        # analysis_error with the reason, never an `ok` finding over the steps read so far.
         raise
     except Exception as e:
         msg = f"{e.__class__.__name__}: {e}".splitlines()[0][:200]
