@@ -1,10 +1,10 @@
-"""The library API: each pipeline stage as a function, and `triage` running them all.
+"""The library API: each pipeline stage as a function (`triage.py` runs them all).
 
 The CLI is a thin layer over these; a program calls them directly and gets typed results:
 
     import tracejury
-    res = tracejury.triage(["runs/"], out="run", backend="rules", display="none")
-    print(res.summary.completeness.expected, len(res.issues))
+    tracejury.make_manifest(["runs/"], "run", display="none")
+    result = tracejury.run_analysis("run", backend="rules", display="none")
 
 Every `*_async` variant runs inside the caller's event loop (file-heavy stages go to a
 worker thread so the loop stays responsive); the plain variants run their own loop and
@@ -40,7 +40,7 @@ from tracejury.orchestrator.display import Display, DisplayName, make_display
 from tracejury.orchestrator.llm.backends import resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import discover, get_reader
-from tracejury.orchestrator.results import RunResult, TriageResult
+from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
@@ -63,7 +63,7 @@ def resolve_display(display: DisplayLike, *, automation: bool = False) -> Displa
     return display
 
 
-def _refuse_in_loop(name: str) -> None:
+def refuse_in_loop(name: str) -> None:
     """The sync variants start an event loop; inside a running one that would fail obscurely."""
     try:
         asyncio.get_running_loop()
@@ -77,11 +77,11 @@ def _refuse_in_loop(name: str) -> None:
 
 def _sync(name: str, fn: Callable[[], Any]) -> Any:
     """Run the coroutine function `fn` in a new event loop."""
-    _refuse_in_loop(name)
+    refuse_in_loop(name)
     return anyio.run(fn)
 
 
-async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Blocking file work off the event loop (a cancelled caller waits for it to finish,
     so no stage keeps writing behind its back)."""
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
@@ -114,7 +114,7 @@ def open_run_dir(out: RunDirLike | None, *, create: bool, display: Display) -> R
     return rd
 
 
-def _run_dir(out: RunDirLike, display: Display, *, create: bool = False) -> RunDir:
+def as_run_dir(out: RunDirLike, display: Display, *, create: bool = False) -> RunDir:
     """A RunDir the caller (triage, the CLI) already opened is used as is."""
     return out if isinstance(out, RunDir) else open_run_dir(out, create=create, display=display)
 
@@ -134,7 +134,7 @@ def make_manifest(
         raise ConfigError("no input paths given")
     if force_format:
         get_reader(force_format)  # unknown names are a config error, before any work
-    rd = _run_dir(out, shown, create=True)
+    rd = as_run_dir(out, shown, create=True)
 
     def on_problem(p: InputProblem) -> None:
         shown.problem(p.path, p.problem)
@@ -183,7 +183,7 @@ def make_batches(
     shown = resolve_display(display)
     if group_by is not None and group_by not in GROUP_BY:
         raise ConfigError(f"group_by must be task_name or outcome, not {group_by!r}")
-    rd = _run_dir(out, shown)
+    rd = as_run_dir(out, shown)
     if not rd.manifest.exists():
         raise ConfigError(
             f"{rd.path}: no manifest.json; run `tracejury manifest PATH --out {rd.path}` first"
@@ -222,12 +222,12 @@ async def run_analysis_async(
     `options` (backend=, model=, criteria=, ...) override `config`, as the CLI's flags do."""
     config = run_config(config, options, caller="run_analysis")
     shown = resolve_display(display, automation=config.automation)
-    rd = _run_dir(out, shown)
+    rd = as_run_dir(out, shown)
     criteria = resolve_criteria(config)
-    _, by_agent = await _in_thread(load_work, rd, shown)
+    _, by_agent = await in_thread(load_work, rd, shown)
     if config.dry_run:
         refs = [t for v in by_agent.values() for t in v]
-        estimate = await _in_thread(estimate_run, refs, criteria, config)
+        estimate = await in_thread(estimate_run, refs, criteria, config)
         return RunResult(
             run_dir=rd.path,
             exit_code=ExitCode.OK,
@@ -295,9 +295,9 @@ def aggregate_findings(
     problems shown one line each and listed in the result. With `strict`, the result's
     exit_code is 2 when any expected finding is missing."""
     # Named for what it does: `tracejury.aggregate` is the stage's subpackage.
-    _refuse_in_loop("aggregate_findings")  # a synthesizer runs an event loop of its own
+    refuse_in_loop("aggregate_findings")  # a synthesizer runs an event loop of its own
     shown = resolve_display(display)
-    rd = _run_dir(out, shown)
+    rd = as_run_dir(out, shown)
     shown.stage("aggregate", str(rd.path))
     synthesizer: Callable[[str], str] | None = None
     if synthesize:
@@ -321,7 +321,7 @@ async def aggregate_findings_async(
     display: DisplayLike = None,
 ) -> AggregateResult:
     """`aggregate_findings` in a worker thread, so the caller's event loop keeps running."""
-    return await _in_thread(
+    return await in_thread(
         aggregate_findings,
         out,
         strict=strict,
@@ -331,109 +331,3 @@ async def aggregate_findings_async(
         config=config,
         display=display,
     )
-
-
-class _Triage:
-    """What both triage variants share: the options resolved and checked before any work."""
-
-    def __init__(
-        self,
-        out: RunDirLike | None,
-        config: RunConfig | None,
-        display: DisplayLike,
-        options: RunOptions,
-    ) -> None:
-        self.config = run_config(config, options, caller="triage")
-        self.display = resolve_display(display, automation=self.config.automation)
-        resolve_criteria(self.config)  # a bad criteria name fails before any work
-        self.rd = open_run_dir(out, create=True, display=self.display)
-
-    def result(
-        self, manifest: Manifest, run: RunResult, agg: AggregateResult | None
-    ) -> TriageResult:
-        return TriageResult(
-            run_dir=self.rd.path,
-            exit_code=run.exit_code,
-            manifest=manifest,
-            run=run,
-            aggregate=agg,
-        )
-
-
-async def triage_async(
-    paths: PathLike | Sequence[PathLike],
-    *,
-    out: RunDirLike | None = None,
-    config: RunConfig | None = None,
-    agents: int | None = None,
-    batch_size: int | None = None,
-    group_by: GroupBy | None = None,
-    retry_errors: bool = False,
-    in_place: bool = False,
-    force: bool = False,
-    synthesize: bool = False,
-    display: DisplayLike = None,
-    **options: Unpack[RunOptions],
-) -> TriageResult:
-    """manifest -> batches -> run -> aggregate in one run directory, in the caller's loop.
-    `options` are the analysis flags (backend=, model=, criteria=, perspectives=, ...)."""
-    t = _Triage(out, config, display, options)
-    manifest = await _in_thread(
-        make_manifest, paths, t.rd, force_format=t.config.force_format, display=t.display
-    )
-    await _in_thread(
-        make_batches,
-        t.rd,
-        agents=agents,
-        batch_size=batch_size,
-        group_by=group_by,
-        display=t.display,
-    )
-    run = await run_analysis_async(t.rd, t.config, display=t.display, retry_errors=retry_errors)
-    agg = None
-    if not t.config.dry_run:
-        agg = await aggregate_findings_async(
-            t.rd,
-            in_place=in_place,
-            force=force,
-            synthesize=synthesize,
-            config=t.config,
-            display=t.display,
-        )
-    return t.result(manifest, run, agg)
-
-
-def triage(
-    paths: PathLike | Sequence[PathLike],
-    *,
-    out: RunDirLike | None = None,
-    config: RunConfig | None = None,
-    agents: int | None = None,
-    batch_size: int | None = None,
-    group_by: GroupBy | None = None,
-    retry_errors: bool = False,
-    in_place: bool = False,
-    force: bool = False,
-    synthesize: bool = False,
-    display: DisplayLike = None,
-    **options: Unpack[RunOptions],
-) -> TriageResult:
-    """manifest -> batches -> run -> aggregate in one run directory (its own event loop;
-    inside a running loop use `triage_async`)."""
-    _refuse_in_loop("triage")
-    # The file stages run on this thread, so Ctrl-C stops a long discovery at once.
-    t = _Triage(out, config, display, options)
-    manifest = make_manifest(paths, t.rd, force_format=t.config.force_format, display=t.display)
-    make_batches(t.rd, agents=agents, batch_size=batch_size, group_by=group_by, display=t.display)
-    run = run_analysis(t.rd, t.config, display=t.display, retry_errors=retry_errors)
-    agg = None
-    if not t.config.dry_run:
-        agg = aggregate_findings(
-            t.rd,
-            in_place=in_place,
-            force=force,
-            synthesize=synthesize,
-            config=t.config,
-            display=t.display,
-        )
-    return t.result(manifest, run, agg)

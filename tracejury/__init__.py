@@ -46,11 +46,10 @@ if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time, see
         make_manifest,
         run_analysis,
         run_analysis_async,
-        triage,
-        triage_async,
     )
     from tracejury.orchestrator.results import RunResult, TriageResult
     from tracejury.orchestrator.run.estimate import RunEstimate
+    from tracejury.orchestrator.triage import triage, triage_async
     from tracejury.rundir import RunDir
 
     __version__: str
@@ -102,9 +101,8 @@ __all__ = [
 
 # Where each public name lives: imported from there on first use.
 _SOURCES: dict[str, tuple[str, ...]] = {
+    "tracejury.orchestrator.triage": ("triage", "triage_async"),
     "tracejury.orchestrator.pipeline": (
-        "triage",
-        "triage_async",
         "make_manifest",
         "make_batches",
         "run_analysis",

@@ -29,8 +29,8 @@ from tracejury.orchestrator.pipeline import (
     make_manifest,
     open_run_dir,
     run_analysis,
-    triage,
 )
+from tracejury.orchestrator.triage import triage
 
 
 def manifest_cmd(
