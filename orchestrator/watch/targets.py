@@ -30,6 +30,7 @@ from tracejury.orchestrator.watch.settings import WatchSettings
 from tracejury.orchestrator.watch.source import Register, Source, TailedSource
 from tracejury.orchestrator.watch.stream_source import EventStreamSource
 from tracejury.orchestrator.watch.tailer import Start
+from tracejury.orchestrator.watch.trial_source import TrialSource
 
 FOLLOWED_SUFFIXES = (".jsonl", ".ndjson")
 MAX_DEPTH = 6
@@ -127,8 +128,6 @@ def tree_source(d: Path, register: Register, cfg: WatchSettings, *, start: Start
     if massgen_layout.classify(d) != "none":
         return MassGenSource(d, register, scan_interval=cfg.scan_interval, start=start)
     if classify_trials(d) != "none":
-        from tracejury.orchestrator.watch.trial_source import TrialSource
-
         return TrialSource(d, register, scan_interval=cfg.scan_interval, start=start)
     return None
 
