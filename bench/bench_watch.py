@@ -66,7 +66,7 @@ class Traffic:
             s,
             "tool_call",
             {
-                "tool_name": f"tool_{r.randint(0, 199)}",
+                "tool_name": f"tool_{r.randint(0, 1999)}",
                 "tool_params": {"path": f"f{r.randint(0, 10**6)}.py"},
             },
         )
@@ -224,7 +224,12 @@ def main() -> int:
     for plant in traffic.plants:
         if plant not in found:
             print(f"missed: {plant}")
-    unplanted = len(alerts) - sum(len(v) for v in latencies.values())
+    matched = {id(a) for a in found.values()}
+    others: dict[str, int] = {}
+    for a in alerts:
+        if id(a) not in matched:
+            others[a["type"]] = others.get(a["type"], 0) + 1
+    unplanted = sum(others.values())
     every = [x for v in latencies.values() for x in v]
     print(
         f"events written: {written} in {wrote_for:.1f} s = {written / wrote_for:,.0f}/s "
@@ -232,7 +237,7 @@ def main() -> int:
     )
     print(
         f"planted: {len(traffic.plants)}, alerted: {len(traffic.plants) - missed}, missed: {missed}, "
-        f"other alerts: {unplanted}"
+        f"other alerts: {unplanted} {others or ''}"
     )
     for kind, vals in latencies.items():
         if vals:

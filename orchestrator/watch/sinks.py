@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 import anyio
-from rich.console import Console
-from rich.markup import escape
 
+from tracejury.orchestrator.display.escape import markup, safe_console
 from tracejury.orchestrator.run.recorder import JsonlRecorder
 from tracejury.orchestrator.watch.alert import Alert
+from tracejury.safe_text import visible
 
 COMMAND_TIMEOUT_S = 60.0
 QUEUE = 10_000
@@ -44,8 +44,11 @@ class JsonLines:
 
 
 def alert_line(a: Alert) -> str:
+    """One line whatever the trace holds: its controls and newlines shown as escapes."""
     where = a.evidence[-1].location if a.evidence else a.source
-    return f"ALERT {a.type} session={a.session} {a.message} [{where}] -> {a.recommendation}"
+    return visible(
+        f"ALERT {a.type} session={a.session} {a.message} [{where}] -> {a.recommendation}"
+    )
 
 
 class Terminal:
@@ -54,20 +57,20 @@ class Terminal:
     def __init__(self, out: TextIO | None = None, *, rich: bool | None = None) -> None:
         self.out = out or sys.stdout
         use_rich = self.out.isatty() if rich is None else rich
-        self.console = Console(file=self.out, highlight=False) if use_rich else None
+        self.console = safe_console(file=self.out) if use_rich else None
 
     async def emit(self, a: Alert) -> None:
         if self.console is None:
             self.out.write(alert_line(a) + "\n")
             self.out.flush()
             return
-        # Trace text is untrusted: escaped so it cannot inject markup or styles.
+        # Trace text is untrusted: no markup, no controls reach the terminal.
         self.console.print(
-            f"[bold red]ALERT[/] [bold]{a.type}[/] [cyan]{escape(a.session)}[/] "
-            f"{escape(a.message)}  [dim]→ {a.recommendation}[/]"
+            f"[bold red]ALERT[/] [bold]{a.type}[/] [cyan]{markup(a.session)}[/] "
+            f"{markup(a.message)}  [dim]→ {a.recommendation}[/]"
         )
         for e in a.evidence[-3:]:
-            self.console.print(f"    [dim]{escape(e.location)}[/]  {escape(e.text[:160])}")
+            self.console.print(f"    [dim]{markup(e.location)}[/]  {markup(e.text[:160])}")
 
 
 class OnAlertCommand:
