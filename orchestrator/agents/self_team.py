@@ -10,6 +10,7 @@ is written: the previous state (an empty placeholder, an old report) stays as it
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from tracejury.orchestrator.agents.sections import (
     SelfReport,
 )
 from tracejury.orchestrator.agents.transcript import Transcript
+from tracejury.orchestrator.analysis.prompting import estimate_tokens
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.backends import (
     make_client,
@@ -160,6 +162,7 @@ async def _run_team(
     criteria: dict[str, list[Criteria]],
     rd: RunDir,
     budget: Budget,
+    team: list[str],
 ) -> list[tuple[str, AgentResult[PerspectiveSubmission], Transcript]]:
     client = make_client(config)
     policy = CallPolicy.from_config(config)
@@ -189,11 +192,11 @@ async def _run_team(
 
     try:
         async with anyio.create_task_group() as tg:
-            for p in PERSPECTIVES:
+            for p in team:
                 tg.start_soon(one, p)
     finally:
         await client.aclose()
-    return [(p, *results[p]) for p in PERSPECTIVES]
+    return [(p, *results[p]) for p in team]
 
 
 def _record(p: str, r: AgentResult[PerspectiveSubmission], t: Transcript) -> PerspectiveRecord:
@@ -223,6 +226,14 @@ def run_self(
 ) -> SelfResult:
     """Analyze one turn with the three-agent team and write its report (library entry point)."""
     analyzer = llm_name(config)
+    team = config.perspectives or list(PERSPECTIVES)
+    unknown = [p for p in team if p not in PERSPECTIVES]
+    if unknown:
+        raise ConfigError(
+            f"--perspectives: unknown {', '.join(unknown)} (self has {', '.join(PERSPECTIVES)})"
+        )
+    if budget is None:
+        budget = Budget(timeout_s=config.timeout) if config.timeout else Budget()
     chosen = pick_turn(log_dir, turn)
     target = chosen.report_path
     why = refusal(target, force)
@@ -235,11 +246,13 @@ def run_self(
     except TraceLoadError as e:
         raise ExecutionError(f"{chosen.home}: {e}") from None
     ctx.workspace.hidden = frozenset({REPORT_NAME, JSON_NAME})
+    if config.dry_run:
+        return SelfResult(ExitCode.OK, dry_run_line(ctx, chosen, criteria, team, budget, analyzer))
     rd = RunDir(out) if out is not None else new_run_dir()
     rd.path.mkdir(parents=True, exist_ok=True)
-    team = anyio.run(_run_team, ctx, config, criteria, rd, budget or Budget())
-    records = [_record(p, r, t) for p, r, t in team]
-    seen = {p: r.seen_text for p, r, _ in team}
+    ran = anyio.run(_run_team, ctx, config, criteria, rd, budget, team)
+    records = [_record(p, r, t) for p, r, t in ran]
+    seen = {p: r.seen_text for p, r, _ in ran}
     submitted = [r for r in records if r.submission is not None]
     write_model(
         rd.path / "self_perspectives.json",
@@ -316,3 +329,29 @@ def llm_name(config: RunConfig) -> str:
             "or pass --base-url for a local OpenAI-compatible server"
         )
     return f"{backend}/{model_for(config, backend)}"
+
+
+def dry_run_line(
+    ctx: TraceContext,
+    turn: Turn,
+    criteria: dict[str, list[Criteria]],
+    team: list[str],
+    budget: Budget,
+    analyzer: str,
+) -> str:
+    """What a run would ask for: the first turn of each agent is known exactly; the rest
+    depends on what the agents read, so only its ceiling is given."""
+    first = 0
+    for p in team:
+        sections, checks = PERSPECTIVES[p]
+        tools = ctx.tools(PerspectiveSubmission, SUBMIT_DESCRIPTION)
+        first += estimate_tokens(
+            perspective_system(p, criteria[p], sections, checks),
+            perspective_task(ctx.ref.display_name, ctx.facts.task, ctx.facts.outcome),
+            json.dumps([s.parameters for s in tools.specs()]),
+        )
+    return (
+        f"dry run: {len(team)} agents ({', '.join(team)}) with {analyzer} on {turn.home}; "
+        f"first turns ~{first:,} input tokens in all; each agent at most {budget.max_steps} "
+        f"turns and {budget.max_tokens:,} tokens; no model called, nothing written"
+    )

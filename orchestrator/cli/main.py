@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 from tracejury.errors import ExitCode, TracejuryError
-from tracejury.orchestrator.cli import criteria, inspect, logs, pipeline, report, self_cmd, watch
+from tracejury.orchestrator.cli import (
+    criteria,
+    deep_dive,
+    inspect,
+    logs,
+    pipeline,
+    report,
+    self_cmd,
+    watch,
+)
 from tracejury.orchestrator.cli.common import CONTEXT_SETTINGS, help_when_bare
 from tracejury.orchestrator.cli.failures import (
     PROG,
@@ -58,6 +67,7 @@ report.register(app)
 inspect.register(app)
 watch.register(app)
 self_cmd.register(app)
+deep_dive.register(app)
 
 
 def _error(line: str) -> None:

@@ -29,6 +29,7 @@ COMMANDS = [
     "inspect",
     "watch",
     "self",
+    "deep-dive",
     "criteria",
     "criteria list",
     "criteria show",
