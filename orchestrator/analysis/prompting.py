@@ -2,17 +2,17 @@
 
 Everything every request of a criteria shares (system instructions, the criteria, the
 answer fields) comes first and is byte-identical across traces, so providers can cache
-it; the trace comes last, inside delimiters carrying a marker derived from its own text
-(a trace cannot forge the closing line without knowing the hash of itself).
+it; the trace comes last, inside delimiters carrying a random marker made for the request
+(a trace cannot forge a closing line it cannot know), with look-alikes defused.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from functools import cache
 
+from tracejury.delimiters import defuse, new_marker
 from tracejury.models import OUTCOMES, Criteria
 from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.analysis.schema import (
@@ -28,7 +28,6 @@ from tracejury.resources import prompts_dir
 DEFAULT_MAX_OUTPUT_TOKENS = 2000
 # A truncated answer is asked again with twice the room, up to this many output tokens.
 MAX_OUTPUT_TOKENS_CAP = 16_000
-_FORGED_DELIM = re.compile(r"<<<\s*TRACE\s+DATA", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -113,11 +112,9 @@ def redact_text(text: str) -> str:
 
 def trace_part(digest: str, *, trace_name: str, task_name: str, outcome: str) -> str:
     """The per-trace user text: a header and the digest inside marked delimiters."""
-    # A forged delimiter inside the trace is defused before the marker is computed.
-    body, trace_name, task_name = (
-        _FORGED_DELIM.sub("(TRACE DATA", redact_text(t)) for t in (digest, trace_name, task_name)
-    )
-    marker = hashlib.sha256(f"{trace_name}\0{body}".encode()).hexdigest()[:16]
+    # Forged delimiters inside the trace are defused; the marker is fresh for each request.
+    body, trace_name, task_name = (defuse(redact_text(t)) for t in (digest, trace_name, task_name))
+    marker = new_marker()
     return render(
         template("trace.txt"),
         marker=marker,
