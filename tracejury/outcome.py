@@ -8,6 +8,8 @@ finding and the aggregate use.
   that did not run (`is_resolved: null`);
 - `unknown`: nothing in the trace says. A harness that only finished (`status: success`)
   says nothing about the task, unless its format states that this status is the result.
+  A format with no grader at all (MassGen) is never passed or failed: a run that completed
+  is `unknown`, one that stopped before its answer (error, timeout) is `error`.
 
 Precedence for one trace: what the reader recorded (a by-outcome folder, a harness's result
 file), then what the format's log states, then what the trace's metadata states; in the
@@ -35,6 +37,10 @@ ERROR_WORDS = frozenset(
 TIMEOUT_WORDS = frozenset({"timeout", "timed_out", "time_out", "deadline_exceeded"})
 # A status meaning the run ended: the task's result only where the format says it is.
 FINISHED_WORDS = frozenset({"completed", "complete", "done", "finished"})
+
+# A tool call's or step's status that says it failed. Not the bare true/false/0 words: a
+# tool's `status: 0` is an exit code, success.
+STEP_FAILED_WORDS = (FAIL_WORDS - {"false", "no", "0"}) | ERROR_WORDS | TIMEOUT_WORDS | {"rejected"}
 
 # Fields whose true/false value is the task's verdict, most specific first.
 VERDICT_KEYS = ("is_correct", "correct", "success", "passed", "resolved", "solved")

@@ -30,7 +30,7 @@ from tracejury.orchestrator.readers.context import DiscoverContext, loadable_pat
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.textio import content_problem, iter_raw_lines
 from tracejury.orchestrator.readers.values import as_dict, as_float, as_int, as_str, to_epoch
-from tracejury.outcome import TIMEOUT_WORDS, status_outcome
+from tracejury.outcome import STEP_FAILED_WORDS, TIMEOUT_WORDS, status_outcome
 
 EVENT_TYPES = {
     "agent_output",
@@ -394,11 +394,7 @@ def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
         name = as_str(data.get("tool_name"))
         verdict = str(data.get("status") or data.get("result") or "").strip().lower()
         err_msg = as_str(data.get("error_message")) or as_str(data.get("error"))
-        failed = (
-            verdict in ("error", "failed", "failure", "timeout")
-            or bool(err_msg)
-            or data.get("success") is False
-        )
+        failed = verdict in STEP_FAILED_WORDS or bool(err_msg) or data.get("success") is False
         body = data.get("result_data", data.get("output"))
         if body is None and verdict not in ("success", "error", "ok", "failed", "failure"):
             body = data.get("result")

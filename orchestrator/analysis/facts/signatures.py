@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from tracejury.orchestrator.readers.model import Step
+from tracejury.outcome import STEP_FAILED_WORDS
 from tracejury.textfold import normalize_signature
 
 # Steps larger than this are scanned at their head and tail only: errors sit at the start
@@ -19,10 +20,6 @@ SCAN_HEAD = 32 * 1024
 SCAN_TAIL = 32 * 1024
 MAX_HITS_PER_STEP = 3
 EXAMPLE_CHARS = 300
-
-FAILED_STATUSES = frozenset(
-    {"error", "failed", "failure", "fail", "timeout", "timed_out", "exception", "crashed"}
-)
 
 
 @dataclass(slots=True)
@@ -132,7 +129,7 @@ def is_failed_result(step: Step) -> bool:
     if step.kind != "tool_result":
         return False
     status = (step.status or "").lower()
-    if status in FAILED_STATUSES:
+    if status in STEP_FAILED_WORDS:
         return True
     if status in ("", "ok") and step.text:
         return bool(_FAILED_OPENER.match(step.text[:200]))

@@ -20,6 +20,7 @@ from typing import Any
 
 from tracejury.orchestrator.readers.model import Step, StepKind
 from tracejury.orchestrator.readers.values import as_str, to_epoch
+from tracejury.outcome import STEP_FAILED_WORDS
 
 # "Orchestrator (-> WebSurfer)", "Orchestrator (thought)", "WebSurfer"
 _LABEL = re.compile(r"^\s*(?P<speaker>[^()]+?)\s*\((?P<note>[^()]*)\)\s*$")
@@ -203,7 +204,7 @@ def _result_status(m: dict[str, Any], text: str) -> tuple[str, str | None, str]:
     if (
         err is True
         or m.get("is_error") is True
-        or str(m.get("status", "")).lower() in ("error", "failed")
+        or str(m.get("status", "")).strip().lower() in STEP_FAILED_WORDS
     ):
         return "error", None, ""
     if _ERROR_PREFIX.match(text):

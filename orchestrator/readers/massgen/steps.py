@@ -24,6 +24,7 @@ from tracejury.orchestrator.readers.chat.messages import json_text
 from tracejury.orchestrator.readers.model import Step, StepKind
 from tracejury.orchestrator.readers.textio import detect_encoding, iter_lines, load_json
 from tracejury.orchestrator.readers.values import as_float, as_int, as_str, maybe_json, to_epoch
+from tracejury.outcome import STEP_FAILED_WORDS
 
 MAX_TEXT = 100_000  # one step's text; the rest is summarized, never silently dropped
 MERGE_CAP = 20_000  # streamed text chunks are merged into one step up to this size
@@ -51,7 +52,7 @@ def _status_of(data: dict[str, Any]) -> str:
     raw = (as_str(data.get("status")) or "").lower()
     if "timeout" in raw or "timed_out" in raw:
         return "timeout"
-    if raw in ("error", "failed", "failure", "exception") or "error" in raw or "fail" in raw:
+    if raw in STEP_FAILED_WORDS or "error" in raw or "fail" in raw:
         return "error"
     if data.get("is_error") is True or data.get("success") is False or data.get("error"):
         return "error"
