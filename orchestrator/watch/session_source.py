@@ -10,10 +10,13 @@ either as a failure, an interrupted turn without one. More lines reopen it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from tracejury.models import Usage
+from tracejury.orchestrator.llm.pricing import PriceTable
 from tracejury.orchestrator.readers.claude_code.lines import SessionParser
 from tracejury.orchestrator.readers.claude_code.reader import parent_session
 from tracejury.orchestrator.readers.codex.lines import RolloutParser
@@ -45,6 +48,38 @@ CODEX_ENDS: dict[str, tuple[ObsKind, bool]] = {
 }
 
 
+@functools.cache
+def prices() -> PriceTable:
+    """The built-in price table: neither format records cost, so watch prices the tokens."""
+    return PriceTable.builtin()
+
+
+def _usage(tokens: dict[str, float]) -> Usage:
+    return Usage(
+        input_tokens=int(tokens.get("input_tokens", 0)),
+        output_tokens=int(tokens.get("output_tokens", 0)),
+        cached_input_tokens=int(tokens.get("cached_input_tokens", 0)),
+    )
+
+
+def claude_costs(parser: Any, out: list[Observation]) -> None:
+    """Each assistant message's usage (counted once per message by the parser), priced."""
+    model = parser.summary.model
+    for o in out:
+        if model and o.step is not None and o.step.usage:
+            o.cost_add = prices().cost(model, _usage(o.step.usage))
+
+
+def codex_costs(parser: Any, out: list[Observation]) -> None:
+    """The rollout's running token totals, priced: the session's cost so far."""
+    tokens, model = parser.summary.tokens, parser.summary.model
+    if tokens and model and out:  # (the model is named by turn_context lines)
+        out[-1].cost_total = prices().cost(model, _usage(tokens))
+
+
+Costs = Callable[[Any, list[Observation]], None]
+
+
 class SessionFileSource(TailedSource):
     """One session file of an agent CLI, fed to its reader's line parser as it grows."""
 
@@ -57,12 +92,14 @@ class SessionFileSource(TailedSource):
         format_: str,
         parser: LiveParser,
         ends: dict[str, tuple[ObsKind, bool]],
+        costs: Costs,
         agent: str | None = None,
     ) -> None:
         super().__init__(path, register, start=start)
         self.format = format_
         self.parser = parser
         self.ends = ends
+        self.costs = costs
         self.agent = agent
         self.key = str(path)
         self._registered = False
@@ -88,6 +125,7 @@ class SessionFileSource(TailedSource):
     def poll(self, now: float) -> list[Observation]:
         out = super().poll(now)
         if out:
+            self.costs(self.parser, out)
             end = self.parser.finish().end
             last = out[-1]
             if end in self.ends:
@@ -145,6 +183,7 @@ def claude_code_source(path: Path, register: Register, start: Start) -> SessionF
         format_="claude_code",
         parser=SessionParser(label, agent=agent),
         ends=CLAUDE_ENDS,
+        costs=claude_costs,
         agent=agent,
     )
 
@@ -157,4 +196,5 @@ def codex_source(path: Path, register: Register, start: Start) -> SessionFileSou
         format_="codex",
         parser=RolloutParser(path.name),
         ends=CODEX_ENDS,
+        costs=codex_costs,
     )

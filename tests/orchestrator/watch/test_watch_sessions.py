@@ -68,6 +68,23 @@ class Claude:
             },
         )
 
+    def usage(self, input_tokens: int, output_tokens: int) -> None:
+        self._write(
+            "assistant",
+            {
+                "id": f"msg_{self.n}",
+                "model": "claude-sonnet-4-5",
+                "role": "assistant",
+                "content": [{"type": "text", "text": "working"}],
+                "usage": {
+                    "input_tokens": input_tokens,
+                    "output_tokens": output_tokens,
+                    "cache_creation_input_tokens": 0,
+                    "cache_read_input_tokens": 0,
+                },
+            },
+        )
+
     def reply(self, text: str) -> None:
         self._write(
             "assistant",
@@ -166,3 +183,18 @@ async def test_codex_rollout_task_complete_ends_the_session(tmp_path: Path) -> N
     assert [(s.info.id, s.end_status, failed) for s, failed in ended] == [
         ("0199a1b2", "ended normally", False)
     ]
+
+
+async def test_claude_code_tokens_priced_for_cost_runaway(tmp_path: Path) -> None:
+    project = tmp_path / "-home-u-app"
+    project.mkdir()
+    watch = Watch([project], WatchSettings(scan_interval=0.01, max_session_cost=1.0))
+    assert watch.poll_once() == []
+    c = Claude(project / "s-cost.jsonl", "s-cost")
+    c.user("refactor everything")
+    for _ in range(3):  # 3 x (200k input at $3/M + 10k output at $15/M) = 3 x $0.75
+        c.usage(200_000, 10_000)
+    alerts = await _poll_until(watch, lambda: bool(watch.engine.table.sessions))
+    assert [(a.type, a.session) for a in alerts] == [("cost_runaway", "s-cost")]
+    assert alerts[0].details["cost_usd"] == 1.5  # crossed on the second message
+    assert alerts[0].recommendation == "human_review"
