@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tracejury.aggregate.api import AggregateResult
 from tracejury.errors import ConfigError, ExitCode
-from tracejury.models import Manifest
+from tracejury.models import Manifest, TraceRef
 from tracejury.models.summary import AnalysisSummary, Completeness, Issue
 from tracejury.orchestrator.run.estimate import RunEstimate
 from tracejury.rundir import RunDir
@@ -46,6 +46,18 @@ class RunResult:
 
 
 @dataclass(frozen=True)
+class DeepDiveResult:
+    """`deep-dive`: the traces of the category, what this call added, the report written."""
+
+    exit_code: ExitCode
+    message: str  # one line for people
+    report: Path | None = None  # DIR/deep_dives/<category>[_<sub>].md
+    traces: list[TraceRef] = field(default_factory=list)  # every trace of the category
+    analyzed: int = 0  # deep-dive findings this call added
+    errors: int = 0  # of which analysis_error
+
+
+@dataclass(frozen=True)
 class TriageResult:
     """Every stage of one `triage`: the run directory, the run and the summary it wrote."""
 
@@ -54,6 +66,7 @@ class TriageResult:
     manifest: Manifest
     run: RunResult
     aggregate: AggregateResult | None = field(default=None, repr=False)  # None after a dry run
+    deep_dive: DeepDiveResult | None = None  # with then_deep_dive: the second stage
 
     @property
     def dry_run(self) -> bool:

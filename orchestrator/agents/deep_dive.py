@@ -10,8 +10,8 @@ then writes the per-trace answers and the synthesis.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tracejury.aggregate.api import load_findings
 from tracejury.batches.manifest import read_manifest
 from tracejury.errors import BudgetStop, ConfigError, ExitCode, FatalBackendError
-from tracejury.models import AnalyzerInfo, Criteria, Evidence, Finding, TraceRef
+from tracejury.models import AnalyzerInfo, Criteria, Evidence, Facts, Finding, TraceRef
 from tracejury.orchestrator.agents.context import load_context
 from tracejury.orchestrator.agents.deep_dive_report import DEEP_DIVE, write_report
 from tracejury.orchestrator.agents.loop import AgentLoop, AgentResult, Budget
@@ -31,12 +31,16 @@ from tracejury.orchestrator.agents.prompts import (
     deep_dive_task,
 )
 from tracejury.orchestrator.agents.sections import Cite, neutral
+from tracejury.orchestrator.agents.tools import TraceTools, args_schema
 from tracejury.orchestrator.agents.transcript import Transcript
+from tracejury.orchestrator.agents.workspace import Workspace
 from tracejury.orchestrator.analysis.grounding import normalize
+from tracejury.orchestrator.analysis.prompting import estimate_tokens
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.backends import make_client, model_for, resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import TraceLoadError
+from tracejury.orchestrator.results import DeepDiveResult
 from tracejury.orchestrator.run.recorder import FindingsRecorder
 from tracejury.rundir import RunDir
 
@@ -73,14 +77,8 @@ class DeepDiveSubmission(BaseModel):
     confidence: Literal["high", "medium", "low"]
 
 
-@dataclass
-class DeepDiveResult:
-    exit_code: ExitCode
-    message: str
-    report: Path | None = None
-    traces: list[TraceRef] = field(default_factory=list)
-    analyzed: int = 0  # findings added by this run
-    errors: int = 0
+class NoTracesInCategory(ConfigError):
+    """The run's findings put no trace in the category asked for."""
 
 
 def slug(category: str, subcategory: str | None) -> str:
@@ -150,7 +148,9 @@ def select_traces(
     if not refs:
         have = ", ".join(sorted(present)) or "none"
         what = category + (f"/{subcategory}" if subcategory else "")
-        raise ConfigError(f"{rd.findings}: no trace in category {what} (categories found: {have})")
+        raise NoTracesInCategory(
+            f"{rd.findings}: no trace in category {what} (categories found: {have})"
+        )
     return refs, why
 
 
@@ -357,3 +357,50 @@ def run_deep_dive(
         done,
         errors,
     )
+
+
+def deep_stage_config(config: RunConfig, deep_model: str | None) -> RunConfig:
+    """The second stage of `triage --then-deep-dive`: the stronger model when given, an LLM
+    even after a rules triage. ConfigError now, before the first stage does any work."""
+    backend = "auto" if config.backend == "rules" else config.backend
+    deep = config.model_copy(update={"backend": backend, "model": deep_model or config.model})
+    if resolve_backend(deep)[0] == "rules":
+        raise ConfigError(
+            "--then-deep-dive needs an LLM for its agents: set ANTHROPIC_API_KEY or "
+            "OPENAI_API_KEY (and --deep-model), or pass --base-url"
+        )
+    return deep
+
+
+def deep_stage(
+    out: Path, category: str, config: RunConfig, *, candidates: int, budget: Budget | None = None
+) -> DeepDiveResult:
+    """Run after triage: an absent category is nothing to do, not an error; a dry run
+    estimates the ceiling (the category is only known once triage has run)."""
+    budget = budget or Budget()
+    backend, _ = resolve_backend(config)
+    name = f"{backend}/{model_for(config, backend)}"
+    if config.dry_run:
+        tools = TraceTools(
+            Workspace(out),  # only its specs are read: nothing on disk is touched
+            facts=Facts(),
+            digest="",
+            trace=None,
+            submit_schema=args_schema(DeepDiveSubmission),
+            submit_description=SUBMIT_DESCRIPTION,
+        )
+        first = estimate_tokens(
+            deep_dive_system(category, DEFAULT_QUESTIONS),
+            deep_dive_task("", None, "", ""),
+            json.dumps([s.parameters for s in tools.specs()]),
+        )
+        return DeepDiveResult(
+            ExitCode.OK,
+            f"{category} with {name}: at most {candidates} traces (the category is known "
+            f"after triage), one agent each of at most {budget.max_steps} turns and "
+            f"{budget.max_tokens:,} tokens; first turn ~{first:,} input tokens each",
+        )
+    try:
+        return run_deep_dive(out, category, config=config, budget=budget)
+    except NoTracesInCategory as e:
+        return DeepDiveResult(ExitCode.OK, f"deep-dive: nothing to do: {e}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from tracejury.orchestrator.cli.common import (
@@ -83,6 +85,20 @@ def run_cmd(
     return int(result.exit_code)
 
 
+ThenDeepDiveOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--then-deep-dive",
+        metavar="CATEGORY",
+        help="After triage, agents deep-dive the traces of this category (see deep-dive).",
+    ),
+]
+DeepModelOpt = Annotated[
+    str | None,
+    typer.Option("--deep-model", help="Model of the deep-dive stage (default: --model)."),
+]
+
+
 @run_options
 def triage_cmd(
     paths: ExistingPathsArg,
@@ -94,11 +110,13 @@ def triage_cmd(
     in_place: InPlaceOpt = False,
     force: ForceOpt = False,
     synthesize: SynthesizeOpt = False,
+    then_deep_dive: ThenDeepDiveOpt = None,
+    deep_model: DeepModelOpt = None,
     *,
     config: RunConfig,
     display: Display,
 ) -> int:
-    """Run every stage: manifest, batches, worker agents, aggregate."""
+    """Run every stage: manifest, batches, worker agents, aggregate (then a deep dive)."""
     result = triage(
         paths,
         out=out,
@@ -111,6 +129,8 @@ def triage_cmd(
         force=force,
         synthesize=synthesize,
         display=display,
+        then_deep_dive=then_deep_dive,
+        deep_model=deep_model,
     )
     display.result(triage_lines(result))
     return int(result.exit_code)

@@ -31,10 +31,16 @@ def aggregate_lines(result: AggregateResult, rd: RunDir) -> dict[str, str]:
 
 def triage_lines(result: TriageResult) -> dict[str, str]:
     """A dry run's estimate, or where a triage wrote everything."""
+    deep = result.deep_dive
     if result.run.estimate is not None:
-        return result.run.estimate.as_lines()
+        lines = result.run.estimate.as_lines()
+        if deep is not None:
+            lines["deep-dive stage"] = deep.message
+        return lines
     rd = result.paths
     out = {"run dir": str(rd.path), "findings": str(rd.findings)}
     if result.aggregate is not None:
         out.update(aggregate_lines(result.aggregate, rd))
+    if deep is not None:
+        out["deep dive"] = str(deep.report) if deep.report else deep.message
     return out

@@ -104,3 +104,77 @@ def test_deep_dive_of_an_absent_category_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "no trace in category no_such_thing (categories found:" in lines[0]
+
+
+@pytest.mark.slow
+def test_triage_then_deep_dive_in_one_command(tmp_path: Path, fake_provider: Any) -> None:
+    src = tmp_path / "traces"
+    shutil.copytree(REPO / "examples" / "by-outcome", src)
+    url = fake_provider.openai_base_url
+    # The deep stage needs an LLM: refused before the first stage creates anything.
+    keyless = _cli(
+        "triage",
+        str(src),
+        "--backend",
+        "rules",
+        "--out",
+        str(tmp_path / "x"),
+        "--then-deep-dive",
+        "tool_issue",
+    )
+    assert keyless.returncode == 1 and "--then-deep-dive needs an LLM" in keyless.stderr
+    assert not (tmp_path / "x").exists()
+    # --dry-run estimates both stages and calls no model.
+    dry = _cli(
+        "triage",
+        str(src),
+        "--backend",
+        "rules",
+        "--out",
+        str(tmp_path / "dry"),
+        "--then-deep-dive",
+        "tool_issue",
+        "--base-url",
+        url,
+        "--deep-model",
+        "gpt-5.4",
+        "--dry-run",
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        "dry run:" in dry.stdout
+        and "deep-dive stage: tool_issue with openai/gpt-5.4: at most 8 traces" in dry.stdout
+    )
+    assert fake_provider.model_requests() == []
+    # Both stages: rules over everything, the model on the category.
+    run = tmp_path / "run"
+    both = _cli(
+        "triage",
+        str(src),
+        "--backend",
+        "rules",
+        "--out",
+        str(run),
+        "--then-deep-dive",
+        "tool_issue",
+        "--base-url",
+        url,
+        "--deep-model",
+        "gpt-5.4",
+    )
+    assert both.returncode == 0, both.stderr
+    found = _findings(run)
+    category = sorted(
+        {
+            f["trace_id"]
+            for f in found
+            if f["perspective"] != "deep-dive" and f["category"] == "tool_issue"
+        }
+    )
+    dives = sorted(f["trace_id"] for f in found if f["perspective"] == "deep-dive")
+    assert dives == category and len(category) >= 2
+    assert all(
+        f["analyzer"]["model"] == "gpt-5.4" for f in found if f["perspective"] == "deep-dive"
+    )
+    assert {r["body"]["model"] for r in fake_provider.model_requests()} == {"gpt-5.4"}
+    assert f"deep dive: {run.resolve() / 'deep_dives' / 'tool_issue.md'}" in both.stdout
