@@ -12,6 +12,7 @@ from tracejury.errors import ExitCode, TracejuryError
 from tracejury.orchestrator.cli import (
     criteria,
     deep_dive,
+    formats,
     inspect,
     logs,
     pipeline,
@@ -68,6 +69,7 @@ inspect.register(app)
 watch.register(app)
 self_cmd.register(app)
 deep_dive.register(app)
+formats.register(app)
 
 
 def _error(line: str) -> None:

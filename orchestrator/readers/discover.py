@@ -13,7 +13,12 @@ from tracejury.models import InputProblem, Outcome, TraceRef
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.context import DiscoverContext
 from tracejury.orchestrator.readers.protocol import Reader
-from tracejury.orchestrator.readers.registry import dir_readers, file_readers, get_reader
+from tracejury.orchestrator.readers.registry import (
+    dir_readers,
+    file_readers,
+    get_reader,
+    reader_suffixes,
+)
 from tracejury.orchestrator.readers.textio import file_kind, read_head, stat_entry
 
 OUTCOME_DIRS: dict[str, Outcome] = {"passed": "passed", "failed": "failed", "errors": "error"}
@@ -174,7 +179,10 @@ def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
     for p in _list(d, scan):
         if p.name.startswith(".") or p.name in SKIP_DIRS:
             continue
-        is_trace_name = p.suffix.lower() in TRACE_SUFFIXES and p.stem.lower() not in SKIP_STEMS
+        suffix = p.suffix.lower()
+        is_trace_name = (
+            suffix in TRACE_SUFFIXES or suffix in reader_suffixes()
+        ) and p.stem.lower() not in SKIP_STEMS
         st = _entry_stat(p, scan)
         if st is None:
             continue

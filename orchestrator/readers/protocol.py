@@ -18,7 +18,10 @@ class Reader(Protocol):
     `kind` is "dir" for readers that claim a whole folder (a MassGen log, a trial folder)
     and "file" for readers of single files. `detect` must be cheap: a folder's listing, or
     the first bytes of a file (`head`). `discover` yields one TraceRef per trace and never
-    raises for bad content: it records `read_error` on the ref instead.
+    raises for bad content: it records `read_error` on the ref instead. A reader may also
+    define `suffixes` (file suffixes a folder walk should read besides the usual ones).
+    Third-party readers register through the `tracejury.readers` entry-point group
+    (see `plugins.py`).
     """
 
     name: str

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
+from dataclasses import dataclass
+
 from tracejury.errors import ConfigError
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.reader import ChatReader, ChatRunsReader, LabelsReader
@@ -14,6 +18,7 @@ from tracejury.orchestrator.readers.mast import MastReader
 from tracejury.orchestrator.readers.model import ParsedTrace
 from tracejury.orchestrator.readers.openhands.reader import OpenHandsReader
 from tracejury.orchestrator.readers.plain import PlainFileReader
+from tracejury.orchestrator.readers.plugins import load_plugins
 from tracejury.orchestrator.readers.protocol import Reader
 from tracejury.orchestrator.readers.redacted import redacted_trace
 from tracejury.orchestrator.readers.spans.reader import SpansReader
@@ -23,7 +28,7 @@ from tracejury.orchestrator.readers.terminal_bench import TerminalBenchReader
 # Folder formats first (MassGen log trees, Terminal-Bench trial folders); then single-file
 # formats, most specific first (Inspect logs also hold `messages`; label files and MAST records
 # look like chat); the plain fallback last. Adding a reader is one line here.
-READERS: list[Reader] = [
+BUILTIN: list[Reader] = [
     MassGenReader(),
     TerminalBenchReader(),
     InspectReader(),
@@ -39,6 +44,52 @@ READERS: list[Reader] = [
     ChatReader(),
     PlainFileReader(),
 ]
+# Installed plugins go after the specific formats, before the generic chat/plain fallbacks.
+_GENERIC_FROM = next(i for i, r in enumerate(BUILTIN) if r.name == LabelsReader.name)
+PLUGINS, PLUGIN_PROBLEMS = load_plugins({r.name for r in BUILTIN})
+READERS: list[Reader] = [
+    *BUILTIN[:_GENERIC_FROM],
+    *(p.reader for p in PLUGINS),
+    *BUILTIN[_GENERIC_FROM:],
+]
+
+
+@dataclass(frozen=True)
+class ReaderInfo:
+    name: str
+    kind: str
+    origin: str  # "built-in" or the plugin's distribution
+    description: str
+
+
+def reader_infos() -> list[ReaderInfo]:
+    """Every reader in detection order, with where it comes from and its summary line."""
+    origin = {id(p.reader): p.distribution or "plugin" for p in PLUGINS}
+    out = []
+    for r in READERS:
+        doc = (
+            inspect.getdoc(r) or inspect.getdoc(sys.modules.get(type(r).__module__)) or ""
+        ).strip()
+        out.append(
+            ReaderInfo(
+                r.name,
+                r.kind,
+                origin.get(id(r), "built-in"),
+                doc.split("\n\n", 1)[0].replace("\n", " "),
+            )
+        )
+    return out
+
+
+def reader_suffixes() -> frozenset[str]:
+    """File suffixes readers ask a folder walk to read besides the usual ones (a reader's
+    optional `suffixes` attribute, e.g. a plugin's `.tally`)."""
+    return _SUFFIXES
+
+
+_SUFFIXES = frozenset(
+    str(s).lower() for r in READERS for s in getattr(r, "suffixes", ()) if isinstance(s, str)
+)
 
 
 def reader_names() -> list[str]:

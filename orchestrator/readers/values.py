@@ -107,18 +107,3 @@ def as_dict(value: Any) -> dict[str, Any]:
 def as_list(value: Any) -> list[Any]:
     """`value` when it is a list, else an empty one (hostile files put numbers anywhere)."""
     return value if isinstance(value, list) else []
-
-
-def as_bool(value: Any) -> bool | None:
-    """A bool from true/false, 1/0 or their strings ("True", "false"); None otherwise."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        low = value.strip().lower()
-        if low in ("true", "1", "yes"):
-            return True
-        if low in ("false", "0", "no"):
-            return False
-    return None

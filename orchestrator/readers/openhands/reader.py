@@ -28,7 +28,8 @@ from tracejury.orchestrator.readers.openhands.events import (
     limit_from_error,
 )
 from tracejury.orchestrator.readers.textio import content_problem, iter_raw_lines, load_json
-from tracejury.orchestrator.readers.values import as_bool, as_dict, as_float, as_int, as_str
+from tracejury.orchestrator.readers.values import as_dict, as_float, as_int, as_str
+from tracejury.outcome import show, verdict
 
 _EVENT_HEAD = re.compile(rb'^\s*\[\s*\{[^\[\]]{0,4000}?"source"\s*:\s*"(?:user|agent|environment)"')
 _RECORD_KEYS = (b'"instance_id"', b'"instruction"', b'"issue"')
@@ -44,14 +45,14 @@ def _looks_like_record(obj: Any) -> bool:
 
 
 def record_outcome(rec: dict[str, Any]) -> tuple[Outcome, str | None]:
-    success = as_bool(rec.get("success"))
+    success = verdict(rec.get("success"))
     if success is not None:
-        return ("passed" if success else "failed"), f"success: {rec.get('success')!r}"
+        return ("passed" if success else "failed"), f"success: {show(rec.get('success'))}"
     for holder in (
         as_dict(rec.get("report")),
         as_dict(as_dict(rec.get("test_result")).get("report")),
     ):
-        resolved = as_bool(holder.get("resolved"))
+        resolved = verdict(holder.get("resolved"))
         if resolved is not None:
             return ("passed" if resolved else "failed"), f"report resolved: {resolved}"
     return "unknown", None
