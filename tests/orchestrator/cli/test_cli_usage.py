@@ -30,6 +30,7 @@ COMMANDS = [
     "watch",
     "self",
     "deep-dive",
+    "formats",
     "criteria",
     "criteria list",
     "criteria show",
