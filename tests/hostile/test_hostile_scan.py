@@ -83,7 +83,7 @@ def test_a_hostile_tree_triages_with_one_line_per_problem(world_tmp: Path) -> No
     assert "Traceback" not in res.stderr.decode()
 
 
-@pytest.mark.parametrize("command", ["inspect", "triage"])
+@pytest.mark.parametrize("command", ["inspect", pytest.param("triage", marks=pytest.mark.slow)])
 def test_a_fifo_named_on_the_command_line_is_one_line_not_a_hang(
     world_tmp: Path, command: str
 ) -> None:

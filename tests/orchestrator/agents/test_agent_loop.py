@@ -189,6 +189,7 @@ def test_a_path_escape_in_the_loop_is_refused_and_on_record(trace_dir: Path) -> 
     assert "TOP-SECRET-OUTSIDE" not in json.dumps(provider.bodies)
 
 
+@pytest.mark.slow
 def test_an_oversized_tool_result_reaches_the_model_capped(trace_dir: Path) -> None:
     (trace_dir / "big.log").write_text(("z" * 1000 + "\n") * 300)
     plan = [{"tool": "read_file", "args": {"path": "big.log", "limit": 400}}, {"tool": "submit"}]

@@ -84,6 +84,7 @@ def test_read_labels_lines_and_says_how_to_go_on(tree: Path) -> None:
     assert "read on with offset=15" in out.text
 
 
+@pytest.mark.slow
 def test_an_oversized_result_is_capped_with_a_note(tree: Path) -> None:
     (tree / "huge.log").write_text("x" * 1500 + "\n" * 1 + ("y" * 1500 + "\n") * 300)
     out = _run(_tools(tree, cap=4000), "read_file", path="huge.log", limit=400)
