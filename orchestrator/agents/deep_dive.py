@@ -37,7 +37,7 @@ from tracejury.orchestrator.agents.workspace import Workspace
 from tracejury.orchestrator.analysis.grounding import normalize
 from tracejury.orchestrator.analysis.prompting import estimate_tokens
 from tracejury.orchestrator.config import RunConfig
-from tracejury.orchestrator.llm.backends import make_client, model_for, resolve_backend
+from tracejury.orchestrator.llm.backends import make_client, model_for, require_llm, resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import TraceLoadError
 from tracejury.orchestrator.results import DeepDiveResult
@@ -323,11 +323,7 @@ def run_deep_dive(
     done = errors = 0
     stop = None
     if todo:
-        backend, _ = resolve_backend(config)
-        if backend == "rules":
-            raise ConfigError(
-                "deep-dive needs an LLM backend: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or pass --base-url"
-            )
+        require_llm(config, "deep-dive")
         done, errors, stop = anyio.run(
             _dive_all, rd, todo, why, criteria, questions, config, budget or Budget(), recorder
         )

@@ -35,8 +35,7 @@ from tracejury.orchestrator.analysis.prompting import estimate_tokens
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.backends import (
     make_client,
-    model_for,
-    resolve_backend,
+    require_llm,
 )
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import TraceLoadError, discover
@@ -322,13 +321,8 @@ def run_self(
 
 def llm_name(config: RunConfig) -> str:
     """backend/model of the agents; ConfigError when no LLM is available (agents need one)."""
-    backend, _ = resolve_backend(config)
-    if backend == "rules":
-        raise ConfigError(
-            "agents need an LLM backend: set ANTHROPIC_API_KEY or OPENAI_API_KEY, "
-            "or pass --base-url for a local OpenAI-compatible server"
-        )
-    return f"{backend}/{model_for(config, backend)}"
+    backend, model = require_llm(config, "agents")
+    return f"{backend}/{model}"
 
 
 def dry_run_line(

@@ -179,17 +179,25 @@ def _llm_line(config: RunConfig, backend: str, why: str) -> str:
     return f"backend: {backend}, model {model_for(config, backend)}{where} ({why})"
 
 
+def require_llm(config: RunConfig, needed_by: str | None = None) -> tuple[LLMBackend, str]:
+    """(backend, model) of a config that must call a model; ConfigError, naming what needs
+    it, when the config resolves to the rules backend."""
+    backend, _ = resolve_backend(config)
+    if backend == "rules":
+        what = f"{needed_by} needs an LLM backend" if needed_by else "no LLM backend available"
+        raise ConfigError(
+            f"{what}: set "
+            + " or ".join(KEY_ENV[p] for p in AUTO_ORDER)
+            + ", or pass --base-url for a local OpenAI-compatible server"
+        )
+    model = model_for(config, backend)
+    assert model is not None
+    return backend, model
+
+
 def make_client(config: RunConfig, *, http_client: object | None = None) -> LLMClient:
     """The LLM client a config asks for (auto resolved). For the analyzer and for anything
     else that needs a model, such as the aggregate's synthesis. ConfigError when the
     config resolves to the rules backend: there is no model to call."""
-    backend, _ = resolve_backend(config)
-    if backend == "rules":
-        raise ConfigError(
-            "no LLM backend available: set "
-            + " or ".join(KEY_ENV[p] for p in AUTO_ORDER)
-            + ", or pass --base-url"
-        )
-    model = model_for(config, backend)
-    assert model is not None
+    backend, model = require_llm(config)
     return PROVIDERS[backend].make_client(config, model, http_client)
