@@ -37,7 +37,13 @@ from tracejury.aggregate.trace_report import (
     report_filename,
 )
 from tracejury.errors import ConfigError, ExecutionError
-from tracejury.files import atomic_write_text, clean_stale_temps, read_model, write_model
+from tracejury.files import (
+    atomic_write_text,
+    clean_stale_temps,
+    exchange,
+    read_model,
+    write_model,
+)
 from tracejury.jsonl import BadLine, LineReader, iter_jsonl_models
 from tracejury.models import Finding
 from tracejury.models.summary import AnalysisSummary, Completeness, Issue
@@ -65,21 +71,28 @@ class AggregateResult:
 
 
 def _clean_leftovers(rd: RunDir) -> None:
-    """Staging folders and temporaries of an aggregation that was killed midway."""
+    """Staging folders and temporaries of an aggregation that was killed midway. A kill
+    between the two renames of the fallback swap left no reports/: the old set comes back."""
     clean_stale_temps(rd.path)
     for p in rd.path.glob(".reports.*-*-*"):
         try:
             pid = int(p.name.split("-")[1])
         except (IndexError, ValueError):
             continue
-        if p.is_dir() and not pid_alive(pid):
+        if not p.is_dir() or pid_alive(pid):
+            continue
+        if p.name.startswith(".reports.old-") and not os.path.lexists(rd.reports_dir):
+            os.rename(p, rd.reports_dir)
+        else:
             shutil.rmtree(p, ignore_errors=True)
 
 
 class _ReportsStage:
     """Reports are written into a fresh folder that then replaces reports/ by rename:
     readers see the old set or the new one, never a half-written file, and thousands of
-    reports cost one rename instead of one synced rename each."""
+    reports cost one rename instead of one synced rename each. Where the kernel can swap
+    two folders in one step (Linux renameat2), a complete reports/ is visible at every
+    moment; elsewhere a kill between the two renames is repaired by the next run."""
 
     def __init__(self, rd: RunDir) -> None:
         _clean_leftovers(rd)
@@ -94,11 +107,16 @@ class _ReportsStage:
 
     def commit(self) -> None:
         target = self.rd.reports_dir
-        old = self.rd.path / f".reports.old-{self.tag}"
         if target.is_dir() and not target.is_symlink():
+            if exchange(self.path, target):
+                shutil.rmtree(self.path, ignore_errors=True)  # now holds the old set
+                return
+            old = self.rd.path / f".reports.old-{self.tag}"
             os.rename(target, old)
+            os.rename(self.path, target)
+            shutil.rmtree(old, ignore_errors=True)
+            return
         os.rename(self.path, target)
-        shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

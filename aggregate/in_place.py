@@ -24,21 +24,32 @@ def is_massgen(trace: TraceInfo) -> bool:
     return trace.source_format.lower().startswith(MASSGEN_FORMAT)
 
 
-def report_target(trace: TraceInfo) -> Path:
+def _inside(target: Path, root: Path) -> bool:
+    """`target` (links resolved, the report file's own included) lies under `root`."""
+    try:
+        return target.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def report_target(trace: TraceInfo) -> Path | None:
     """Where the turn's report goes: the reader records it (`turn_N/`, or the log folder in
-    the oldest flat layout); without that, the locator's turn folder under the trace path."""
+    the oldest flat layout); without that, the locator's turn folder under the trace path.
+    None when the manifest points outside the log root: whatever the manifest says, a report
+    is only ever written under the MassGen log root."""
     root = Path(trace.root)
+    real_root = root.resolve()
     if trace.report_path:
         target = root / trace.report_path
-        # The manifest is ours, but a path must not climb out of the log root all the same.
-        if target.name == REPORT_NAME and target.resolve().is_relative_to(root.resolve()):
+        if target.name == REPORT_NAME and _inside(target, real_root):
             return target
     base = root / trace.path
     if base.is_file():
         base = base.parent
     if trace.locator and (base / trace.locator).is_dir():
         base = base / trace.locator
-    return base / REPORT_NAME
+    target = base / REPORT_NAME
+    return target if _inside(target, real_root) else None
 
 
 def _marked(body: str) -> str:
@@ -61,6 +72,11 @@ class InPlaceResult:
 
 def write_in_place(trace: TraceInfo, body: str, *, force: bool) -> InPlaceResult:
     target = report_target(trace)
+    if target is None:
+        return InPlaceResult(
+            refusal=f"{trace.root}: the manifest names a report outside the MassGen log root; "
+            f"{REPORT_NAME} not written"
+        )
     d = target.parent
     if not d.is_dir():
         return InPlaceResult(refusal=f"{d}: turn directory not found; {REPORT_NAME} not written")

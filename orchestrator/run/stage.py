@@ -25,7 +25,11 @@ from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.readers import TraceLoadError, load_trace
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
-from tracejury.orchestrator.run.status import STATUS_INTERVAL_S, StatusWriter
+from tracejury.orchestrator.run.status import (
+    STATUS_INTERVAL_S,
+    StatusWriter,
+    previous_run_note,
+)
 from tracejury.rundir import RunDir
 
 # In-flight calls get this long to finish after a timeout before they are cancelled.
@@ -116,6 +120,8 @@ class RunStage:
         self.criteria = criteria
         self.findings = FindingsRecorder(rd.findings, retry_errors=retry_errors)
         self.facts = FactsRecorder(rd.facts)
+        if note := previous_run_note(rd.status):
+            display.info(note)
         self.status = StatusWriter(rd.status, rd.path, analyzer.backend, analyzer.model)
         self.state: _RunState | None = None
         for bad in self.findings.bad_lines:

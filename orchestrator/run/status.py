@@ -2,16 +2,62 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from tracejury.files import write_model
 from tracejury.models import RunStatus, utc_now
 from tracejury.models.status import Phase
 from tracejury.orchestrator.display.protocol import Progress
+from tracejury.process import pid_alive
 
 STATUS_INTERVAL_S = 2.0
+ACTIVE: frozenset[Phase] = frozenset({"manifest", "batch", "run", "aggregate"})
+# A heartbeat older than this many intervals means the writer is gone (another host, or no
+# pid to check).
+STALE_INTERVALS = 30
+
+Liveness = Literal["running", "dead", "finished"]
+
+
+def read_status(path: Path) -> RunStatus | None:
+    try:
+        return RunStatus.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def liveness(status: RunStatus, now: datetime | None = None) -> Liveness:
+    """Whether the run a status.json describes still works, ended, or was killed: its phase
+    says it works but its process is gone (same host) or its heartbeat stopped."""
+    if status.phase not in ACTIVE:
+        return "finished"
+    if status.pid is not None and status.host == socket.gethostname():
+        return "running" if status.pid == os.getpid() or pid_alive(status.pid) else "dead"
+    age = ((now or utc_now()) - status.updated_at).total_seconds()
+    return (
+        "dead" if age > STALE_INTERVALS * (status.heartbeat_s or STATUS_INTERVAL_S) else "running"
+    )
+
+
+def previous_run_note(path: Path) -> str | None:
+    """One line about the run that wrote `path` before this one, when it did not end."""
+    status = read_status(path)
+    if status is None or status.pid == os.getpid():
+        return None
+    state = liveness(status)
+    if state == "dead":
+        return (
+            f"{path}: the previous run (pid {status.pid}) died during '{status.phase}' "
+            f"(last heartbeat {status.updated_at:%Y-%m-%d %H:%M:%S} UTC); resuming from what it recorded"
+        )
+    if state == "running":
+        return f"{path}: another run (pid {status.pid}) is still working in this directory"
+    return None
 
 
 class StatusWriter:
@@ -58,6 +104,9 @@ class StatusWriter:
             model=self.model,
             message=message,
             exit_code=exit_code,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            heartbeat_s=STATUS_INTERVAL_S,
         )
         try:
             write_model(self.path, status)

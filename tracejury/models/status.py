@@ -30,3 +30,9 @@ class RunStatus(VersionedRecord):
     model: str | None = None
     message: str | None = None
     exit_code: int | None = None
+    # Who writes this file: a run whose process is gone while the phase still says it works
+    # was killed (`orchestrator.run.status.liveness`). updated_at is the heartbeat, renewed
+    # every heartbeat_s seconds while the run is alive.
+    pid: int | None = None
+    host: str | None = None
+    heartbeat_s: float | None = None
