@@ -17,7 +17,9 @@ from tracejury.orchestrator.analysis.answer_fields import (
     AnswerError,
     FieldSpec,
     all_subcategories,
+    category_choices,
     field_specs,
+    split_choice,
 )
 
 
@@ -141,8 +143,14 @@ def _normalize(data: dict[str, Any], criteria: Criteria, specs: list[FieldSpec])
     d["outcome"] = _match_choice(d.get("outcome"), OUTCOMES, nullable=False)
     d["confidence"] = _match_choice(d.get("confidence"), CONFIDENCES, nullable=False)
     if "category" in d:
-        d["category"] = _match_choice(d["category"], list(criteria.categories), nullable=True)
-    if "subcategory" in d:
+        pair = _match_choice(d["category"], category_choices(criteria), nullable=True)
+        split = split_choice(criteria, pair) if isinstance(pair, str) else None
+        if split is not None:  # the schema's form: one pair value carries both
+            d["category"], d["subcategory"] = split
+        else:
+            d["category"] = _match_choice(pair, list(criteria.categories), nullable=True)
+    d.setdefault("subcategory", None)  # absent from the schema: the pair carries it
+    if d["subcategory"] is not None:
         d["subcategory"] = _match_choice(
             d["subcategory"], all_subcategories(criteria), nullable=True
         )

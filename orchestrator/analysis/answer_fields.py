@@ -105,3 +105,25 @@ def field_specs(criteria: Criteria) -> list[FieldSpec]:
 
 def all_subcategories(criteria: Criteria) -> list[str]:
     return list(dict.fromkeys(s for subs in criteria.categories.values() for s in subs))
+
+
+# The schema offers category and subcategory as ONE choice among the valid pairs
+# ("tool_issue/wrong_args"; a category without subcategories stands alone), so an answer
+# that follows the schema can never pair a subcategory with the wrong category.
+PAIR_SEP = "/"
+
+
+def category_choices(criteria: Criteria) -> list[str]:
+    """Every valid `category` value of the schema: one per (category, subcategory) pair."""
+    out: list[str] = []
+    for cat, subs in criteria.categories.items():
+        out.extend([f"{cat}{PAIR_SEP}{s}" for s in subs] or [cat])
+    return out
+
+
+def split_choice(criteria: Criteria, value: str) -> tuple[str, str | None] | None:
+    """(category, subcategory) of a pair value, or None when `value` is not a pair."""
+    cat, sep, sub = value.partition(PAIR_SEP)
+    if sep and cat in criteria.categories and sub in criteria.categories[cat]:
+        return cat, sub
+    return None

@@ -18,6 +18,8 @@ from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.analysis.schema import (
     CONFIDENCES,
     MAX_EVIDENCE,
+    PAIR_SEP,
+    category_choices,
     field_specs,
     finding_schema,
 )
@@ -54,15 +56,22 @@ def system_prompt() -> str:
 
 def _vocabulary(criteria: Criteria) -> str:
     if not criteria.categories:
-        return "This criteria has no categories: set `category` and `subcategory` to null."
+        return "This criteria has no categories: set `category` to null."
     lines = []
     for cat, subs in criteria.categories.items():
         lines.append(f"- `{cat}`" + (": " + ", ".join(f"`{s}`" for s in subs) if subs else ""))
     lines.append(
-        "Use null for `category` when none applies. A category listed with subcategories needs "
-        "one of them in `subcategory`; a category without subcategories takes null."
+        "Answer `category` as one choice of category and subcategory together, "
+        "`category/subcategory` (for example `"
+        + _example_pair(criteria)
+        + "`); a category listed without subcategories stands alone. Use null when none applies."
     )
     return "\n".join(lines)
+
+
+def _example_pair(criteria: Criteria) -> str:
+    choices = category_choices(criteria)
+    return next((c for c in choices if PAIR_SEP in c), choices[0])
 
 
 def _fields(criteria: Criteria) -> str:
@@ -73,8 +82,8 @@ def _fields(criteria: Criteria) -> str:
         "from the trace, each with the location label shown next to it (null if none is shown).",
         "- `summary` (string): one sentence on what happened.",
         "- `root_cause` (string): why it happened, specifically.",
-        "- `category` (one of the categories above, or null).",
-        "- `subcategory` (one of the chosen category's subcategories, or null).",
+        "- `category` (`category/subcategory`, one of the pairs above; a category without "
+        "subcategories alone; or null).",
         '- `actionable` (string): what change could help, or "none".',
         f"- `confidence` ({' | '.join(CONFIDENCES)}).",
     ]

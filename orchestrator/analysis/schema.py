@@ -1,7 +1,8 @@
 """The answer a model must give for one criteria: its JSON schema and its validation.
 
 The schema is derived from the criteria so a model can only answer in the criteria's
-vocabulary: categories and subcategories become enums, extra `fields` become properties.
+vocabulary: the valid (category, subcategory) pairs become one enum, extra `fields` become
+properties.
 It is strict-mode compatible for OpenAI (every property required, no additional
 properties, nullable through type unions); `to_anthropic_schema` rewrites the unions as
 `anyOf` for Anthropic. `validate_answer` (answer.py) is the pydantic path every answer
@@ -26,17 +27,21 @@ from tracejury.orchestrator.analysis.answer_fields import (
     CONFIDENCES,
     CORE_FIELDS,
     MAX_EVIDENCE,
+    PAIR_SEP,
     AnswerError,
     FieldKind,
     FieldSpec,
     all_subcategories,
+    category_choices,
     field_specs,
     parse_field,
+    split_choice,
 )
 
 _CATEGORY_DESCRIPTION = (
-    "One of the criteria's categories, or null when none applies "
-    "(for example a run that passed with nothing to report)."
+    "The category and its subcategory as one choice ('category/subcategory'; a category "
+    "without subcategories stands alone), or null when none applies (for example a run "
+    "that passed with nothing to report)."
 )
 
 
@@ -102,11 +107,9 @@ def _build_schema(criteria: Criteria) -> dict[str, Any]:
         },
         "summary": {"type": "string", "description": "One sentence on what happened."},
         "root_cause": {"type": "string", "description": "Why it happened, specifically."},
-        "category": _nullable_enum(list(criteria.categories), _CATEGORY_DESCRIPTION),
-        "subcategory": _nullable_enum(
-            all_subcategories(criteria),
-            "A subcategory of the chosen category, or null when the category has none.",
-        ),
+        # one enum of valid pairs: independent enums let a schema-following model pick a
+        # pair the criteria forbids (issue 9: up to 87 of 132 answers rejected)
+        "category": _nullable_enum(category_choices(criteria), _CATEGORY_DESCRIPTION),
         "actionable": {
             "type": "string",
             "description": "What change could help, or 'none' when nothing can be done.",
@@ -153,17 +156,20 @@ __all__ = [
     "CONFIDENCES",
     "CORE_FIELDS",
     "MAX_EVIDENCE",
+    "PAIR_SEP",
     "Answer",
     "AnswerError",
     "EvidenceAnswer",
     "FieldKind",
     "FieldSpec",
     "all_subcategories",
+    "category_choices",
     "answer_model",
     "field_specs",
     "finding_schema",
     "parse_field",
     "parse_json_text",
+    "split_choice",
     "to_anthropic_schema",
     "validate_answer",
 ]

@@ -90,12 +90,14 @@ class AnswerBuilder:
         overrides: dict[str, Any] | None = None,
         invented_quote_rate: float = 0.0,
         rng: random.Random | None = None,
+        random_choices: bool = False,
     ) -> None:
         self.quotes = quotes_from(trace)
         self.vocab = vocabulary(prompt_text)
         self.overrides = overrides or {}
         self.invented_quote_rate = invented_quote_rate
         self.rng = rng or random.Random(0)
+        self.random_choices = random_choices
         self._next_quote = 0
         self._last_location: str | None = None
         self._defs: dict[str, Any] = {}
@@ -105,7 +107,7 @@ class AnswerBuilder:
             return {"answer": self._quote()}
         self._defs = dict(schema.get("$defs") or schema.get("definitions") or {})
         value = self._value(schema, name="")
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not self.random_choices:
             self._pair_subcategory(value, schema)
             for k, v in self.overrides.items():
                 value[k] = v
@@ -135,10 +137,12 @@ class AnswerBuilder:
         if "const" in schema:
             return schema["const"]
         if "enum" in schema and schema["enum"]:
-            return schema["enum"][0]
+            return self.rng.choice(schema["enum"]) if self.random_choices else schema["enum"][0]
         for key in ("anyOf", "oneOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
+                if self.random_choices:
+                    return self._value(self.rng.choice(options), name=name)
                 non_null = [
                     o for o in options if not (isinstance(o, dict) and o.get("type") == "null")
                 ]
@@ -149,6 +153,8 @@ class AnswerBuilder:
                 merged.update(self._resolve(part) if isinstance(part, dict) else {})
             return self._value(merged, name=name)
         typ = schema.get("type")
+        if isinstance(typ, list) and self.random_choices:
+            typ = self.rng.choice(typ)
         if isinstance(typ, list):
             non_null_types = [t for t in typ if t != "null"]
             typ = non_null_types[0] if non_null_types else "null"

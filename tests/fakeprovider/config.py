@@ -50,6 +50,10 @@ class FakeProviderConfig(BaseModel):
     # Answers: fields forced to given values; fixed output token count (else measured).
     answer_overrides: dict[str, Any] = Field(default_factory=dict)
     output_tokens: int | None = Field(default=None, ge=1)
+    # "first": enums take their first value (deterministic); "random": every choice the
+    # schema offers (enum value, anyOf branch, nullable) is drawn at random with `seed`,
+    # a model that obeys the schema and nothing else.
+    answer_choice: Literal["first", "random"] = "first"
     # Probability that an evidence quote is invented (not in the trace).
     invented_quote_rate: float = Field(default=0.0, ge=0, le=1)
 

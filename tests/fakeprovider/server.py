@@ -571,6 +571,7 @@ class FakeProvider:
             overrides=c.answer_overrides,
             invented_quote_rate=c.invented_quote_rate,
             rng=self.rng,
+            random_choices=c.answer_choice == "random",
         )
         valid = builder.build(prompt.schema)
         value: Any = valid

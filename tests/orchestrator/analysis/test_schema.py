@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
+from fakeprovider.answers import AnswerBuilder
 
 from tracejury.criteria_loader import builtin_names, load_criteria, parse_criteria
 from tracejury.errors import ConfigError
@@ -61,7 +63,9 @@ def test_every_builtin_schema_is_openai_strict(name: str) -> None:
         assert "null" in node["type"], path
         if "enum" in node and isinstance(node.get("type"), list):
             assert None in node["enum"], path
-    assert list(schema["properties"])[: len(CORE_FIELDS)] == list(CORE_FIELDS)
+    # the subcategory travels inside the category's pair value
+    core = [f for f in CORE_FIELDS if f != "subcategory"]
+    assert list(schema["properties"])[: len(core)] == core
 
 
 def test_categories_become_enums_and_extra_fields_become_properties() -> None:
@@ -70,13 +74,20 @@ def test_categories_become_enums_and_extra_fields_become_properties() -> None:
     assert cat["enum"] == [
         "infrastructure",
         "resource_limit",
-        "model_logic",
-        "tool_issue",
+        "model_logic/misunderstanding",
+        "model_logic/wrong_strategy",
+        "model_logic/incomplete",
+        "model_logic/gave_up_early",
+        "model_logic/no_verification",
+        "model_logic/format_error",
+        "tool_issue/wrong_tool",
+        "tool_issue/wrong_args",
+        "tool_issue/error_non_recovery",
+        "tool_issue/environment_mismatch",
         "capability_gap",
         None,
     ]
-    subs = triage["properties"]["subcategory"]["enum"]
-    assert "wrong_strategy" in subs and "environment_mismatch" in subs and subs[-1] is None
+    assert "subcategory" not in triage["properties"]
 
     attribution = finding_schema(load_criteria("attribution"))["properties"]
     assert attribution["decisive_step"]["type"] == ["integer", "null"]
@@ -237,3 +248,55 @@ def test_parse_json_text_tolerates_fences_and_prose() -> None:
         parse_json_text('{"a": 1,')
     with pytest.raises(AnswerError, match="not valid JSON"):
         parse_json_text("I cannot help with that.")
+
+
+def test_pair_values_split_into_category_and_subcategory() -> None:
+    triage = load_criteria("triage")
+    no_sub = {k: v for k, v in _answer().items() if k != "subcategory"}
+    got = validate_answer(triage, {**no_sub, "category": "tool_issue/wrong_args"})
+    assert (got.category, got.subcategory) == ("tool_issue", "wrong_args")
+    got = validate_answer(triage, {**no_sub, "category": "infrastructure"})
+    assert (got.category, got.subcategory) == ("infrastructure", None)
+    got = validate_answer(triage, {**no_sub, "category": None})
+    assert (got.category, got.subcategory) == (None, None)
+    # a near miss of a pair maps onto it; a MAST id alone picks its full mode name
+    got = validate_answer(triage, {**no_sub, "category": "Tool Issue/Wrong Args"})
+    assert (got.category, got.subcategory) == ("tool_issue", "wrong_args")
+    mast = load_criteria("mast")
+    got = validate_answer(
+        mast, {**no_sub, "category": "specification_issues/1.3", "failure_modes": ["1.3"]}
+    )
+    assert got.subcategory == "1.3 Step Repetition"
+    # the old two-field form still validates (text-mode answers, hand-written findings)
+    got = validate_answer(triage, _answer())
+    assert (got.category, got.subcategory) == ("tool_issue", "environment_mismatch")
+    with pytest.raises(AnswerError, match="needs a subcategory"):
+        validate_answer(triage, {**no_sub, "category": "tool_issue"})
+
+
+@pytest.mark.parametrize("name", builtin_names())
+@pytest.mark.parametrize("dialect", ["openai", "anthropic"])
+def test_any_answer_inside_the_schema_is_never_rejected_for_its_pair(
+    name: str, dialect: str
+) -> None:
+    """A model that obeys the schema at random (every enum value, every anyOf branch):
+    no draw is rejected, so no pair of category and subcategory can be refused."""
+    crit = load_criteria(name)
+    schema = finding_schema(crit)
+    if dialect == "anthropic":
+        schema = to_anthropic_schema(schema)
+    rng = random.Random(9)
+    seen: set[tuple[str | None, str | None]] = set()
+    draws = 400
+    for _ in range(draws):
+        builder = AnswerBuilder(trace="[msg 1] the agent ran a tool", rng=rng, random_choices=True)
+        got = validate_answer(crit, builder.build(schema))
+        assert got.category is None or got.category in crit.categories
+        if got.category is not None:
+            assert (got.subcategory in crit.subcategories(got.category)) or (
+                got.subcategory is None and not crit.subcategories(got.category)
+            )
+        seen.add((got.category, got.subcategory))
+    assert len(seen) == len(
+        finding_schema(crit)["properties"]["category"]["enum"]
+    )  # every pair (and null) was drawn at least once
