@@ -92,7 +92,8 @@ class Facts(Record):
     )
     last_error: ErrorSignature | None = Field(default=None, description="the last error seen")
     ended_on_error: bool | None = Field(
-        default=None, description="the last tool result failed, or the last step is an error"
+        default=None,
+        description="the run's last turn is a failed tool result or an error (nobody spoke or acted after it)",
     )
     final_text: str | None = Field(default=None, description="the agent's last words, shortened")
     final_location: str | None = None

@@ -103,6 +103,10 @@ class FactsBuilder:
     first_message: Step | None = None
     final: Step | None = None
     last_result_failed: bool | None = None
+    # whether the run's latest turn is a failure: a failed result or an error, not yet
+    # followed by anyone speaking or acting (issue 9: 22 of 26 "ended on a failed tool
+    # call" claims on Who&When were false, the agents kept talking and ended normally)
+    ends_failed: bool | None = None
     last_error: ErrorHit | None = None
     last_hits: list[ErrorHit] = field(default_factory=list)  # of the step just added
     notes: list[str] = field(default_factory=list)
@@ -149,6 +153,12 @@ class FactsBuilder:
             self._error(hit)
         for lim in limit_hits(step):
             self.limits.setdefault(lim.kind, lim)
+        if kind == "error":
+            self.ends_failed = True
+        elif kind == "tool_result":
+            self.ends_failed = self.last_result_failed
+        elif kind in ("message", "answer", "tool_call", "command", "vote"):
+            self.ends_failed = False
         self.recent.append(step)
 
     def _time(self, step: Step, agent: bool) -> None:
@@ -360,11 +370,8 @@ class FactsBuilder:
             f.last_error = error_signature(
                 le.signature, acc.count if acc else 1, le.example, le.location, le.kind
             )
-        last = self.recent[-1] if self.recent else None
-        if last is not None and last.kind == "error":
-            f.ended_on_error = True
-        elif self.last_result_failed is not None:
-            f.ended_on_error = self.last_result_failed
+        if self.ends_failed is not None:
+            f.ended_on_error = self.ends_failed
         elif tools_known:
             f.ended_on_error = False
         if self.steps == 0:

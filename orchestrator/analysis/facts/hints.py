@@ -123,4 +123,13 @@ def derive(f: Facts, hints: dict[str, Any]) -> Facts:
         ) or bool(f.votes)
         if acted:
             f.reached_first_step = True
+        elif f.reached_first_step is False and f.phases.get("agent", 0) > 0:
+            # The harness timed an agent phase the trace holds no log of (a Terminal-Bench
+            # trial folder with only results.json): whether the agent acted is unknown.
+            f.reached_first_step = None
+            f.notes = [
+                *f.notes,
+                f"the harness timed an agent phase of {f.phases['agent']:.0f}s but the trace "
+                "holds no agent step: whether the agent acted is unknown",
+            ]
     return f

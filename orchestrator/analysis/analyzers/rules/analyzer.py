@@ -8,6 +8,11 @@ from tracejury.orchestrator.analysis.analyzers.protocol import (
     base_finding,
     error_finding,
 )
+from tracejury.orchestrator.analysis.analyzers.rules.attribution import (
+    attribute,
+    attribution_fields,
+    wants_attribution,
+)
 from tracejury.orchestrator.analysis.analyzers.rules.classify import classify
 from tracejury.orchestrator.analysis.analyzers.rules.mapping import map_to_criteria
 from tracejury.orchestrator.analysis.analyzers.rules.verdict import _dedupe
@@ -31,8 +36,16 @@ class RulesAnalyzer:
         f = request.facts
         outcome = f.outcome if f.outcome != "unknown" else request.ref.outcome
         verdict = classify(f, outcome)
-        category, sub, confidence, note = map_to_criteria(verdict, request.criteria, f)
+        if wants_attribution(request.criteria) and outcome != "passed":
+            verdict = attribute(verdict, f)
+            category, sub, confidence, note = None, None, verdict.confidence, None
+            if verdict.category is not None:
+                category, sub, confidence, note = map_to_criteria(verdict, request.criteria, f)
+        else:
+            category, sub, confidence, note = map_to_criteria(verdict, request.criteria, f)
         extra: dict[str, object] = {"rules_signal": verdict.signal}
+        if wants_attribution(request.criteria):
+            extra.update(attribution_fields(request.criteria, verdict))
         if note:
             extra["rules_mapping"] = note
         return base_finding(

@@ -42,7 +42,13 @@ def classify(f: Facts, outcome: str) -> Verdict:
             signal="passed",
         )
 
-    # 1. The agent never acted: the run failed around it.
+    # 1. A limit ended the run: before "never acted", a harness's timeout is its own
+    # statement of how the run stopped (an agent_timeout trial did not stop before it started).
+    limit = _limit_verdict(f, shape)
+    if limit:
+        return limit
+
+    # 2. The agent never acted: the run failed around it.
     if f.reached_first_step is False:
         if top:
             return Verdict(
@@ -60,17 +66,13 @@ def classify(f: Facts, outcome: str) -> Verdict:
         return Verdict(
             "infrastructure",
             None,
-            "high" if outcome == "error" else "medium",
+            # no recorded error says why: the cause is a guess, however likely
+            "medium" if outcome == "error" else "low",
             summary=f"The run ended ({outcome}) before the agent's first step; the trace holds no agent action ({shape}).",
             root_cause="The agent never started: a setup, container or API failure before the first step, with no error recorded in the trace.",
             actionable="Check the harness logs for this run (startup, container, API access) and re-run it.",
             signal="never_reached_first_step",
         )
-
-    # 2. A limit ended the run.
-    limit = _limit_verdict(f, shape)
-    if limit:
-        return limit
 
     # 3. Infrastructure errors the run ended on.
     infra = _matching(errors, _INFRA)
@@ -292,11 +294,19 @@ def classify(f: Facts, outcome: str) -> Verdict:
             if top and f.tool_failures
             else ""
         )
+        tests = [str(t) for t in f.extra.get("failed_tests") or []] if f.extra else []
+        failing = (
+            "; failing tests: "
+            + ", ".join(f"`{_q(t, 60)}`" for t in tests[:5])
+            + (f" and {len(tests) - 5} more" if len(tests) > 5 else "")
+            if tests
+            else ""
+        )
         return Verdict(
             "model_logic",
             None,
             "low",
-            summary=f"Failed ({_q(f.outcome_evidence or 'recorded outcome', 60)}) with no limit, loop or unrecovered error in the trace{seen}; {shape}.",
+            summary=f"Failed ({_q(f.outcome_evidence or 'recorded outcome', 60)}) with no limit, loop or unrecovered error in the trace{seen}{failing}; {shape}.",
             root_cause="The agent finished normally but its result was judged wrong; judging why needs the content (an LLM backend).",
             actionable="Review this run with an LLM backend (`--backend openai|anthropic`) to find where the reasoning went wrong.",
             evidence=_quote(f.final_text, f.final_location),
@@ -329,7 +339,8 @@ def _limit_verdict(f: Facts, shape: str) -> Verdict | None:
         "the time limit": ("timed", "timeout", "time", "incomplete", "interrupted"),
     }[what]
     stated = f.limit_location is None  # from the format's own fields, not text matching
-    conf: Confidence = "high" if stated or what == "the context window" else "medium"
+    # high only for the format's own limit field; a limit read from text is likely, not stated
+    conf: Confidence = "high" if stated else "medium"
     evidence = _quote(f.limit_evidence, f.limit_location) if f.limit_location else []
     quote = f' ("{_q(f.limit_evidence, 100)}")' if f.limit_evidence else ""
     cause = f"The run hit {what}{quote}"
@@ -367,7 +378,8 @@ def _non_recovery(f: Facts) -> Verdict | None:
         if r.failures >= 2 and (best is None or r.failures > best.failures):
             best = r
     if best is not None:
-        conf: Confidence = "high" if best.failures >= 4 else "medium"
+        # the repeats are recorded; that they caused the failure is inferred: never high
+        conf: Confidence = "medium"
         err = f.errors[0] if f.errors else None
         return Verdict(
             "tool_issue",
@@ -385,7 +397,7 @@ def _non_recovery(f: Facts) -> Verdict | None:
     rec = [e for e in f.errors if e.count >= 3]
     if rec:
         e = rec[0]
-        conf = "high" if e.count >= 5 else "medium"
+        conf = "medium"
         return Verdict(
             "tool_issue",
             "error_non_recovery",
