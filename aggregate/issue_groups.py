@@ -35,6 +35,23 @@ def signature_core(signature: str) -> str:
     return signature[m.start() :] if m else signature
 
 
+# "recovered from it", "which it recovered from", but not "did not recover" / "unrecovered"
+_RECOVERED = re.compile(
+    r"(?<!un)(?<!not )(?<!never )(?<!n't )\brecover(?:ed|s)\b(?! (?:failed|did not))",
+    re.IGNORECASE,
+)
+_NOT_RECOVERED = re.compile(
+    r"\b(?:not|never|n't|without|failed to|unable to|could not|no) (?:\w+ ){0,2}recover|"
+    r"\bunrecover",
+    re.IGNORECASE,
+)
+
+
+def says_recovered(text: str) -> bool:
+    """The text says the error was recovered from: then it is not the issue's cause."""
+    return bool(_RECOVERED.search(text or "")) and not _NOT_RECOVERED.search(text or "")
+
+
 def _fp(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
 

@@ -2,16 +2,17 @@
 
 Two tiers, deterministic and offline:
 1. **Error signatures** from the trace's facts (numbers, paths and ids already folded):
-   a finding that talks about one of its trace's signatures joins that signature's issue,
-   whatever category the analyst chose.
+   a finding whose root cause names one of its trace's signatures (and does not say it was
+   recovered from) joins the issue of that signature and the finding's category.
 2. **Normalized text**: the remaining findings are grouped by the token sets of their root
    cause and actionable insight (exact groups first, then leader clustering at Jaccard >=
    THRESHOLD, with prefix filtering so 100,000 findings stay fast). The category is not part
-   of the identity: perspectives classify in different taxonomies, and an issue's category is
-   the majority of its findings'.
+   of a text issue's identity: perspectives classify in different taxonomies, and its
+   category is the majority of its findings'. An issue's title, root cause and fix come
+   from its largest group, so the fix belongs to the problem the title names.
 
 Fingerprints hash normalized content only (a signature, or the tokens most members share),
-never run order, ids, categories or timestamps: the same problem keeps its fingerprint
+never run order, ids or timestamps: the same problem keeps its fingerprint
 across runs and nights, and `tracejury diff` matches on it.
 """
 
@@ -23,7 +24,14 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 from tracejury.aggregate.inputs import FactsInfo, Signature, TraceInfo
-from tracejury.aggregate.issue_groups import Group, _Cluster, _fp, is_problem, signature_core
+from tracejury.aggregate.issue_groups import (
+    Group,
+    _Cluster,
+    _fp,
+    is_problem,
+    says_recovered,
+    signature_core,
+)
 from tracejury.aggregate.normalize import is_none_action, jaccard, tokens
 from tracejury.clip import one_line
 from tracejury.models import Finding
@@ -68,26 +76,33 @@ class IssueBuilder:
 
     @staticmethod
     def _matching_signature(f: Finding, facts: FactsInfo | None) -> Signature | None:
-        if facts is None or not facts.signatures:
+        """The trace's error signature the finding's ROOT CAUSE names (the best-covered
+        one), not any error its summary or evidence mentions in passing: a finding that
+        says an error was recovered from, or whose cause is something else, is not keyed
+        on that error (issue 9)."""
+        if facts is None or not facts.signatures or says_recovered(f.root_cause):
             return None
-        said = tokens(
-            " ".join([f.summary, f.root_cause, *(e.quote for e in f.evidence)]),
-            keep_placeholders=False,
-        )
-        for sig in facts.signatures:
+        said = tokens(f.root_cause, keep_placeholders=False)
+        best: tuple[float, int, Signature] | None = None
+        for i, sig in enumerate(facts.signatures):
             # A one-word signature ("timeout") is too generic to name a problem alone,
             # except for timeouts themselves.
-            if not sig.tokens or (len(sig.tokens) < 2 and sig.kind != "timeout"):
+            # the problem it names, without the tool and exit code it surfaced through
+            core = tokens(signature_core(sig.text))
+            if not core or (len(core) < 2 and sig.kind != "timeout"):
                 continue
-            if len(sig.tokens & said) / len(sig.tokens) >= SIGNATURE_OVERLAP:
-                return sig
-        return None
+            share = len(core & said) / len(core)
+            if share >= SIGNATURE_OVERLAP and (best is None or share > best[0]):
+                best = (share, i, sig)
+        return best[2] if best else None
 
     def _key(self, f: Finding, facts: FactsInfo | None) -> tuple[tuple[str, str, object], Group]:
         sig = self._matching_signature(f, facts)
         if sig is not None:
+            # keyed on the category the finding names and the error its cause names
+            cat = (f.category or "").strip().lower()
             core = signature_core(sig.text)
-            return ("sig", "", fold(core)), Group("signature", "", sig.tokens, signature=core)
+            return ("sig", cat, fold(core)), Group("signature", cat, sig.tokens, signature=core)
         # Not keyed by category: perspectives classify in different taxonomies (and a model
         # may flip between two categories night to night) while describing one problem.
         toks = self._text_tokens(f)
@@ -183,17 +198,17 @@ class IssueBuilder:
         return sorted(chosen)
 
     def _clusters(self) -> list[_Cluster]:
-        by_sig: dict[str, list[int]] = defaultdict(list)
+        by_sig: dict[tuple[str, str], list[int]] = defaultdict(list)
         texts: list[int] = []
         for gid, grp in enumerate(self.groups):
             if grp.kind == "signature":
-                by_sig[fold(grp.signature or "")].append(gid)
+                by_sig[(grp.category, fold(grp.signature or ""))].append(gid)
             else:
                 texts.append(gid)
         merged: dict[str, _Cluster] = {}
-        for sig_key, gids in by_sig.items():
-            fp = _fp("signature", sig_key)
-            merged[fp] = _Cluster(gids, "signature", "", self.groups[gids[0]].signature, fp)
+        for (cat, sig_key), gids in by_sig.items():
+            fp = _fp("signature", cat, sig_key)
+            merged[fp] = _Cluster(gids, "signature", cat, self.groups[gids[0]].signature, fp)
         for members in self._cluster_text(texts):
             fp = _fp("text", " ".join(self._core_tokens(members)))
             if fp in merged:  # same identity reached twice: one issue
@@ -245,7 +260,7 @@ class IssueBuilder:
         outcome_names = OUTCOMES
         conf_names = ("high", "medium", "low")
         for ci, c in enumerate(clusters):
-            lead = self.groups[c.groups[0]]
+            lead = self.groups[self._lead(c)]
             cat_sub = cats[ci].most_common()
             best_cat = self._majority_category(cat_sub)
             best_sub = self._majority_sub(cat_sub, best_cat)
@@ -307,26 +322,28 @@ class IssueBuilder:
         )
         return subs[0][0] if subs else None
 
-    def _root_cause(self, c: _Cluster) -> str:
-        roots = sorted(
-            (
-                (self.groups[g].count, self.groups[g].rep_root or "")
-                for g in c.groups
-                if self.groups[g].rep_root
-            ),
-            key=lambda kv: (-kv[0], kv[1]),
+    def _lead(self, c: _Cluster) -> int:
+        """The cluster's largest group (ties: the smallest description): title, root
+        cause and fix all come from it, so the fix shown is for the problem named."""
+        return min(
+            c.groups, key=lambda g: (-self.groups[g].count, self.groups[g].rep_root or "", g)
         )
-        return roots[0][1] if roots else ""
+
+    def _root_cause(self, c: _Cluster) -> str:
+        return self.groups[self._lead(c)].rep_root or ""
 
     def _actionable(self, c: _Cluster) -> str:
-        totals: dict[str, tuple[int, str]] = {}
-        for g in c.groups:
-            for k, (cnt, text) in self.groups[g].actions.items():
-                prev = totals.get(k)
-                totals[k] = (cnt, text) if prev is None else (prev[0] + cnt, min(prev[1], text))
-        if not totals:
-            return ""
-        return sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[0][1][1]
+        # The lead group's own most frequent fix; another group's only when it has none.
+        lead = self._lead(c)
+        for pool in ([lead], c.groups):
+            totals: dict[str, tuple[int, str]] = {}
+            for g in pool:
+                for k, (cnt, text) in self.groups[g].actions.items():
+                    prev = totals.get(k)
+                    totals[k] = (cnt, text) if prev is None else (prev[0] + cnt, min(prev[1], text))
+            if totals:
+                return sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[0][1][1]
+        return ""
 
     @staticmethod
     def _examples(best: dict[int, int], traces: list[TraceInfo], trace_ids: list[str]) -> list[str]:
@@ -354,4 +371,4 @@ def _dt(ts: float) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC)
 
 
-__all__ = ["Group", "IssueBuilder", "is_problem", "signature_core"]
+__all__ = ["Group", "IssueBuilder", "is_problem", "says_recovered", "signature_core"]

@@ -72,9 +72,25 @@ def _fold_details(text: str, *, quotes: bool) -> str:
     return _SPACES.sub(" ", _NUMBER.sub(number, text)).strip()
 
 
+# Where the quoted value IS the problem, it stays (unquoted, so no fold takes it): the
+# missing module's name, the missing key, the name that cannot be imported. Folding them
+# merged pandas and bs4 into one "No module named <str>" (issue 9).
+_DISTINGUISHING = re.compile(
+    r"(?P<head>No module named |KeyError: |cannot import name |Cannot find module |"
+    r"ModuleNotFoundError: No module named )"
+    r"(?P<q>['\"`])(?P<value>[\w.@/\-]{1,80})(?P=q)"
+)
+
+
+def _unquote_distinguishing(text: str) -> str:
+    return _DISTINGUISHING.sub(lambda m: m.group("head") + m.group("value"), text)
+
+
 def normalize_signature(message: str) -> str:
-    """Fold timestamps, ids, uuids, paths, urls, quoted values and numbers out of `message`."""
-    return _fold_details(message.strip()[:SIGNATURE_INPUT_CHARS], quotes=True)[:SIGNATURE_CHARS]
+    """Fold timestamps, ids, uuids, paths, urls, quoted values and numbers out of `message`;
+    the value a missing-module or missing-key error names is kept."""
+    text = _unquote_distinguishing(message.strip()[:SIGNATURE_INPUT_CHARS])
+    return _fold_details(text, quotes=True)[:SIGNATURE_CHARS]
 
 
 # What `fold` compares: a timestamp is a number, any id is an id, a file is a path.

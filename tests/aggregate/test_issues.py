@@ -164,10 +164,12 @@ def test_an_unrelated_new_problem_leaves_other_fingerprints_alone(tmp_path: Path
     assert len(b.issues) == len(a.issues) + 1
 
 
-def test_error_signature_from_facts_groups_across_categories(tmp_path: Path) -> None:
-    """Two analysts filed the same ModuleNotFoundError under different categories: one issue."""
-    refs = _refs(6)
-    sig = "ModuleNotFoundError: No module named <str>"
+def test_signature_issue_is_keyed_on_category_and_the_cause_named(tmp_path: Path) -> None:
+    """A finding joins a signature's issue when its ROOT CAUSE names the error (not when
+    only its evidence or summary mention it, nor when it says the error was recovered
+    from), and the issue is that category's: the fix shown belongs to the title."""
+    refs = _refs(7)
+    sig = "ModuleNotFoundError: No module named numpy"
     facts = [
         TraceFacts(
             trace_id=r.trace_id,
@@ -181,7 +183,7 @@ def test_error_signature_from_facts_groups_across_categories(tmp_path: Path) -> 
                 ]
             ),
         )
-        for r in refs[:4]
+        for r in refs[:5]
     ]
     fs = [
         finding(
@@ -189,43 +191,61 @@ def test_error_signature_from_facts_groups_across_categories(tmp_path: Path) -> 
             category="tool_issue",
             subcategory="environment_mismatch",
             root_cause="numpy missing: ModuleNotFoundError, no module named numpy",
+            actionable="Install numpy in the image",
         ),
         finding(
             refs[1],
-            category="infrastructure",
-            root_cause="The image lacks a module (ModuleNotFoundError: No module named 'pandas')",
+            category="tool_issue",
+            subcategory="environment_mismatch",
+            root_cause="The image lacks a module (ModuleNotFoundError: No module named 'numpy')",
+            actionable="Install numpy in the image",
         ),
         finding(
             refs[2],
-            category="tool_issue",
-            root_cause="Import failed",
-            evidence=["ModuleNotFoundError: No module named 'scipy'"],
+            category="infrastructure",
+            root_cause="The container image was built without numpy: No module named numpy",
         ),
-        # has the signature in its facts but talks about something else: not part of it
+        # the error only in its evidence: the cause it names is another one
         finding(
             refs[3],
             category="model_logic",
-            subcategory="no_verification",
-            root_cause="Submitted without running the tests",
+            root_cause="Tighten the workflow: the model broke the vote protocol",
+            evidence=["ModuleNotFoundError: No module named 'numpy'"],
         ),
+        # says it recovered from the error: the error is not the cause
         finding(
             refs[4],
             category="model_logic",
             subcategory="no_verification",
+            root_cause="It recovered from ModuleNotFoundError: No module named numpy, then "
+            "submitted without running the tests",
+        ),
+        finding(
+            refs[5],
+            category="model_logic",
+            subcategory="no_verification",
             root_cause="Submitted without running the tests at all",
         ),
-        finding(refs[5]),  # passed: no issue
+        finding(refs[6]),  # passed: no issue
     ]
     s = aggregate_run(_run(tmp_path, "sig", refs, fs, facts).path).summary
-    kinds = {i.kind: i for i in s.issues}
-    assert len(s.issues) == 2
-    sig_issue = kinds["signature"]
-    assert sig_issue.signature == sig and sig_issue.traces == 3
-    assert sig_issue.category == "tool_issue"  # the majority
-    assert kinds["text"].traces == 2
-    # the per-trace report names the issue it belongs to
-    report = (RunDir(tmp_path / "sig").reports_dir / f"{refs[1].trace_id}.md").read_text()
-    assert sig_issue.fingerprint in report
+    sig_issues = sorted((i for i in s.issues if i.kind == "signature"), key=lambda i: -i.traces)
+    assert [(i.category, i.traces) for i in sig_issues] == [
+        ("tool_issue", 2),
+        ("infrastructure", 1),
+    ]
+    tool = sig_issues[0]
+    assert tool.signature == sig and tool.title == sig
+    assert tool.actionable == "Install numpy in the image"
+    texts = [i for i in s.issues if i.kind == "text"]
+    assert sum(i.traces for i in texts) == 3 and len(s.issues) == len(texts) + 2
+    # the per-trace report names the issue it belongs to; evidence-only and recovered
+    # findings belong to none of the signature issues
+    reports = RunDir(tmp_path / "sig").reports_dir
+    assert tool.fingerprint in (reports / f"{refs[1].trace_id}.md").read_text()
+    for r in refs[3:5]:
+        text = (reports / f"{r.trace_id}.md").read_text()
+        assert all(i.fingerprint not in text for i in sig_issues), r.trace_id
 
 
 def test_passed_runs_make_no_issue(tmp_path: Path) -> None:

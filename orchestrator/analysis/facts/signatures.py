@@ -68,6 +68,15 @@ _GENERIC_LINES = [
     re.compile(r"\bSegmentation fault\b|^\s*Killed\s*$"),
     re.compile(r"\b(?:timed out|Timeout(?:Error)?:|deadline exceeded)\b", re.IGNORECASE),
 ]
+# Shell failures a tool reports in its output even when the call itself "succeeded":
+# `jq: command not found`, `Permission denied (publickey)`, a non-zero exit.
+_SHELL_FAILURE = re.compile(
+    r"\bcommand not found\b|\bPermission denied\b|^\s*exitcode: [1-9]\d* \(execution failed\)|"
+    r"(?i:\bexit(?:ed with)? (?:code|status) [1-9]\d*\b)"
+)
+# An agent message that is itself an error (a provider failure relayed as the agent's
+# turn): its first line is an exception line and it says little else.
+AGENT_ERROR_MAX_LINES = 3
 _TIMEOUT = re.compile(r"(?i)timed?[ _-]?out|timeout|deadline exceeded|time limit")
 # A tool result that opens like this failed, whatever status the reader defaulted to.
 _FAILED_OPENER = re.compile(
@@ -222,11 +231,19 @@ def step_errors(step: Step) -> list[ErrorHit]:
         if not is_failed_result(step):
             # A result the tool called fine can still carry a raised exception (stderr, a
             # notebook cell); only exception lines count here, not log-ish "ERROR" lines.
-            if not text or not _gate(text, _GATE_EXCEPTION):
+            if not text or not _gate(text, _GATE_ANY):
                 return []
+            window = scan_window(text)
             found = []
-            for line in exception_lines(scan_window(text))[:MAX_HITS_PER_STEP]:
+            for line in exception_lines(window)[:MAX_HITS_PER_STEP]:
                 found.append(ErrorHit("exception", normalize_signature(line), _clip(line), loc))
+            if not found:
+                for line in window.splitlines():
+                    if _SHELL_FAILURE.search(line):
+                        sig = normalize_signature(line)
+                        found.append(ErrorHit("tool_error", sig, _clip(line), loc))
+                        if len(found) >= MAX_HITS_PER_STEP:
+                            break
             return found
         line, message, example = _failure(text, etype, step.status or "failed")
         sig = normalize_signature(f"{step.tool_name or 'tool'}: {message}")
@@ -234,7 +251,7 @@ def step_errors(step: Step) -> list[ErrorHit]:
         return [ErrorHit(kind, sig, example, loc)]
 
     if is_agent_step(step):
-        return []
+        return _agent_error(step, text, loc)
     if not text or not _gate(text, _GATE_ANY):
         return []
     window = scan_window(text)
@@ -256,3 +273,15 @@ def step_errors(step: Step) -> list[ErrorHit]:
             seen.add(sig)
             hits.append(ErrorHit(_kind_for("error", line), sig, _clip(line), loc))
     return hits
+
+
+def _agent_error(step: Step, text: str, loc: str) -> list[ErrorHit]:
+    """An agent's message that is an error itself ("APIError: 529 Overloaded ..."); the
+    agent's other steps quote code and discuss errors without having one."""
+    if step.kind != "message" or not text or not _gate(text, _GATE_EXCEPTION):
+        return []
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if not lines or len(lines) > AGENT_ERROR_MAX_LINES or not _EXCEPTION_LINE.match(lines[0]):
+        return []
+    first = lines[0]
+    return [ErrorHit(_kind_for("error", first), normalize_signature(first), _clip(first), loc)]

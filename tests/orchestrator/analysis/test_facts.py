@@ -96,12 +96,12 @@ def test_tools_commands_errors_and_time_from_one_pass() -> None:
         ("pytest -x tests", 2, 2)
     ]
     assert f.repeated_commands[0].location == "run.jsonl:3"
-    # Module names are quoted values: folded into one signature, counted twice.
-    assert len(f.errors) == 1
-    e = f.errors[0]
-    assert e.signature == "bash: ModuleNotFoundError: No module named <str>"
-    assert (e.count, e.kind, e.location) == (2, "tool_error", "run.jsonl:4")
-    assert e.example == "ModuleNotFoundError: No module named 'requests'"
+    # The missing module's name is the point: two modules, two signatures (issue 9).
+    assert [(e.signature, e.count, e.kind, e.location) for e in f.errors] == [
+        ("bash: ModuleNotFoundError: No module named requests", 1, "tool_error", "run.jsonl:4"),
+        ("bash: ModuleNotFoundError: No module named urllib3", 1, "tool_error", "run.jsonl:6"),
+    ]
+    assert f.errors[0].example == "ModuleNotFoundError: No module named 'requests'"
     assert [(lo.command, lo.chars) for lo in f.long_outputs] == [
         ('read_file({"path": "a.py"})', 6000)
     ]
@@ -127,7 +127,7 @@ def test_facts_are_deterministic_and_reiterate_the_stream() -> None:
             "Timeout after 30s at 2024-05-01T10:00:00Z",
             "Timeout after 45s at 2025-01-02T11:22:33.5+02:00",
         ),
-        ("KeyError: 'user_id'", "KeyError: 'order_id'"),
+        ("ValueError: bad value 'user_id'", "ValueError: bad value 'order_id'"),
         (
             "FileNotFoundError: [Errno 2] No such file: '/tmp/run_1/a.csv'",
             "FileNotFoundError: [Errno 2] No such file: '/tmp/run_77/b.csv'",
@@ -146,6 +146,12 @@ def test_signatures_fold_volatile_parts(a: str, b: str) -> None:
 
 
 def test_signatures_keep_what_names_the_failure() -> None:
+    # the missing module or key is the problem itself
+    assert normalize_signature("No module named 'pandas'") == "No module named pandas"
+    assert normalize_signature("No module named 'bs4'") != normalize_signature(
+        "No module named 'pandas'"
+    )
+    assert normalize_signature("KeyError: 'user_id'") == "KeyError: user_id"
     assert normalize_signature("HTTP 404 Not Found") != normalize_signature("HTTP 500 Server Error")
     assert normalize_signature("[Errno 2] No such file") != normalize_signature(
         "[Errno 13] Permission denied"
@@ -464,7 +470,7 @@ def test_plain_files_through_discover(tmp_path: Path) -> None:
     f = compute_facts(load_trace(refs[0]))
     sigs = {e.signature: e.count for e in f.errors}
     assert sigs.get("<ts> | ERROR | Connection refused to <ip>") == 2
-    assert sigs.get("KeyError: <str>") == 1
+    assert sigs.get("KeyError: x") == 1  # the missing key is the point
 
 
 @pytest.mark.slow
