@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tracejury.models import Usage
 from tracejury.models.common import VersionedRecord
@@ -55,6 +55,8 @@ CHECK_LABELS: dict[str, str] = {
     "work_duplicated": "Expensive work was duplicated",
 }
 Priority = Literal["high", "medium", "low"]
+# file:line (or file:line-line), step N, span id: where a reader can go and look.
+_LOCATION = re.compile(r":\d+(-\d+)?$|^(step|span|event|message|msg|turn)\s*\S+", re.IGNORECASE)
 
 
 class _Strict(BaseModel):
@@ -66,6 +68,16 @@ class Cite(_Strict):
     location: str = Field(
         max_length=200, description="the [path:line] label or 'step N' shown next to it"
     )
+
+    @field_validator("location")
+    @classmethod
+    def _a_place(cls, v: str) -> str:
+        v = v.strip().strip("[]")
+        if not _LOCATION.search(v):
+            raise ValueError(
+                "cite a place: the `path:line` label shown next to the quoted line, or `step N`"
+            )
+        return v
 
 
 class Claim(_Strict):

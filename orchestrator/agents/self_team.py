@@ -168,7 +168,7 @@ async def _run_team(
     transcripts = rd.path / "transcripts"
     results: dict[str, tuple[AgentResult[PerspectiveSubmission], Transcript]] = {}
     ref = ctx.ref
-    trace_name = f"{Path(ref.root).name}/{ref.display_name}"
+    trace_name = ref.trial_name
 
     async def one(perspective: str) -> None:
         sections, checks = PERSPECTIVES[perspective]
@@ -301,11 +301,19 @@ def run_self(
         disagreements=disagreements,
         perspectives=records,
     )
-    if write_json:
-        json_path = target.with_name(JSON_NAME)
-        write_model(json_path, report)
-    atomic_write_text(target, text)
     write_model(rd.path / "self_perspectives.json", report)
+    try:
+        atomic_write_text(target, text)  # the report first: a JSON without it would mislead
+        if write_json:
+            json_path = target.with_name(JSON_NAME)
+            write_model(json_path, report)
+    except OSError as e:
+        return SelfResult(
+            ExitCode.EXECUTION,
+            f"{target}: cannot write ({e.strerror or e}); the report is in {rd.path / 'self_perspectives.json'}",
+            run_dir=rd.path,
+            perspectives=records,
+        )
     missing = [r for r in records if r.submission is None or r.partial]
     if missing:
         code = ExitCode.STOPPED

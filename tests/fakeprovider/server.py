@@ -4,6 +4,7 @@ HTTP on 127.0.0.1, realistic enough for the official SDKs, with the faults tests
 Routes: POST /v1/chat/completions, /v1/responses, /v1/messages,
 /v1/messages/count_tokens; GET /v1/models. Control: GET /_fake/requests,
 GET /_fake/stats, POST /_fake/config (a partial config), POST /_fake/reset.
+A request offering several tools is a tool-using agent's turn: agent.py scripts it.
 """
 
 from __future__ import annotations

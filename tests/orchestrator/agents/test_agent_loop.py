@@ -199,3 +199,14 @@ def test_an_oversized_tool_result_reaches_the_model_capped(trace_dir: Path) -> N
     assert call.truncated and call.result_chars is not None and call.result_chars < 3600
     sent = next(m for m in provider.bodies[1]["messages"] if m["role"] == "tool")
     assert len(sent["content"]) == call.result_chars and "result cut at 3000" in sent["content"]
+
+
+def test_an_invalid_submission_goes_back_with_the_error_and_can_be_fixed(trace_dir: Path) -> None:
+    plan = [{"tool": "submit", "args": {"summary": "x" * 900}}, {"tool": "submit"}]
+    provider = Provider("anthropic", agent_plan=plan)
+    result, entries = _run(provider, trace_dir)
+    submits = [e for e in entries if e.kind == "submit"]
+    assert [e.ok for e in submits] == [False, True]
+    assert result.status == "submitted" and not result.partial
+    back = json.dumps(provider.bodies[1]["messages"][-1])
+    assert "the submission is invalid" in back and "summary" in back and "verdict" in back
