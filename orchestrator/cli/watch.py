@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from pathlib import Path
@@ -182,7 +183,7 @@ def watch_cmd(
     _err(f"tracejury watch: following {len(paths)} path(s){target}{extra}; Ctrl-C stops")
     started = time.monotonic()
     try:
-        anyio.run(w.run, duration)
+        anyio.run(functools.partial(w.run, duration, stop_on_sigterm=True))
     except KeyboardInterrupt:
         pass
     r = w.result

@@ -7,12 +7,14 @@ to read what arrived (well under the 2 s target at 10,000 events/s).
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
+import anyio.abc
 
 from tracejury.orchestrator.watch.alert import Alert
 from tracejury.orchestrator.watch.engine import Engine
@@ -89,12 +91,22 @@ class Watch:
         self.notes.clear()
 
     async def run(
-        self, duration: float | None = None, stop: anyio.Event | None = None
+        self,
+        duration: float | None = None,
+        stop: anyio.Event | None = None,
+        *,
+        stop_on_sigterm: bool = False,
     ) -> WatchResult:
-        """Follow until `duration` seconds pass or `stop` is set (or the task is cancelled)."""
+        """Follow until `duration` seconds pass or `stop` is set (or the task is cancelled).
+        With `stop_on_sigterm`, SIGTERM (a supervisor stopping the watch) stops it the same
+        way, so alerts already raised still reach their sinks and `--on-alert`."""
         deadline = None if duration is None else time.monotonic() + duration
         interval = self.settings.poll_interval
+        stop = stop or anyio.Event()
+        listening = anyio.CancelScope()
         async with anyio.create_task_group() as tg:
+            if stop_on_sigterm:
+                await tg.start(_stop_on_sigterm, stop, listening)
             if self.command is not None:
                 tg.start_soon(self.command.worker)
             if self.analyze is not None:
@@ -103,12 +115,13 @@ class Watch:
                 while True:
                     started = time.monotonic()
                     await self._dispatch(self.poll_once())
-                    if stop is not None and stop.is_set():
+                    if stop.is_set():
                         break
                     if deadline is not None and time.monotonic() >= deadline:
                         break
                     await anyio.sleep(max(0.0, interval - (time.monotonic() - started)))
             finally:
+                listening.cancel()
                 # Every alert raised is delivered: close the queues, let the workers drain.
                 with anyio.CancelScope(shield=True):
                     if self.command is not None:
@@ -123,3 +136,16 @@ class Watch:
         if self.analyze is not None:
             self.result.analyzed = self.analyze.analyzed
         return self.result
+
+
+async def _stop_on_sigterm(
+    stop: anyio.Event,
+    scope: anyio.CancelScope,
+    *,
+    task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    with scope, anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        task_status.started()  # the handler is in place before the first line is read
+        async for _ in signals:
+            stop.set()
+            return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -151,3 +152,32 @@ def test_bad_settings_are_one_line_and_exit_1(
     assert len(lines) == 1 and lines[0].startswith("tracejury: error: ") and expect in lines[0], (
         r.stderr
     )
+
+
+@pytest.mark.slow
+def test_sigterm_stops_cleanly_after_delivering_what_was_raised(tmp_path: Path) -> None:
+    stream = tmp_path / "s.jsonl"
+    received = tmp_path / "received.jsonl"
+    w = StreamWriter(stream)
+    for _ in range(4):
+        w.emit(
+            "live", "error", error_message="PermissionError: [Errno 13] Permission denied: '/etc/x'"
+        )
+    hook = f"sleep 1; cat >> {shlex.quote(str(received))}"  # a slow notifier still gets it
+    proc = subprocess.Popen(
+        [str(TRACEJURY), "watch", str(stream), "--on-alert", hook],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("ALERT error_loop session=live ")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert [json.loads(x)["type"] for x in received.read_text().splitlines()] == ["error_loop"]
+    assert "stopped after" in err and "1 alert(s)" in err
