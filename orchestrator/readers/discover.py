@@ -180,9 +180,7 @@ def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
         if p.name.startswith(".") or p.name in SKIP_DIRS:
             continue
         suffix = p.suffix.lower()
-        is_trace_name = (
-            suffix in TRACE_SUFFIXES or suffix in reader_suffixes()
-        ) and p.stem.lower() not in SKIP_STEMS
+        is_trace_name = suffix in TRACE_SUFFIXES and p.stem.lower() not in SKIP_STEMS
         st = _entry_stat(p, scan)
         if st is None:
             continue
@@ -194,6 +192,8 @@ def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
         elif stat.S_ISREG(st.st_mode):
             if is_trace_name:
                 yield from _file(p, ctx, explicit=False)
+            elif suffix in reader_suffixes():
+                yield from _claimed_file(p, suffix, ctx)
         else:
             scan.report(p, f"not a regular file ({file_kind(st)}); not read")
 
@@ -244,6 +244,22 @@ def _pick_file_reader(path: Path, head: bytes, force: str | None) -> Reader:
         except Exception:  # a detector must never stop discovery; the fallback reads anything
             continue
     return file_readers()[-1]
+
+
+def _claimed_file(path: Path, suffix: str, ctx: DiscoverContext) -> Iterator[TraceRef]:
+    """A file of a suffix some reader asked for (`.md`, a plugin's `.tally`): read only when
+    such a reader claims it; other files of that suffix (docs) are no trace candidates."""
+    if ctx.force_format:
+        return
+    head = read_head(path)
+    for reader in file_readers():
+        try:
+            claimed = suffix in getattr(reader, "suffixes", ()) and reader.detect(path, head)
+        except Exception:  # a detector must never stop discovery
+            continue
+        if claimed:
+            yield from _file(path, ctx, explicit=False)
+            return
 
 
 def _file(path: Path, ctx: DiscoverContext, *, explicit: bool) -> Iterator[TraceRef]:

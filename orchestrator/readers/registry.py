@@ -14,6 +14,7 @@ from tracejury.orchestrator.readers.codex.reader import CodexReader
 from tracejury.orchestrator.readers.event_stream import EventStreamReader
 from tracejury.orchestrator.readers.inspect_log import InspectReader
 from tracejury.orchestrator.readers.massgen.reader import MassGenReader
+from tracejury.orchestrator.readers.massgen.trace_file import MassGenTraceReader
 from tracejury.orchestrator.readers.mast import MastReader
 from tracejury.orchestrator.readers.model import ParsedTrace
 from tracejury.orchestrator.readers.openhands.reader import OpenHandsReader
@@ -36,6 +37,7 @@ BUILTIN: list[Reader] = [
     CodexReader(),
     OpenHandsReader(),
     SweAgentReader(),
+    MassGenTraceReader(),
     SpansReader(),
     EventStreamReader(),
     LabelsReader(),

@@ -37,6 +37,7 @@ from tracejury.orchestrator.readers.massgen.steps import (
     final_trace_is_copy,
     massgen_log_steps,
 )
+from tracejury.orchestrator.readers.massgen.stream_log import chunk_log_steps, is_chunk_log
 from tracejury.orchestrator.readers.massgen.summary import (
     SubRunInfo,
     TurnSummary,
@@ -364,7 +365,9 @@ def attempt_steps(d: Path, rel: Callable[[Path], str], prefix: str = "") -> Iter
         debug = d / "streaming_debug.log"
         coord = d / "coordination_events.json"
         has_debug, has_coord = debug.is_file(), coord.is_file()
-        if has_debug:
+        if has_debug and is_chunk_log(debug):  # the chunk repr MassGen really writes
+            yield from chunk_log_steps(debug, rel(debug), prefix)
+        elif has_debug:
             yield from debug_log_commands(debug, rel, prefix)
         snaps = snapshot_dirs(d)
         snap_traces = [

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.orchestrator.readers.chat.messages import json_text
+from tracejury.orchestrator.readers.massgen.results import result_failed, with_failure_line
 from tracejury.orchestrator.readers.model import Step, StepKind
 from tracejury.orchestrator.readers.textio import detect_encoding, iter_lines, load_json
 from tracejury.orchestrator.readers.values import as_float, as_int, as_str, maybe_json, to_epoch
@@ -176,10 +177,14 @@ def _event_step(
             else as_float(data.get("elapsed_ms") or data.get("duration_ms"))
         )
         status = _status_of(data)
+        text = _text_of(data, "result", "output", "error", "message")
+        if status == "ok" and result_failed(data.get("result", data.get("output"))):
+            status = "error"  # the command ran and failed: its own result says so
+            text = with_failure_line(text)
         return Step(
             0,
             "tool_result",
-            text=cap(_text_of(data, "result", "output", "error", "message")),
+            text=cap(text),
             tool_name=as_str(data.get("tool_name") or data.get("name")),
             tool_id=as_str(data.get("tool_id") or data.get("call_id")),
             status=status,
@@ -192,10 +197,20 @@ def _event_step(
         body = _text_of(data, "content", "answer", "text", "answer_preview")
         return Step(0, "answer", text=cap(f"[{label}] {body}" if label else body), **common)
     if etype in ("vote", "vote_cast"):
-        target = as_str(data.get("voted_for_label") or data.get("voted_for") or data.get("target"))
+        # Real events carry `target_id` (the agent voted for) with the labels null.
+        target = as_str(
+            data.get("voted_for_label")
+            or data.get("voted_for")
+            or data.get("target_id")
+            or data.get("target")
+        )
         reason = _text_of(data, "reason", "reasoning", "reason_preview")
         return Step(
-            0, "vote", text=cap(f"voted for {target}: {reason}".strip().rstrip(":")), **common
+            0,
+            "vote",
+            text=cap(f"voted for {target}: {reason}".strip().rstrip(":")),
+            args={"voted_for": target} if target else None,
+            **common,
         )
     if etype in ("error", "agent_error", "exception"):
         return Step(
@@ -332,11 +347,14 @@ def _block_step(b: _Block, agent: str | None, rnd: int | None, loc: str) -> Step
         return Step(0, "tool_call", text=cap(raw), tool_name=name, args=args, **common)
     if low.startswith("tool result:") or low.startswith("tool error:"):
         name = h.split(":", 1)[1].strip()
+        shown = _fenced(body) or body
         err = low.startswith("tool error:")
+        if not err and result_failed(shown):
+            err, shown = True, with_failure_line(shown)
         return Step(
             0,
             "tool_result",
-            text=cap(_fenced(body) or body),
+            text=cap(shown),
             tool_name=name,
             status="error" if err else "ok",
             **common,
@@ -350,7 +368,16 @@ def _block_step(b: _Block, agent: str | None, rnd: int | None, loc: str) -> Step
         return Step(0, "answer", text=cap(f"[{m.group(1)}] {body}" if m else body), **common)
     if low.startswith("vote cast"):
         target = h.split(":", 1)[1].strip() if ":" in h else ""
-        return Step(0, "vote", text=cap(f"voted for {target}: {body}".strip()), **common)
+        voted = re.search(r"\*\*Voted for\*\*:?\s*(.+)", body)
+        if voted:
+            target = voted.group(1).strip() or target
+        return Step(
+            0,
+            "vote",
+            text=cap(f"voted for {target}: {body}".strip()),
+            args={"voted_for": target} if target else None,
+            **common,
+        )
     return Step(0, "event", text=cap(f"{h}: {body}" if body else h), **common)
 
 
@@ -376,6 +403,7 @@ def execution_trace_steps(
     in_fence = False
     in_errors = False
     skipping_result_of: str | None = None
+    open_calls: dict[str, list[str]] = {}
 
     def emit(b: _Block) -> Iterator[Step]:
         nonlocal skipping_result_of
@@ -393,6 +421,13 @@ def execution_trace_steps(
                 return
         if skip_answers_votes and step.kind in ("answer", "vote"):
             return
+        # Results follow their calls in order, not by id: pair each with the oldest open call
+        # of the same tool.
+        if step.kind == "tool_call":
+            step.tool_id = step.location
+            open_calls.setdefault(step.tool_name or "", []).append(step.location)
+        elif step.kind == "tool_result" and open_calls.get(step.tool_name or ""):
+            step.tool_id = open_calls[step.tool_name or ""].pop(0)
         yield step
 
     for n, line in iter_lines(path):

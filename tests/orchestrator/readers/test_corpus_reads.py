@@ -12,8 +12,7 @@ import pytest
 
 from tracejury.orchestrator.readers import TraceLoadError, discover, load_trace
 
-# Corpus folders whose format has a reader; the coding-agent folders (claude_code, codex,
-# openhands, swe_agent, massgen_real) join this list as their readers land.
+# Every corpus folder: each format has a reader (no file falls back to `plain`).
 # codex: the rollouts folder (beside it sit the fixture's own README and manifest.json).
 READ_FOLDERS = [
     "who_and_when",
@@ -24,6 +23,7 @@ READ_FOLDERS = [
     "codex/2026-02-23/raw",
     "openhands",
     "swe_agent",
+    "massgen_real",
 ]
 
 
@@ -54,6 +54,7 @@ def test_every_corpus_file_reads(corpus_dir: Path) -> None:
     assert by_folder["raw"] == 6  # Codex rollouts
     assert by_folder["openhands"] == 3 + 3 + 2  # trajectories, eval and resolver records
     assert by_folder["swe_agent"] == 6 + 2  # .traj files, mini-swe-agent trajectories
+    assert by_folder["massgen_real"] == 1  # one execution_trace.md outside its log folder
 
     formats = Counter(r.source_format for r in refs)
     assert formats == {
@@ -65,6 +66,7 @@ def test_every_corpus_file_reads(corpus_dir: Path) -> None:
         "codex": 6,
         "openhands": 8,
         "swe_agent": 8,
+        "massgen_trace": 1,
     }
 
 
