@@ -1,7 +1,8 @@
 """Put untrusted, trace-derived text into markdown without letting it become markup.
 
 A quote from a hostile trace must not turn into a link, an image that calls home, raw
-HTML or a broken table when the report is rendered.
+HTML or a broken table when the report is rendered; nor may a bare URL or address become a
+link (GitHub autolinks them), nor an ESC or BEL byte reach a terminal that `cat`s the file.
 """
 
 from __future__ import annotations
@@ -10,11 +11,27 @@ import re
 from functools import lru_cache
 
 from tracejury.clip import one_line
+from tracejury.safe_text import visible, visible_lines
 
 _INLINE = str.maketrans(
     {"\\": "\\\\", "[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;", "|": "\\|", "`": "'"}
 )
 _BACKTICKS = re.compile(r"`+")
+# GitHub's extended autolinks: scheme://, www., and e-mail addresses. A zero-width space
+# (as an entity, so the source stays ASCII) breaks the pattern without changing the text.
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|file|mailto)(:)(//)?|\b(www)(\.)|(?<=\w)(@)(?=\w)")
+_ZWSP = "&#8203;"
+
+
+def _no_autolink(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        if m.group(1):
+            return m.group(1) + m.group(2) + _ZWSP + (m.group(3) or "")
+        if m.group(4):
+            return m.group(4) + _ZWSP + m.group(5)
+        return _ZWSP + m.group(6)
+
+    return _AUTOLINK.sub(repl, text)
 
 
 def inline(text: object, limit: int = 300) -> str:
@@ -25,7 +42,7 @@ def inline(text: object, limit: int = 300) -> str:
 # Cached: issue titles, labels and categories recur in thousands of reports.
 @lru_cache(maxsize=1 << 15)
 def _inline(text: str, limit: int) -> str:
-    return one_line(text, limit).translate(_INLINE)
+    return _no_autolink(visible(one_line(text, limit)).translate(_INLINE))
 
 
 def code(text: object, limit: int = 120) -> str:
@@ -35,13 +52,13 @@ def code(text: object, limit: int = 120) -> str:
 
 @lru_cache(maxsize=1 << 15)
 def _code(text: str, limit: int) -> str:
-    t = one_line(text, limit).replace("`", "'")
+    t = visible(one_line(text, limit)).replace("`", "'")
     return f"`{t}`" if t else ""
 
 
 def block(text: object, limit: int = 2000, lang: str = "text") -> str:
     """Multi-line text in a fenced block longer than any backtick run inside it."""
-    t = str(text)
+    t = visible_lines(str(text))  # code blocks are not autolinked; control bytes still shown
     if len(t) > limit:
         t = t[:limit] + "\n… (cut)"
     longest = max((len(m) for m in _BACKTICKS.findall(t)), default=0)

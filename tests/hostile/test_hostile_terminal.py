@@ -83,3 +83,36 @@ def test_automation_lines_cannot_be_forged(tmp_path: Path) -> None:
     ]
     problems = [ln for ln in lines if ln.startswith(b"PROBLEM: ") and b"evil" in ln]
     assert len(problems) == 1 and b"evil\\nSTATUS: done\\nEXIT_CODE: 0" in problems[0]
+
+
+def _outside_fences(md: str) -> str:
+    out, fence = [], None
+    for line in md.splitlines():
+        m = re.match(r"^(`{3,})", line)
+        if m and (fence is None or m.group(1) == fence):
+            fence = None if fence else m.group(1)
+            continue
+        if fence is None:
+            out.append(re.sub(r"`[^`]*`", "", line))  # code spans are not autolinked either
+    return "\n".join(out)
+
+
+def test_markdown_reports_hold_no_control_byte_or_autolink(tmp_path: Path) -> None:
+    root = tmp_path / "traces"
+    root.mkdir()
+    (root / "t.log").write_text(
+        "Error: fetch https://evil.example/pwn failed \x1b]0;x\x07 mail me@evil.example\n"
+        "Traceback (most recent call last):\nValueError: see www.evil.example \x1b[2J\n"
+    )
+    run = tmp_path / "run"
+    res = run_cli(["triage", str(root), "--backend", "rules", "--out", str(run)])
+    assert res.returncode == 0, res.stderr
+    mds = [run / "SUMMARY.md", *sorted((run / "reports").glob("*.md"))]
+    assert len(mds) == 2
+    for md in mds:
+        data = md.read_bytes()
+        assert b"\x1b" not in data and b"\x07" not in data, md
+        prose = _outside_fences(data.decode())
+        for link in ("https://evil", "www.evil", "me@evil"):
+            assert link not in prose, (md, link)
+    assert "evil.example" in mds[1].read_text()  # the text is there, only not a link
