@@ -18,6 +18,7 @@ from tracejury.orchestrator.analysis.analyzers.protocol import (
     Analyzer,
     error_finding,
 )
+from tracejury.orchestrator.analysis.attribution import digest_budget
 from tracejury.orchestrator.analysis.digest import facts_and_digest
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.config import RunConfig
@@ -266,9 +267,8 @@ async def analyze_trace(
     try:
         trace = await anyio.to_thread.run_sync(load_trace, ref)
         if analyzer.needs_digest:  # one streaming pass for both
-            facts, digest = await anyio.to_thread.run_sync(
-                facts_and_digest, trace, stage.config.max_trace_tokens
-            )
+            budget = digest_budget(stage.config.max_trace_tokens, pending)
+            facts, digest = await anyio.to_thread.run_sync(facts_and_digest, trace, budget)
             digest_text, digest_tokens = digest.text, digest.tokens
         else:
             facts = await anyio.to_thread.run_sync(compute_facts, trace)

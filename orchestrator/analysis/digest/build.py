@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tracejury.models import Facts
@@ -46,7 +47,11 @@ def _plans() -> list[Plan]:
     plans.append(Plan(200, 2, 2, 0, 3))
     plans.append(Plan(150, 1, 1, 0, 2))
     plans.append(Plan(100, 1, 1, 0, 1))
-    return plans
+    # Every left-out step keeps a stub line (with the start of its text while the steps
+    # shown still get 1,200 chars, then folded into range lines); only when even the
+    # tightest plan cannot list them all are they counted instead.
+    with_stubs = [replace(p, stubs=2 if p.step_chars >= 1200 else 1) for p in plans]
+    return with_stubs + [replace(p, stubs=0) for p in plans[-8:]]
 
 
 PLANS = _plans()

@@ -78,6 +78,34 @@ def capture(step: Step, pos: int) -> Captured:
     )
 
 
+MAX_STUBS = 200_000  # one-line stubs kept per trace (a few dozen bytes each)
+STUB_GIST_CHARS = 100
+
+
+@dataclass(slots=True, frozen=True)
+class Stub:
+    """Every step's one line: its index, speaker and kind, so no step is dropped silently."""
+
+    index: int
+    speaker: str | None
+    kind: str
+    failed: bool
+    gist: str  # the start of its first line of text (redacted when rendered)
+
+
+def stub_of(step: Step) -> Stub:
+    text = (step.text or "").lstrip()
+    first = text.split("\n", 1)[0][:STUB_GIST_CHARS] if text else ""
+    command = step_command(step) if step.kind in ("tool_call", "command") else None
+    return Stub(
+        step.index,
+        step.speaker or step.agent,
+        step.kind + (f" {step.tool_name}" if step.tool_name else ""),
+        step.kind == "error" or is_failed_result(step),
+        (f"$ {command[:STUB_GIST_CHARS]}" if command else first),
+    )
+
+
 @dataclass
 class ErrorWindow:
     signature: str
@@ -100,6 +128,7 @@ class Collected:
     windows_capped: int = 0  # distinct signatures seen past MAX_ERROR_WINDOWS
     first_user: Captured | None = None
     notes: list[str] = field(default_factory=list)
+    stubs: list[Stub] | None = field(default_factory=list)  # by position; None past MAX_STUBS
 
 
 class DigestCollector:
@@ -119,6 +148,14 @@ class DigestCollector:
         pos = out.total
         out.total += 1
         cap: Captured | None = None
+        if out.stubs is not None:
+            if len(out.stubs) < MAX_STUBS:
+                out.stubs.append(stub_of(step))
+            else:
+                out.stubs = None
+                out.notes.append(
+                    f"more than {MAX_STUBS:,} steps: steps left out are counted, not listed"
+                )
 
         if out.full is not None:
             cap = capture(step, pos)

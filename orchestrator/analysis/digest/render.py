@@ -12,7 +12,7 @@ from typing import Any
 
 from tracejury.clip import clip
 from tracejury.models import Facts, RepeatedCommand
-from tracejury.orchestrator.analysis.digest.collect import Captured, Collected, ErrorWindow
+from tracejury.orchestrator.analysis.digest.collect import Captured, Collected, ErrorWindow, Stub
 from tracejury.orchestrator.analysis.redact import redact
 
 OPEN, CLOSE = "⟪", "⟫"
@@ -53,6 +53,9 @@ class Plan:
     tail: int
     windows: int
     facts_items: int  # list entries per facts line
+    # the steps between excerpts: 2 a stub line each with the start of its text, 1 a stub
+    # line each (runs of one speaker and kind as one range line), 0 a count only
+    stubs: int = 2
 
 
 # --- facts ---------------------------------------------------------------------------
@@ -241,9 +244,54 @@ def step_body(c: Captured, limit: int) -> str:
             text = f"{c.tool_name}({text})"
         # Redacted before clipping, so a clip can never cut a secret into unrecognizable halves.
         c.shown = neutralize(redact(text)).rstrip()
-    if (c.speaker or "").lower() in ("system", "developer"):
-        limit = max(120, limit // 4)  # the same long system prompt in every trace: least value
+    if (c.speaker or "").lower() in ("system", "developer", "policy"):
+        # the rules the agent had to follow (a τ-bench policy): whole while the budget is
+        # generous, never the first thing cut
+        limit = max(limit, min(SYSTEM_CHARS, limit * 4))
     return clip_middle(c.shown, limit, c.chars if c.chars > len(c.text) else None)
+
+
+SYSTEM_CHARS = 8000
+STUB_RUN = 4  # this many same-speaker, same-kind steps in a row become one range line
+
+
+def _stub_line(s: Stub, gist: bool) -> str:
+    bits = [f"step {s.index}"]
+    if s.speaker:
+        bits.append(field_text(s.speaker, 40))
+    bits.append(field_text(s.kind, 50) + (" FAILED" if s.failed else ""))
+    text = " · ".join(bits)
+    if gist and s.gist.strip():
+        text += f': "{field_text(redact(s.gist), 80)}"'
+    return f"{OPEN}{text} (not shown){CLOSE}"
+
+
+def stub_lines(stubs: list[Stub], level: int) -> list[str]:
+    """One line per left-out step (level 2: with the start of its text); level 1 folds
+    runs of one speaker and kind into a range line that still names every index."""
+    if level >= 2:
+        return [_stub_line(s, True) for s in stubs]
+    out: list[str] = []
+    i = 0
+    while i < len(stubs):
+        j = i
+        key = (stubs[i].speaker, stubs[i].kind, stubs[i].failed)
+        while (
+            j + 1 < len(stubs)
+            and (stubs[j + 1].speaker, stubs[j + 1].kind, stubs[j + 1].failed) == key
+        ):
+            j += 1
+        if j - i + 1 >= STUB_RUN:
+            s = stubs[i]
+            who = f" · {field_text(s.speaker, 40)}" if s.speaker else ""
+            kind = field_text(s.kind, 50) + (" FAILED" if s.failed else "")
+            out.append(
+                f"{OPEN}steps {s.index}–{stubs[j].index}{who} · {kind} ×{j - i + 1} (not shown){CLOSE}"
+            )
+        else:
+            out += [_stub_line(x, False) for x in stubs[i : j + 1]]
+        i = j + 1
+    return out
 
 
 def render_step(c: Captured, limit: int) -> list[str]:
@@ -349,16 +397,23 @@ def compose(
         elif end_lines:
             lines += end_lines
 
+    stubs = col.stubs if plan.stubs and col.stubs is not None else None
+
+    def gap_lines(start: int, end: int, more: str = "") -> list[str]:
+        if stubs is not None and end <= len(stubs):
+            return stub_lines(stubs[start:end], plan.stubs)
+        return [f"{OPEN}… {end - start:,} {more}steps not shown …{CLOSE}"]
+
     prev: int | None = None
     for pos in sorted(selected):
-        gap = pos - (prev + 1 if prev is not None else 0)
-        if gap > 0:
-            lines.append(f"{OPEN}… {gap:,} steps not shown …{CLOSE}")
+        start = prev + 1 if prev is not None else 0
+        if pos > start:
+            lines += gap_lines(start, pos)
         lines += marks.get(pos, [])
         lines += render_step(selected[pos], plan.step_chars)
         prev = pos
     if prev is not None and col.total - prev - 1 > 0:
-        lines.append(f"{OPEN}… {col.total - prev - 1:,} more steps not shown …{CLOSE}")
+        lines += gap_lines(prev + 1, col.total, "more ")
     lines += trailer
     if col.notes:
         lines.append(f"{OPEN}reading stopped early: {field_text('; '.join(col.notes), 200)}{CLOSE}")

@@ -8,13 +8,10 @@ from dataclasses import replace
 
 from tracejury.models import Criteria, Facts
 from tracejury.orchestrator.analysis.analyzers.rules.verdict import Verdict, _q
+from tracejury.orchestrator.analysis.attribution import AGENT_FIELD, STEP_FIELD, wants_attribution
 
 CANNOT = "rules cannot attribute"
-AGENT_FIELD, STEP_FIELD = "responsible_agent", "decisive_step"
-
-
-def wants_attribution(criteria: Criteria) -> bool:
-    return AGENT_FIELD in criteria.fields or STEP_FIELD in criteria.fields
+__all__ = ["CANNOT", "attribute", "attribution_fields", "wants_attribution"]
 
 
 def attribute(v: Verdict, f: Facts) -> Verdict:
