@@ -70,6 +70,23 @@ def quotes_from(text: str) -> list[Quote]:
     return ranked or [Quote("(empty trace)", None)]
 
 
+_STEP_HEADER = re.compile(r"^\u27ea\s*step (\d+) \u00b7 (.*?)\u27eb\s*$", re.MULTILINE)
+_KINDS = ("message", "thinking", "tool_call", "tool_result", "command", "answer", "vote",
+          "error", "event", "text")  # fmt: skip
+
+
+def roster_from(text: str) -> tuple[list[str], list[int]]:
+    """Speakers and step numbers of the digest's step headers (`⟪step 3 · loc · who · kind⟫`)."""
+    speakers: dict[str, None] = {}
+    steps: dict[int, None] = {}
+    for m in _STEP_HEADER.finditer(text):
+        steps[int(m.group(1))] = None
+        bits = [b.strip() for b in m.group(2).split(" \u00b7 ")]
+        if len(bits) >= 3 and bits[1].split(" ")[0] not in _KINDS:
+            speakers[bits[1]] = None
+    return list(speakers), list(steps)
+
+
 def vocabulary(prompt_text: str) -> dict[str, list[str]]:
     """category -> subcategories, as the criteria prompt lists them."""
     vocab: dict[str, list[str]] = {}
@@ -93,6 +110,7 @@ class AnswerBuilder:
         random_choices: bool = False,
     ) -> None:
         self.quotes = quotes_from(trace)
+        self.speakers, self.step_numbers = roster_from(trace)
         self.vocab = vocabulary(prompt_text)
         self.overrides = overrides or {}
         self.invented_quote_rate = invented_quote_rate
@@ -173,6 +191,14 @@ class AnswerBuilder:
             if "maxItems" in schema:
                 count = min(count, int(schema["maxItems"]))
             return [self._value(schema.get("items") or {}, name=name) for _ in range(count)]
+        # an attribution answer names a speaker and a step the trace shows, as a careful
+        # model would (answer_overrides can plant wrong ones)
+        if name == "responsible_agent" and typ in ("string", None):
+            pool = self.speakers or ["none"]
+            return self.rng.choice(pool) if self.random_choices else pool[0]
+        if name == "decisive_step" and typ == "integer" and self.step_numbers:
+            pool = self.step_numbers
+            return self.rng.choice(pool) if self.random_choices else pool[0]
         if typ == "string":
             text = self._quote()
             if "maxLength" in schema:

@@ -22,6 +22,12 @@ from tracejury.orchestrator.analysis.analyzers.protocol import (
     base_finding,
     error_finding,
 )
+from tracejury.orchestrator.analysis.attribution import (
+    Roster,
+    check_attribution,
+    roster_of,
+    wants_attribution,
+)
 from tracejury.orchestrator.analysis.grounding import ground
 from tracejury.orchestrator.analysis.prompting import (
     DEFAULT_MAX_OUTPUT_TOKENS,
@@ -159,6 +165,8 @@ class LLMAnalyzer:
             return failed(f"cannot prepare the request: {e.__class__.__name__}: {e}", 0)
 
         last_error = ""
+        roster: Roster | None = None
+        attribution_misses = 0
         for attempt in range(1, self.max_attempts + 1):
             try:
                 response = await self.policy.call(self.client, llm_request)
@@ -176,6 +184,18 @@ class LLMAnalyzer:
                 last_error = str(e)
                 llm_request = self._reask(llm_request, response, last_error)
                 continue
+            if wants_attribution(criteria):
+                if roster is None:  # a pass over the steps: disk work, off the loop
+                    roster = await anyio.to_thread.run_sync(roster_of, request.trace)
+                problem = check_attribution(answer.extra, roster)
+                if problem is not None:
+                    # an agent or step the trace does not have is asked again ONCE, then
+                    # recorded as an error: never an ok finding naming what does not exist
+                    attribution_misses += 1
+                    if attribution_misses >= 2 or attempt == self.max_attempts:
+                        return failed(f"attribution not in the trace: {problem}", attempt)
+                    llm_request = self._reask(llm_request, response, problem)
+                    continue
             return await self._finding(request, answer, usage, attempt)
         return failed(
             f"no valid answer after {self.max_attempts} attempts: {last_error}", self.max_attempts

@@ -274,7 +274,7 @@ async def test_anthropic_native_and_tool_answers() -> None:
                 "input": answer(
                     category="wrong_reasoning",
                     subcategory=None,
-                    responsible_agent="Excel_Expert",
+                    responsible_agent="assistant",  # a speaker of make_trace()
                     decisive_step=2,
                 ),
             }
@@ -286,7 +286,7 @@ async def test_anthropic_native_and_tool_answers() -> None:
     provider = Recorder(tool)
     f = await anthropic_analyzer(provider, "tool").analyze(analysis(make_trace(), "attribution"))
     assert f.status == "ok" and f.perspective == "attribution"
-    assert f.extra == {"responsible_agent": "Excel_Expert", "decisive_step": 2}
+    assert f.extra == {"responsible_agent": "assistant", "decisive_step": 2}
 
 
 async def test_transport_errors_become_one_line_analysis_errors() -> None:
