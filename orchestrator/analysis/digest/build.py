@@ -13,6 +13,7 @@ from tracejury.orchestrator.analysis.digest.collect import (
     collect,
 )
 from tracejury.orchestrator.analysis.digest.model import DEFAULT_MAX_TOKENS, Digest
+from tracejury.orchestrator.analysis.digest.reference import reference_items
 from tracejury.orchestrator.analysis.digest.render import CLOSE, OPEN, Plan, compose, field_text
 from tracejury.orchestrator.analysis.facts import FactsBuilder, guarded_steps
 from tracejury.orchestrator.analysis.facts.hints import task_from_meta
@@ -100,8 +101,11 @@ def render_digest(trace: ParsedTrace, facts: Facts, col: Collected, max_tokens: 
     best: tuple[str, int, int] | None = None
     clipped_any = False
 
+    meta = trace.meta if isinstance(trace.meta, dict) else {}
+    reference = reference_items(meta, facts, trace.ref.source_format)
+
     def redacted(plan: Plan, full: bool) -> tuple[str, int]:
-        text, shown = compose(col, facts, task, header, plan, full=full)
+        text, shown = compose(col, facts, task, header, plan, full=full, reference=reference)
         return redact(text), shown
 
     # A short trace is shown whole if it fits with at least this much text per step.

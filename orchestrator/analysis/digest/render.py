@@ -320,7 +320,14 @@ def _ranked_windows(
 
 
 def compose(
-    col: Collected, facts: Facts, task: str | None, header: str, plan: Plan, *, full: bool
+    col: Collected,
+    facts: Facts,
+    task: str | None,
+    header: str,
+    plan: Plan,
+    *,
+    full: bool,
+    reference: list[tuple[str, str]] | None = None,
 ) -> tuple[str, int]:
     """The digest text for one plan, and how many trace steps it shows.
 
@@ -333,6 +340,9 @@ def compose(
     if task:
         lines.append(f"{OPEN}TASK (from the trace's metadata){CLOSE}")
         lines.append(clip_middle(neutralize(redact(task)), max(plan.step_chars * 2, 400)))
+    for what, text in reference or []:
+        lines.append(f"{OPEN}REFERENCE (from the trace's metadata): {field_text(what, 80)}{CLOSE}")
+        lines.append(clip_middle(neutralize(redact(text)), max(plan.step_chars, 300)))
 
     selected: dict[int, Captured] = {}
     marks: dict[int, list[str]] = {}
