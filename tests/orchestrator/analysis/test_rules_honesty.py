@@ -14,6 +14,7 @@ from tracejury.criteria_loader import load_criteria
 from tracejury.models import Facts, Finding
 from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest
 from tracejury.orchestrator.analysis.analyzers.rules import RulesAnalyzer, classify
+from tracejury.orchestrator.analysis.analyzers.rules.classify import harness_stated_limit
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.analysis.facts.signatures import is_failed_result
 from tracejury.orchestrator.readers import ParsedTrace, Step, discover, load_trace
@@ -28,7 +29,7 @@ def _high_is_stated(f: Finding, facts: Facts) -> bool:
     if signal == "passed":
         return bool(facts.outcome_evidence)
     if signal == "limit":
-        return facts.limit_location is None  # the format's own limit field
+        return harness_stated_limit(facts)  # the format's own limit field or failure mode
     if signal in ("never_reached_first_step", "attribution:error_before_first_step"):
         return facts.reached_first_step is False and bool(facts.errors)
     return False

@@ -21,6 +21,7 @@ from tracejury.orchestrator.analysis.analyzers.rules.verdict import (
     _quote,
     _shape,
 )
+from tracejury.orchestrator.analysis.facts.signals import limit_from_label
 
 
 def classify(f: Facts, outcome: str) -> Verdict:
@@ -265,7 +266,9 @@ def classify(f: Facts, outcome: str) -> Verdict:
         )
 
     # 13. No closing words at all: it stopped mid-work.
-    if not final and (f.steps or 0) > 0:
+    # (Not when the harness graded the work with tests: a terminal agent writes no final
+    # answer; the failing tests are what the trace shows.)
+    if not final and (f.steps or 0) > 0 and not (f.extra or {}).get("failed_tests"):
         return Verdict(
             "model_logic",
             "incomplete",
@@ -323,6 +326,15 @@ def classify(f: Facts, outcome: str) -> Verdict:
     )
 
 
+def harness_stated_limit(f: Facts) -> bool:
+    """The limit comes from the format's own fields (no text location), or from a harness
+    failure mode naming it (Terminal-Bench's `failure_mode: agent_timeout`)."""
+    mode = (f.extra or {}).get("failure_mode")
+    return f.limit_location is None or (
+        isinstance(mode, str) and limit_from_label(mode) is not None
+    )
+
+
 def _limit_verdict(f: Facts, shape: str) -> Verdict | None:
     kinds = [
         (f.context_exceeded, "the context window"),
@@ -338,7 +350,7 @@ def _limit_verdict(f: Facts, shape: str) -> Verdict | None:
         "the step limit": ("step", "steps", "termination", "incomplete", "limit"),
         "the time limit": ("timed", "timeout", "time", "incomplete", "interrupted"),
     }[what]
-    stated = f.limit_location is None  # from the format's own fields, not text matching
+    stated = harness_stated_limit(f)
     # high only for the format's own limit field; a limit read from text is likely, not stated
     conf: Confidence = "high" if stated else "medium"
     evidence = _quote(f.limit_evidence, f.limit_location) if f.limit_location else []
