@@ -141,16 +141,19 @@ class Merger:
         return out
 
     def _fact_check(self, check: str) -> bool | None:
+        """What the recorded facts settle on their own; None where only a reading can tell."""
         f = self.f
+        state = f.extra.get("state")  # MassGen: completed | crashed | error | timeout | ...
+        finished = None if not isinstance(state, str) else state == "completed"
+        if check == "all_phases_completed":
+            return finished
         if check == "all_agents_answered" and f.answers is not None and f.speakers:
             return f.answers >= len(f.speakers)
-        if check == "voting_completed":
-            return bool(f.votes) if f.answers is not None else None
-        if check == "winner_selected":
-            return bool(f.winner) if f.answers is not None else None
-        if check == "all_phases_completed" and f.outcome != "unknown":
-            return f.outcome == "passed" or (f.outcome == "failed" and bool(f.winner))
-        if check == "final_answer_delivered" and f.outcome == "error":
+        if check == "voting_completed" and f.answers is not None:
+            return bool(f.votes)
+        if check == "winner_selected" and f.answers is not None:
+            return bool(f.winner)
+        if check == "final_answer_delivered" and finished is False:
             return False
         return None
 

@@ -28,6 +28,7 @@ from tracejury.orchestrator.readers.model import ParsedTrace
 DEFAULT_MAX_RESULT_CHARS = 12_000
 MAX_STEPS_PER_CALL = 50
 STEP_TEXT_CHARS = 600
+REDACT_MARGIN = 1000
 SUBMIT = "submit"
 
 
@@ -116,11 +117,13 @@ def wrap(text: str, *, label: str) -> str:
     )
 
 
-def cap(text: str, limit: int) -> tuple[str, bool]:
-    if len(text) <= limit:
+def cap(text: str, limit: int, *, original: int | None = None) -> tuple[str, bool]:
+    """At most `limit` characters and a note saying how to get the rest. `original`: the
+    size of what `text` was already cut from."""
+    if len(text) <= limit and original is None:
         return text, False
     note = (
-        f"\n[... result cut at {limit} of {len(text)} characters: ask for less "
+        f"\n[... result cut at {limit} of {original or len(text)} characters: ask for less "
         "(read_file with a smaller limit or a later offset, grep a narrower pattern or path)]"
     )
     return text[:limit] + note, True
@@ -193,7 +196,12 @@ class TraceTools:
             return ToolOutcome(f"error: {e}", ok=False, refused=str(e).startswith("refused"))
         except OSError as e:
             return ToolOutcome(f"error: cannot read: {e.strerror or e}", ok=False)
-        body, truncated = cap(redact(raw), self.max_result_chars)
+        # Cut before redacting (the redactor scans every character), with a margin so a
+        # secret straddling the cut is still whole when the redactor sees it.
+        head = raw[: self.max_result_chars + REDACT_MARGIN]
+        body, truncated = cap(
+            redact(head), self.max_result_chars, original=len(raw) if len(raw) > len(head) else None
+        )
         self._seen.append(body)
         return ToolOutcome(wrap(body, label=name), chars=len(raw), truncated=truncated)
 

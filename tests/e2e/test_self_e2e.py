@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from massgen_factory import make_massgen_log
 
+from tracejury.aggregate import mdtext as md
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.readers import discover, load_trace
 
@@ -78,6 +79,8 @@ def test_self_on_a_generated_log(tmp_path: Path, fake_provider: Any) -> None:
     ref = next(x for x in discover([log.path])[0] if x.locator == "turn_2")
     facts = compute_facts(load_trace(ref))
     assert f"| Total Answers | {facts.answers} |" in text
+    assert f"| Duration | {md.duration(facts.duration_s)} |" in text
+    assert f"| Total Votes | {sum(facts.votes.values())} |" in text
     assert f"| Total Cost | ${facts.cost_usd:,.4f} |" in text
     assert "| `npm install` | 3 |" in text
     assert "correctly" not in text.lower()

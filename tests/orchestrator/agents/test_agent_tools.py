@@ -139,3 +139,12 @@ def test_a_single_file_trace_sees_only_its_own_file(tmp_path: Path) -> None:
     out = _run(tools, "read_file", path="other.jsonl")
     assert out.refused and "not part of this trace" in out.text
     assert "OTHER TRACE" not in _run(tools, "grep", pattern="OTHER").text
+
+
+def test_a_secret_across_the_cut_is_redacted_not_half_shown(tree: Path) -> None:
+    key = "sk-ant-api03-" + "B" * 60
+    # The key starts 30 characters before the cap, so the cut would fall inside it.
+    prefix = "p" * (3000 - 30 - len("[s.txt:1] "))
+    (tree / "s.txt").write_text(prefix + key + "\n" + "tail\n" * 2000)
+    out = _run(_tools(tree, cap=3000), "read_file", path="s.txt")
+    assert out.truncated and "sk-ant-api03-" not in out.text and "BBBBBBBBBB" not in out.text
