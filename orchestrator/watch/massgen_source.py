@@ -46,10 +46,12 @@ class AttemptWatch:
         self,
         attempt: Attempt,
         turn: Turn,
+        folder: Path,
         root: Path,
         register: Register,
         *,
         index: int,
+        whole_logs: bool,
         start: Start,
     ) -> None:
         self.path = attempt.path
@@ -74,8 +76,11 @@ class AttemptWatch:
                 source=str(attempt.path),
                 attempt_id=attempt.label,
                 group=str(turn.home),
-                trace_path=turn.home,
+                # Read back the way `triage ROOT` finds it, so the trace id is the same: a
+                # turn of its log directory when a root or log was watched, else the folder.
+                trace_path=turn.log_dir if whole_logs else folder,
                 trace_root=root,
+                locator=turn.key if whole_logs else None,
                 reader=FORMAT,
             )
         )
@@ -196,6 +201,7 @@ class MassGenSource:
     ) -> None:
         self.path = path
         self.label = str(path)
+        self.trace_root = path
         self.register = register
         self.scan_interval = scan_interval
         self.start = start
@@ -217,8 +223,10 @@ class MassGenSource:
                         a,
                         turn,
                         self.path,
+                        self.trace_root,
                         self.register,
                         index=i,
+                        whole_logs=kind in ("root", "log"),
                         start=self.start if first else "live",
                     )
             for a in turn.attempts[:-1]:

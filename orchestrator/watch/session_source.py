@@ -116,7 +116,7 @@ class SessionFileSource(TailedSource):
                 format=self.format,
                 source=str(self.path),
                 trace_path=trace,
-                trace_root=trace.parent,
+                trace_root=self.trace_root,
                 reader=self.format,
             )
         )

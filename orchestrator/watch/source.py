@@ -15,6 +15,9 @@ Register = Callable[[SessionInfo], None]
 
 class Source(Protocol):
     label: str
+    # The folder trace ids are relative to when a session is read back for analysis: the
+    # watched PATH, so they match what `triage PATH` gives the same traces.
+    trace_root: Path
 
     def poll(self, now: float) -> list[Observation]:
         """Everything new since the last poll (cheap when nothing changed)."""
@@ -49,6 +52,7 @@ class TailedSource:
     def __init__(self, path: Path, register: Register, *, start: Start = "history") -> None:
         self.path = path
         self.label = str(path)
+        self.trace_root = path.parent
         self.register = register
         self.tailer = FileTailer(path, start=start)
         self.bad_lines = 0

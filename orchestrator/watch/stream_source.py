@@ -36,7 +36,6 @@ def fast_epoch(value: Any) -> float | None:
 class EventStreamSource(TailedSource):
     def __init__(self, path: Path, register: Register, *, start: Start = "history") -> None:
         super().__init__(path, register, start=start)
-        self.root = path.parent
         self._known: set[str] = set()
         self._owner: dict[str, str] = {}  # session id -> attempt id, as lines tie them
         self._index: dict[str, int] = {}
@@ -66,7 +65,7 @@ class EventStreamSource(TailedSource):
                     source=str(self.path),
                     attempt_id=attempt,
                     trace_path=self.path,
-                    trace_root=self.root,
+                    trace_root=self.trace_root,
                     locator=None if sid == "unattributed" else sid,
                     reader=FORMAT,
                 )

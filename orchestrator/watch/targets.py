@@ -72,6 +72,7 @@ class FileTarget:
     ) -> None:
         self.path = path
         self.label = str(path)
+        self.trace_root = path.parent
         self.register = register
         self.cfg = cfg
         self.start = start
@@ -99,6 +100,7 @@ class FileTarget:
                 if start == "history" and _stale(self.path, now, self.cfg.idle_end):
                     start = "end"
                 self.inner = fmt.make(self.path, self.register, start)
+                self.inner.trace_root = self.trace_root
                 return self.inner.poll(now)
         self._give_up(
             "not a format watch can follow (" + ", ".join(f.name for f in FILE_FORMATS) + ")"
@@ -141,6 +143,7 @@ class FolderTarget:
         self.register = register
         self.cfg = cfg
         self.start = start
+        self.trace_root = path
         self._scanned = False
         self.children: dict[Path, Source] = {}
         self._next_scan = 0.0
@@ -168,6 +171,7 @@ class FolderTarget:
             if is_dir:
                 tree = tree_source(p, self.register, self.cfg, start=self._child_start())
                 if tree is not None:
+                    tree.trace_root = self.trace_root
                     self.children[p] = tree
                 elif depth > 0 and not massgen_layout.LOG_NAME_RE.match(e.name):
                     # (a MassGen run folder still being created is left until it is one:
@@ -186,9 +190,11 @@ class FolderTarget:
             found: list[Path] = []
             self._walk(self.path, MAX_DEPTH, found)
             for p in found:
-                self.children[p] = FileTarget(
+                child = FileTarget(
                     p, self.register, self.cfg, start=self._child_start(), explicit=False
                 )
+                child.trace_root = self.trace_root
+                self.children[p] = child
             self._scanned = True
         out: list[Observation] = []
         for child in self.children.values():
@@ -207,6 +213,7 @@ class PendingTarget:
         self.label = str(path)
         self.make = make
         self.cfg = cfg
+        self.trace_root = path.parent  # until it appears and is known as a file or a folder
         self.inner: Source | None = None
 
     def poll(self, now: float) -> list[Observation]:
@@ -214,6 +221,7 @@ class PendingTarget:
             if not self.path.exists():  # one stat a poll: the file is read as soon as it appears
                 return []
             self.inner = self.make(self.path)
+            self.trace_root = self.inner.trace_root
         return self.inner.poll(now)
 
     def take_notes(self) -> list[str]:

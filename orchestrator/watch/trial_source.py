@@ -142,6 +142,7 @@ class TrialSource:
     ) -> None:
         self.path = path
         self.label = str(path)
+        self.trace_root = path
         self.register = register
         self.scan_interval = scan_interval
         self.start = start
@@ -167,7 +168,7 @@ class TrialSource:
                 if d not in self.trials:
                     # Trials that appear while watched are live from their first line.
                     start: Start = self.start if not self._scanned else "live"
-                    self.trials[d] = TrialWatch(d, self.path, self.register, start=start)
+                    self.trials[d] = TrialWatch(d, self.trace_root, self.register, start=start)
             self._scanned = True
         for w in self.trials.values():
             if not w.ended:

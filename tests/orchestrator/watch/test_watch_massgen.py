@@ -10,6 +10,10 @@ import anyio
 import pytest
 from watch_streams import write_status
 
+from tracejury.orchestrator.config import RunConfig
+from tracejury.orchestrator.display import NoneDisplay
+from tracejury.orchestrator.readers import discover
+from tracejury.orchestrator.watch.on_end import AnalyzeOnEnd
 from tracejury.orchestrator.watch.runner import Watch
 from tracejury.orchestrator.watch.settings import WatchSettings
 
@@ -141,3 +145,40 @@ async def test_history_of_a_run_alerts_only_while_the_run_is_live(
         f"{log}/turn_1/attempt_1/events.jsonl:{n}" for n in (1, 2, 3)
     ]
     assert "execute_command" in alerts[0].message and "ls /data" in alerts[0].message
+
+
+@pytest.mark.slow
+async def test_a_massgen_run_that_errors_is_analyzed_under_its_triage_trace_id(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "massgen_logs"
+    root.mkdir()
+    attempt = _attempt(root, "log_20261201_130000_000001")
+    notes: list[str] = []
+    analyze = AnalyzeOnEnd(tmp_path / "run", RunConfig(backend="rules"), NoneDisplay(), notes)
+    watch = Watch(
+        [root], WatchSettings(poll_interval=0.1, scan_interval=0.1), analyze=analyze, notes=notes
+    )
+
+    async def massgen() -> None:
+        await anyio.sleep(0.3)
+        write_status(attempt, "in_progress")
+        await anyio.sleep(0.3)
+        agents = {
+            "agent_a": {
+                "status": "error",
+                "error": {"type": "api_error", "message": "Stream failed"},
+            }
+        }
+        write_status(attempt, "error", agents=agents)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(massgen)
+        result = await watch.run(duration=3.0)
+    assert result.ended == 1 and result.analyzed == 1, notes
+    findings = [
+        json.loads(x) for x in (tmp_path / "run" / "findings.jsonl").read_text().splitlines()
+    ]
+    refs, _ = discover([root])
+    assert [f["trace_id"] for f in findings] == [r.trace_id for r in refs]
+    assert findings[0]["outcome"] == "error"
