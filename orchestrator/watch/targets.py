@@ -190,11 +190,11 @@ class FolderTarget:
             found: list[Path] = []
             self._walk(self.path, MAX_DEPTH, found)
             for p in found:
-                child = FileTarget(
+                target = FileTarget(
                     p, self.register, self.cfg, start=self._child_start(), explicit=False
                 )
-                child.trace_root = self.trace_root
-                self.children[p] = child
+                target.trace_root = self.trace_root
+                self.children[p] = target
             self._scanned = True
         out: list[Observation] = []
         for child in self.children.values():
