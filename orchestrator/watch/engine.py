@@ -25,6 +25,7 @@ class Engine:
         self.ended: list[tuple[SessionState, bool]] = []
         self.alerts_raised = 0
         self._live: set[str] = set()
+        self._current: tuple[SessionState, bool, list[Alert]] | None = None
 
     def register(self, info: SessionInfo) -> None:
         self.table.register(info)
@@ -46,9 +47,9 @@ class Engine:
                 self._end(s, o.end_status, o.failed, o.replay)
             elif s.ended and o.kind == "step":
                 s.ended, s.end_status = False, None  # the same id carries on (a follow-up)
-            emit = self._emitter(s, o.replay, out)
+            self._current = (s, o.replay, out)
             for d in self.detectors:
-                d.observe(s, o, emit)
+                d.observe(s, o, self._emit_current)
         return out
 
     def _end(self, s: SessionState, status: str | None, failed: bool, replay: bool) -> None:
@@ -134,6 +135,13 @@ class Engine:
             (s.pending if replay else out).append(alert)
 
         return emit
+
+    def _emit_current(self, *args: Any, **kwargs: Any) -> None:
+        # One bound method for every observation: detectors rarely emit, so the emitter
+        # for the observation at hand is only built when one does.
+        assert self._current is not None  # set by feed for the observation at hand
+        s, replay, out = self._current
+        self._emitter(s, replay, out)(*args, **kwargs)
 
     def take_ended(self) -> list[tuple[SessionState, bool]]:
         done, self.ended = self.ended, []

@@ -69,7 +69,9 @@ class Watch:
             observations += src.poll(now)
             self.notes += src.take_notes()
         alerts = self.engine.feed(observations)
-        alerts += self.engine.tick()
+        # Silence is measured at the moment the files were read: a pass that took long
+        # (a big backlog) must not make every session look silent for that long.
+        alerts += self.engine.tick(now)
         self.result.polls += 1
         return alerts
 

@@ -8,6 +8,7 @@ promises (an alert a person can act on at once), not a performance measurement.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import anyio
@@ -92,3 +93,16 @@ async def test_three_planted_problems_three_alerts_each_once_within_two_seconds(
     assert stuck.evidence[0].location == "agent-work-stream.jsonl:6"
     # All five sessions were followed; the four that wrote session_end ended.
     assert result.sessions == 5 and result.ended == 4
+
+
+def test_a_long_pass_over_a_backlog_does_not_make_sessions_look_stuck(tmp_path: Path) -> None:
+    """Silence is measured when the files were read, not when a long pass ends."""
+    stream = tmp_path / "s.jsonl"
+    watch = Watch([stream], WatchSettings(stuck_after=5))
+    assert watch.poll_once() == []  # not there yet: what it holds when it appears is live
+    w = StreamWriter(stream)
+    for a in ("a1", "a2"):
+        w.emit(a, "tool_call", tool_name="Read", tool_params={"file_path": "x"})
+    read_at = time.time() - 60  # as if reading and feeding had taken a minute
+    assert watch.poll_once(now=read_at) == []
+    assert len(watch.engine.table.sessions) == 2
