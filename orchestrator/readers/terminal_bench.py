@@ -220,12 +220,30 @@ class TerminalBenchReader:
         except Exception as e:
             yield ctx.make_ref(path, self.name, read_error=f"cannot read: {error_line(e)}")
             return
+        seen: set[str] = set()
         for t in trials:
             try:
-                yield self._ref(t, run, ctx)
+                ref = self._ref(t, run, ctx)
+                seen.update((t.name, ref.trial_name))
+                yield ref
             except Exception as e:  # one bad trial never stops the others
                 yield ctx.make_ref(
                     t, self.name, files=[], read_error=f"cannot read: {error_line(e)}"
+                )
+        if kind == "run" and run.dir is not None:
+            # Trials the run's results.json lists but that have no folder: named, not dropped.
+            for name, res in run.by_trial.items():
+                if name in seen:
+                    continue
+                task = as_str(res.get("task_id")) or name.split(".", 1)[0]
+                yield ctx.make_ref(
+                    run.dir / task / name,
+                    self.name,
+                    trial_name=name,
+                    task_name=task,
+                    files=[],
+                    outcome=outcome_of(res)[0],
+                    read_error="listed in the run's results.json but its trial folder is missing",
                 )
 
     def _ref(self, trial: Path, run: RunInfo, ctx: DiscoverContext) -> TraceRef:

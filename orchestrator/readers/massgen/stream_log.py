@@ -24,7 +24,7 @@ from tracejury.orchestrator.readers.chat.messages import call_text, normalize_ar
 from tracejury.orchestrator.readers.massgen.results import result_failed, with_failure_line
 from tracejury.orchestrator.readers.model import Step
 from tracejury.orchestrator.readers.textio import iter_lines, read_head
-from tracejury.orchestrator.readers.values import maybe_json
+from tracejury.orchestrator.readers.values import as_dict, maybe_json
 
 _LINE = re.compile(r"^(?P<ts>\d{2}:\d{2}:\d{2}(?:\.\d+)?)\s*\|\s?(?P<rest>.*)$")
 _YIELD = "Yielding chunk: "
@@ -138,7 +138,7 @@ def chunk_log_steps(path: Path, label: str, agent_prefix: str = "") -> Iterator[
             for call in _field(chunk, "tool_calls") or []:
                 if not isinstance(call, dict):
                     continue
-                fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+                fn = as_dict(call.get("function"))
                 name = str(fn.get("name") or call.get("name") or "tool")
                 args = normalize_args(name, maybe_json(fn.get("arguments", call.get("arguments"))))
                 cid = str(call.get("id") or loc)
@@ -181,14 +181,16 @@ def chunk_log_steps(path: Path, label: str, agent_prefix: str = "") -> Iterator[
                 )
             else:
                 pending = open_calls.get(short)
-                cid, tool = pending.pop(0) if pending else (None, tool)
+                result_id: str | None = None
+                if pending:
+                    result_id, tool = pending.pop(0)
                 failed = result_failed(body)
                 yield Step(
                     0,
                     "tool_result",
                     text=(with_failure_line(body) if failed else body)[:MAX_TEXT],
                     tool_name=tool,
-                    tool_id=cid,
+                    tool_id=result_id,
                     status="error" if failed else "ok",
                     **common,
                 )

@@ -310,3 +310,19 @@ def test_hints_are_valid_facts_fields(tmp_path: Path) -> None:
         hints = load_trace(ref).hints
         assert set(hints) <= set(Facts.model_fields)
         assert Facts.model_validate(hints).outcome == ref.outcome
+
+
+def test_a_trial_listed_in_results_but_missing_on_disk_is_named(tmp_path: Path) -> None:
+    import shutil
+
+    run, trials = make_run(tmp_path)
+    gone = next(n for n, r in trials.items() if r["task_id"] == "fix-git")
+    shutil.rmtree(run / "fix-git" / gone)
+    refs = _tb([run])
+    assert len(refs) == 4
+    missing = [r for r in refs if r.read_error]
+    assert [r.trial_name for r in missing] == [gone]
+    assert (
+        missing[0].read_error == "listed in the run's results.json but its trial folder is missing"
+    )
+    assert missing[0].task_name == "fix-git"
