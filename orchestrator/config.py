@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal, TypedDict
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from tracejury.errors import ConfigError
 from tracejury.models.common import VersionedRecord
@@ -23,6 +25,11 @@ def split_names(values: str | list[str] | tuple[str, ...] | None) -> list[str]:
         return []
     items = [values] if isinstance(values, str) else values
     return [x.strip() for v in items for x in v.split(",") if x.strip()]
+
+
+def _loopback(url: str | None) -> bool:
+    host = urlsplit(url).hostname if url else None
+    return host in ("localhost", "127.0.0.1", "::1") or bool(host and host.startswith("127."))
 
 
 class RunConfig(VersionedRecord):
@@ -46,6 +53,30 @@ class RunConfig(VersionedRecord):
     openai_api: OpenAIApi | None = Field(
         default=None, description="OpenAI API: chat completions (default) or responses"
     )
+    redact: bool = Field(default=True, description="redact secrets before text leaves")
+    redact_extra: list[str] = Field(
+        default_factory=list, description="regular expressions of secrets of your own"
+    )
+
+    @field_validator("redact_extra")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for rx in v:
+            try:
+                re.compile(rx)
+            except re.error as e:
+                raise ValueError(f"not a regular expression: {rx!r} ({e})") from None
+        return v
+
+    @model_validator(mode="after")
+    def _redaction_off_only_locally(self) -> RunConfig:
+        # Turning redaction off is for a model on this machine, never a third party's.
+        if not self.redact and self.backend != "rules" and not _loopback(self.base_url):
+            raise ValueError(
+                "--no-redact is only for a local server: also give --base-url "
+                "http://127.0.0.1:PORT/... (or localhost)"
+            )
+        return self
 
     @field_validator("criteria", mode="before")
     @classmethod
@@ -80,6 +111,8 @@ class RunOptions(TypedDict, total=False):
     dry_run: bool
     force_format: str | None
     openai_api: OpenAIApi | None
+    redact: bool
+    redact_extra: list[str]
 
 
 def run_config(

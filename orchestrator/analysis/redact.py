@@ -214,11 +214,18 @@ def _entropy_spans(text: str, taken: list[Span]) -> list[Span]:
 # --- user-supplied patterns (--redact-extra) -----------------------------------------------
 
 _EXTRA: list[re.Pattern[str]] = []
+_ENABLED = [True]
 
 
 def set_extra_patterns(regexes: Iterable[str]) -> None:
     """Patterns the user adds for secrets of their own (`--redact-extra REGEX`)."""
     _EXTRA[:] = [re.compile(r) for r in regexes]
+
+
+def configure(*, enabled: bool = True, extra: Iterable[str] = ()) -> None:
+    """The run's redaction settings (`--no-redact`, only for a local server; `--redact-extra`)."""
+    _ENABLED[0] = enabled
+    set_extra_patterns(extra)
 
 
 def _extra_spans(text: str, taken: list[Span]) -> list[Span]:
@@ -236,7 +243,7 @@ def _extra_spans(text: str, taken: list[Span]) -> list[Span]:
 
 def redact(text: str) -> str:
     """Replace secrets in `text` with `[REDACTED:<kind>]`. Idempotent."""
-    if not text:
+    if not text or not _ENABLED[0]:
         return text
     text = _replace(text, _spans(text))
     text = _replace(text, _decoded_spans(text))

@@ -192,6 +192,23 @@ SynthesizeOpt = Annotated[
 ]
 
 
+RedactExtraOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--redact-extra",
+        metavar="REGEX",
+        help="Also redact what this regular expression matches (repeatable).",
+    ),
+]
+NoRedactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-redact",
+        help="Send trace text unredacted: only with a local --base-url (127.0.0.1, localhost).",
+    ),
+]
+
+
 def build_config(
     *,
     backend: Backend,
@@ -210,6 +227,8 @@ def build_config(
     price_file: Path | None,
     force_format: str | None,
     openai_api: Literal["chat", "responses"] | None,
+    redact_extra: list[str] | None = None,
+    no_redact: bool = False,
 ) -> RunConfig:
     try:
         return RunConfig(
@@ -229,6 +248,8 @@ def build_config(
             price_file=price_file,
             force_format=force_format,
             openai_api=openai_api,
+            redact=not no_redact,
+            redact_extra=redact_extra or [],
         )
     except ValidationError as e:
         first = e.errors()[0]
@@ -261,6 +282,8 @@ _RUN_OPTIONS: dict[str, tuple[object, object]] = {
     "price_file": (PriceFileOpt, None),
     "force_format": (FormatOpt, None),
     "openai_api": (OpenAIApiOpt, None),
+    "redact_extra": (RedactExtraOpt, None),
+    "no_redact": (NoRedactOpt, False),
 }
 
 

@@ -21,6 +21,7 @@ from tracejury.orchestrator.analysis.analyzers.protocol import (
 from tracejury.orchestrator.analysis.attribution import digest_budget
 from tracejury.orchestrator.analysis.digest import facts_and_digest
 from tracejury.orchestrator.analysis.facts import compute_facts
+from tracejury.orchestrator.analysis.redact import configure as configure_redaction
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.readers import TraceLoadError, load_trace
@@ -116,6 +117,7 @@ class RunStage:
     ) -> None:
         self.rd = rd
         self.config = config
+        configure_redaction(enabled=config.redact, extra=config.redact_extra)
         self.display = display
         self.analyzer = analyzer
         self.criteria = criteria

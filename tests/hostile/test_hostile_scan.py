@@ -129,6 +129,7 @@ def test_an_unreadable_failed_folder_is_one_line(tmp_path: Path) -> None:
         + ["--backend", "rules", "--out", str(run)],
         capture_output=True,
         timeout=60,
+        cwd=tmp_path,  # not the checkout, whose bare tracejury/ folder would shadow the install
     )
     assert res.returncode == 0, res.stderr[-2000:]
     hits = [ln for ln in _lines(res.stderr) if "/failed" in ln]

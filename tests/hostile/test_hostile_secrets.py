@@ -73,3 +73,47 @@ def test_llm_backend_sends_and_writes_no_secret(
     assert leaks(json.dumps(sent)) == []
     assert "deploy the service" in json.dumps(sent)  # the traces did reach the model
     assert _run_dir_leaks(run) == {}
+
+
+def _run_text(run: Path) -> str:
+    return "".join(p.read_text(errors="replace") for p in run.rglob("*") if p.is_file())
+
+
+def test_redact_extra_hides_the_users_own_secret_shapes(tmp_path: Path) -> None:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "a.log").write_text("Error: login with ACME-123456 refused\nTraceback\n")
+    run = tmp_path / "run"
+    res = run_cli(
+        ["triage", str(tmp_path / "t"), "--backend", "rules", "--out", str(run)]
+        + ["--redact-extra", "ACME-[0-9]{6}"]
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    text = _run_text(run)
+    assert "ACME-123456" not in text and "[REDACTED:custom]" in text
+
+
+def test_no_redact_is_refused_for_a_remote_server(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("x\n")
+    res = run_cli(
+        ["triage", str(tmp_path / "a.log"), "--backend", "openai", "--no-redact"]
+        + ["--base-url", "https://api.example.com/v1", "--out", str(tmp_path / "run")]
+    )
+    assert res.returncode == 1
+    err = res.stderr.decode().strip().splitlines()
+    assert len(err) == 1 and "--no-redact is only for a local server" in err[0]
+    assert not (tmp_path / "run" / "findings.jsonl").exists()
+    bad = run_cli(["triage", str(tmp_path / "a.log"), "--redact-extra", "(unclosed"])
+    assert bad.returncode == 1 and b"not a regular expression" in bad.stderr
+
+
+@pytest.mark.slow
+def test_no_redact_spelled_out_for_a_local_server(tmp_path: Path, fake_provider_factory) -> None:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "a.log").write_text(f"export OPENAI_API_KEY={needles()['openai']}x\n")
+    fp = fake_provider_factory()
+    res = run_cli(
+        ["triage", str(tmp_path / "t"), "--backend", "openai", "--no-redact"]
+        + ["--base-url", fp.openai_base_url, "--out", str(tmp_path / "run")]
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert needles()["openai"] in json.dumps(fp.model_requests())

@@ -112,6 +112,7 @@ def _kill_at(where: str, run: Path, tmp_path: Path) -> None:
         + (["--in-place", "--force"] if where == "in_place" else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        cwd=tmp_path,  # not the checkout, whose bare tracejury/ folder would shadow the install
     )
     deadline = time.monotonic() + 60
     while not ready.exists():
