@@ -252,6 +252,7 @@ def step_body(c: Captured, limit: int) -> str:
 
 
 SYSTEM_CHARS = 8000
+REPEAT_MIN_CHARS = 200  # a step body this long shown again is replaced by a pointer
 STUB_RUN = 4  # this many same-speaker, same-kind steps in a row become one range line
 
 
@@ -415,12 +416,20 @@ def compose(
         return [f"{OPEN}… {end - start:,} {more}steps not shown …{CLOSE}"]
 
     prev: int | None = None
+    seen_bodies: dict[str, int] = {}
     for pos in sorted(selected):
         start = prev + 1 if prev is not None else 0
         if pos > start:
             lines += gap_lines(start, pos)
         lines += marks.get(pos, [])
-        lines += render_step(selected[pos], plan.step_chars)
+        c = selected[pos]
+        body = step_body(c, plan.step_chars)
+        first = seen_bodies.setdefault(body, c.index) if len(body) >= REPEAT_MIN_CHARS else None
+        if first is not None and first != c.index:
+            # a repeated ledger or status block: once in full, then pointed at
+            lines += [step_header(c), f"{OPEN}(the same text as step {first}){CLOSE}"]
+        else:
+            lines += render_step(c, plan.step_chars)
         prev = pos
     if prev is not None and col.total - prev - 1 > 0:
         lines += gap_lines(prev + 1, col.total, "more ")

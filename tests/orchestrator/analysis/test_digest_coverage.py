@@ -63,3 +63,15 @@ def test_corpus_digests_at_the_attribution_budget_name_every_step(corpus_dir: Pa
     for r in refs:
         steps += _assert_every_step(load_trace(r), ATTRIBUTION_MAX_TRACE_TOKENS)
     assert steps > 10_000
+
+
+def test_a_repeated_ledger_is_shown_once_then_pointed_at() -> None:
+    ledger = "Orchestrator ledger: " + "is_request_satisfied false; next_speaker WebSurfer. " * 8
+    steps = [user("the task")]
+    for i in range(6):
+        steps += [say(ledger), say(f"distinct reply {i}")]
+    t = trace(steps)
+    _, d = facts_and_digest(t, 32000)
+    assert d.text.count(ledger.strip()) == 1
+    assert d.text.count("⟪(the same text as step 1)⟫") == 5
+    assert _assert_every_step(t, 32000) == 13
