@@ -52,9 +52,17 @@ def _edit_manifest(run: Path, **changes: str | None) -> None:
     "edit",
     [
         {"path": "../outside", "report_path": None},
-        {"report_path": "../outside/turn_1/ANALYSIS_REPORT.md"},
-        {"path": "../outside/turn_1", "report_path": None, "locator": None},
-        {"path": "/tmp", "report_path": None, "locator": None},
+        # Each case triages in a subprocess: the fast lane keeps the first.
+        pytest.param(
+            {"report_path": "../outside/turn_1/ANALYSIS_REPORT.md"}, marks=pytest.mark.slow
+        ),
+        pytest.param(
+            {"path": "../outside/turn_1", "report_path": None, "locator": None},
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            {"path": "/tmp", "report_path": None, "locator": None}, marks=pytest.mark.slow
+        ),
     ],
 )
 def test_an_edited_manifest_cannot_write_outside_the_log_root(
@@ -126,6 +134,7 @@ def _strays(*roots: Path) -> list[Path]:
     return [p for r in roots for p in r.rglob(".*") if ".tmp" in p.name or ".reports." in p.name]
 
 
+@pytest.mark.slow
 def test_sigkill_while_writing_in_place_leaves_nothing_after_the_next_run(tmp_path: Path) -> None:
     logs, run = _massgen_run(tmp_path)
     _kill_at("in_place", run, tmp_path)
@@ -136,6 +145,7 @@ def test_sigkill_while_writing_in_place_leaves_nothing_after_the_next_run(tmp_pa
     assert len(list(logs.rglob("ANALYSIS_REPORT.md"))) == 3
 
 
+@pytest.mark.slow
 def test_sigkill_during_the_reports_swap_is_repaired_by_the_next_run(tmp_path: Path) -> None:
     logs, run = _massgen_run(tmp_path)
     names = sorted(p.name for p in (run / "reports").iterdir())
@@ -147,6 +157,7 @@ def test_sigkill_during_the_reports_swap_is_repaired_by_the_next_run(tmp_path: P
     assert _strays(run) == []
 
 
+@pytest.mark.slow
 def test_reports_stay_complete_at_every_moment_of_the_swap(tmp_path: Path) -> None:
     logs, run = _massgen_run(tmp_path)
     seen: list[int] = []
@@ -189,6 +200,7 @@ def test_a_killed_run_is_reported_dead(tmp_path: Path) -> None:
     assert note is not None and f"pid {dead.pid}" in note and "died during 'run'" in note
 
 
+@pytest.mark.slow
 def test_the_next_triage_says_the_killed_run_died(tmp_path: Path) -> None:
     logs, run = _massgen_run(tmp_path)
     status = json.loads((run / "status.json").read_text())

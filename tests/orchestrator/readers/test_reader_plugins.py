@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 PLUGIN = '''
 """Tally logs: one `tally:<name>:<ok|fail>` line per tool call."""
 
@@ -75,6 +77,7 @@ def _run(args: list[str], site: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60, env=env)
 
 
+@pytest.mark.slow
 def test_a_plugin_reader_is_listed_and_reads_its_files(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
