@@ -52,11 +52,28 @@ class JsonlRecorder(Generic[M]):
         return len(self._recorded)
 
     def record(self, records: Iterable[M]) -> int:
-        """Append records in one locked, synced write. Returns how many lines were written."""
+        """Append records in one locked, synced write. Returns how many lines were written.
+
+        Blocking; async callers batch many records into one write with `GroupCommit`."""
         items = list(records)
         if not items:
             return 0
-        data = "".join(r.model_dump_json() + "\n" for r in items).encode("utf-8")
+        self.append_bytes(self.encode(items))
+        self.mark_recorded(items)
+        return len(items)
+
+    def encode(self, records: Iterable[M]) -> bytes:
+        return "".join(r.model_dump_json() + "\n" for r in records).encode("utf-8")
+
+    def mark_recorded(self, records: Iterable[M]) -> None:
+        """Called only after the records' lines are synced."""
+        for r in records:
+            self._recorded.add(self._key(r))
+
+    def append_bytes(self, data: bytes) -> None:
+        """Whole lines, under the file lock, written and fsynced before returning."""
+        if not data:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -70,9 +87,6 @@ class JsonlRecorder(Generic[M]):
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        for r in items:
-            self._recorded.add(self._key(r))
-        return len(items)
 
 
 def _ends_without_newline(fd: int) -> bool:

@@ -26,7 +26,8 @@ from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.readers import TraceLoadError, load_trace
 from tracejury.orchestrator.results import RunResult
-from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
+from tracejury.orchestrator.run.group_commit import GroupCommit
+from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder, JsonlRecorder, M
 from tracejury.orchestrator.run.status import (
     STATUS_INTERVAL_S,
     StatusWriter,
@@ -127,6 +128,7 @@ class RunStage:
             display.info(note)
         self.status = StatusWriter(rd.status, rd.path, analyzer.backend, analyzer.model)
         self.state: _RunState | None = None
+        self.commit: GroupCommit | None = None
         for bad in self.findings.bad_lines:
             display.problem(f"{rd.findings}:{bad.line_no}", bad.problem)
 
@@ -158,18 +160,21 @@ class RunStage:
         )
         limiter = anyio.CapacityLimiter(max(1, slots))
         try:
-            with anyio.move_on_after(
-                self.config.timeout + STOP_GRACE_S if self.config.timeout else None
-            ):
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(self._status_loop, state)
-                    if self.config.timeout:
-                        tg.start_soon(self._watchdog, state, self.config.timeout)
-                    async with anyio.create_task_group() as workers:
-                        for agent_id, refs in by_agent.items():
-                            workers.start_soon(self._worker, agent_id, refs, limiter, state)
-                    tg.cancel_scope.cancel()
+            # Outside the timeout's scope: what is queued when workers stop is still committed.
+            async with GroupCommit() as self.commit:
+                with anyio.move_on_after(
+                    self.config.timeout + STOP_GRACE_S if self.config.timeout else None
+                ):
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(self._status_loop, state)
+                        if self.config.timeout:
+                            tg.start_soon(self._watchdog, state, self.config.timeout)
+                        async with anyio.create_task_group() as workers:
+                            for agent_id, refs in by_agent.items():
+                                workers.start_soon(self._worker, agent_id, refs, limiter, state)
+                        tg.cancel_scope.cancel()
         finally:
+            self.commit = None
             await self.analyzer.aclose()
         return self._finish(state)
 
@@ -246,10 +251,15 @@ class RunStage:
             state.progress.in_flight -= 1
             limiter.release_on_behalf_of(token)
 
+    async def append(self, recorder: JsonlRecorder[M], record: M) -> None:
+        """Group-committed while the run is on; returns once the line is synced."""
+        if self.commit is not None:
+            await self.commit.record(recorder, [record])
+        else:
+            await anyio.to_thread.run_sync(recorder.record, [record])
+
     async def record(self, finding: Finding, state: _RunState) -> None:
-        # On the loop thread, not a worker thread: an append is ~0.2 ms, and a write still
-        # pending in a thread after Ctrl-C could land after a resumed run read the file.
-        self.findings.record([finding])
+        await self.append(self.findings, finding)
         p = state.progress
         p.done += 1
         if finding.status == "ok":
@@ -287,7 +297,7 @@ async def analyze_trace(
             await stage.record(error_finding(ref, c, c.perspective, analyzer, reason), state)
         return
     if not stage.facts.is_recorded(ref.trace_id):
-        stage.facts.record([TraceFacts(trace_id=ref.trace_id, facts=facts)])
+        await stage.append(stage.facts, TraceFacts(trace_id=ref.trace_id, facts=facts))
 
     async def one(c: Criteria) -> None:
         if state.stopping:

@@ -1,0 +1,85 @@
+"""SIGKILL in the middle of a group-committed rules triage, mid-write of a batch: the resumed
+run still ends with exactly one finding and one facts line per trace."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from by_outcome_factory import make_by_outcome_tree
+
+TRACEJURY = Path(sys.executable).parent / "tracejury"
+
+# Real triage, except that the findings file's 3rd batch is written only half (a torn line, as
+# a kill mid-write leaves it) and then the process waits to be killed.
+_KILLED_MID_BATCH = """
+import os, sys, time
+from tracejury.orchestrator.run.recorder import JsonlRecorder
+ready = sys.argv.pop(1)
+real = JsonlRecorder.append_bytes
+batches = 0
+def append_bytes(self, data):
+    global batches
+    if self.path.name == "findings.jsonl":
+        batches += 1
+        if batches == 3:
+            with open(self.path, "ab") as f:
+                f.write(data[: len(data) // 2 + 1])
+            open(ready, "w").close()
+            time.sleep(120)
+    real(self, data)
+JsonlRecorder.append_bytes = append_bytes
+from tracejury.orchestrator.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # the torn line the kill left
+    return out
+
+
+@pytest.mark.slow
+def test_sigkill_during_rules_triage_then_resume_gives_one_finding_per_trace(
+    tmp_path: Path,
+) -> None:
+    n = 300
+    traces = make_by_outcome_tree(tmp_path / "traces", n, with_bad_files=False).root
+    run = tmp_path / "run"
+    ready = tmp_path / "ready"
+    args = ["triage", str(traces), "--out", str(run), "--backend", "rules", "--automation"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_MID_BATCH, str(ready), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "never reached the 3rd batch"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = _lines(run / "findings.jsonl")
+    assert 0 < len(before) < n  # killed part-way, with a torn tail
+    assert not (run / "findings.jsonl").read_bytes().endswith(b"\n")
+
+    res = subprocess.run([str(TRACEJURY), *args], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    findings = _lines(run / "findings.jsonl")
+    per_key = Counter((f["trace_id"], f["perspective"]) for f in findings)
+    assert len(per_key) == n and set(per_key.values()) == {1}
+    facts = Counter(f["trace_id"] for f in _lines(run / "facts.jsonl"))
+    assert len(facts) == n and set(facts.values()) == {1}
+    assert {t for t, _ in per_key} == set(facts)
