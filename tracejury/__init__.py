@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time, see
         LaneCompleteness,
     )
     from tracejury.models.trace import TraceRef
+    from tracejury.orchestrator.agents.deep_dive import run_deep_dive
+    from tracejury.orchestrator.agents.self_team import run_self
     from tracejury.orchestrator.config import RunConfig, RunOptions
     from tracejury.orchestrator.display.protocol import Display
     from tracejury.orchestrator.pipeline import (
@@ -65,6 +67,9 @@ __all__ = [
     "run_analysis_async",
     "aggregate_findings",
     "aggregate_findings_async",
+    # the agent teams: one MassGen turn (`self`), or a category of findings (`deep-dive`)
+    "run_self",
+    "run_deep_dive",
     "RunConfig",
     "RunOptions",
     "Display",
@@ -110,6 +115,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "aggregate_findings",
         "aggregate_findings_async",
     ),
+    "tracejury.orchestrator.agents.self_team": ("run_self",),
+    "tracejury.orchestrator.agents.deep_dive": ("run_deep_dive",),
     "tracejury.orchestrator.config": ("RunConfig", "RunOptions"),
     "tracejury.orchestrator.display.protocol": ("Display",),
     "tracejury.orchestrator.results": ("TriageResult", "RunResult"),
