@@ -52,6 +52,7 @@ _STATUS_STYLE = {
     "timeout": "red",
     "crashed": "red",
     "running": "yellow",
+    "waiting": "yellow",
     "empty": "dim",
     "unknown": "yellow",
 }

@@ -417,7 +417,7 @@ class TurnSummary:
     outcome: Outcome
     outcome_evidence: str
     error_type: str | None
-    state: str  # completed | error | timeout | running | crashed | empty | unknown
+    state: str  # completed | error | timeout | running | waiting | crashed | empty | unknown
     question: str | None
     hints: dict[str, Any]
     meta: dict[str, Any]
@@ -537,6 +537,14 @@ def outcome_of(last: AttemptInfo | None, now: float) -> tuple[Outcome, str, str 
         ev = f"{where} finish_reason=error" + (f" ({err_txt})" if err_txt else "")
         etype = next((e["type"] for e in errs if e["type"]), None) or "error"
         return "error", ev, etype, "error"
+    if fr in ("waiting_for_review", "review_pending") or dig(last.status, "review_pending") is True:
+        # v0.1.70+: paused for the WebUI review of the answer, not crashed however old.
+        return (
+            "unknown",
+            f"{where} finish_reason={fr or 'review_pending'}: waiting for the user's review",
+            None,
+            "waiting",
+        )
     if last.ended_normally:
         src = last.end_evidence
         winner = last.winner()

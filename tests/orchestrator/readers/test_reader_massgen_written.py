@@ -164,3 +164,21 @@ def test_markdown_that_is_not_a_trace_is_not_read(tmp_path: Path) -> None:
     )
     refs, problems = discover([tmp_path])
     assert problems == [] and [r.source_format for r in refs] == ["massgen_trace"]
+
+
+def test_waiting_for_review_is_not_a_crash(tmp_path: Path) -> None:
+    import os
+
+    d = _attempt(tmp_path)
+    status = {
+        "finish_reason": "waiting_for_review",
+        "is_complete": False,
+        "meta": {"question": "Draft the report", "session_id": "attempt_1"},
+    }
+    (d / "status.json").write_text(json.dumps(status))
+    old = 1_700_000_000
+    os.utime(d / "status.json", (old, old))  # hours stale: a crash, were it not waiting
+    refs, _ = discover([tmp_path])
+    (ref,) = refs
+    assert (ref.outcome, ref.error_type) == ("unknown", None)
+    assert not any("crash" in w or "stopped before finishing" in w for w in ref.warnings)
