@@ -424,10 +424,12 @@ def compose(
         lines += marks.get(pos, [])
         c = selected[pos]
         body = step_body(c, plan.step_chars)
-        first = seen_bodies.setdefault(body, c.index) if len(body) >= REPEAT_MIN_CHARS else None
-        if first is not None and first != c.index:
+        shown_at: int | None = (
+            seen_bodies.setdefault(body, c.index) if len(body) >= REPEAT_MIN_CHARS else None
+        )
+        if shown_at is not None and shown_at != c.index:
             # a repeated ledger or status block: once in full, then pointed at
-            lines += [step_header(c), f"{OPEN}(the same text as step {first}){CLOSE}"]
+            lines += [step_header(c), f"{OPEN}(the same text as step {shown_at}){CLOSE}"]
         else:
             lines += render_step(c, plan.step_chars)
         prev = pos
