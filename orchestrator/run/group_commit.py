@@ -65,7 +65,23 @@ class GroupCommit:
         self._closing = True
         self._wake.set()
         self._full.set()
-        return await self._tg.__aexit__(exc_type, exc, tb)
+        try:
+            return await self._tg.__aexit__(exc_type, exc, tb)
+        finally:
+            if self._queue:  # cancelled or Ctrl-C: what finished is still kept, as before
+                self._flush_now()
+
+    def _flush_now(self) -> None:
+        """Blocking, on the loop thread: only at shutdown, when the writer task is gone."""
+        batch, self._queue, self._lines = self._queue, [], 0
+        by_file: dict[int, list[_Pending]] = {}
+        for p in batch:
+            by_file.setdefault(id(p.recorder), []).append(p)
+        for group in by_file.values():
+            group[0].recorder.append_bytes(b"".join(p.data for p in group))
+            for p in group:
+                p.recorder.mark_recorded(p.items)
+                p.done.set()
 
     async def record(self, recorder: JsonlRecorder[Any], records: Iterable[Any]) -> int:
         """Queue records for `recorder`'s file; returns once they are written and synced."""

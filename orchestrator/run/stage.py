@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 
 import anyio
+from anyio.abc import TaskGroup
 
 from tracejury.batches import plan_batches, read_batch, read_manifest, write_batches
 from tracejury.criteria_loader import criteria_for_perspectives, load_criteria
@@ -129,6 +131,7 @@ class RunStage:
         self.status = StatusWriter(rd.status, rd.path, analyzer.backend, analyzer.model)
         self.state: _RunState | None = None
         self.commit: GroupCommit | None = None
+        self._settle: TaskGroup | None = None  # waits for queued appends to be synced
         for bad in self.findings.bad_lines:
             display.problem(f"{rd.findings}:{bad.line_no}", bad.problem)
 
@@ -161,7 +164,7 @@ class RunStage:
         limiter = anyio.CapacityLimiter(max(1, slots))
         try:
             # Outside the timeout's scope: what is queued when workers stop is still committed.
-            async with GroupCommit() as self.commit:
+            async with GroupCommit() as self.commit, anyio.create_task_group() as self._settle:
                 with anyio.move_on_after(
                     self.config.timeout + STOP_GRACE_S if self.config.timeout else None
                 ):
@@ -174,7 +177,7 @@ class RunStage:
                                 workers.start_soon(self._worker, agent_id, refs, limiter, state)
                         tg.cancel_scope.cancel()
         finally:
-            self.commit = None
+            self.commit = self._settle = None
             await self.analyzer.aclose()
         return self._finish(state)
 
@@ -251,15 +254,30 @@ class RunStage:
             state.progress.in_flight -= 1
             limiter.release_on_behalf_of(token)
 
-    async def append(self, recorder: JsonlRecorder[M], record: M) -> None:
-        """Group-committed while the run is on; returns once the line is synced."""
-        if self.commit is not None:
-            await self.commit.record(recorder, [record])
-        else:
+    async def append(
+        self, recorder: JsonlRecorder[M], record: M, then: Callable[[], None] | None = None
+    ) -> None:
+        """Queue `record` for the group commit and return at once, so a trace's capacity slot is
+        not held while its batch syncs; `then` runs only once the line is on disk."""
+        if self.commit is None or self._settle is None:
             await anyio.to_thread.run_sync(recorder.record, [record])
+            if then:
+                then()
+            return
+        self._settle.start_soon(self._commit_then, self.commit, recorder, record, then)
+
+    @staticmethod
+    async def _commit_then(
+        commit: GroupCommit, recorder: JsonlRecorder[M], record: M, then: Callable[[], None] | None
+    ) -> None:
+        await commit.record(recorder, [record])
+        if then:
+            then()
 
     async def record(self, finding: Finding, state: _RunState) -> None:
-        await self.append(self.findings, finding)
+        await self.append(self.findings, finding, lambda: self._counted(finding, state))
+
+    def _counted(self, finding: Finding, state: _RunState) -> None:
         p = state.progress
         p.done += 1
         if finding.status == "ok":
