@@ -13,7 +13,7 @@ from tracejury.orchestrator.readers.claude_code.reader import ClaudeCodeReader
 from tracejury.orchestrator.readers.codex.reader import CodexReader
 from tracejury.orchestrator.readers.event_stream import EventStreamReader
 from tracejury.orchestrator.readers.harbor.reader import HarborReader
-from tracejury.orchestrator.readers.inspect_log import InspectReader
+from tracejury.orchestrator.readers.inspect.reader import InspectReader
 from tracejury.orchestrator.readers.massgen.reader import MassGenReader
 from tracejury.orchestrator.readers.massgen.trace_file import MassGenTraceReader
 from tracejury.orchestrator.readers.mast import MastReader

@@ -1,7 +1,7 @@
 """What the chat-shaped readers share: finding a transcript in a JSON document, the run
 record's task, outcome and metadata, one record of a many-traces file, the fallback ref.
 
-Used by `chat/reader.py`, `mast.py`, `inspect_log.py` and `spans/reader.py`; it imports no
+Used by `chat/reader.py`, `mast.py`, `inspect/` and `spans/reader.py`; it imports no
 reader, so none of them import each other.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tracejury.orchestrator.readers import discover, load_trace
-from tracejury.orchestrator.readers.inspect_log import sample_outcome, score_outcome
+from tracejury.orchestrator.readers.inspect.outcome import sample_outcome, score_outcome
 
 BROWSER = "2025-05-12T20-27-36-04-00_browser.json"
 POPULARITY = "2025-05-12T20-28-13-04-00_popularity.json"
