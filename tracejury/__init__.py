@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time, see __getattr__
     from tracejury.aggregate.api import AggregateResult, load_findings, load_summary
+    from tracejury.aggregate.eval import EvalReport, evaluate
     from tracejury.errors import (
         BudgetStop,
         ConfigError,
@@ -82,6 +83,9 @@ __all__ = [
     # reading a run back
     "load_findings",
     "load_summary",
+    # scoring a run against human labels
+    "evaluate",
+    "EvalReport",
     # the models of the files a run writes
     "AnalysisSummary",
     "Completeness",
@@ -122,6 +126,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "tracejury.orchestrator.results": ("TriageResult", "RunResult"),
     "tracejury.orchestrator.run.estimate": ("RunEstimate",),
     "tracejury.aggregate.api": ("AggregateResult", "load_findings", "load_summary"),
+    "tracejury.aggregate.eval": ("evaluate", "EvalReport"),
     "tracejury.rundir": ("RunDir",),
     "tracejury.models.summary": (
         "AnalysisSummary",

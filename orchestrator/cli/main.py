@@ -12,6 +12,7 @@ from tracejury.errors import ExitCode, TracejuryError
 from tracejury.orchestrator.cli import (
     criteria,
     deep_dive,
+    eval_cmd,
     formats,
     inspect,
     logs,
@@ -70,6 +71,7 @@ watch.register(app)
 self_cmd.register(app)
 deep_dive.register(app)
 formats.register(app)
+eval_cmd.register(app)
 
 
 def _error(line: str) -> None:

@@ -1,0 +1,6 @@
+"""Score a run's findings against human labels, beside trivial baselines and published numbers."""
+
+from tracejury.aggregate.eval.evaluate import evaluate
+from tracejury.aggregate.eval.models import EvalReport
+
+__all__ = ["EvalReport", "evaluate"]
