@@ -130,8 +130,26 @@ def compute_baselines(
     maj_agent = most_common([norm_agent(lab.agent) for lab, _ in items if lab.agent])
     maj_cat = most_common([lab.category for lab, _ in items if lab.category])
     maj_out = most_common([lab.outcome for lab, _ in items if lab.outcome])
+    with_modes = [lab.modes for lab, _ in items if lab.modes is not None]
+    maj_modes = sorted(
+        {
+            m
+            for ms in with_modes
+            for m in ms
+            if sum(m in x for x in with_modes) * 2 > len(with_modes)
+        }
+    )
     majority = [
-        (lab, Answer(agent=maj_agent, category=maj_cat, outcome=maj_out)) for lab, _ in items
+        (
+            lab,
+            Answer(
+                agent=maj_agent,
+                category=maj_cat,
+                outcome=maj_out,
+                modes=maj_modes if lab.modes is not None else None,
+            ),
+        )
+        for lab, _ in items
     ]
     ag, st = {"agent"}, {"step"}
     return [
@@ -173,7 +191,8 @@ def compute_baselines(
         ),
         Baseline(
             name="majority_class",
-            description="the commonest labelled agent, category and outcome (reads the labels)",
-            metrics=score(majority, tolerances, what={"agent", "category", "outcome"}),
+            description="the commonest labelled agent, category and outcome, and the modes "
+            "most traces have (reads the labels)",
+            metrics=score(majority, tolerances, what={"agent", "category", "outcome", "modes"}),
         ),
     ]

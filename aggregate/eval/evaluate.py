@@ -10,7 +10,7 @@ from tracejury.aggregate.api import load_findings
 from tracejury.aggregate.eval.baselines import StepView, compute_baselines, step_views
 from tracejury.aggregate.eval.labels import load_labels
 from tracejury.aggregate.eval.matching import Matched, match
-from tracejury.aggregate.eval.metrics import cohen_kappa, mode_scores, share
+from tracejury.aggregate.eval.metrics import mode_scores, share
 from tracejury.aggregate.eval.models import (
     ConfidenceRow,
     Dataset,
@@ -18,11 +18,10 @@ from tracejury.aggregate.eval.models import (
     FloorCheck,
     LabelSet,
     Metric,
-    TraceLabel,
     Unmatched,
 )
 from tracejury.aggregate.eval.reference import reference_for
-from tracejury.aggregate.eval.scoring import Answer, category_confusion, score
+from tracejury.aggregate.eval.scoring import Answer, category_confusion, mode_universe, score
 from tracejury.errors import ConfigError
 from tracejury.files import read_model
 from tracejury.models import Finding, Manifest
@@ -31,7 +30,6 @@ from tracejury.rundir import RunDir
 
 DEFAULT_TOLERANCES = (0, 1, 5)
 LIST_LIMIT = 200  # unmatched items listed in eval.json (all are counted)
-MAST_MODES = [f"{a}.{b}" for a, n in ((1, 5), (2, 6), (3, 3)) for b in range(1, n + 1)]
 _ABSTAIN = {"", "none", "null", "unknown", "insufficient evidence", "n/a"}
 
 
@@ -74,37 +72,6 @@ def answer_of(f: Finding) -> Answer:
 
 def _unmatched(items: list[str]) -> Unmatched:
     return Unmatched(count=len(items), items=items[:LIST_LIMIT])
-
-
-def _mode_metrics(pairs: Sequence[tuple[TraceLabel, Answer]]) -> tuple[list[Metric], list[str]]:
-    scored = [
-        (set(lab.modes or []), set(a.modes or [])) for lab, a in pairs if lab.modes is not None
-    ]
-    if not scored:
-        return [], []
-    modes = sorted({*MAST_MODES, *(m for g, _ in scored for m in g)}, key=_mode_key)
-    decisions = [(str(m in g), str(m in p)) for g, p in scored for m in modes]
-    agree = sum(a == b for a, b in decisions)
-    kappa = cohen_kappa(decisions)
-    out = [
-        share("mode_accuracy", agree, len(decisions), "per (trace, mode) yes/no decision"),
-        Metric(
-            name="mode_kappa",
-            correct=agree,
-            total=len(decisions),
-            value=kappa,
-            note="Cohen's kappa",
-        ),
-        share("mode_exact_set", sum(g == p for g, p in scored), len(scored), "every mode right"),
-    ]
-    return out, modes
-
-
-def _mode_key(m: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in m.split("."))
-    except ValueError:
-        return (999,)
 
 
 def _per_unit(name: str, cost: float | None, hits: Metric | None) -> Metric | None:
@@ -170,8 +137,7 @@ def evaluate(
     scored = [x for x in m.matched if x.finding is not None]
     pairs = [(x.label, answer_of(x.finding)) for x in scored if x.finding is not None]
     metrics = score(pairs, tol)
-    mode_metrics, modes = _mode_metrics(pairs)
-    metrics.extend(mode_metrics)
+    mode_pairs = [(lab, a) for lab, a in pairs if lab.modes is not None and a.modes is not None]
     evidence = [e for x in scored if x.finding is not None for e in x.finding.evidence]
     if evidence:
         metrics.append(share("verified_quotes", sum(e.verified for e in evidence), len(evidence)))
@@ -207,20 +173,18 @@ def evaluate(
         by_confidence=by_conf,
         confusion=category_confusion(pairs),
         modes=mode_scores(
-            [
-                (set(lab.modes or []), set(a.modes or []))
-                for lab, a in pairs
-                if lab.modes is not None
-            ],
-            modes,
+            [(set(lab.modes or []), set(a.modes or [])) for lab, a in mode_pairs],
+            mode_universe(mode_pairs),
         )
-        if modes
+        if mode_pairs
         else [],
         baselines=baselines,
         reference=reference_for(lset.dataset),
         unmatched_labels=_unmatched(m.unmatched_labels),
         unmatched_findings=_unmatched(m.unmatched_findings),
-        labels_without_finding=_unmatched([x.label.target for x in m.matched if x.finding is None]),
+        labels_without_finding=_unmatched(
+            [x.ref.display_name for x in m.matched if x.finding is None]
+        ),
         problems=problems,
         cost_usd=cost,
     )

@@ -145,9 +145,8 @@ def load_mast(path: Path) -> LabelSet:
             continue
         majority = meta.get("labels") or {}
         modes = sorted(str(k) for k, v in majority.items() if v)
-        out.append(
-            _label(ref, modes=modes, outcome="failed" if modes else None, label_category=None)
-        )
+        # No outcome: MAST labels failure modes, and a run can show some and still succeed.
+        out.append(_label(ref, modes=modes))
     return LabelSet(dataset="mast", source=str(path), step_base=0, labels=out, problems=problems)
 
 

@@ -10,6 +10,9 @@ from tracejury.aggregate.eval.metrics import cohen_kappa, confusion, share
 from tracejury.aggregate.eval.models import Metric, TraceLabel
 from tracejury.aggregate.eval.names import norm_agent
 
+# MAST's 14 failure modes (criteria/mast.md): the yes/no decisions every trace gets.
+MAST_MODES = [f"{a}.{b}" for a, n in ((1, 5), (2, 6), (3, 3)) for b in range(1, n + 1)]
+
 
 @dataclass
 class Answer:
@@ -51,7 +54,7 @@ def score(
 ) -> list[Metric]:
     """Metrics over every pair whose label has the field; `what` limits the families
     (agent, step, category, outcome, coverage) a baseline claims to answer."""
-    want = what or {"agent", "step", "category", "outcome", "coverage"}
+    want = what or {"agent", "step", "category", "outcome", "coverage", "modes"}
     out: list[Metric] = []
     agents = [(lab, a) for lab, a in pairs if lab.agent]
     if "agent" in want and agents:
@@ -115,6 +118,49 @@ def score(
                 note="Cohen's kappa, label vs answer",
             )
         )
+    if "modes" in want:
+        out.extend(_mode_metrics(pairs))
+    return out
+
+
+def _mode_key(m: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in m.split("."))
+    except ValueError:
+        return (999,)
+
+
+def mode_universe(pairs: Sequence[tuple[TraceLabel, Answer]]) -> list[str]:
+    """MAST's modes plus any other code a label or an answer uses (an older numbering)."""
+    seen = {m for lab, a in pairs for m in [*(lab.modes or []), *(a.modes or [])]}
+    return sorted({*MAST_MODES, *seen}, key=_mode_key)
+
+
+def _mode_metrics(pairs: Sequence[tuple[TraceLabel, Answer]]) -> list[Metric]:
+    """Multi-label modes: an answer without a mode list abstains (it is not "no modes")."""
+    labelled = [(lab, a) for lab, a in pairs if lab.modes is not None]
+    if not labelled:
+        return []
+    answered = [(set(lab.modes or []), set(a.modes)) for lab, a in labelled if a.modes is not None]
+    out = [share("mode_coverage", len(answered), len(labelled), "answers that list modes")]
+    if not answered:
+        return out
+    modes = mode_universe(labelled)
+    decisions = [(str(m in g), str(m in p)) for g, p in answered for m in modes]
+    agree = sum(x == y for x, y in decisions)
+    out += [
+        share("mode_accuracy", agree, len(decisions), "per (trace, mode) yes/no decision"),
+        Metric(
+            name="mode_kappa",
+            correct=agree,
+            total=len(decisions),
+            value=cohen_kappa(decisions),
+            note="Cohen's kappa over the yes/no decisions",
+        ),
+        share(
+            "mode_exact_set", sum(g == p for g, p in answered), len(answered), "every mode right"
+        ),
+    ]
     return out
 
 
