@@ -151,13 +151,9 @@ def evaluate(
     by_conf = []
     for level in ("high", "medium", "low"):
         sub = [(lab, a) for lab, a in pairs if a.confidence == level]
-        if sub:
-            by_conf.append(
-                ConfidenceRow(
-                    confidence=level,
-                    metrics=score(sub, [0], what={"agent", "step", "category", "outcome"}),
-                )
-            )
+        rows = score(sub, [0], what={"agent", "step", "category", "outcome", "modes"})
+        if rows:
+            by_conf.append(ConfidenceRow(confidence=level, metrics=rows))
     base_on = scored or m.matched
     baselines = compute_baselines([(x.label, _steps(x, problems)) for x in base_on], tol, seed=seed)
     report = EvalReport(

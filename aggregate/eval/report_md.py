@@ -17,6 +17,8 @@ HEADLINE = (
     "category_accuracy",
     "outcome_accuracy",
     "mode_accuracy",
+    "mode_kappa",
+    "mode_coverage",
 )
 
 
@@ -196,7 +198,7 @@ def render_eval_text(report: EvalReport) -> str:
         f"scored {report.scored}; unmatched labels {report.unmatched_labels.count}, "
         f"findings without a label {report.unmatched_findings.count}"
     ]
-    names = _names(report)
+    names = [n for n in _names(report) if n in HEADLINE]
     for n in names:
         m = report.metric(n)
         if m is not None:
