@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time, see __getattr__
     from tracejury.aggregate.api import AggregateResult, load_findings, load_summary
-    from tracejury.aggregate.eval import EvalReport, evaluate
+    from tracejury.aggregate.eval import EvalReport
     from tracejury.errors import (
         BudgetStop,
         ConfigError,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time, see
     from tracejury.orchestrator.agents.self_team import run_self
     from tracejury.orchestrator.config import RunConfig, RunOptions
     from tracejury.orchestrator.display.protocol import Display
+    from tracejury.orchestrator.evaluate import evaluate
     from tracejury.orchestrator.pipeline import (
         aggregate_findings,
         aggregate_findings_async,
@@ -126,7 +127,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "tracejury.orchestrator.results": ("TriageResult", "RunResult"),
     "tracejury.orchestrator.run.estimate": ("RunEstimate",),
     "tracejury.aggregate.api": ("AggregateResult", "load_findings", "load_summary"),
-    "tracejury.aggregate.eval": ("evaluate", "EvalReport"),
+    "tracejury.aggregate.eval": ("EvalReport",),
+    "tracejury.orchestrator.evaluate": ("evaluate",),
     "tracejury.rundir": ("RunDir",),
     "tracejury.models.summary": (
         "AnalysisSummary",

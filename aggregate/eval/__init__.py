@@ -1,4 +1,6 @@
-"""Score a run's findings against human labels, beside trivial baselines and published numbers."""
+"""Score a run's findings against human labels, beside trivial baselines and published numbers.
+
+Traces are read through a TraceSource; `tracejury.evaluate` supplies the readers."""
 
 from tracejury.aggregate.eval.evaluate import evaluate
 from tracejury.aggregate.eval.models import EvalReport

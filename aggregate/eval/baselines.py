@@ -3,41 +3,12 @@
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from tracejury.aggregate.eval.models import Baseline, TraceLabel
 from tracejury.aggregate.eval.names import is_candidate_agent, norm_agent
 from tracejury.aggregate.eval.scoring import Answer, most_common, score
-from tracejury.orchestrator.readers.model import ParsedTrace
-
-_MESSAGE_NO = re.compile(r"\bmessage (\d+)\s*$")
-
-
-@dataclass(frozen=True)
-class StepView:
-    """One step as baselines see it: the message index labels count in, who spoke."""
-
-    message: int
-    speaker: str | None
-    kind: str
-    failed: bool
-
-
-def step_views(trace: ParsedTrace) -> list[StepView]:
-    out: list[StepView] = []
-    for s in trace.steps():
-        m = _MESSAGE_NO.search(s.location or "")
-        out.append(
-            StepView(
-                message=int(m.group(1)) if m else s.index,
-                speaker=s.agent or s.speaker,
-                kind=s.kind,
-                failed=s.kind in ("tool_result", "error") and s.status in ("error", "timeout"),
-            )
-        )
-    return out
+from tracejury.aggregate.eval.source import StepView
 
 
 def most_frequent_speaker(steps: Sequence[StepView]) -> str | None:

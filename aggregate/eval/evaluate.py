@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.aggregate.api import load_findings
-from tracejury.aggregate.eval.baselines import StepView, compute_baselines, step_views
+from tracejury.aggregate.eval.baselines import compute_baselines
 from tracejury.aggregate.eval.labels import load_labels
 from tracejury.aggregate.eval.matching import Matched, match
 from tracejury.aggregate.eval.metrics import mode_scores, share
@@ -22,10 +22,10 @@ from tracejury.aggregate.eval.models import (
 )
 from tracejury.aggregate.eval.reference import reference_for
 from tracejury.aggregate.eval.scoring import Answer, category_confusion, mode_universe, score
+from tracejury.aggregate.eval.source import StepView, TraceSource
 from tracejury.errors import ConfigError
 from tracejury.files import read_model
 from tracejury.models import Finding, Manifest
-from tracejury.orchestrator.readers.registry import load_trace
 from tracejury.rundir import RunDir
 
 DEFAULT_TOLERANCES = (0, 1, 5)
@@ -99,9 +99,9 @@ def check_floors(report: EvalReport, floors: Mapping[str, float]) -> list[FloorC
     return out
 
 
-def _steps(m: Matched, problems: list[str]) -> list[StepView]:
+def _steps(m: Matched, src: TraceSource, problems: list[str]) -> list[StepView]:
     try:
-        return step_views(load_trace(m.ref))
+        return src.steps(m.ref)
     except (OSError, ValueError) as e:
         problems.append(f"{m.ref.display_name}: cannot read for the baselines: {e}")
         return []
@@ -111,6 +111,7 @@ def evaluate(
     run_dir: Path | str,
     labels: Path | str | LabelSet,
     *,
+    source: TraceSource,
     dataset: Dataset | None = None,
     tolerances: Sequence[int] = DEFAULT_TOLERANCES,
     floors: Mapping[str, float] | None = None,
@@ -118,7 +119,8 @@ def evaluate(
     seed: int = 0,
 ) -> EvalReport:
     """Score `run_dir`'s findings against `labels` (a path read by the dataset's loader,
-    `dataset` None to detect it, or a LabelSet). Baselines run on the same traces."""
+    `dataset` None to detect it, or a LabelSet). Baselines run on the same traces, read
+    through `source` (`tracejury.evaluate` passes the trace readers)."""
     rd = RunDir(Path(run_dir))
     if not rd.manifest.is_file():
         raise ConfigError(f"{rd.manifest}: not found; is {rd.path} a tracejury run directory?")
@@ -129,7 +131,7 @@ def evaluate(
         findings = load_findings(rd.findings)
     else:
         problems.append(f"{rd.findings}: not found; only the baselines are scored")
-    lset = labels if isinstance(labels, LabelSet) else load_labels(Path(labels), dataset)
+    lset = labels if isinstance(labels, LabelSet) else load_labels(Path(labels), source, dataset)
     problems.extend(lset.problems)
     tol = sorted({int(k) for k in tolerances} | {0})
     m = match(lset.labels, traces, findings, criteria=criteria)
@@ -155,7 +157,9 @@ def evaluate(
         if rows:
             by_conf.append(ConfidenceRow(confidence=level, metrics=rows))
     base_on = scored or m.matched
-    baselines = compute_baselines([(x.label, _steps(x, problems)) for x in base_on], tol, seed=seed)
+    baselines = compute_baselines(
+        [(x.label, _steps(x, source, problems)) for x in base_on], tol, seed=seed
+    )
     report = EvalReport(
         run_dir=str(rd.path),
         labels=lset.source,

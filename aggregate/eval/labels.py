@@ -14,25 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.aggregate.eval.models import Dataset, LabelSet, TraceLabel
+from tracejury.aggregate.eval.source import TERMINAL_BENCH, TraceSource
 from tracejury.aggregate.eval.taxonomy import terminal_bench_category
 from tracejury.errors import ConfigError
 from tracejury.models import TraceRef
-from tracejury.orchestrator.readers.chat.reader import LabelsReader
-from tracejury.orchestrator.readers.discover import discover
-from tracejury.orchestrator.readers.registry import load_trace
-from tracejury.orchestrator.readers.terminal_bench import NAME as TERMINAL_BENCH
-from tracejury.orchestrator.readers.textio import read_head
 
 CSV_FIELDS = ("agent", "step", "category", "outcome", "modes", "failure_steps")
 
 
 def _file_of(ref: TraceRef) -> str:
     return str((Path(ref.root) / ref.path).resolve())
-
-
-def _refs(path: Path) -> tuple[list[TraceRef], list[str]]:
-    refs, problems = discover([path])
-    return refs, [f"{p.path}: {p.problem}" for p in problems]
 
 
 def _step(raw: Any, base: int) -> int | None:
@@ -47,9 +38,9 @@ def _label(ref: TraceRef, **fields: Any) -> TraceLabel:
     return TraceLabel(target=ref.display_name, files=[_file_of(ref)], locator=ref.locator, **fields)
 
 
-def load_whowhen(path: Path) -> LabelSet:
+def load_whowhen(path: Path, src: TraceSource) -> LabelSet:
     """`mistake_agent`, `mistake_step` (a 0-based index into `history`, as a string)."""
-    refs, problems = _refs(path)
+    refs, problems = src.find(path)
     out: list[TraceLabel] = []
     for ref in refs:
         meta = ref.metadata
@@ -73,10 +64,10 @@ def load_whowhen(path: Path) -> LabelSet:
     return LabelSet(dataset="whowhen", source=str(path), step_base=0, labels=out, problems=problems)
 
 
-def _agentrx_file(path: Path) -> Path:
+def _agentrx_file(path: Path, src: TraceSource) -> Path:
     if path.is_file():
         return path
-    found = sorted(p for p in path.glob("*.json") if LabelsReader.is_label_head(read_head(p)))
+    found = sorted(p for p in path.glob("*.json") if src.is_label_file(p))
     if not found:
         raise ConfigError(
             f"{path}: no AgentRx label file (a JSON list with trajectory_id, failures)"
@@ -84,17 +75,17 @@ def _agentrx_file(path: Path) -> Path:
     return found[0]
 
 
-def load_agentrx(path: Path) -> LabelSet:
+def load_agentrx(path: Path, src: TraceSource) -> LabelSet:
     """AgentRx τ-bench ground truth: `failures[{step_number (1-based), failure_category,
     failed_agent}]`, `root_cause{failure_id}`; runs are the chat_runs traces next to it."""
-    file = _agentrx_file(path)
+    file = _agentrx_file(path, src)
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise ConfigError(f"{file}: not readable as JSON ({e})") from e
     if not isinstance(doc, list):
         raise ConfigError(f"{file}: expected a JSON list of labelled trajectories")
-    refs, problems = _refs(file.parent)
+    refs, problems = src.find(file.parent)
     by_locator: dict[str, list[TraceRef]] = {}
     for ref in refs:
         if ref.source_format == "chat_runs" and ref.locator is not None:
@@ -130,16 +121,16 @@ def load_agentrx(path: Path) -> LabelSet:
     return LabelSet(dataset="agentrx", source=str(file), step_base=1, labels=out, problems=problems)
 
 
-def load_mast(path: Path) -> LabelSet:
+def load_mast(path: Path, src: TraceSource) -> LabelSet:
     """MAST records: three annotators' votes per failure mode; a mode is labelled when the
     majority marked it (the mast reader's count), several modes per trace."""
-    refs, problems = _refs(path)
+    refs, problems = src.find(path)
     out: list[TraceLabel] = []
     for ref in refs:
         if ref.source_format != "mast":
             continue
         try:
-            meta = load_trace(ref).meta
+            meta = src.meta(ref)
         except (OSError, ValueError) as e:
             problems.append(f"{ref.display_name}: {e}")
             continue
@@ -150,16 +141,16 @@ def load_mast(path: Path) -> LabelSet:
     return LabelSet(dataset="mast", source=str(path), step_base=0, labels=out, problems=problems)
 
 
-def load_terminal_bench(path: Path) -> LabelSet:
+def load_terminal_bench(path: Path, src: TraceSource) -> LabelSet:
     """Trial folders' `results.json`: `is_resolved` (the outcome) and `failure_mode`
     (mapped onto the triage taxonomy, see taxonomy.py)."""
-    refs, problems = _refs(path)
+    refs, problems = src.find(path)
     out: list[TraceLabel] = []
     for ref in refs:
         if ref.source_format != TERMINAL_BENCH:
             continue
         try:
-            meta = load_trace(ref).meta
+            meta = src.meta(ref)
         except (OSError, ValueError) as e:
             problems.append(f"{ref.display_name}: {e}")
             continue
@@ -194,7 +185,7 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return list(csv.DictReader(text.splitlines()))
 
 
-def load_csv(path: Path) -> LabelSet:
+def load_csv(path: Path, src: TraceSource) -> LabelSet:
     """`trace,field,label` rows (CSV with that header, or JSONL objects with those keys).
     `trace` is a trace id, `path#locator` or a path; `field` one of CSV_FIELDS; steps are
     0-based; `modes` and `failure_steps` are `;`-separated."""
@@ -248,7 +239,7 @@ def load_csv(path: Path) -> LabelSet:
     return LabelSet(dataset="csv", source=str(path), step_base=0, labels=out, problems=problems)
 
 
-LOADERS: dict[Dataset, Callable[[Path], LabelSet]] = {
+LOADERS: dict[Dataset, Callable[[Path, TraceSource], LabelSet]] = {
     "whowhen": load_whowhen,
     "agentrx": load_agentrx,
     "mast": load_mast,
@@ -257,15 +248,15 @@ LOADERS: dict[Dataset, Callable[[Path], LabelSet]] = {
 }
 
 
-def detect_dataset(path: Path) -> Dataset:
+def detect_dataset(path: Path, src: TraceSource) -> Dataset:
     """What `--dataset auto` picks: from the file type, else from what the readers find."""
     if path.is_file() and path.suffix.lower() in (".csv", ".jsonl"):
         return "csv"
-    if path.is_file() and LabelsReader.is_label_head(read_head(path)):
+    if path.is_file() and src.is_label_file(path):
         return "agentrx"
-    if path.is_dir() and any(LabelsReader.is_label_head(read_head(p)) for p in path.glob("*.json")):
+    if path.is_dir() and any(src.is_label_file(p) for p in path.glob("*.json")):
         return "agentrx"
-    refs, _ = discover([path])
+    refs, _ = src.find(path)
     if any(r.source_format == "mast" for r in refs):
         return "mast"
     if any(r.source_format == TERMINAL_BENCH for r in refs):
@@ -278,7 +269,7 @@ def detect_dataset(path: Path) -> Dataset:
     )
 
 
-def load_labels(path: Path, dataset: Dataset | None = None) -> LabelSet:
+def load_labels(path: Path, src: TraceSource, dataset: Dataset | None = None) -> LabelSet:
     if not path.exists():
         raise ConfigError(f"{path}: labels not found")
-    return LOADERS[dataset or detect_dataset(path)](path)
+    return LOADERS[dataset or detect_dataset(path, src)](path, src)

@@ -9,12 +9,12 @@ from typing import Annotated, get_args
 
 import typer
 
-from tracejury.aggregate.eval import evaluate
 from tracejury.aggregate.eval.models import DATASETS, Dataset, EvalReport
 from tracejury.aggregate.eval.report_md import render_eval_md, render_eval_text
 from tracejury.errors import ConfigError, ExecutionError
 from tracejury.files import atomic_write_text, write_model
 from tracejury.orchestrator.cli.common import OutRequired
+from tracejury.orchestrator.evaluate import evaluate
 
 EVAL_JSON = "eval.json"
 EVAL_MD = "EVAL.md"

@@ -15,6 +15,9 @@ from tracejury.aggregate.eval.metrics import cohen_kappa, wilson
 from tracejury.aggregate.eval.names import norm_agent
 from tracejury.aggregate.eval.taxonomy import terminal_bench_category
 from tracejury.errors import ConfigError
+from tracejury.orchestrator.evaluate import ReaderSource
+
+SRC = ReaderSource()
 
 
 def _metrics(report: tracejury.EvalReport) -> dict[str, tuple[float, int]]:
@@ -36,8 +39,8 @@ def tau(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_agentrx_steps_are_one_based_and_any_failure_counts(tau: tuple[Path, Path]) -> None:
     data, run = tau
-    lset = load_agentrx(data / "tau_ground_truth.json")
-    assert lset.step_base == 1 and detect_dataset(data) == "agentrx"
+    lset = load_agentrx(data / "tau_ground_truth.json", SRC)
+    assert lset.step_base == 1 and detect_dataset(data, SRC) == "agentrx"
     by_id = {lab.locator: lab for lab in lset.labels}
     assert (by_id["7"].step, by_id["7"].raw_step, by_id["7"].failure_steps) == (4, "5", [2, 4])
     assert by_id["9"].failure_agents == ["Assistant", "User"]
@@ -173,12 +176,12 @@ def test_mast_majority_vote_and_per_mode_scores(tmp_path: Path) -> None:
             _mast_record("t2", {"1.1": (False, False, False), "2.3": (False, True, True)}),
         ],
     )
-    lset = load_mast(data)
+    lset = load_mast(data, SRC)
     assert {lab.locator: lab.modes for lab in lset.labels} == {
         "AG2-GSM-t1": ["1.1", "3.3"],
         "AG2-GSM-t2": ["2.3"],
     }
-    assert detect_dataset(data) == "mast"
+    assert detect_dataset(data, SRC) == "mast"
     run = tmp_path / "run"
     tracejury.make_manifest([data], out=run, display="none")
     refs = {r.locator: r for r in manifest_traces(run)}

@@ -11,6 +11,9 @@ from eval_findings import manifest_traces, planted, write_findings
 import tracejury
 from tracejury.aggregate.eval.labels import load_whowhen
 from tracejury.aggregate.eval.models import EvalReport
+from tracejury.orchestrator.evaluate import ReaderSource
+
+SRC = ReaderSource()
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,7 @@ def test_baselines_are_exact_on_algorithm_generated(ww_run: tuple[Path, Path]) -
 
 def test_planted_answers_score_exactly_what_was_planted(ww_run: tuple[Path, Path]) -> None:
     src, run = ww_run
-    gold = {Path(lab.files[0]).name: lab for lab in load_whowhen(src).labels}
+    gold = {Path(lab.files[0]).name: lab for lab in load_whowhen(src, SRC).labels}
     traces = manifest_traces(run)
     assert len(traces) == 126
     findings = []
