@@ -31,6 +31,7 @@ COMMANDS = [
     "self",
     "deep-dive",
     "formats",
+    "eval",
     "criteria",
     "criteria list",
     "criteria show",
