@@ -223,7 +223,7 @@ def test_import_tracejury_loads_no_sdk_and_no_rich() -> None:
 
 
 def test_every_public_name_resolves_and_is_typed() -> None:
-    assert len(tracejury.__all__) == len(set(tracejury.__all__)) == 38
+    assert len(tracejury.__all__) == len(set(tracejury.__all__)) == 40
     for name in tracejury.__all__:
         assert getattr(tracejury, name) is not None, name
     assert set(tracejury._LAZY) == set(tracejury.__all__) - {"__version__"}
