@@ -11,7 +11,7 @@ from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.reader import ChatReader, ChatRunsReader, LabelsReader
 from tracejury.orchestrator.readers.claude_code.reader import ClaudeCodeReader
 from tracejury.orchestrator.readers.codex.reader import CodexReader
-from tracejury.orchestrator.readers.event_stream import EventStreamReader
+from tracejury.orchestrator.readers.event_stream.reader import EventStreamReader
 from tracejury.orchestrator.readers.harbor.reader import HarborReader
 from tracejury.orchestrator.readers.inspect.reader import InspectReader
 from tracejury.orchestrator.readers.massgen.reader import MassGenReader

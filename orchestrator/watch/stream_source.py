@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.orchestrator.analysis.facts.signatures import is_agent_speaker
-from tracejury.orchestrator.readers.event_stream import classify_status, event_step, is_event
+from tracejury.orchestrator.readers.event_stream.lines import classify_status, is_event
+from tracejury.orchestrator.readers.event_stream.steps import event_step
 from tracejury.orchestrator.readers.values import as_dict, as_float, as_str, to_epoch
 from tracejury.orchestrator.watch.observation import Observation, SessionInfo, evidence
 from tracejury.orchestrator.watch.source import Register, TailedSource, loads, seen_time

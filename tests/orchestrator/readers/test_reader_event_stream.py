@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tracejury.orchestrator.readers import discover, get_reader, load_trace
-from tracejury.orchestrator.readers.event_stream import EventStreamReader
+from tracejury.orchestrator.readers.event_stream.reader import EventStreamReader
 
 TS = "2026-02-09T14:{m:02d}:{s:02d}.000Z"
 
@@ -326,7 +326,8 @@ def test_line_index_gives_the_same_steps_as_scanning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, max_lines: int
 ) -> None:
     """Shared files are read through a line index (or, past its size cap, by scanning)."""
-    from tracejury.orchestrator.readers import event_stream, line_index
+    from tracejury.orchestrator.readers import line_index
+    from tracejury.orchestrator.readers.event_stream import stream
 
     p = tmp_path / "shared.jsonl"
     events = interleaved() + [
@@ -340,7 +341,7 @@ def test_line_index_gives_the_same_steps_as_scanning(
     write_lines(p, events)
     refs = refs_of(p)
     scanned = {k: [(s.location, s.text) for s in load_trace(r).steps()] for k, r in refs.items()}
-    monkeypatch.setattr(event_stream, "INDEX_MIN_SPAN", 0)
+    monkeypatch.setattr(stream, "INDEX_MIN_SPAN", 0)
     monkeypatch.setattr(line_index, "MAX_LINES", max_lines)
     line_index.clear()
     indexed = {k: [(s.location, s.text) for s in load_trace(r).steps()] for k, r in refs.items()}

@@ -1,0 +1,140 @@
+"""One event line as a `Step`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracejury.orchestrator.readers.chat.messages import call_text, json_text, normalize_args
+from tracejury.orchestrator.readers.event_stream.lines import classify_status
+from tracejury.orchestrator.readers.model import Step
+from tracejury.orchestrator.readers.values import as_dict, as_float, as_str, to_epoch
+from tracejury.outcome import STEP_FAILED_WORDS
+
+
+def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
+    """One event line as a Step."""
+    et = str(obj.get("event_type") or "")
+    data = as_dict(obj.get("data"))
+    ts = to_epoch(obj.get("timestamp"))
+    executor = as_str(obj.get("executor")) or as_str(obj.get("executor_variant"))
+    dur = as_float(data.get("duration_ms"))
+    common: dict[str, Any] = {"timestamp": ts, "location": location, "duration_ms": dur}
+    if et == "agent_output":
+        text = as_str(data.get("output")) or as_str(data.get("content")) or json_text(data)
+        if data.get("stream_type") == "stderr":
+            text = f"[stderr] {text}"
+        return Step(
+            index, "message", text=text, speaker=executor or "agent", agent=executor, **common
+        )
+    if et == "agent_thinking":
+        text = as_str(data.get("thinking")) or json_text(data)
+        return Step(
+            index, "thinking", text=text, speaker=executor or "agent", agent=executor, **common
+        )
+    if et == "tool_call":
+        name = as_str(data.get("tool_name"))
+        args = normalize_args(name, data.get("tool_params", data.get("args")))
+        return Step(
+            index,
+            "tool_call",
+            text=call_text(name, args),
+            speaker=executor or "agent",
+            agent=executor,
+            tool_name=name,
+            tool_id=as_str(data.get("tool_id") or data.get("tool_call_id") or data.get("call_id")),
+            args=args,
+            **common,
+        )
+    if et == "tool_result":
+        name = as_str(data.get("tool_name"))
+        verdict = str(data.get("status") or data.get("result") or "").strip().lower()
+        err_msg = as_str(data.get("error_message")) or as_str(data.get("error"))
+        failed = verdict in STEP_FAILED_WORDS or bool(err_msg) or data.get("success") is False
+        body = data.get("result_data", data.get("output"))
+        if body is None and verdict not in ("success", "error", "ok", "failed", "failure"):
+            body = data.get("result")
+        if body is not None:
+            text = json_text(body, 0)
+            if err_msg and err_msg not in text:
+                text = f"{text}\n{err_msg}".strip()
+        else:  # the message says more than a bare "error"
+            text = err_msg or verdict
+        etype = as_str(data.get("error_fingerprint")) or as_str(data.get("error_category"))
+        if verdict == "timeout" and not etype:
+            etype = "timeout"
+        return Step(
+            index,
+            "tool_result",
+            text=text,
+            speaker="tool",
+            tool_name=name,
+            tool_id=as_str(data.get("tool_id") or data.get("tool_call_id") or data.get("call_id")),
+            status="error" if failed else "ok",
+            error_type=etype if failed else None,
+            **common,
+        )
+    if et == "error":
+        text = as_str(data.get("error_message")) or json_text(data)
+        stack = as_str(data.get("stack_trace"))
+        if stack:
+            text = f"{text}\n{stack}"
+        etype = as_str(data.get("error_fingerprint")) or as_str(data.get("error_category"))
+        return Step(
+            index, "error", text=text, speaker=executor, agent=executor, error_type=etype, **common
+        )
+    if et in ("session_start", "followup_sent"):
+        prompt = as_str(data.get("prompt")) or as_str(data.get("message"))
+        what = "session start" if et == "session_start" else "follow-up"
+        kind_note = as_str(data.get("prompt_type")) or as_str(data.get("followup_reason"))
+        head = f"[{what}{', ' + kind_note if kind_note else ''}]"
+        # The prompt is what the agent was told: the user's turn, whoever sent it.
+        if prompt:
+            return Step(index, "message", text=f"{head} {prompt}", speaker="user", **common)
+        return Step(index, "event", text=head, **common)
+    if et == "session_end":
+        status = as_str(data.get("completion_status")) or "unknown"
+        outcome, etype = classify_status(status)
+        parts = [f"session end: {status}"]
+        for key, unit in (
+            ("duration_ms", " ms"),
+            ("total_tokens", " tokens"),
+            ("cost_usd", " USD"),
+        ):
+            if data.get(key) is not None:
+                parts.append(f"{data[key]}{unit}")
+        usage = {
+            k: v
+            for k, v in (
+                ("cost_usd", as_float(data.get("cost_usd"))),
+                ("input_tokens", as_float(data.get("input_tokens"))),
+                ("output_tokens", as_float(data.get("output_tokens"))),
+            )
+            if v is not None
+        }
+        return Step(
+            index,
+            "error" if etype else "event",
+            text=", ".join(parts),
+            status=status,
+            error_type=etype,
+            usage=usage or None,
+            **common,
+        )
+    if isinstance(obj.get("metrics"), dict):
+        return Step(
+            index,
+            "event",
+            text="metrics: "
+            + json_text(
+                {k: obj.get(k) for k in ("metrics", "outcome", "error_summary") if k in obj}
+            ),
+            timestamp=ts,
+            location=location,
+        )
+    return Step(
+        index,
+        "event",
+        text=f"{et or 'event'}: {json_text(data or obj)}",
+        speaker=executor,
+        **common,
+    )
