@@ -31,12 +31,8 @@ from tracejury.orchestrator.readers.context import DiscoverContext, loadable_pat
 from tracejury.orchestrator.readers.doc_cache import cached_derived
 from tracejury.orchestrator.readers.model import ParsedTrace
 from tracejury.orchestrator.readers.spans.records import Span, spans_from_doc, spans_from_line
-from tracejury.orchestrator.readers.spans.steps import (
-    TraceView,
-    trace_hints_meta,
-    trace_steps,
-    trace_summary,
-)
+from tracejury.orchestrator.readers.spans.steps import trace_steps
+from tracejury.orchestrator.readers.spans.view import TraceView, trace_hints_meta, trace_summary
 from tracejury.orchestrator.readers.textio import content_problem, iter_raw_lines, read_head
 from tracejury.orchestrator.readers.values import as_int, as_str
 
