@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tracejury.delimiters import defuse, new_marker
 from tracejury.models import Facts
 from tracejury.orchestrator.agents.workspace import ToolRefused, Workspace
-from tracejury.orchestrator.analysis.digest.render import facts_lines
+from tracejury.orchestrator.analysis.digest.facts_text import facts_lines
 from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.readers.model import ParsedTrace
 

@@ -12,9 +12,10 @@ from tracejury.orchestrator.analysis.digest.collect import (
     DigestCollector,
     collect,
 )
+from tracejury.orchestrator.analysis.digest.markers import CLOSE, OPEN, field_text
 from tracejury.orchestrator.analysis.digest.model import DEFAULT_MAX_TOKENS, Digest
 from tracejury.orchestrator.analysis.digest.reference import reference_items
-from tracejury.orchestrator.analysis.digest.render import CLOSE, OPEN, Plan, compose, field_text
+from tracejury.orchestrator.analysis.digest.render import Plan, compose
 from tracejury.orchestrator.analysis.facts import FactsBuilder, guarded_steps
 from tracejury.orchestrator.analysis.facts.hints import task_from_meta
 from tracejury.orchestrator.analysis.redact import redact

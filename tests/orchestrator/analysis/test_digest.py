@@ -11,7 +11,7 @@ import pytest
 
 from tracejury.models import TraceRef
 from tracejury.orchestrator.analysis.digest import build_digest, facts_and_digest
-from tracejury.orchestrator.analysis.digest.render import OPEN
+from tracejury.orchestrator.analysis.digest.markers import OPEN
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
 from tracejury.orchestrator.readers import ParsedTrace, Step, discover, load_trace
