@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tracejury.orchestrator.readers.massgen.attempt_info import AttemptInfo, dig, read_doc
 from tracejury.orchestrator.readers.massgen.layout import Attempt, Turn, classify, turns_for
 from tracejury.orchestrator.readers.massgen.steps import event_fields, event_line_step
-from tracejury.orchestrator.readers.massgen.summary import AttemptInfo, dig, read_doc
 from tracejury.orchestrator.readers.values import as_dict, as_float, as_int, as_str
 from tracejury.orchestrator.watch.observation import (
     Observation,

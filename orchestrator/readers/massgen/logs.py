@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.errors import ConfigError
+from tracejury.orchestrator.readers.massgen.attempt_info import read_attempt
 from tracejury.orchestrator.readers.massgen.layout import (
     classify,
     log_dirs_of_root,
     log_started_at,
     turns_of_log,
 )
-from tracejury.orchestrator.readers.massgen.summary import read_attempt, summarize
+from tracejury.orchestrator.readers.massgen.summary import summarize
 
 DEFAULT_LIMIT = 10
 

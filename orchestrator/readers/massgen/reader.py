@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.context import DiscoverContext, members_fingerprint
+from tracejury.orchestrator.readers.massgen.attempt_info import read_attempt
 from tracejury.orchestrator.readers.massgen.layout import (
     STRONG_MARKERS,
     WEAK_MARKERS,
@@ -41,7 +42,6 @@ from tracejury.orchestrator.readers.massgen.stream_log import chunk_log_steps, i
 from tracejury.orchestrator.readers.massgen.summary import (
     SubRunInfo,
     TurnSummary,
-    read_attempt,
     snapshot_dirs,
     summarize,
 )
