@@ -17,6 +17,7 @@ from pathlib import Path
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.context import DiscoverContext, members_fingerprint
 from tracejury.orchestrator.readers.massgen.attempt_info import read_attempt
+from tracejury.orchestrator.readers.massgen.debug_log import debug_log_commands
 from tracejury.orchestrator.readers.massgen.layout import (
     STRONG_MARKERS,
     WEAK_MARKERS,
@@ -31,11 +32,8 @@ from tracejury.orchestrator.readers.massgen.layout import (
 )
 from tracejury.orchestrator.readers.massgen.steps import (
     coordination_steps,
-    debug_log_commands,
     events_steps,
-    execution_trace_steps,
     final_answer_step,
-    final_trace_is_copy,
     massgen_log_steps,
 )
 from tracejury.orchestrator.readers.massgen.stream_log import chunk_log_steps, is_chunk_log
@@ -44,6 +42,10 @@ from tracejury.orchestrator.readers.massgen.summary import (
     TurnSummary,
     snapshot_dirs,
     summarize,
+)
+from tracejury.orchestrator.readers.massgen.trace_md import (
+    execution_trace_steps,
+    final_trace_is_copy,
 )
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.textio import error_line

@@ -16,7 +16,7 @@ from typing import Any
 
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
-from tracejury.orchestrator.readers.massgen.steps import execution_trace_steps
+from tracejury.orchestrator.readers.massgen.trace_md import execution_trace_steps
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.textio import content_problem, iter_lines
 from tracejury.orchestrator.readers.values import to_epoch

@@ -12,8 +12,9 @@ from massgen_factory import PlantedTurn, make_massgen_log, make_massgen_root
 
 from tracejury.models import Facts, ToolStat, TraceRef
 from tracejury.orchestrator.readers import discover, load_trace
+from tracejury.orchestrator.readers.massgen.debug_log import debug_log_commands
 from tracejury.orchestrator.readers.massgen.reader import MassGenReader, report_path_for
-from tracejury.orchestrator.readers.massgen.steps import debug_log_commands, execution_trace_steps
+from tracejury.orchestrator.readers.massgen.trace_md import execution_trace_steps
 
 
 def _massgen(paths: list[Path]) -> list[TraceRef]:
