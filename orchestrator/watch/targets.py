@@ -21,7 +21,7 @@ from tracejury.orchestrator.readers.codex.reader import CodexReader
 from tracejury.orchestrator.readers.discover import SKIP_DIRS
 from tracejury.orchestrator.readers.event_stream.reader import EventStreamReader
 from tracejury.orchestrator.readers.massgen import layout as massgen_layout
-from tracejury.orchestrator.readers.terminal_bench import classify as classify_trials
+from tracejury.orchestrator.readers.terminal_bench_layout import classify as classify_trials
 from tracejury.orchestrator.readers.textio import looks_binary, read_head
 from tracejury.orchestrator.watch.massgen_source import MassGenSource
 from tracejury.orchestrator.watch.observation import Observation

@@ -7,14 +7,14 @@ import os
 from pathlib import Path
 
 from tracejury.orchestrator.readers.model import Step
-from tracejury.orchestrator.readers.terminal_bench import (
-    _dirs,
+from tracejury.orchestrator.readers.terminal_bench import outcome_of
+from tracejury.orchestrator.readers.terminal_bench_layout import (
     classify,
     is_trial_dir,
-    outcome_of,
+    list_dirs,
     parse_keys,
+    strip_terminal,
 )
-from tracejury.orchestrator.readers.terminal_bench import _strip as strip_terminal
 from tracejury.orchestrator.readers.textio import load_json
 from tracejury.orchestrator.watch.observation import Observation, SessionInfo, evidence
 from tracejury.orchestrator.watch.source import Register, seen_time
@@ -155,9 +155,9 @@ class TrialSource:
         if kind == "trial":
             return [self.path]
         if kind == "task":
-            return [c for c in _dirs(self.path) if is_trial_dir(c)]
+            return [c for c in list_dirs(self.path) if is_trial_dir(c)]
         if kind == "run":
-            return [t for task in _dirs(self.path) for t in _dirs(task) if is_trial_dir(t)]
+            return [t for task in list_dirs(self.path) for t in list_dirs(task) if is_trial_dir(t)]
         return []
 
     def poll(self, now: float) -> list[Observation]:

@@ -11,11 +11,8 @@ import pytest
 
 from tracejury.models import Facts, TraceRef
 from tracejury.orchestrator.readers import discover, load_trace
-from tracejury.orchestrator.readers.terminal_bench import (
-    TerminalBenchReader,
-    parse_keys,
-    pytest_summary,
-)
+from tracejury.orchestrator.readers.terminal_bench import TerminalBenchReader
+from tracejury.orchestrator.readers.terminal_bench_layout import parse_keys, pytest_summary
 
 RUN_ID = "2025-05-20__12-00-00"
 
