@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.natural import natural_key
-from tracejury.orchestrator.readers.textio import read_head
+from tracejury.orchestrator.readers.textio import read_head, strip_ansi
 
 NAME = "terminal_bench"
 TRIAL_MARKERS = {"commands.txt", "panes", "sessions", "agent-logs"}
@@ -20,7 +20,6 @@ MAX_LINE = 20_000
 MAX_MEMBER_FILES = 2000
 TAIL_BYTES = 256 * 1024
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 PYTEST_SUMMARY = re.compile(
     r"(?:^|=\s)((?:\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|warnings?|deselected|rerun)(?:,\s*)?)+)"
     r"\s+in\s+[\d.]+\s*s"
@@ -93,7 +92,7 @@ def classify(d: Path) -> str:
 
 
 def strip_terminal(line: str) -> str:
-    line = _ANSI.sub("", line)
+    line = strip_ansi(line)
     if "\r" in line:  # a terminal redraw: the last overwrite is what was shown
         parts = [p for p in line.split("\r") if p.strip()]
         line = parts[-1] if parts else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,11 @@ MAX_JSON_BYTES = 32 * 1024 * 1024
 # 500 MB string (readers, facts and digests hold a line or a few at a time).
 MAX_LINE_CHARS = 4 * 1024 * 1024
 _SKIP_CHUNK = 1 << 20
+# Terminal escape sequences in captured output: CSI (colours, cursor), OSC (titles, links), and
+# single-character escapes. One pattern for every reader that shows terminal text.
+ANSI_ESCAPE = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]"
+)
 # Byte-order marks of the encodings a text trace may have; UTF-32 first (its LE mark starts
 # with UTF-16's).
 _BOMS = (
@@ -27,6 +33,11 @@ _BOMS = (
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
 )
+
+
+def strip_ansi(text: str) -> str:
+    """Captured terminal text without its escape sequences."""
+    return ANSI_ESCAPE.sub("", text)
 
 
 def bom_encoding(head: bytes) -> str | None:

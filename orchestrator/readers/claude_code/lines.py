@@ -26,6 +26,7 @@ from tracejury.orchestrator.readers.session_end import (
     INTERRUPTED,
     UNFINISHED,
 )
+from tracejury.orchestrator.readers.textio import strip_ansi
 from tracejury.orchestrator.readers.tool_tally import ToolTally
 from tracejury.orchestrator.readers.values import as_dict, as_int, as_list, as_str, to_epoch
 
@@ -44,7 +45,6 @@ _COMMAND_ARGS = re.compile(r"<command-args>(?P<args>.*?)</command-args>", re.S)
 _STDOUT = re.compile(r"<local-command-(?:stdout|stderr)>(?P<out>.*?)</local-command-", re.S)
 _NOTIFICATION = re.compile(r"^\s*<task-notification>", re.S)
 _NOTE_FIELD = re.compile(r"<(?P<key>task-id|status|summary)>(?P<value>.*?)</(?P=key)>", re.S)
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _REJECTED = "tool use was rejected"
 
 
@@ -120,7 +120,7 @@ def step_usage(delta: dict[str, int]) -> dict[str, float] | None:
 
 
 def _clean(text: str) -> str:
-    return _ANSI.sub("", text).strip()
+    return strip_ansi(text).strip()
 
 
 class SessionParser:
