@@ -6,7 +6,9 @@
 
 The outcome follows `is_resolved` (true passed, false failed, null error with `failure_mode`
 as the error type). A trial without its own results.json falls back to its entry in the
-run's results.json; with neither it is an error trace ("did not finish").
+run's results.json; with neither it is an error trace ("did not finish"). The agent's own
+Terminus episodes (agent-logs/) are its steps when present; else commands.txt, where the
+harness's keystrokes (recording, `clear`, the test run) are events, not agent commands.
 """
 
 from __future__ import annotations

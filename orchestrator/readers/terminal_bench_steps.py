@@ -1,4 +1,4 @@
-"""The steps of one Terminal-Bench trial: the agent's keystrokes, the panes, the test log."""
+"""The steps of one Terminal-Bench trial: the agent's own episodes or its keystrokes, the panes, the test log."""
 
 from __future__ import annotations
 
@@ -8,13 +8,22 @@ from typing import Any
 
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.model import Step
+from tracejury.orchestrator.readers.terminal_bench_episodes import (
+    episode_steps,
+    episodes_of,
+    usable,
+)
 from tracejury.orchestrator.readers.terminal_bench_layout import (
     FAILED_LINE,
     NO_FAILURE,
     PYTEST_SUMMARY,
     TIMEOUT_MODES,
-    parse_keys,
     strip_terminal,
+)
+from tracejury.orchestrator.readers.terminal_bench_noise import (
+    collapse_progress,
+    collapse_text,
+    command_lines,
 )
 from tracejury.orchestrator.readers.textio import iter_lines
 from tracejury.orchestrator.readers.values import as_str
@@ -49,32 +58,11 @@ def trial_steps(trial: Path, res: dict[str, Any] | None, rel: Any) -> Iterator[S
     results = trial / "results.json"
     if res and as_str(res.get("instruction")):
         yield step("message", str(res["instruction"]), f"{rel(results)}:1", speaker="user")
-    cmds = trial / "commands.txt"
-    if cmds.is_file():
-        label = rel(cmds)
-        for n, line in iter_lines(cmds):
-            parsed = parse_keys(line)
-            if parsed is None:
-                continue
-            text, is_command = parsed
-            if is_command:
-                yield step(
-                    "command",
-                    text,
-                    f"{label}:{n}",
-                    args={"command": text},
-                    speaker="agent",
-                    agent="agent",
-                )
-            else:
-                yield step("event", f"keys: {text}", f"{label}:{n}", speaker="agent", agent="agent")
-    agent_log = trial / "sessions" / "agent.log"
-    if agent_log.is_file():
-        label = rel(agent_log)
-        for n, line in iter_lines(agent_log):
-            text = strip_terminal(line)
-            if text.strip():
-                yield step("text", text, f"{label}:{n}", speaker="terminal")
+    episodes = episodes_of(trial)
+    if usable(episodes):  # the agent's own record: no harness keystrokes, its reasoning kept
+        yield from episode_steps(episodes, rel, step)
+    else:
+        yield from _terminal_steps(trial, rel, step)
     for pane in _panes(trial):
         if pane.name == "post-test.txt" and (trial / "sessions" / "tests.log").is_file():
             continue  # the test log holds the same output
@@ -85,12 +73,8 @@ def trial_steps(trial: Path, res: dict[str, Any] | None, rel: Any) -> Iterator[S
         if pane.name == "post-test.txt":
             yield from _test_steps(pane, rel, step)
         elif content.strip():
-            yield step(
-                "text",
-                "\n".join(strip_terminal(x) for x in content.splitlines()).strip(),
-                f"{rel(pane)}:1",
-                speaker="terminal",
-            )
+            text = collapse_text("\n".join(strip_terminal(x) for x in content.splitlines()))
+            yield step("text", text.strip(), f"{rel(pane)}:1", speaker="terminal")
     tests_log = trial / "sessions" / "tests.log"
     if tests_log.is_file():
         yield from _test_steps(tests_log, rel, step)
@@ -115,11 +99,39 @@ def trial_steps(trial: Path, res: dict[str, Any] | None, rel: Any) -> Iterator[S
         )
 
 
+def _terminal_steps(trial: Path, rel: Any, step: Any) -> Iterator[Step]:
+    """The keystrokes in commands.txt (harness lines apart) and the agent's terminal log."""
+    cmds = trial / "commands.txt"
+    if cmds.is_file():
+        label = rel(cmds)
+        for k in command_lines(iter_lines(cmds)):
+            loc = f"{label}:{k.n}"
+            if k.role == "command":
+                yield step(
+                    "command", k.text, loc, args={"command": k.text}, speaker="agent", agent="agent"
+                )
+            elif k.role == "keys":
+                yield step("event", f"keys: {k.text}", loc, speaker="agent", agent="agent")
+            else:
+                yield step("event", k.text, loc, speaker="harness")
+    agent_log = trial / "sessions" / "agent.log"
+    if agent_log.is_file():
+        label = rel(agent_log)
+        lines = ((n, strip_terminal(line)) for n, line in iter_lines(agent_log))
+        for t in collapse_progress(lines):
+            if t.text.strip():
+                yield step("text", t.text, f"{label}:{t.n}", speaker="terminal")
+
+
 def _test_steps(path: Path, rel: Any, step: Any) -> Iterator[Step]:
     label = rel(path)
-    for n, line in iter_lines(path):
-        text = strip_terminal(line).rstrip()
+    lines = ((n, strip_terminal(line).rstrip()) for n, line in iter_lines(path))
+    for t in collapse_progress(lines):
+        n, text = t.n, t.text
         if not text.strip():
+            continue
+        if t.progress:
+            yield step("text", text, f"{label}:{n}", speaker="tests")
             continue
         m = FAILED_LINE.match(text.strip())
         if m:

@@ -15,6 +15,11 @@ from tracejury.orchestrator.readers.terminal_bench_layout import (
     parse_keys,
     strip_terminal,
 )
+from tracejury.orchestrator.readers.terminal_bench_noise import (
+    harness_label,
+    is_harness_command,
+    is_recording_start,
+)
 from tracejury.orchestrator.readers.textio import load_json
 from tracejury.orchestrator.watch.observation import Observation, SessionInfo, evidence
 from tracejury.orchestrator.watch.source import Register, seen_time
@@ -33,6 +38,7 @@ class TrialWatch:
         self.ended = False
         self.notes: list[str] = []
         self._n = 0
+        self._after_record = False  # the last typed line started a recording
         self._polls = 0
         self._root = root
         register(
@@ -62,7 +68,13 @@ class TrialWatch:
             text, is_command = parsed
             loc = f"{label}:{line.number}"
             seen = seen_time(line, self.commands, now, None)
-            if is_command:
+            harness = is_command and is_harness_command(text, self._after_record)
+            self._after_record = is_command and is_recording_start(text)
+            if harness:  # the harness's keystrokes (recording, tests), not the agent's
+                step = Step(
+                    self._n, "event", text=harness_label(text), location=loc, speaker="harness"
+                )
+            elif is_command:
                 step = Step(
                     self._n,
                     "command",
