@@ -10,10 +10,12 @@ Three ceilings, all enforced here so that N workers together never exceed them:
 
 And it adapts to what the provider says:
 - `retry-after` / `retry-after-ms` pause *every* worker (clamped to `max_pause`);
-- a 429 cuts the request rate multiplicatively, once per episode (answers to requests
-  sent before the cut say nothing about the new rate), to a fraction of the rate the
-  provider was accepting; each success then adds back a step, small near the rate
-  that drew the 429 (AIMD, as TCP does; the plateau as CUBIC's);
+- a 429 cuts the request rate once per congestion episode (answers to requests sent
+  before the cut, and retries or a storm within it, add no news), from the rate the
+  provider was accepting, by as much as the wait it asked for takes of the next few
+  seconds (a near miss costs ~1 %, a cut that did not hold is followed by a firm one);
+  each success then adds back a step, small near the rate that drew the 429 (AIMD, as
+  TCP does; the plateau as CUBIC's);
 - `x-ratelimit-*` (OpenAI) and `anthropic-ratelimit-*` headers: a stated limit below
   ours becomes our ceiling; remaining 0 pauses until one unit has refilled.
 
@@ -124,21 +126,21 @@ class RateLimiter:
         headers: Mapping[str, str] | None = None,
         tokens_used: int | None = None,
     ) -> None:
-        self.on_headers(headers)
         if tokens_used is not None and permit.tokens:
             self.pacer.credit_tokens(permit.tokens, tokens_used)
-        self.pacer.record_success(self._clock())
-        self.pacer.speed_up()
+        self.pacer.on_success(
+            self._clock(), permit.dispatched_at, parse_rate_limit_headers(headers)
+        )
 
     def on_failure(self, permit: Permit, decision: RetryDecision) -> None:
         now = self._clock()
-        self.on_headers(decision.headers)
+        info = parse_rate_limit_headers(decision.headers)
         if decision.kind == "rate_limited":
             self._rate_limited += 1
         if decision.slows_down:
-            self.pacer.slow_down(now, permit.dispatched_at)
-        if decision.retry_after is not None and decision.slows_down:
-            self.pacer.pause(now, decision.retry_after)
+            self.pacer.on_rate_limited(now, permit.dispatched_at, decision.retry_after, info)
+        elif not info.empty:
+            self.pacer.learn(now, info)
 
     @property
     def in_flight(self) -> int:

@@ -1,6 +1,7 @@
 """The rate limiter's arithmetic with an explicit clock: GCRA pacing of requests and
-tokens, AIMD cuts on 429s with a CUBIC-like plateau, and ceilings learned from headers.
-Tested without sleeping; `RateLimiter` (limiter.py) wraps it for async workers."""
+tokens, cuts on 429s sized by what the provider says, and ceilings learned from headers.
+Tested without sleeping (tests/pacing_sim.py runs it against a simulated provider);
+`RateLimiter` (limiter.py) wraps it for async workers."""
 
 from __future__ import annotations
 
@@ -10,19 +11,26 @@ from collections import deque
 from tracejury.orchestrator.llm.rate_headers import RateLimitHeaders
 from tracejury.orchestrator.llm.retry import MAX_RETRY_AFTER
 
-# How far one 429 cuts the rate, and how much of the reference rate each success gives
-# back: 0.7 then +3 % per success returns to full speed after ~10 successes.
+# The cut when a 429 says nothing about how long to wait, and when 429s keep coming
+# right after the last cut (it was not enough); each success gives back this much of
+# the reference rate: 0.7 then +3 % per success is full speed after ~10 successes.
 DEFAULT_DECREASE = 0.7
 DEFAULT_INCREASE = 0.03
 MIN_RPM = 1.0
 RATE_WINDOW = 10.0  # seconds of dispatch history used to measure the rate we were sending
 MIN_OBSERVED = 5  # dispatches needed before that measure means anything
 MAX_LATENESS = 0.05  # a woken waiter this late (or half an interval) keeps its slot's cadence
+# A 429 asking us to wait `w` costs the rate the share of the next RATE_WINDOW seconds
+# that the wait takes (a near miss: 50 ms -> -0.5 %; 2 s -> -17 %), never below this.
+MIN_DECREASE = 0.5
+# A cut followed by fewer successes than this before the next 429 did not hold: the
+# next one is the firm DEFAULT_DECREASE (a real overshoot, not a near miss).
+HELD_SUCCESSES = 50
 # Recovery is quick up to near the rate that drew the last 429, slow around it (as
 # CUBIC plateaus near its last maximum: the limit is probably just there), and quick
 # again once well past it without a new 429 (the limit was higher after all).
-NEAR_LAST_BAD = 0.95
-PROBE_FRACTION = 0.1
+NEAR_LAST_BAD = 0.9
+PROBE_FRACTION = 0.05
 
 
 def _wait_for(
@@ -75,6 +83,10 @@ class Pacer:
         self.paused_until = -math.inf
         self.last_decrease_at = -math.inf
         self.decreases = 0
+        # A congestion episode runs from a cut until a request sent after it succeeds:
+        # within it, further 429s (retries, a storm) pause but never cut again.
+        self.in_episode = False
+        self._successes_since_cut = 0
         self._recent: deque[float] = deque()  # dispatch times
         self._accepted: deque[float] = deque()  # success times
         self._typical_tokens = 0.0
@@ -164,20 +176,26 @@ class Pacer:
         refusing (the rate we were *sending* overshoots it by whatever burst it allows)."""
         return self._rate(self._accepted, now)
 
-    def record_success(self, now: float) -> None:
+    def record_success(self, now: float, dispatched_at: float | None = None) -> None:
+        """A success; one sent after the last cut ends its congestion episode."""
         self._accepted.append(now)
         self._trim(self._accepted, now)
+        self._successes_since_cut += 1
+        if dispatched_at is None or dispatched_at >= self.last_decrease_at:
+            self.in_episode = False
 
     # -- adaptation -------------------------------------------------------------------
     def pause(self, now: float, seconds: float) -> None:
         seconds = min(max(seconds, 0.0), self.max_pause)
         self.paused_until = max(self.paused_until, now + seconds)
 
-    def slow_down(self, now: float, dispatched_at: float) -> bool:
-        """A 429. Cuts the rate once per episode (a request sent before the last cut was
-        sent at the old rate and adds no news), to a fraction of what the provider was
-        accepting. Returns True if it cut."""
-        if dispatched_at < self.last_decrease_at:
+    def slow_down(self, now: float, dispatched_at: float, wait: float | None = None) -> bool:
+        """A 429. Cuts the rate once per congestion episode: an answer to a request sent
+        before the last cut says nothing about the new rate, and one sent within the
+        episode (a retry, a storm) only confirms it. The cut is sized by `wait`, what the
+        provider asked (retry-after, reset): a near miss costs little, a long wait more,
+        and a cut that did not hold is followed by a firm one. Returns True if it cut."""
+        if dispatched_at < self.last_decrease_at or self.in_episode:
             return False
         current = self.effective_rpm or self.observed_rpm(now)
         if current is None:
@@ -188,18 +206,32 @@ class Pacer:
         accepted = self.accepted_rpm(now)
         if accepted is not None:
             current = min(current, accepted)
+        factor = self.cut_factor(wait)
         self._last_bad_rpm = current
-        self.adaptive_rpm = max(MIN_RPM, current * self.decrease)
-        self._reference_rpm = self.ceiling_rpm or current
+        self.adaptive_rpm = max(MIN_RPM, current * factor)
+        # The rate to recover towards: the ceiling, else the highest rate cut from. It
+        # never falls with the cuts (a storm must not drag it down to a floor).
+        self._reference_rpm = self.ceiling_rpm or max(current, self._reference_rpm or 0.0)
         tpm = self.effective_tpm
         if tpm is not None:
-            self.adaptive_tpm = tpm * self.decrease
-            self._reference_tpm = self.ceiling_tpm or tpm
+            self.adaptive_tpm = tpm * factor
+            self._reference_tpm = self.ceiling_tpm or max(tpm, self._reference_tpm or 0.0)
         self.last_decrease_at = now
         self.decreases += 1
+        self.in_episode = True
+        self._successes_since_cut = 0
         # The next request waits one interval at the new rate, not the old.
         self.next_request_at = max(self.next_request_at, now + 60.0 / self.adaptive_rpm)
         return True
+
+    def cut_factor(self, wait: float | None) -> float:
+        """How far a 429 cuts: by the share of the next RATE_WINDOW seconds the provider
+        asks us to wait (unknown wait, or a previous cut that did not hold: the firm
+        DEFAULT_DECREASE), within [MIN_DECREASE, 1)."""
+        held = self.decreases == 0 or self._successes_since_cut >= HELD_SUCCESSES
+        if wait is None or not held:
+            return self.decrease
+        return max(MIN_DECREASE, RATE_WINDOW / (RATE_WINDOW + max(wait, 0.0)))
 
     def speed_up(self) -> None:
         """A success: give back a step of the reference rate, up to the ceiling."""
@@ -219,6 +251,32 @@ class Pacer:
             ceiling_t = self.ceiling_tpm
             if ceiling_t is None or self.adaptive_tpm >= ceiling_t:
                 self.adaptive_tpm = None
+
+    # -- what an answer says ------------------------------------------------------------
+    def on_success(self, now: float, dispatched_at: float, info: RateLimitHeaders) -> None:
+        if not info.empty:
+            self.learn(now, info)
+        self.record_success(now, dispatched_at)
+        self.speed_up()
+
+    def on_rate_limited(
+        self,
+        now: float,
+        dispatched_at: float,
+        retry_after: float | None,
+        info: RateLimitHeaders,
+    ) -> bool:
+        """A 429: learn its headers, pause every worker for as long as the provider says,
+        and cut the rate (once per episode) in proportion. Returns True if it cut."""
+        if not info.empty:
+            self.learn(now, info)
+        wait = retry_after
+        if wait is None and info.remaining_requests is not None:
+            wait = _wait_for(1.0, info.remaining_requests, info.limit_requests, info.reset_requests)
+        cut = self.slow_down(now, dispatched_at, wait)
+        if retry_after is not None:
+            self.pause(now, retry_after)
+        return cut
 
     def learn(self, now: float, info: RateLimitHeaders) -> None:
         """Take the provider's stated limits as ceilings, and wait when it says none is left."""

@@ -90,9 +90,15 @@ def test_429_cuts_rate_once_per_episode_and_recovers_additively() -> None:
     assert not p.slow_down(1.02, dispatched_at=times[9])
     assert p.effective_rpm == 300
     assert p.decreases == 1
-    # A request sent after the cut that is still refused: a second cut, at 300.
-    assert p.slow_down(2.0, dispatched_at=1.5)
+    # A retry sent after the cut and refused again is the same episode: no second cut.
+    assert not p.slow_down(2.0, dispatched_at=1.5)
+    assert p.effective_rpm == 300 and p.in_episode
+    # A success sent after the cut ends the episode; a later 429 cuts again.
+    p.record_success(2.5, dispatched_at=2.4)
+    assert not p.in_episode
+    assert p.slow_down(3.0, dispatched_at=2.9)
     assert p.effective_rpm == 150
+    p.record_success(3.5, dispatched_at=3.4)
 
     def step() -> float:
         before = p.effective_rpm
@@ -102,17 +108,62 @@ def test_429_cuts_rate_once_per_episode_and_recovers_additively() -> None:
 
     # Successes give back 2 % of the ceiling (12 rpm) each...
     assert step() == 12.0
-    while p.effective_rpm is not None and p.effective_rpm < 0.95 * 300:
+    while p.effective_rpm is not None and p.effective_rpm < 0.9 * 300:
         assert step() == 12.0
-    # ...a tenth of that around the rate that drew the last 429 (300 +- 5 %)...
-    assert step() == 1.2
-    while p.effective_rpm is not None and p.effective_rpm <= 300 / 0.95:
+    # ...a twentieth of that around the rate that drew the last 429 (300 +- 10 %)...
+    assert step() == 0.6
+    while p.effective_rpm is not None and p.effective_rpm <= 300 / 0.9:
         step()
     # ...full steps again once well past it, and never beyond the ceiling.
     assert step() == 12.0
     for _ in range(100):
         p.speed_up()
     assert p.effective_rpm == 600 and p.adaptive_rpm is None
+
+
+def test_cut_is_sized_by_the_wait_the_provider_asks_for() -> None:
+    def cut_after(wait: float | None) -> float:
+        p = Pacer(rpm=600)
+        p.slow_down(1.0, dispatched_at=0.9, wait=wait)
+        assert p.effective_rpm is not None
+        return p.effective_rpm / 600
+
+    near_miss, one_second, long_wait = cut_after(0.05), cut_after(1.0), cut_after(60.0)
+    assert near_miss == pytest.approx(10 / 10.05)  # a 50 ms wait costs half a percent
+    assert one_second == pytest.approx(10 / 11)
+    assert long_wait == 0.5  # never below half
+    assert cut_after(None) == 0.7  # the provider said nothing: the firm default
+    assert near_miss > one_second > long_wait
+
+
+def test_a_cut_that_did_not_hold_is_followed_by_a_firm_one() -> None:
+    p = Pacer(rpm=900)
+    p.slow_down(1.0, dispatched_at=0.9, wait=0.05)
+    gentle = p.effective_rpm
+    assert gentle is not None and gentle > 0.99 * 900
+    for i in range(3):  # a few successes, then refused again: the near miss was not one
+        p.record_success(1.1 + i * 0.1, dispatched_at=1.05 + i * 0.1)
+    p.slow_down(2.0, dispatched_at=1.9, wait=0.05)
+    assert p.effective_rpm == pytest.approx(gentle * 0.7)
+
+
+def test_a_storm_cuts_once_and_keeps_its_reference() -> None:
+    p = Pacer(rpm=600)
+    times = dispatch_times(p, 50)
+    for t in times:
+        p.record_success(t + 0.05, dispatched_at=t)
+    # Thirty seconds of 429s, every retry sent after the cut: one cut, no collapse.
+    cuts = [p.on_rate_limited(5.0 + k, 5.0 + k - 0.1, 1.0, RateLimitHeaders()) for k in range(30)]
+    assert cuts.count(True) == 1 and cuts[0]
+    assert p.effective_rpm == pytest.approx(600 * 10 / 11, rel=0.01)
+    # The storm ends: within 10 % of the limit at once, and at it after some successes
+    # (creeping, as the limit was near there).
+    assert p.effective_rpm >= 0.9 * 600
+    n = 0
+    while p.adaptive_rpm is not None and n < 1000:
+        p.on_success(36.0 + n * 0.1, 36.0 + n * 0.1 - 0.05, RateLimitHeaders())
+        n += 1
+    assert n < 100 and p.effective_rpm == 600
 
 
 def test_cut_is_based_on_what_the_provider_accepted() -> None:
