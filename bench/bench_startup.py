@@ -1,9 +1,10 @@
 """Start-up time and memory of the real console script against a bare interpreter.
 
-Runs `tracejury --help`, `tracejury triage -h` and a usage error (`tracejury frobnicate`)
+Runs `tracejury --help`, `--version`, `tracejury triage -h` and a usage error (`tracejury frobnicate`)
 alternately with `python -c pass` (so machine noise hits every case alike) and prints, for
 each, the median wall time and peak RSS and their ratios to the bare interpreter's. The
-SDKs are not imported at start-up (see llm/backends.py);
+SDKs are not imported at start-up (see llm/backends.py), nor any command's module
+before it runs (orchestrator/cli/group.py);
 `tests/orchestrator/llm/test_lazy_sdks.py` asserts it. Target (issue 14): under 5x.
 
     python bench/bench_startup.py [--rounds 7] [--json]
@@ -42,6 +43,7 @@ def main() -> None:
     cases = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "tracejury --help": [str(CLI), "--help"],
+        "tracejury --version": [str(CLI), "--version"],
         "tracejury triage -h": [str(CLI), "triage", "-h"],
         "tracejury frobnicate": [str(CLI), "frobnicate"],
     }

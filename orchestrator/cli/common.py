@@ -17,20 +17,10 @@ from tracejury.orchestrator.config import Backend, GroupBy, RunConfig, split_nam
 from tracejury.orchestrator.display import Display, DisplayName, make_display
 from tracejury.orchestrator.readers import reader_names
 
-# `-h` beside `--help`; subcommands inherit it from the root context.
-CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
-
 if TYPE_CHECKING:
     FormatName = str
 else:  # the choices of --format are the registered readers' names
     FormatName = Literal[tuple(reader_names())]
-
-
-def help_when_bare(ctx: typer.Context) -> None:
-    """A group called without a subcommand prints its help and exits 0."""
-    if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
-        raise typer.Exit()
 
 
 def _some_path_exists(paths: list[Path]) -> list[Path]:

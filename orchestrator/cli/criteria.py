@@ -11,7 +11,7 @@ from tracejury.criteria_loader import builtin_criteria, load_criteria
 from tracejury.models import Criteria
 from tracejury.orchestrator.analysis.prompting import shared_prefix
 from tracejury.orchestrator.analysis.schema import field_specs, finding_schema
-from tracejury.orchestrator.cli.common import help_when_bare
+from tracejury.orchestrator.cli.group import help_when_bare
 
 criteria_app = typer.Typer(
     help="Built-in and custom criteria: what analysts look for and the vocabulary they answer in.",

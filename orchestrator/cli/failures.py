@@ -21,8 +21,6 @@ from typing import Any
 
 import typer
 
-from tracejury.files import atomic_write_text
-
 PROG = "tracejury"
 
 # typer's messages, rewritten into our one-line form.
@@ -81,6 +79,9 @@ def save_traceback(error: BaseException, argv: list[str], run_dir: Path | None) 
             *traceback.format_exception(error),
         ]
     )
+    # Only a crash writes a file: the writer (and pydantic under it) stays out of start-up.
+    from tracejury.files import atomic_write_text
+
     for folder in _crash_dirs(run_dir):
         path = folder / f"crash-{stamp}-{os.getpid()}.txt"
         try:

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracejury.errors import ConfigError
-from tracejury.orchestrator.cli.common import help_when_bare
+from tracejury.orchestrator.cli.group import help_when_bare
 from tracejury.orchestrator.display.escape import cell, safe_console
 from tracejury.orchestrator.readers.massgen.logs import (
     DEFAULT_LIMIT,

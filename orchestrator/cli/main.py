@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import sys
-from importlib.metadata import version
 from typing import Annotated
 
 import typer
 
 from tracejury.errors import ExitCode, TracejuryError
-from tracejury.orchestrator.cli import (
-    criteria,
-    deep_dive,
-    eval_cmd,
-    formats,
-    inspect,
-    logs,
-    pipeline,
-    report,
-    self_cmd,
-    watch,
-)
-from tracejury.orchestrator.cli.common import CONTEXT_SETTINGS, help_when_bare
 from tracejury.orchestrator.cli.failures import (
     PROG,
     RUN_DIR_SEEN,
@@ -29,10 +15,101 @@ from tracejury.orchestrator.cli.failures import (
     save_traceback,
     usage_line,
 )
+from tracejury.orchestrator.cli.group import (
+    CONTEXT_SETTINGS,
+    LazyCommand,
+    LazyGroup,
+    help_when_bare,
+)
 from tracejury.safe_text import visible
+
+# Every top-level command, in the order `--help` lists them: (name, the orchestrator/cli/
+# module whose register(app) adds it, the first line of its docstring). A command's module,
+# and the library it runs, are imported only when that command runs or shows its own help,
+# so `--help` and `--version` import none of them. A new command is one line here.
+COMMANDS = (
+    LazyCommand(
+        "manifest", "pipeline", "Find every trace under PATHS and write DIR/manifest.json."
+    ),
+    LazyCommand(
+        "batch",
+        "pipeline",
+        "Split the manifest into DIR/batches/batch_<n>.json, one worker agent per batch.",
+    ),
+    LazyCommand(
+        "run",
+        "pipeline",
+        "Analyze every batched trace; append one finding per (trace, perspective) to "
+        "DIR/findings.jsonl.",
+    ),
+    LazyCommand(
+        "triage",
+        "pipeline",
+        "Run every stage: manifest, batches, worker agents, aggregate (then a deep dive).",
+    ),
+    LazyCommand(
+        "aggregate",
+        "report",
+        "Check completeness, group issues and write analysis_summary.json, SUMMARY.md, "
+        "summary.html and reports/.",
+    ),
+    LazyCommand(
+        "diff",
+        "report",
+        "New, resolved, grown and shrunk issues and categories between two runs (issues "
+        "matched by fingerprint).",
+    ),
+    LazyCommand(
+        "inspect",
+        "inspect",
+        "Show the traces under PATH with their format and facts (cost, time, tools, errors, "
+        "repeats).",
+    ),
+    LazyCommand(
+        "watch",
+        "watch",
+        "Follow agent logs as they are written; alert when an agent loops, repeats an error "
+        "or stalls.",
+    ),
+    LazyCommand(
+        "self",
+        "self_cmd",
+        "Correctness, efficiency and behavior agents investigate one turn and write its "
+        "ANALYSIS_REPORT.md.",
+    ),
+    LazyCommand(
+        "deep-dive",
+        "deep_dive",
+        "One agent per trace of a category answers the questions; writes "
+        "DIR/deep_dives/<category>.md.",
+    ),
+    LazyCommand(
+        "formats",
+        "formats",
+        "The trace formats tracejury reads (in the order it tries them) and where each comes "
+        "from; plugins register through the `tracejury.readers` entry-point group.",
+    ),
+    LazyCommand(
+        "eval",
+        "eval_cmd",
+        "Score a run's findings against human labels, beside baselines and published numbers.",
+    ),
+    LazyCommand(
+        "criteria",
+        "criteria",
+        "Built-in and custom criteria: what analysts look for and the vocabulary they answer in.",
+    ),
+    LazyCommand("logs", "logs", "MassGen log directories: list them with their analysis status."),
+)
+
+
+class _Root(LazyGroup):
+    lazy_commands = COMMANDS
+
 
 app = typer.Typer(
     name=PROG,
+    cls=_Root,
     help="Analyze many AI-agent run logs with parallel worker agents; write findings and reports.",
     context_settings=CONTEXT_SETTINGS,
     # typer's rich help prints `<bool>` after every flag (even --help); the plain help
@@ -44,6 +121,9 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        # importlib.metadata costs a tenth of start-up: only --version pays for it.
+        from importlib.metadata import version
+
         typer.echo(f"{PROG} {version(PROG)}")
         raise typer.Exit()
 
@@ -60,18 +140,6 @@ def _root(
 ) -> None:
     """Analyze many AI-agent run logs with parallel worker agents; write findings and reports."""
     help_when_bare(ctx)
-
-
-pipeline.register(app)
-criteria.register(app)
-logs.register(app)
-report.register(app)
-inspect.register(app)
-watch.register(app)
-self_cmd.register(app)
-deep_dive.register(app)
-formats.register(app)
-eval_cmd.register(app)
 
 
 def _error(line: str) -> None:

@@ -1,5 +1,5 @@
 """The import structure the layout promises: imports at module top (lazy only where an SDK
-is deferred on purpose), no import cycle between our modules, and `aggregate`/`batches`
+is deferred on purpose, or, in the CLI, what one command alone needs), no import cycle between our modules, and `aggregate`/`batches`
 importing only the `tracejury` core."""
 
 from __future__ import annotations
@@ -24,6 +24,17 @@ SDK_MODULES = {
     "tracejury.orchestrator.llm.anthropic_client",
 }
 LAZY_FILES = {"tracejury/__init__.py"}
+# The CLI's start-up pattern (orchestrator/cli/group.py): a command module may import inside
+# a function what only that command needs, so `--help` stays fast; the import must carry a
+# comment, on its line or the line above, saying why.
+LAZY_WITH_REASON = ("orchestrator/cli/",)
+
+
+def _has_reason(lines: list[str], node: ast.stmt) -> bool:
+    here, above = lines[node.lineno - 1], lines[node.lineno - 2].strip()
+    return "#" in here or above.startswith("#")
+
+
 CORE = ("tracejury.orchestrator", "tracejury.batches", "tracejury.aggregate")
 
 
@@ -71,7 +82,9 @@ def test_imports_sit_at_module_top() -> None:
     hidden: list[str] = []
     for path in MODULES.values():
         rel = path.relative_to(REPO).as_posix()
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        lines = text.splitlines()
         top = {id(n) for n in tree.body}
         top |= {id(inner) for n in tree.body if _is_type_checking(n) for inner in n.body}
         hidden += [
@@ -81,6 +94,7 @@ def test_imports_sit_at_module_top() -> None:
             and id(node) not in top
             and rel not in LAZY_FILES
             and not _imported(node) <= SDK_MODULES
+            and not (rel.startswith(LAZY_WITH_REASON) and _has_reason(lines, node))
         ]
     assert len(MODULES) > 100  # the walk saw the whole package
     assert hidden == []
