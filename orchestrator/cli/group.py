@@ -72,10 +72,9 @@ class LazyGroup(TyperGroup):
         # the same "not given" to every callback of these flags, and a bool needs no adapter.
         params = super().get_params(ctx)
         for p in params:
-            desc = getattr(p, "type_descriptor", None)
-            if getattr(p, "is_flag", False) and p.default is None and desc is not None:
-                if desc.annotation is bool:
-                    p.default = False
+            annotation = getattr(getattr(p, "type_descriptor", None), "annotation", None)
+            if getattr(p, "is_flag", False) and p.default is None and annotation is bool:
+                p.default = False
         return params
 
     def _lazy(self) -> dict[str, LazyCommand]:
