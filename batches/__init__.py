@@ -1,7 +1,13 @@
 """Manifest builder and batch planner. Imports only the shared models in `tracejury`."""
 
 from tracejury.batches.manifest import build_manifest, read_manifest, write_manifest
-from tracejury.batches.planner import default_agent_count, plan_batches, read_batch, write_batches
+from tracejury.batches.planner import (
+    default_agent_count,
+    plan_batches,
+    read_batch,
+    read_plan,
+    write_batches,
+)
 
 __all__ = [
     "build_manifest",
@@ -9,6 +15,7 @@ __all__ = [
     "plan_batches",
     "read_batch",
     "read_manifest",
+    "read_plan",
     "write_batches",
     "write_manifest",
 ]

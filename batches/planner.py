@@ -11,12 +11,16 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Literal
 
+from filelock import FileLock
+
 from tracejury.errors import ConfigError
 from tracejury.files import read_model, write_model
 from tracejury.models import Batch, Manifest, TraceRef
+from tracejury.natural import natural_sorted
 
 GroupBy = Literal["task_name", "outcome"]
 
+LOCK_TIMEOUT_S = 120
 # (upper bound of trace count, low agents, high agents); interpolated inside each band.
 _BANDS = [(50, 1, 2), (200, 3, 4), (500, 4, 6), (10**12, 6, 8)]
 
@@ -95,17 +99,43 @@ def _chunks(
     return bins
 
 
+def batches_lock(batches_dir: Path) -> FileLock:
+    """Held while the plan is written or read: processes sharing a run directory never see
+    half of a plan another one is writing."""
+    return FileLock(str(batches_dir / "plan.lock"), timeout=LOCK_TIMEOUT_S)
+
+
 def write_batches(batches_dir: Path, batches: list[Batch]) -> list[Path]:
-    """Replace the folder's batch files: stale ones from an earlier plan would double work."""
+    """Replace the folder's batch files: stale ones from an earlier plan would double work.
+    Files that already hold the same batch are left alone (another process may be reading)."""
     batches_dir.mkdir(parents=True, exist_ok=True)
-    for old in batches_dir.glob("batch_*.json"):
-        old.unlink()
+    wanted = {f"batch_{n}.json": b for n, b in enumerate(batches, start=1)}
     paths = []
-    for n, b in enumerate(batches, start=1):
-        p = batches_dir / f"batch_{n}.json"
-        write_model(p, b)
-        paths.append(p)
+    with batches_lock(batches_dir):
+        for old in batches_dir.glob("batch_*.json"):
+            if old.name not in wanted:
+                old.unlink()
+        for name, b in wanted.items():
+            p = batches_dir / name
+            if not _holds(p, b):
+                write_model(p, b)
+            paths.append(p)
     return paths
+
+
+def _holds(path: Path, batch: Batch) -> bool:
+    try:
+        return Batch.model_validate_json(path.read_bytes()) == batch
+    except (OSError, ValueError):
+        return False
+
+
+def read_plan(batches_dir: Path) -> list[tuple[Path, Batch]]:
+    """Every batch file with its batch, in natural order, read under the plan's lock."""
+    if not batches_dir.is_dir():
+        return []
+    with batches_lock(batches_dir):
+        return [(p, read_batch(p)) for p in natural_sorted(batches_dir.glob("batch_*.json"))]
 
 
 def read_batch(path: Path) -> Batch:

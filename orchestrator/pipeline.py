@@ -42,6 +42,7 @@ from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import discover, get_reader
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.dry_run import estimate_run
+from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
 from tracejury.rundir import DEFAULT_RUNS_ROOT, RunDir, new_run_dir
@@ -224,6 +225,8 @@ async def run_analysis_async(
     shown = resolve_display(display, automation=config.automation)
     rd = as_run_dir(out, shown)
     criteria = resolve_criteria(config)
+    if not config.dry_run:  # before any work: claims need locks that hold
+        await in_thread(check_locks, rd.claims_dir)
     _, by_agent = await in_thread(load_work, rd, shown)
     if config.dry_run:
         refs = [t for v in by_agent.values() for t in v]
@@ -244,7 +247,7 @@ async def run_analysis_async(
     shown.stage(
         "run",
         f"{sum(len(v) for v in by_agent.values())} traces x {len(criteria)} criteria "
-        f"({', '.join(c.name for c in criteria)}), {len(by_agent)} worker agents",
+        f"({', '.join(c.name for c in criteria)}), {len(by_agent)} batches",
     )
     stage = RunStage(rd, config, shown, analyzer, criteria, retry_errors=retry_errors)
     try:

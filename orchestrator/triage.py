@@ -30,6 +30,7 @@ from tracejury.orchestrator.pipeline import (
     run_analysis_async,
 )
 from tracejury.orchestrator.results import DeepDiveResult, RunResult, TriageResult
+from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.stage import resolve_criteria
 
 
@@ -53,6 +54,8 @@ class _Triage:
         if then_deep_dive:  # its backend is checked before the first stage spends anything
             self.deep = deep_stage_config(self.config, deep_model)
         self.rd = open_run_dir(out, create=True, display=self.display)
+        if not self.config.dry_run:  # refused before the manifest, not after it
+            check_locks(self.rd.claims_dir)
 
     def deep_dive(self, manifest: Manifest, run: RunResult) -> DeepDiveResult | None:
         """The second stage, after a complete first one (a stopped triage is resumed first)."""

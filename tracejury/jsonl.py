@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -98,6 +98,41 @@ def scan_models(path: Path, model: type[M]) -> Iterator[tuple[int, int, M | BadL
     """Like `iter_jsonl_models`, with each line's byte offset for `LineReader.read`."""
     for n, offset, raw in _lines(path):
         yield n, offset, _validated(n, raw, model)
+
+
+@dataclass(slots=True)
+class NewLines(Generic[M]):
+    """What `read_new_models` found: whole lines (numbered), where to carry on, and a tail not
+    yet ended by a newline (being written now, or torn by a crash), left for the next call."""
+
+    items: list[tuple[int, M | BadLine]]
+    offset: int
+    next_line: int
+    tail: BadLine | None = None
+
+
+def read_new_models(path: Path, model: type[M], offset: int = 0, line: int = 1) -> NewLines[M]:
+    """The lines after byte `offset` (line number `line`) while other processes may append:
+    the next call, from the returned offset, reads only what came after."""
+    f = _open(path)
+    if f is None:
+        return NewLines([], offset, line)
+    items: list[tuple[int, M | BadLine]] = []
+    tail = None
+    with f:
+        f.seek(offset)
+        for raw in f:
+            if not raw.endswith(b"\n"):
+                if raw.strip():
+                    tail = BadLine(
+                        line, "torn last line (no newline)", raw[:200].decode("utf-8", "replace")
+                    )
+                break
+            offset += len(raw)
+            if raw.strip():
+                items.append((line, _validated(line, raw, model)))
+            line += 1
+    return NewLines(items, offset, line, tail)
 
 
 class LineReader:

@@ -60,6 +60,11 @@ class RunDir:
         return self.path / "reports"
 
     @property
+    def claims_dir(self) -> Path:
+        """`claims/<unit>.json`: which process holds which batch (`orchestrator.run.claims`)."""
+        return self.path / "claims"
+
+    @property
     def problems(self) -> Path:
         return self.path / "problems.jsonl"
 

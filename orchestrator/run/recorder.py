@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 from filelock import FileLock
 from pydantic import BaseModel
 
-from tracejury.jsonl import BadLine, iter_jsonl_models
+from tracejury.jsonl import BadLine, read_new_models
 from tracejury.models import Finding, TraceFacts
 
 M = TypeVar("M", bound=BaseModel)
@@ -31,14 +31,35 @@ class JsonlRecorder(Generic[M]):
         self._lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S)
         self._recorded: set[Hashable] = set()
         self.bad_lines: list[BadLine] = []
+        self._offset = 0  # how far `refresh` has read
+        self._next_line = 1
         self._load()
 
     def _load(self) -> None:
-        for _, item in iter_jsonl_models(self.path, self.model):
+        new = read_new_models(self.path, self.model)
+        self._offset, self._next_line = new.offset, new.next_line
+        for _, item in new.items:
             if isinstance(item, BadLine):
                 self.bad_lines.append(item)
             elif self.include_on_load(item):
                 self._recorded.add(self._key(item))
+        if new.tail is not None:
+            self.bad_lines.append(new.tail)
+
+    def refresh(self) -> int:
+        """Take in what other processes appended since we last read; returns how many records.
+
+        Read under the file's lock, so no line is half-written. Every record counts as recorded
+        here (errors too): the run that wrote it did the work in this run's lifetime."""
+        with self._lock:
+            new = read_new_models(self.path, self.model, self._offset, self._next_line)
+        self._offset, self._next_line = new.offset, new.next_line
+        n = 0
+        for _, item in new.items:
+            if not isinstance(item, BadLine):
+                self._recorded.add(self._key(item))
+                n += 1
+        return n
 
     def include_on_load(self, record: M) -> bool:
         """Which existing records count as done on resume."""

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Callable
 
 import anyio
 from anyio.abc import TaskGroup
 
-from tracejury.batches import plan_batches, read_batch, read_manifest, write_batches
+from tracejury.batches import plan_batches, read_manifest, read_plan, write_batches
 from tracejury.criteria_loader import criteria_for_perspectives, load_criteria
 from tracejury.errors import BudgetStop, ConfigError, ExitCode, FatalBackendError
 from tracejury.files import write_model
 from tracejury.models import Criteria, Finding, Manifest, TraceFacts, TraceRef
+from tracejury.models.claim import ClaimView
 from tracejury.models.status import Phase
 from tracejury.orchestrator.analysis.analyzers.protocol import (
     AnalysisRequest,
@@ -28,13 +28,17 @@ from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.readers import TraceLoadError, load_trace
 from tracejury.orchestrator.results import RunResult
+from tracejury.orchestrator.run.claim_session import ClaimSession
+from tracejury.orchestrator.run.claims import ClaimBoard
 from tracejury.orchestrator.run.group_commit import GroupCommit
+from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder, JsonlRecorder, M
 from tracejury.orchestrator.run.status import (
     STATUS_INTERVAL_S,
     StatusWriter,
     previous_run_note,
 )
+from tracejury.orchestrator.run.units import UNBATCHED, UnitClaimer
 from tracejury.rundir import RunDir
 
 # In-flight calls get this long to finish after a timeout before they are cancelled.
@@ -56,23 +60,24 @@ def resolve_criteria(config: RunConfig) -> list[Criteria]:
     return list(unique.values())
 
 
-def load_work(rd: RunDir, display: Display) -> tuple[Manifest, dict[int, list[TraceRef]]]:
-    """The manifest and each agent's traces; batches are planned if the stage was skipped."""
+def load_work(rd: RunDir, display: Display) -> tuple[Manifest, dict[str, list[TraceRef]]]:
+    """The manifest and the traces of each unit of work (a batch file, by its name), in plan
+    order; batches are planned if the stage was skipped."""
     if not rd.manifest.exists():
         raise ConfigError(
             f"{rd.path}: no manifest.json; run `tracejury manifest PATH --out {rd.path}` first"
         )
     manifest = read_manifest(rd.manifest)
-    files = rd.batch_files()
-    if not files and manifest.total:
+    plan = read_plan(rd.batches_dir)
+    if not plan and manifest.total:
         display.info(f"no batches in {rd.batches_dir}; planning the default split")
         write_batches(rd.batches_dir, plan_batches(manifest))
-        files = rd.batch_files()
+        plan = read_plan(rd.batches_dir)
     known = manifest.by_id()
-    by_agent: dict[int, list[TraceRef]] = defaultdict(list)
+    units: dict[str, list[TraceRef]] = {}
     assigned: set[str] = set()
-    for f in files:
-        batch = read_batch(f)
+    for f, batch in plan:
+        refs = units.setdefault(f.stem, [])
         for t in batch.traces:
             if t.trace_id not in known:
                 display.problem(str(f), f"trace {t.trace_id} is not in the manifest; skipped")
@@ -83,15 +88,16 @@ def load_work(rd: RunDir, display: Display) -> tuple[Manifest, dict[int, list[Tr
                 )
                 continue
             assigned.add(t.trace_id)
-            by_agent[batch.agent_id].append(known[t.trace_id])
+            refs.append(known[t.trace_id])
     missing = [t for t in manifest.traces if t.trace_id not in assigned]
     if missing:
         # Every trace must end with a finding: an outdated plan must not drop any.
         display.problem(
-            str(rd.batches_dir), f"{len(missing)} manifest traces in no batch; added to a new agent"
+            str(rd.batches_dir),
+            f"{len(missing)} manifest traces in no batch; analyzed as '{UNBATCHED}'",
         )
-        by_agent[max(by_agent, default=0) + 1].extend(missing)
-    return manifest, dict(sorted(by_agent.items()))
+        units[UNBATCHED] = missing
+    return manifest, {name: refs for name, refs in units.items() if refs}
 
 
 class _RunState:
@@ -131,6 +137,7 @@ class RunStage:
         self.status = StatusWriter(rd.status, rd.path, analyzer.backend, analyzer.model)
         self.state: _RunState | None = None
         self.commit: GroupCommit | None = None
+        self.claimer: UnitClaimer | None = None
         self._settle: TaskGroup | None = None  # waits for queued appends to be synced
         for bad in self.findings.bad_lines:
             display.problem(f"{rd.findings}:{bad.line_no}", bad.problem)
@@ -148,11 +155,16 @@ class RunStage:
             if not self.findings.is_recorded((ref.trace_id, c.perspective, c.hash))
         ]
 
-    async def run(self, by_agent: dict[int, list[TraceRef]]) -> RunResult:
-        traces = [t for refs in by_agent.values() for t in refs]
+    async def run(self, units: dict[str, list[TraceRef]]) -> RunResult:
+        """Analyze the units (batches) this process claims; see `run/units.py`."""
+        await anyio.to_thread.run_sync(check_locks, self.rd.claims_dir)
+        traces = [t for refs in units.values() for t in refs]
         total = len(traces) * len(self.criteria)
         skipped = sum(len(self.criteria) - len(self._pending(t)) for t in traces)
         state = self.state = _RunState(Progress(total=total, skipped=skipped))
+        claimer = self.claimer = UnitClaimer(
+            units, self.criteria, self.findings, self.facts, self.display
+        )
         self.display.run_started(
             str(self.rd.path), state.progress, self.analyzer.backend, self.analyzer.model
         )
@@ -162,9 +174,17 @@ class RunStage:
             self.config.concurrency if self.analyzer.needs_digest else min(4, (os.cpu_count() or 2))
         )
         limiter = anyio.CapacityLimiter(max(1, slots))
+        session = ClaimSession(
+            ClaimBoard(self.rd.claims_dir), on_lost=self._lost, finished=claimer.finished
+        )
         try:
+            # Claims outlive the group commit: a unit is released once its findings are synced.
             # Outside the timeout's scope: what is queued when workers stop is still committed.
-            async with GroupCommit() as self.commit, anyio.create_task_group() as self._settle:
+            async with (
+                session as claimer.session,
+                GroupCommit() as self.commit,
+                anyio.create_task_group() as self._settle,
+            ):
                 with anyio.move_on_after(
                     self.config.timeout + STOP_GRACE_S if self.config.timeout else None
                 ):
@@ -172,14 +192,28 @@ class RunStage:
                         tg.start_soon(self._status_loop, state)
                         if self.config.timeout:
                             tg.start_soon(self._watchdog, state, self.config.timeout)
-                        async with anyio.create_task_group() as workers:
-                            for agent_id, refs in by_agent.items():
-                                workers.start_soon(self._worker, agent_id, refs, limiter, state)
+                        await self._dispatch(claimer, limiter, state)
                         tg.cancel_scope.cancel()
         finally:
             self.commit = self._settle = None
             await self.analyzer.aclose()
+        await claimer.refresh()
+        self._resync(state)
         return self._finish(state)
+
+    def _lost(self, units: list[str]) -> None:
+        for name in units:
+            self.display.problem(
+                str(self.rd.claims_dir / f"{name}.json"),
+                "our lease ran out and another process took this batch over; "
+                "this process stops dispatching it",
+            )
+
+    def _resync(self, state: _RunState) -> None:
+        """Count what other processes recorded as skipped, so progress covers the whole run."""
+        if self.claimer is not None:
+            p = state.progress
+            p.skipped = max(p.skipped, self.claimer.recorded() - p.done)
 
     def _finish(self, state: _RunState) -> RunResult:
         p = state.progress
@@ -194,7 +228,7 @@ class RunStage:
         phase: Phase = (
             "done" if code == ExitCode.OK else "failed" if code == ExitCode.EXECUTION else "stopped"
         )
-        self.status.write(phase, p, message=msg, exit_code=int(code))
+        self.status.write(phase, p, message=msg, exit_code=int(code), claims=self._views_now())
         self.display.run_finished(p, int(code), msg)
         return RunResult(
             run_dir=self.rd.path,
@@ -215,29 +249,47 @@ class RunStage:
     async def _status_loop(self, state: _RunState) -> None:
         while True:
             await anyio.sleep(STATUS_INTERVAL_S)
-            self.status.write("run", state.progress)
+            if self.claimer is not None:
+                await self.claimer.release_finished()
+                self._resync(state)
+            self.status.write("run", state.progress, claims=await self._claim_views())
+
+    def _views_now(self) -> list[ClaimView]:
+        session = self.claimer.session if self.claimer is not None else None
+        return session.board.views() if session is not None else []
+
+    async def _claim_views(self) -> list[ClaimView]:
+        if self.claimer is None or self.claimer.session is None:
+            return []
+        return await anyio.to_thread.run_sync(self.claimer.session.board.views)
 
     async def _watchdog(self, state: _RunState, seconds: float) -> None:
         await anyio.sleep(seconds)
         state.stop_reason = state.stop_reason or f"timeout after {seconds:g}s"
 
-    async def _worker(
-        self, agent_id: int, refs: list[TraceRef], limiter: anyio.CapacityLimiter, state: _RunState
+    async def _dispatch(
+        self, claimer: UnitClaimer, limiter: anyio.CapacityLimiter, state: _RunState
     ) -> None:
-        """One worker agent: dispatches its batch in order, sharing the run's capacity."""
+        """Claim a unit, dispatch its traces as capacity frees up, then claim the next: a
+        process takes a new batch only when it has room to start on it."""
         async with anyio.create_task_group() as tg:
-            for ref in refs:
-                if state.stopping:
+            while not state.stopping:
+                name = await claimer.next_unit(lambda: state.stopping)
+                if name is None:
                     break
-                pending = self._pending(ref)
-                if not pending:
-                    continue
-                token = object()
-                await limiter.acquire_on_behalf_of(token)
-                if state.stopping:
-                    limiter.release_on_behalf_of(token)
-                    break
-                tg.start_soon(self._trace_task, ref, pending, limiter, token, state)
+                self._resync(state)
+                for ref in claimer.units[name]:
+                    if state.stopping or claimer.lost(name):
+                        break
+                    pending = self._pending(ref)
+                    if not pending:
+                        continue
+                    token = object()
+                    await limiter.acquire_on_behalf_of(token)
+                    if state.stopping:
+                        limiter.release_on_behalf_of(token)
+                        break
+                    tg.start_soon(self._trace_task, ref, pending, limiter, token, state)
 
     async def _trace_task(
         self,

@@ -11,6 +11,7 @@ from typing import Literal
 
 from tracejury.files import write_model
 from tracejury.models import RunStatus, utc_now
+from tracejury.models.claim import ClaimView
 from tracejury.models.status import Phase
 from tracejury.orchestrator.display.protocol import Progress
 from tracejury.process import pid_alive
@@ -84,6 +85,7 @@ class StatusWriter:
         *,
         message: str | None = None,
         exit_code: int | None = None,
+        claims: list[ClaimView] | None = None,
     ) -> RunStatus:
         p = progress or Progress(total=0)
         status = RunStatus(
@@ -107,6 +109,7 @@ class StatusWriter:
             pid=os.getpid(),
             host=socket.gethostname(),
             heartbeat_s=STATUS_INTERVAL_S,
+            claims=claims or [],
         )
         try:
             write_model(self.path, status)

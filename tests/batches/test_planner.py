@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from tracejury.batches import build_manifest, default_agent_count, plan_batches, write_batches
+from tracejury.batches import (
+    build_manifest,
+    default_agent_count,
+    plan_batches,
+    read_plan,
+    write_batches,
+)
 from tracejury.errors import ConfigError
 from tracejury.models import TraceRef
 
@@ -77,4 +83,20 @@ def test_write_batches_replaces_stale_files(tmp_path: Path) -> None:
     m = build_manifest(refs(30), [Path("/r")])
     write_batches(tmp_path, plan_batches(m, agents=5))
     write_batches(tmp_path, plan_batches(m, agents=2))
+    assert sorted(p.name for p in tmp_path.glob("batch_*.json")) == ["batch_1.json", "batch_2.json"]
+
+
+def test_an_unchanged_plan_leaves_its_files_alone(tmp_path: Path) -> None:
+    # Processes sharing a run directory each run the batch stage: the same plan must not
+    # replace files another one may be reading, and a changed plan replaces only what changed.
+    m = build_manifest(refs(12), [Path("/r")], [])
+    write_batches(tmp_path, plan_batches(m, agents=3))
+    inodes = {p.name: p.stat().st_ino for p in tmp_path.glob("batch_*.json")}
+    write_batches(tmp_path, plan_batches(m, agents=3))
+    assert {p.name: p.stat().st_ino for p in tmp_path.glob("batch_*.json")} == inodes
+    assert len(inodes) == 3
+    plan = read_plan(tmp_path)
+    assert [p.name for p, _ in plan] == ["batch_1.json", "batch_2.json", "batch_3.json"]
+    assert sum(b.count for _, b in plan) == 12
+    write_batches(tmp_path, plan_batches(m, batch_size=6))
     assert sorted(p.name for p in tmp_path.glob("batch_*.json")) == ["batch_1.json", "batch_2.json"]

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from tracejury.models.claim import ClaimView
 from tracejury.models.common import VersionedRecord
 
 Phase = Literal["manifest", "batch", "run", "aggregate", "done", "failed", "stopped"]
@@ -36,3 +37,6 @@ class RunStatus(VersionedRecord):
     pid: int | None = None
     host: str | None = None
     heartbeat_s: float | None = None
+    # Who holds which batch when several processes share the run (`claims/`), as this
+    # writer last saw them.
+    claims: list[ClaimView] = Field(default_factory=list)
