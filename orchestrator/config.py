@@ -17,6 +17,9 @@ GroupBy = Literal["task_name", "outcome"]
 OpenAIApi = Literal["chat", "responses"]
 
 DEFAULT_MAX_TRACE_TOKENS = 12_000
+# Retries of a failed request (5xx, timeout, connection); 429s are waited out instead.
+DEFAULT_RETRIES = 4
+DEFAULT_REQUEST_TIMEOUT = 120.0  # seconds
 
 
 def split_names(values: str | list[str] | tuple[str, ...] | None) -> list[str]:
@@ -44,7 +47,17 @@ class RunConfig(VersionedRecord):
     max_cost: float | None = Field(default=None, ge=0, description="stop dispatching at this USD")
     max_trace_tokens: int = Field(default=DEFAULT_MAX_TRACE_TOKENS, ge=500)
     max_attempts: int = Field(default=3, ge=1, le=10, description="asks per finding incl. re-asks")
-    request_timeout: float = Field(default=120.0, gt=0)
+    request_timeout: float = Field(
+        default=DEFAULT_REQUEST_TIMEOUT,
+        gt=0,
+        description="total deadline of one request, s (trickled bodies too)",
+    )
+    retries: int = Field(
+        default=DEFAULT_RETRIES,
+        ge=0,
+        le=100,
+        description="retries of a request that failed (5xx, timeout, connection); 429s are waited out",
+    )
     timeout: float | None = Field(default=None, gt=0, description="whole-run wall clock limit, s")
     price_file: Path | None = None
     dry_run: bool = False
@@ -106,6 +119,7 @@ class RunOptions(TypedDict, total=False):
     max_trace_tokens: int
     max_attempts: int
     request_timeout: float
+    retries: int
     timeout: float | None
     price_file: str | Path | None
     dry_run: bool

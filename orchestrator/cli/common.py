@@ -13,7 +13,14 @@ from pydantic import ValidationError
 
 from tracejury.errors import ConfigError
 from tracejury.orchestrator.cli.failures import remember_run_dir
-from tracejury.orchestrator.config import Backend, GroupBy, RunConfig, split_names
+from tracejury.orchestrator.config import (
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETRIES,
+    Backend,
+    GroupBy,
+    RunConfig,
+    split_names,
+)
 from tracejury.orchestrator.display import Display, DisplayName, make_display
 from tracejury.orchestrator.readers import reader_names
 
@@ -149,6 +156,22 @@ TimeoutOpt = Annotated[
     float | None,
     typer.Option("--timeout", help="Stop dispatching after this many seconds (exit 3)."),
 ]
+RequestTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--request-timeout",
+        metavar="SECONDS",
+        help="Total deadline of one model request, however slowly its answer trickles in.",
+    ),
+]
+RetriesOpt = Annotated[
+    int,
+    typer.Option(
+        "--retries",
+        metavar="N",
+        help="Retries of a request that failed (5xx, timeout, connection); 429s are waited out.",
+    ),
+]
 PriceFileOpt = Annotated[
     Path | None, typer.Option("--price-file", help="YAML price table overriding the built-in one.")
 ]
@@ -219,6 +242,8 @@ def build_config(
     openai_api: Literal["chat", "responses"] | None,
     redact_extra: list[str] | None = None,
     no_redact: bool = False,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    retries: int = DEFAULT_RETRIES,
 ) -> RunConfig:
     try:
         return RunConfig(
@@ -235,6 +260,8 @@ def build_config(
             dry_run=dry_run,
             automation=automation,
             timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
             price_file=price_file,
             force_format=force_format,
             openai_api=openai_api,
@@ -269,6 +296,8 @@ _RUN_OPTIONS: dict[str, tuple[object, object]] = {
     "automation": (AutomationOpt, False),
     "display_name": (DisplayOpt, None),
     "timeout": (TimeoutOpt, None),
+    "request_timeout": (RequestTimeoutOpt, DEFAULT_REQUEST_TIMEOUT),
+    "retries": (RetriesOpt, DEFAULT_RETRIES),
     "price_file": (PriceFileOpt, None),
     "force_format": (FormatOpt, None),
     "openai_api": (OpenAIApiOpt, None),

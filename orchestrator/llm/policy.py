@@ -29,11 +29,6 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
-# The policy's own guard around a call, beyond the client's timeout: a client that
-# ignores its timeout must not hang a worker forever.
-TIMEOUT_GRACE = 1.5
-GUARD_SLACK = 5.0
-
 
 @dataclass(frozen=True)
 class PolicyStats:
@@ -101,7 +96,7 @@ class CallPolicy:
     def from_config(cls, config: RunConfig, *, prices: PriceTable | None = None) -> CallPolicy:
         return cls(
             limiter=RateLimiter(concurrency=config.concurrency, rpm=config.rpm, tpm=config.tpm),
-            retry=RetryPolicy(),
+            retry=RetryPolicy.with_retries(config.retries),
             prices=prices or PriceTable.load(config.price_file),
             max_cost=config.max_cost,
             request_timeout=config.request_timeout,
@@ -146,13 +141,15 @@ class CallPolicy:
 
     # -- the call ---------------------------------------------------------------------
     async def call(self, client: LLMClient, request: LLMRequest) -> LLMResponse:
-        """One answer for `request`: retried on 429, 5xx, timeouts and connection errors;
-        the SDK's exception is re-raised when not retryable or attempts run out; raises
-        BudgetStop instead of dispatching once the budget is reached."""
+        """One answer for `request`: retried on 5xx, timeouts and connection errors (up
+        to `--retries`), and 429s waited out (up to the rate-limit patience); the SDK's
+        exception is re-raised when not retryable or out of retries; raises BudgetStop
+        instead of dispatching once the budget is reached."""
         tokens = max(0, request.estimated_input_tokens) + max(0, request.max_output_tokens)
-        attempt = 0
+        failures = 0  # attempts that failed other than by a 429
+        limited = 0  # attempts answered 429
+        waited = 0.0  # seconds spent waiting out 429s
         while True:
-            attempt += 1
             expected = self._expected_cost(client, request)
             self.check_budget(expected)
             async with self.limiter.acquire(tokens) as permit:
@@ -166,12 +163,24 @@ class CallPolicy:
                 except Exception as exc:
                     decision = self.retry.classify(exc)
                     self._record_failure(permit, decision)
-                    if not self.retry.should_retry(decision, attempt):
+                    if decision.kind == "rate_limited":
+                        limited += 1
+                        delay = self.retry.delay(limited, decision, self._rng)
+                        go_on = self.retry.may_wait(decision, waited, delay)
+                        waited += delay
+                    else:
+                        failures += 1
+                        go_on = self.retry.should_retry(decision, failures)
+                        delay = self.retry.delay(failures, decision, self._rng)
+                    if not go_on:
                         self._c.failed += 1
                         raise
-                    delay = self.retry.delay(attempt, decision, self._rng)
                     log.debug(
-                        "retrying after %.2fs (attempt %d): %s", delay, attempt, decision.message
+                        "retrying after %.2fs (%d failed, %d rate limited): %s",
+                        delay,
+                        failures,
+                        limited,
+                        decision.message,
                     )
                 else:
                     return self._record_success(permit, client, response)
@@ -182,9 +191,11 @@ class CallPolicy:
             await self._sleep(delay)
 
     async def _complete(self, client: LLMClient, request: LLMRequest) -> LLMResponse:
+        """The call under a total deadline: the SDK's timeouts restart with every byte
+        read, so a body trickled slowly would otherwise hold the call for ever."""
         if self.request_timeout is None:
             return await client.complete(request)
-        with anyio.fail_after(self.request_timeout * TIMEOUT_GRACE + GUARD_SLACK):
+        with anyio.fail_after(self.request_timeout):
             return await client.complete(request)
 
     def _record_failure(self, permit: Permit, decision: RetryDecision) -> None:

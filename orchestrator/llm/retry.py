@@ -20,9 +20,17 @@ from typing import Literal
 
 import httpx2
 
+from tracejury.orchestrator.config import DEFAULT_RETRIES
+
 # A server asking for more than this is down, not busy: waiting longer helps nobody.
 MAX_RETRY_AFTER = 60.0
-DEFAULT_MAX_ATTEMPTS = 8
+# `--retries` bounds the retries of a failed request (5xx, timeout, connection). A 429
+# is "not now", not a failure: waiting it out counts against RATE_LIMIT_PATIENCE
+# instead, so a storm is ridden out rather than turned into errors.
+DEFAULT_MAX_ATTEMPTS = DEFAULT_RETRIES + 1
+RATE_LIMIT_PATIENCE = 900.0  # seconds of 429 waits per request before giving up
+# OpenAI answers 429 when the account is out of credit: no wait will fix that.
+_NO_QUOTA = "insufficient_quota"
 
 ErrorKind = Literal[
     "rate_limited",  # 429
@@ -138,6 +146,8 @@ def classify(exc: BaseException, *, max_retry_after: float = MAX_RETRY_AFTER) ->
         headers: Mapping[str, str] = dict(response.headers) if response is not None else {}
         status = int(getattr(exc, "status_code", 0) or 0)
         retry, kind = _status_kind(status)
+        if status == 429 and _NO_QUOTA in (getattr(exc, "code", None), getattr(exc, "type", None)):
+            retry, kind = False, "client_error"
         # The provider can veto a retry it knows is futile (x-should-retry: false);
         # it cannot make a plain 4xx retryable.
         if retry and str(headers.get("x-should-retry", "")).lower() == "false":
@@ -171,19 +181,29 @@ def _one_line(exc: BaseException) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Jittered exponential backoff with a cap, and a bound on attempts per call."""
+    """Jittered exponential backoff with a cap; a bound on failed attempts per call
+    (`max_attempts` = 1 + `--retries`) and on the time spent waiting out 429s."""
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     base_delay: float = 0.5
     max_delay: float = 30.0
     max_retry_after: float = MAX_RETRY_AFTER
+    rate_limit_patience: float = RATE_LIMIT_PATIENCE
+
+    @classmethod
+    def with_retries(cls, retries: int) -> RetryPolicy:
+        return cls(max_attempts=max(0, retries) + 1)
 
     def classify(self, exc: BaseException) -> RetryDecision:
         return classify(exc, max_retry_after=self.max_retry_after)
 
     def should_retry(self, decision: RetryDecision, attempt: int) -> bool:
-        """`attempt` is 1-based: the number of calls already made."""
+        """`attempt` is 1-based: the number of failed calls already made."""
         return decision.retry and attempt < self.max_attempts
+
+    def may_wait(self, decision: RetryDecision, waited: float, delay: float) -> bool:
+        """A 429: wait `delay` more, having already waited `waited` on 429s for this call?"""
+        return decision.retry and waited + delay <= self.rate_limit_patience
 
     def delay(
         self, attempt: int, decision: RetryDecision, rng: random.Random | None = None

@@ -85,7 +85,10 @@ def describe_call_error(exc: BaseException, provider: str) -> str:
 
 
 def is_fatal(exc: BaseException) -> bool:
-    """An error every other request will hit too: wrong key, no access, no such model."""
+    """An error every other request will hit too: wrong key, no access, no such model,
+    an account out of credit (OpenAI's 429 insufficient_quota)."""
+    if getattr(exc, "code", None) == "insufficient_quota":
+        return True
     return getattr(exc, "status_code", None) in _FATAL_STATUS
 
 
