@@ -29,7 +29,12 @@ STRONG_MARKERS = (
     "coordination_table.txt",
 )
 # Written first, so a run that died at once may hold only these.
-WEAK_MARKERS = ("massgen.log", "execution_metadata.yaml", "snapshot_mappings.json")
+WEAK_MARKERS = (
+    "massgen.log",
+    "massgen_debug.log",  # `--debug` runs write it instead of massgen.log
+    "execution_metadata.yaml",
+    "snapshot_mappings.json",
+)
 
 TURN_RE = re.compile(r"^turn_(\d+)$")
 ATTEMPT_RE = re.compile(r"^attempt_(\d+)$")
@@ -116,6 +121,7 @@ def is_log_dir(d: Path) -> bool:
             "coordination_events.json",
             "streaming_debug.log",
             "massgen.log",
+            "massgen_debug.log",
             "execution_metadata.yaml",
             "coordination_table.txt",
         )
@@ -307,6 +313,28 @@ class SubRun:
     parent_attempt: str
 
 
+def _sub_logs(sub: Path) -> list[Path]:
+    """Where a subagent run's files are: `full_logs/` once it ended, else `live_logs/log_*/`
+    while it runs (`live_logs` is often a symlink to the subagent's own log folder)."""
+    if (sub / "full_logs").is_dir():
+        return [sub / "full_logs"]
+    live = sub / "live_logs"
+    if live.is_dir():
+        names = _names(live)
+        if any(TURN_RE.match(n) for n in names) or is_unit(live, names):
+            return [live]  # the symlink points at one log_* folder itself
+        try:  # each log_* may itself be a link to the running subagent's log folder
+            logs = sorted(
+                (c for c in live.iterdir() if LOG_NAME_RE.match(c.name) and c.is_dir()),
+                key=lambda c: natural_key(c.name),
+            )
+        except OSError:
+            logs = []
+        if logs:
+            return logs
+    return [sub]
+
+
 def subruns_of(attempt_dir: Path, parent_label: str, depth: int = 0) -> list[SubRun]:
     """Subagent runs under an attempt, and theirs in turn (bounded: hostile trees end)."""
     base = attempt_dir / "subagents"
@@ -314,13 +342,13 @@ def subruns_of(attempt_dir: Path, parent_label: str, depth: int = 0) -> list[Sub
         return []
     runs: list[SubRun] = []
     for sub in child_dirs(base):
-        inner = sub / "full_logs" if (sub / "full_logs").is_dir() else sub
         units: list[Path] = []
-        if is_unit(inner):
-            units.append(inner)
-        for t in turns_of_log(inner) if any(TURN_RE.match(n) for n in _names(inner)) else []:
-            units.extend(a.path for a in t.attempts)
-        units += [u for u in _units_below(inner, depth=2) if u not in units]
+        for inner in _sub_logs(sub):
+            if is_unit(inner):
+                units.append(inner)
+            for t in turns_of_log(inner) if any(TURN_RE.match(n) for n in _names(inner)) else []:
+                units.extend(a.path for a in t.attempts if a.path not in units)
+            units += [u for u in _units_below(inner, depth=2) if u not in units]
         runs.append(SubRun(sub.name, sub, units, parent_label))
         for u in units:
             runs.extend(subruns_of(u, f"{parent_label}/{sub.name}", depth + 1))

@@ -30,11 +30,11 @@ from tracejury.orchestrator.readers.massgen.layout import (
     turns_for,
     turns_of_log,
 )
+from tracejury.orchestrator.readers.massgen.run_log import run_log_steps
 from tracejury.orchestrator.readers.massgen.steps import (
     coordination_steps,
     events_steps,
     final_answer_step,
-    massgen_log_steps,
 )
 from tracejury.orchestrator.readers.massgen.stream_log import chunk_log_steps, is_chunk_log
 from tracejury.orchestrator.readers.massgen.summary import (
@@ -42,6 +42,11 @@ from tracejury.orchestrator.readers.massgen.summary import (
     TurnSummary,
     snapshot_dirs,
     summarize,
+)
+from tracejury.orchestrator.readers.massgen.trace_extras import (
+    enriched,
+    thinking_agents,
+    trace_extras,
 )
 from tracejury.orchestrator.readers.massgen.trace_md import (
     execution_trace_steps,
@@ -361,8 +366,10 @@ def _marker(path: Path, rel: Callable[[Path], str], text: str, agent: str | None
 def attempt_steps(d: Path, rel: Callable[[Path], str], prefix: str = "") -> Iterator[Step]:
     """One attempt's steps: one source per kind of fact (see massgen_steps)."""
     events = d / "events.jsonl"
-    if events.is_file():
-        yield from events_steps(events, rel, prefix)
+    if events.is_file():  # the calls; the execution traces fill in their full text and reasoning
+        extras = trace_extras(d, rel, prefix)
+        thinking = thinking_agents(events, prefix) if extras else set()
+        yield from enriched(events_steps(events, rel, prefix), extras, thinking)
     else:
         debug = d / "streaming_debug.log"
         coord = d / "coordination_events.json"
@@ -403,9 +410,7 @@ def attempt_steps(d: Path, rel: Callable[[Path], str], prefix: str = "") -> Iter
                     )
         if has_coord:
             yield from coordination_steps(coord, rel, prefix)
-    log = d / "massgen.log"
-    if log.is_file():
-        yield from massgen_log_steps(log, rel, prefix)
+    yield from run_log_steps(d, rel, prefix)
     final = d / "final"
     if final.is_dir():
         for w in sorted(p for p in final.iterdir() if p.is_dir()):

@@ -2,11 +2,13 @@
 
 One source per kind of fact, so nothing is counted twice (the same tool call is written to
 events.jsonl, execution_trace.md and streaming_debug.log):
-- `events.jsonl` (newer versions) is complete on its own: tool calls, text, answers, votes, errors.
+- `events.jsonl` (newer versions) holds the tool calls, text, answers, votes, errors; the
+  execution traces beside it only complete their text (trace_extras.py).
 - Without it, tool activity comes from `streaming_debug.log` (every `"command": "…"`) and
   `execution_trace.md` blocks (minus the command calls the debug log already counts);
   answers, votes and errors from `coordination_events.json`, else from the traces.
-- `massgen.log` adds the orchestrator's ERROR and WARNING lines in every case.
+- `massgen.log` (or `massgen_debug.log`, and their rotated zips: run_log.py) adds the
+  orchestrator's ERROR and WARNING lines in every case.
 Big files are streamed; no source holds more than one bounded block in memory.
 """
 
@@ -327,54 +329,6 @@ def coordination_steps(
             yield Step(0, kind, text=cap(text), **common)  # type: ignore[arg-type]
         else:
             yield Step(0, "event", text=cap(f"{etype}: {text}" if text else etype), **common)
-
-
-# ---- massgen.log ------------------------------------------------------------------------------
-_LOG_LINE = re.compile(r"^\s*(\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?)\s*\|\s*([A-Z]+)\s*\|\s?(.*)$")
-
-
-def massgen_log_steps(path: Path, rel: Rel, agent_prefix: str = "") -> Iterator[Step]:
-    """ERROR/CRITICAL lines (with the traceback that follows) as errors, WARNING lines as text."""
-    label = rel(path)
-    current: Step | None = None
-    extra = 0
-    agent = agent_prefix.rstrip(":") or None
-    for n, line in iter_lines(path):
-        m = _LOG_LINE.match(line)
-        if m:
-            if current is not None:
-                yield current
-                current = None
-            level, msg = m.group(2), m.group(3).strip()
-            if level in ("ERROR", "CRITICAL", "FATAL", "EXCEPTION"):
-                current = Step(
-                    0,
-                    "error",
-                    text=cap(msg),
-                    error_type="exception" if "Traceback" in msg else "error",
-                    status="error",
-                    speaker=agent,
-                    agent=agent,
-                    location=f"{label}:{n}",
-                )
-                extra = 0
-            elif level in ("WARNING", "WARN"):
-                yield Step(
-                    0,
-                    "text",
-                    text=cap(f"WARNING: {msg}"),
-                    speaker=agent,
-                    agent=agent,
-                    location=f"{label}:{n}",
-                )
-            continue
-        if current is not None and line.strip() and extra < MAX_TRACEBACK_LINES:
-            current.text = cap(current.text + "\n" + line)
-            if line.startswith("Traceback"):
-                current.error_type = "exception"
-            extra += 1
-    if current is not None:
-        yield current
 
 
 # ---- a final answer file ------------------------------------------------------------------------
