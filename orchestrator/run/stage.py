@@ -277,7 +277,6 @@ class RunStage:
                 name = await claimer.next_unit(lambda: state.stopping)
                 if name is None:
                     break
-                self._resync(state)
                 for ref in claimer.units[name]:
                     if state.stopping or claimer.lost(name):
                         break

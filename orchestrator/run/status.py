@@ -109,7 +109,8 @@ class StatusWriter:
             pid=os.getpid(),
             host=socket.gethostname(),
             heartbeat_s=STATUS_INTERVAL_S,
-            claims=claims or [],
+            claims=[c for c in claims or [] if c.state != "done"],
+            claims_done=sum(1 for c in claims or [] if c.state == "done"),
         )
         try:
             write_model(self.path, status)

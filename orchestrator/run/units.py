@@ -50,12 +50,15 @@ class UnitClaimer:
         self.taken_over: list[str] = []
         self._waiting_note = ""
         self._keys = {name: self._unit_keys(refs) for name, refs in units.items()}
+        self._complete: set[str] = set()
         self._thread = anyio.CapacityLimiter(1)
 
     def _unit_keys(self, refs: list[TraceRef]) -> list[Key]:
         return [(r.trace_id, c.perspective, c.hash) for r in refs for c in self.criteria]
 
     def pending_in(self, name: str) -> int:
+        if name in self._complete:  # keys are only ever added: a complete unit stays so
+            return 0
         return sum(1 for k in self._keys[name] if not self.findings.is_recorded(k))
 
     def recorded(self) -> int:
@@ -94,7 +97,7 @@ class UnitClaimer:
             await self.refresh()
             busy: list[Claim] = []
             for name in self.units:
-                if name in self.dispatched:
+                if name in self.dispatched or name in self._complete:
                     continue
                 got = await self._try(name, busy)
                 if got:
@@ -108,27 +111,27 @@ class UnitClaimer:
     async def _try(self, name: str, busy: list[Claim]) -> bool:
         assert self.session is not None
         board = self.session.board
-        current = await anyio.to_thread.run_sync(board.read, name, limiter=self._thread)
         left = self.pending_in(name)
-        theirs = current is not None and current.state == "held" and current.holder != board.holder
-        if theirs and current is not None and not stale_reason(current):
-            if left:
-                busy.append(current)
-            return False
+        current = await anyio.to_thread.run_sync(board.read, name, limiter=self._thread)
+        held = current is not None and current.state == "held"
+        stale = held and current is not None and stale_reason(current) is not None
         if not left:
-            if current is not None and current.state == "held" and stale_reason(current):
-                await self._claim(name, 0)  # a dead holder's finished unit: say it is done
+            if stale:  # a dead holder's finished unit: say it is done
+                await self._claim(name, 0)
                 await self.session.release(name, done=True)
+            self._complete.add(name)  # never looked at again
+            return False
+        if held and not stale and current is not None and current.holder != board.holder:
+            busy.append(current)
             return False
         claim = await self._claim(name, left)
         if claim is None:
             return False  # another process was quicker
+        self.dispatched.add(name)
         await self.refresh()  # the final guard: what the previous holder recorded
         if not self.pending_in(name):
             await self.session.release(name, done=True)
-            self.dispatched.add(name)
             return False
-        self.dispatched.add(name)
         return True
 
     async def _claim(self, name: str, left: int) -> Claim | None:

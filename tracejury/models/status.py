@@ -38,5 +38,6 @@ class RunStatus(VersionedRecord):
     host: str | None = None
     heartbeat_s: float | None = None
     # Who holds which batch when several processes share the run (`claims/`), as this
-    # writer last saw them.
+    # writer last saw them: every claim not done (held, stale, released), and how many are.
     claims: list[ClaimView] = Field(default_factory=list)
+    claims_done: int = 0
