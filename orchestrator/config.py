@@ -15,6 +15,7 @@ from tracejury.models.common import VersionedRecord
 Backend = Literal["auto", "rules", "openai", "anthropic"]
 GroupBy = Literal["task_name", "outcome"]
 OpenAIApi = Literal["chat", "responses"]
+AttributionMode = Literal["all-at-once", "hybrid"]
 
 DEFAULT_MAX_TRACE_TOKENS = 12_000
 # Retries of a failed request (5xx, timeout, connection); 429s are waited out instead.
@@ -65,6 +66,14 @@ class RunConfig(VersionedRecord):
     force_format: str | None = None
     openai_api: OpenAIApi | None = Field(
         default=None, description="OpenAI API: chat completions (default) or responses"
+    )
+    attribution_mode: AttributionMode = Field(
+        default="all-at-once",
+        description="attribution criteria: one reading (all-at-once), or the agent from it and "
+        "the step from a step-by-step review around its step (hybrid)",
+    )
+    attribution_window: int = Field(
+        default=2, ge=0, le=20, description="hybrid: steps reviewed each side of the candidate"
     )
     redact: bool = Field(default=True, description="redact secrets before text leaves")
     redact_extra: list[str] = Field(
@@ -125,6 +134,8 @@ class RunOptions(TypedDict, total=False):
     dry_run: bool
     force_format: str | None
     openai_api: OpenAIApi | None
+    attribution_mode: AttributionMode
+    attribution_window: int
     redact: bool
     redact_extra: list[str]
 

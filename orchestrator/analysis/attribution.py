@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracejury.models import Criteria
+from tracejury.orchestrator.analysis.grounding import step_texts, verify_in_texts
 from tracejury.orchestrator.config import DEFAULT_MAX_TRACE_TOKENS
-from tracejury.orchestrator.readers.model import ParsedTrace
+from tracejury.orchestrator.readers.model import ParsedTrace, Step
 
 AGENT_FIELD, STEP_FIELD = "responsible_agent", "decisive_step"
 ATTRIBUTION_MAX_TRACE_TOKENS = 32_000
@@ -55,6 +56,27 @@ class Roster:
     steps: frozenset[int]
 
 
+def step_number(step: Step) -> int:
+    """The number an answer uses for `step`, as the criteria asks: the message number of its
+    location label when the label has one, else its index."""
+    m = _LABEL_NUMBER.search(step.location or "")
+    return int(m.group(1)) if m else step.index
+
+
+def denotes(step: Step, number: int) -> bool:
+    """Whether `number` may name `step` (its index, or a number of its location label)."""
+    if step.index == number:
+        return True
+    return any(int(m.group(1)) == number for m in _LABEL_NUMBER.finditer(step.location or ""))
+
+
+def quote_at_step(trace: ParsedTrace, number: int, quote: str) -> bool:
+    """Whether `quote` occurs in the text of a step that `number` names. Blocking (it reads
+    the trace): call it from a worker thread."""
+    texts = (t for step in trace.steps() if denotes(step, number) for t in step_texts(step))
+    return verify_in_texts([quote], texts)[0]
+
+
 def roster_of(trace: ParsedTrace) -> Roster:
     names: dict[str, str] = {}
     steps: set[int] = set()
@@ -93,3 +115,21 @@ def check_attribution(extra: dict[str, Any], roster: Roster) -> str | None:
             f"{low}–{high}); read it from the step's location label"
         )
     return "; ".join(problems) or None
+
+
+def check_decisive_quote(
+    extra: dict[str, Any], quotes: list[str], trace: ParsedTrace
+) -> str | None:
+    """Why the answer's first evidence quote is not the decisive step's own text (None: it
+    is, or the answer names no step). Blocking: call it from a worker thread."""
+    step = extra.get(STEP_FIELD)
+    if not isinstance(step, int) or isinstance(step, bool):
+        return None
+    if not quotes:
+        return f"give the decisive step {step}'s own text as the first evidence quote"
+    if quote_at_step(trace, step, quotes[0]):
+        return None
+    return (
+        f"the first evidence quote is not the text of the decisive step {step}: quote step "
+        f"{step} verbatim first (or name the step the quote comes from)"
+    )

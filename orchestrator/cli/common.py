@@ -16,6 +16,7 @@ from tracejury.orchestrator.cli.failures import remember_run_dir
 from tracejury.orchestrator.config import (
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RETRIES,
+    AttributionMode,
     Backend,
     GroupBy,
     RunConfig,
@@ -205,6 +206,20 @@ SynthesizeOpt = Annotated[
 ]
 
 
+AttributionModeOpt = Annotated[
+    AttributionMode,
+    typer.Option(
+        "--attribution-mode",
+        help="Attribution criteria: all-at-once (one reading), or hybrid (the agent from it, "
+        "the step from a step-by-step review of the steps around its step: more calls).",
+    ),
+]
+AttributionWindowOpt = Annotated[
+    int,
+    typer.Option(
+        "--attribution-window", help="With --attribution-mode hybrid: steps reviewed each side."
+    ),
+]
 RedactExtraOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -244,6 +259,8 @@ def build_config(
     no_redact: bool = False,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
+    attribution_mode: AttributionMode = "all-at-once",
+    attribution_window: int = 2,
 ) -> RunConfig:
     try:
         return RunConfig(
@@ -267,6 +284,8 @@ def build_config(
             openai_api=openai_api,
             redact=not no_redact,
             redact_extra=redact_extra or [],
+            attribution_mode=attribution_mode,
+            attribution_window=attribution_window,
         )
     except ValidationError as e:
         first = e.errors()[0]
@@ -303,6 +322,8 @@ _RUN_OPTIONS: dict[str, tuple[object, object]] = {
     "openai_api": (OpenAIApiOpt, None),
     "redact_extra": (RedactExtraOpt, None),
     "no_redact": (NoRedactOpt, False),
+    "attribution_mode": (AttributionModeOpt, "all-at-once"),
+    "attribution_window": (AttributionWindowOpt, 2),
 }
 
 

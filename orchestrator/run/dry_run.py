@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from tracejury.models import Criteria, TraceRef
+from tracejury.orchestrator.analysis.attribution import digest_budget, wants_attribution
 from tracejury.orchestrator.analysis.prompting import (
     DEFAULT_MAX_OUTPUT_TOKENS,
     shared_prefix,
@@ -18,6 +19,7 @@ from tracejury.orchestrator.analysis.prompting import (
     template,
 )
 from tracejury.orchestrator.analysis.schema import finding_schema
+from tracejury.orchestrator.analysis.step_review import MAX_STEP_CHARS, REVIEW_SCHEMA
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.backends import planned_backend
@@ -30,6 +32,8 @@ from tracejury.orchestrator.run.estimate import Group, RunEstimate, estimate_gro
 # and prose, orchestrator/tokens.py) plus the digest's own framing (facts, markers).
 CHARS_PER_TOKEN = 3.2
 DIGEST_FRAME_TOKENS = 300
+# The step under review rides after the digest: at most this many tokens of it.
+REVIEW_STEP_TOKENS = int(MAX_STEP_CHARS / CHARS_PER_TOKEN)
 
 
 def digest_tokens_of(ref: TraceRef, max_trace_tokens: int) -> int:
@@ -42,6 +46,12 @@ def criteria_prefix_tokens(criteria: Criteria) -> int:
     text = "\n".join(
         [system_prompt(), shared_prefix(criteria), json.dumps(finding_schema(criteria))]
     )
+    return estimate_tokens(text)
+
+
+def review_prefix_tokens() -> int:
+    """What every step review of `--attribution-mode hybrid` shares."""
+    text = "\n".join([system_prompt(), template("step_review.txt"), json.dumps(REVIEW_SCHEMA)])
     return estimate_tokens(text)
 
 
@@ -64,20 +74,30 @@ def estimate_run(
     prices = prices or PriceTable.load(config.price_file)
     provider, model, note = planned_backend(config)
     frame = trace_frame_tokens()
-    counts: list[int] = []
+    budgets = sorted({digest_budget(config.max_trace_tokens, [c]) for c in criteria})
+    counts: dict[int, list[int]] = {b: [] for b in budgets}
     unreadable = 0
+    readable = 0
     for ref in refs:
         if ref.read_error:
             unreadable += 1
             continue
+        readable += 1
         known = (digest_tokens or {}).get(ref.trace_id)
-        counts.append(
-            (known if known is not None else digest_tokens_of(ref, config.max_trace_tokens)) + frame
-        )
-    if provider is None:
-        groups: list[Group] = []
-    else:
-        groups = [Group(c.name, criteria_prefix_tokens(c), counts) for c in criteria]
+        for budget in budgets:
+            tokens = known if known is not None else digest_tokens_of(ref, budget)
+            counts[budget].append(tokens + frame)
+    groups: list[Group] = []
+    reviews = 0
+    if provider is not None:
+        for c in criteria:
+            tokens = counts[digest_budget(config.max_trace_tokens, [c])]
+            groups.append(Group(c.name, criteria_prefix_tokens(c), tokens))
+            if config.attribution_mode == "hybrid" and wants_attribution(c):
+                # each step of the window may be reviewed: counted in full, an upper bound
+                reviews = 2 * config.attribution_window + 1
+                review = [t + REVIEW_STEP_TOKENS for t in tokens for _ in range(reviews)]
+                groups.append(Group(f"{c.name} step review", review_prefix_tokens(), review))
     estimate = estimate_groups(
         groups,
         model=model,
@@ -87,9 +107,14 @@ def estimate_run(
         concurrency=config.concurrency,
         rpm=config.rpm,
         tpm=config.tpm,
-        traces=len(counts),
+        traces=readable,
     )
     notes = list(estimate.notes)
+    if reviews:
+        notes.append(
+            f"--attribution-mode hybrid: up to {reviews} step reviews per attribution finding, "
+            "all counted (they stop at the first step judged decisive)"
+        )
     if digest_tokens is None:
         notes.append(
             f"digest sizes estimated from trace sizes, each at most --max-trace-tokens "

@@ -125,11 +125,22 @@ class AnswerBuilder:
             return {"answer": self._quote()}
         self._defs = dict(schema.get("$defs") or schema.get("definitions") or {})
         value = self._value(schema, name="")
+        if isinstance(value, dict):
+            self._quote_the_decisive_step(value)
         if isinstance(value, dict) and not self.random_choices:
             self._pair_subcategory(value, schema)
             for k, v in self.overrides.items():
                 value[k] = v
         return value
+
+    def _quote_the_decisive_step(self, value: dict[str, Any]) -> None:
+        """An attribution answer quotes its decisive step first, as the criteria asks."""
+        step, evidence = value.get("decisive_step"), value.get("evidence")
+        if not isinstance(step, int) or not isinstance(evidence, list) or not evidence:
+            return
+        at_step = next((q for q in self.quotes if q.location == f"step {step}"), None)
+        if at_step is not None and isinstance(evidence[0], dict):
+            evidence[0] = {**evidence[0], "quote": at_step.text, "location": at_step.location}
 
     def _quote(self) -> str:
         if self.invented_quote_rate and self.rng.random() < self.invented_quote_rate:

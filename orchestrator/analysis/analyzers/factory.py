@@ -21,4 +21,11 @@ def make_analyzer(config: RunConfig, policy: CallPolicyLike | None = None) -> An
             f"the {backend} backend needs a call policy (orchestrator.llm.policy.CallPolicy)"
         )
     client = make_client(config)
-    return LLMAnalyzer(client, policy, max_attempts=config.max_attempts, backend=backend)
+    return LLMAnalyzer(
+        client,
+        policy,
+        max_attempts=config.max_attempts,
+        backend=backend,
+        attribution_mode=config.attribution_mode,
+        attribution_window=config.attribution_window,
+    )

@@ -23,8 +23,10 @@ from tracejury.orchestrator.analysis.analyzers.protocol import (
     error_finding,
 )
 from tracejury.orchestrator.analysis.attribution import (
+    STEP_FIELD,
     Roster,
     check_attribution,
+    check_decisive_quote,
     roster_of,
     wants_attribution,
 )
@@ -39,9 +41,20 @@ from tracejury.orchestrator.analysis.prompting import (
 from tracejury.orchestrator.analysis.schema import (
     Answer,
     AnswerError,
+    EvidenceAnswer,
     parse_json_text,
     validate_answer,
 )
+from tracejury.orchestrator.analysis.step_review import (
+    DEFAULT_WINDOW,
+    Review,
+    evidence_for,
+    method_line,
+    parse_review,
+    review_request,
+    window,
+)
+from tracejury.orchestrator.config import AttributionMode
 from tracejury.orchestrator.llm.client import LLMClient
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
 from tracejury.orchestrator.readers.model import ParsedTrace
@@ -122,8 +135,12 @@ class LLMAnalyzer:
         max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
         backend: str | None = None,
         model: str | None = None,
+        attribution_mode: AttributionMode = "all-at-once",
+        attribution_window: int = DEFAULT_WINDOW,
     ) -> None:
         self.client = client
+        self.attribution_mode: AttributionMode = attribution_mode
+        self.attribution_window = max(0, attribution_window)
         self.policy = policy
         self.max_attempts = max(1, max_attempts)
         self.max_output_tokens = max_output_tokens
@@ -191,6 +208,11 @@ class LLMAnalyzer:
                 if roster is None:  # a pass over the steps: disk work, off the loop
                     roster = await anyio.to_thread.run_sync(roster_of, request.trace)
                 problem = check_attribution(answer.extra, roster)
+                if problem is None:
+                    quotes = [e.quote for e in answer.evidence]
+                    problem = await anyio.to_thread.run_sync(
+                        check_decisive_quote, answer.extra, quotes, request.trace
+                    )
                 if problem is not None:
                     # an agent or step the trace does not have is asked again ONCE, then
                     # recorded as an error: never an ok finding naming what does not exist
@@ -199,10 +221,65 @@ class LLMAnalyzer:
                         return failed(f"attribution not in the trace: {problem}", attempt)
                     llm_request = self._reask(llm_request, response, problem)
                     continue
+                if self.attribution_mode == "hybrid":
+                    review = await self._review_step(request, digest, answer)
+                    if review is not None:
+                        usage = usage.add(review.usage)
+                        answer = _reviewed(answer, review)
             return await self._finding(request, answer, usage, attempt)
         return failed(
             f"no valid answer after {self.max_attempts} attempts: {last_error}", self.max_attempts
         )
+
+    async def _review_step(
+        self, request: AnalysisRequest, digest: str, answer: Answer
+    ) -> Review | None:
+        """Step-by-step over the window around the all-at-once step (None: nothing to review)."""
+        candidate = answer.extra.get(STEP_FIELD)
+        if not isinstance(candidate, int) or isinstance(candidate, bool):
+            return None  # an abstention or a run that did not fail
+        steps = await anyio.to_thread.run_sync(
+            window, request.trace, candidate, self.attribution_window
+        )
+        agent = answer.extra.get("responsible_agent")
+        usage, calls, note = Usage(), 0, ""
+        for step in steps:
+            llm_request = review_request(
+                digest,
+                step,
+                agent=agent if isinstance(agent, str) else None,
+                trace_name=request.ref.display_name,
+                task_name=request.ref.task_name,
+                outcome=self._recorded_outcome(request),
+            )
+            verdict: tuple[bool, str] | None = None
+            for _ in range(2):  # an unreadable review is asked again once
+                try:
+                    response = await self.policy.call(self.client, llm_request)
+                except (BudgetStop, FatalBackendError):
+                    raise
+                except Exception as e:
+                    note = (
+                        f" (stopped at step {step.number}: {describe_call_error(e, self.backend)})"
+                    )
+                    break
+                calls += 1
+                usage = usage.add(response.usage)
+                try:
+                    verdict = parse_review(response.text, response.parsed)
+                    break
+                except AnswerError as e:
+                    llm_request = self._reask(llm_request, response, str(e))
+            if verdict is None:
+                note = note or f" (stopped at step {step.number}: no readable review)"
+                break
+            decisive, quote = verdict
+            if decisive:
+                found = evidence_for(step, quote)
+                return Review(
+                    step.number, found, method_line(candidate, steps, step.number), usage, calls
+                )
+        return Review(candidate, None, method_line(candidate, steps, None, note), usage, calls)
 
     def _answer(self, request: AnalysisRequest, response: LLMResponse, limit: int) -> Answer:
         if response.stop_reason == "malformed_response":
@@ -270,3 +347,13 @@ class LLMAnalyzer:
             usage=usage,
             attempts=attempts,
         )
+
+
+def _reviewed(answer: Answer, review: Review) -> Answer:
+    """The all-at-once answer with the reviewed step, its own text as the first evidence."""
+    extra = {**answer.extra, STEP_FIELD: review.step, "attribution_method": review.method}
+    evidence = list(answer.evidence)
+    if review.evidence is not None:
+        own = EvidenceAnswer(quote=review.evidence.quote, location=review.evidence.location)
+        evidence = [own, *evidence][: max(len(evidence), 1)]
+    return replace(answer, extra=extra, evidence=evidence)

@@ -156,3 +156,26 @@ def test_budget_warning(prices: PriceTable) -> None:
     config = RunConfig(backend="openai", model="gpt-5.5", max_cost=0.01)
     est = estimate_run(refs, [load_criteria("triage")], config, prices=prices)
     assert any("--max-cost" in n for n in est.notes)
+
+
+def test_attribution_is_estimated_at_its_budget_and_hybrid_counts_its_reviews(
+    prices: PriceTable,
+) -> None:
+    refs = [_ref(i, 400_000) for i in range(10)]  # big traces: the digest budget binds
+    crit = [load_criteria("attribution")]
+    config = RunConfig(backend="openai", model="gpt-5.4-mini")
+    once = estimate_run(refs, crit, config, prices=prices)
+    assert once.requests == 10
+    # the attribution criteria reads at 32k tokens, not the 12k default
+    assert once.input_tokens > 10 * 30_000
+    hybrid = estimate_run(
+        refs,
+        crit,
+        config.model_copy(update={"attribution_mode": "hybrid", "attribution_window": 1}),
+        prices=prices,
+    )
+    assert hybrid.requests == 10 + 10 * 3
+    assert [c.name for c in hybrid.criteria] == ["attribution", "attribution step review"]
+    assert any("up to 3 step reviews per attribution finding" in n for n in hybrid.notes)
+    assert hybrid.cost_usd is not None and once.cost_usd is not None
+    assert hybrid.cost_usd > once.cost_usd
