@@ -85,8 +85,8 @@ def estimate_run(
         readable += 1
         known = (digest_tokens or {}).get(ref.trace_id)
         for budget in budgets:
-            tokens = known if known is not None else digest_tokens_of(ref, budget)
-            counts[budget].append(tokens + frame)
+            size = known if known is not None else digest_tokens_of(ref, budget)
+            counts[budget].append(size + frame)
     groups: list[Group] = []
     reviews = 0
     if provider is not None:
