@@ -10,7 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 # the answer faults below. Script entries are consumed one per model request, in order,
 # before any random draw.
 Outcome = str
-ANSWER_FAULTS = ("malformed", "invalid", "timeout", "garbage", "truncated")
+ANSWER_FAULTS = ("malformed", "invalid", "timeout", "garbage", "truncated", "trickle")
+
+
+class Storm(BaseModel):
+    """Every model request answered 429 (`retry-after: retry_after`) for `seconds`,
+    from the `after_requests`-th model request on (0: from the start, or from a
+    POST /_fake/storm)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float = Field(gt=0)
+    retry_after: float = Field(default=1.0, ge=0)
+    after_requests: int = Field(default=0, ge=0)
 
 
 class FakeProviderConfig(BaseModel):
@@ -20,8 +32,9 @@ class FakeProviderConfig(BaseModel):
     latency: float = Field(default=0.0, ge=0)
     latency_jitter: float = Field(default=0.0, ge=0)
 
-    # Rate limit per API family (openai, anthropic), enforced per second as a token
-    # bucket holding `burst` requests (default: one second's worth) refilled at `rps`.
+    # Rate limit per API family (openai, anthropic): `rps` requests a second, stated per
+    # minute in the headers and enforced per minute and over a shorter window, a token
+    # bucket `burst` requests deep (default: one second's worth); see ratelimit.py.
     rps: float | None = Field(default=None, gt=0)
     burst: float | None = Field(default=None, gt=0)
     tokens_per_second: float | None = Field(default=None, gt=0)
@@ -30,6 +43,7 @@ class FakeProviderConfig(BaseModel):
     retry_after: Literal["both", "seconds", "none"] = "both"
     # Rate-limit headers on every answer (x-ratelimit-* / anthropic-ratelimit-*).
     ratelimit_headers: bool = True
+    storm: Storm | None = None
 
     # Random faults, each a probability per model request (drawn with `seed`).
     error_rate: float = Field(default=0.0, ge=0, le=1)
@@ -37,6 +51,10 @@ class FakeProviderConfig(BaseModel):
     malformed_rate: float = Field(default=0.0, ge=0, le=1)  # answer text is not JSON
     invalid_rate: float = Field(default=0.0, ge=0, le=1)  # JSON that breaks the schema
     timeout_rate: float = Field(default=0.0, ge=0, le=1)  # hang past the client timeout
+    # An answer whose body arrives one byte every `trickle_seconds` (each read is quick,
+    # the whole answer takes minutes: only a total deadline cuts it).
+    trickle_rate: float = Field(default=0.0, ge=0, le=1)
+    trickle_seconds: float = Field(default=5.0, ge=0)
     garbage_rate: float = Field(default=0.0, ge=0, le=1)  # HTTP 200 whose body is not JSON
     hang_seconds: float = Field(default=300.0, ge=0)
     script: list[Outcome] = Field(default_factory=list)

@@ -78,6 +78,10 @@ class FakeProviderProcess(ProviderAddress):
     def reset(self) -> None:
         self._call("POST", "/_fake/reset", {})
 
+    def storm(self, seconds: float, retry_after: float = 1.0) -> None:
+        """Answer every model request 429 (retry-after `retry_after`) for `seconds`, from now."""
+        self._call("POST", "/_fake/storm", {"seconds": seconds, "retry_after": retry_after})
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

@@ -49,7 +49,15 @@ class Hang:
     then: Response
 
 
-Handler = Callable[[Request], Awaitable[Response | Hang]]
+@dataclass
+class Trickle:
+    """Send `response` whole, its body one byte every `seconds_per_byte`."""
+
+    seconds_per_byte: float
+    response: Response
+
+
+Handler = Callable[[Request], Awaitable[Response | Hang | Trickle]]
 
 
 class BadRequest(Exception):
@@ -148,8 +156,27 @@ async def serve_connection(stream: ByteStream, handler: Handler) -> None:
                         return
                     return  # the client sent something mid-request: not a client we model
                 result = result.then
+            if isinstance(result, Trickle):
+                if not await _trickle(stream, result, keep_alive) or not keep_alive:
+                    return
+                continue
             if not await _send(stream, result, keep_alive) or not keep_alive:
                 return
+
+
+async def _trickle(stream: ByteStream, trickle: Trickle, keep_alive: bool) -> bool:
+    """The head at once, then the body a byte at a time: every read the client makes
+    returns within its read timeout, so only a total deadline stops it."""
+    data = _encode(trickle.response, keep_alive)
+    head_end = data.index(b"\r\n\r\n") + 4
+    try:
+        await stream.send(data[:head_end])
+        for i in range(head_end, len(data)):
+            await anyio.sleep(trickle.seconds_per_byte)
+            await stream.send(data[i : i + 1])
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError, ConnectionError):
+        return False
+    return True
 
 
 async def _send(stream: ByteStream, response: Response, keep_alive: bool) -> bool:

@@ -3,7 +3,8 @@ HTTP on 127.0.0.1, realistic enough for the official SDKs, with the faults tests
 
 Routes: POST /v1/chat/completions, /v1/responses, /v1/messages,
 /v1/messages/count_tokens; GET /v1/models. Control: GET /_fake/requests,
-GET /_fake/stats, POST /_fake/config (a partial config), POST /_fake/reset.
+GET /_fake/stats, POST /_fake/config (a partial config), POST /_fake/storm (429s for
+a while, from now: a `Storm`), POST /_fake/reset. Rate limits and storms: ratelimit.py.
 A request offering several tools is a tool-using agent's turn: agent.py scripts it.
 """
 
@@ -19,7 +20,6 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,12 @@ from anyio.abc import SocketAttribute
 
 from .agent import agent_payload, is_agent_request
 from .answers import AnswerBuilder, dumps, invalid_object, malformed_text, trace_text
-from .config import FakeProviderConfig
-from .http import Hang, Request, Response, serve_connection
+from .config import FakeProviderConfig, Storm
+from .http import Hang, Request, Response, Trickle, serve_connection
+from .ratelimit import RateLimits
 
 CHARS_PER_TOKEN = 4
 OPENAI_CACHE_STEP = 128  # tokens
-FAMILIES = ("openai", "anthropic")
 MODEL_ROUTES = {
     "/v1/chat/completions": "openai",
     "/v1/responses": "openai",
@@ -45,37 +45,6 @@ MODEL_ROUTES = {
 
 def tokens_of(chars: int) -> int:
     return math.ceil(chars / CHARS_PER_TOKEN)
-
-
-class Bucket:
-    """A token bucket: `capacity` units, refilled at `rate` per second."""
-
-    def __init__(self, rate: float, capacity: float) -> None:
-        self.rate = rate
-        self.capacity = capacity
-        self.level = capacity
-        self.at = time.monotonic()
-
-    def _refill(self, now: float) -> None:
-        self.level = min(self.capacity, self.level + (now - self.at) * self.rate)
-        self.at = now
-
-    def take(self, n: float, now: float) -> bool:
-        self._refill(now)
-        n = min(n, self.capacity)  # a request bigger than the bucket waits for a full one
-        if self.level >= n:
-            self.level -= n
-            return True
-        return False
-
-    def wait_for(self, n: float, now: float) -> float:
-        self._refill(now)
-        n = min(n, self.capacity)
-        return max(0.0, (n - self.level) / self.rate)
-
-    def until_full(self, now: float) -> float:
-        self._refill(now)
-        return (self.capacity - self.level) / self.rate
 
 
 class PromptCache:
@@ -380,14 +349,7 @@ class FakeProvider:
         self.config = config
         self.rng = random.Random(config.seed)
         self.script: deque[str] = deque(str(s) for s in config.script)
-        self.request_buckets: dict[str, Bucket] = {}
-        self.token_buckets: dict[str, Bucket] = {}
-        for fam in FAMILIES:
-            if config.rps:
-                self.request_buckets[fam] = Bucket(config.rps, config.burst or max(1.0, config.rps))
-            if config.tokens_per_second:
-                tps = config.tokens_per_second
-                self.token_buckets[fam] = Bucket(tps, config.token_burst or tps)
+        self.limits = RateLimits(config, time.monotonic())
 
     def reconfigure(self, changes: dict[str, Any]) -> None:
         merged = {**self.config.model_dump(), **changes}
@@ -440,10 +402,15 @@ class FakeProvider:
 
         now = time.monotonic()
         est_tokens = tokens_of(len(prompt.text)) + (prompt.max_output or 0)
-        limited = self._rate_limit(family, est_tokens, now)
-        if limited is not None:
-            return self._finish(record, limited, outcome="429")
-        rl_headers = self._ratelimit_headers(family, now)
+        refused = self.limits.check(family, est_tokens, now)
+        rl_headers = self.limits.headers(family, now)
+        if refused is not None:
+            kind, wait = refused
+            headers = {**rl_headers, **self.limits.retry_headers(wait)}
+            what = "requests" if kind == "storm" else kind
+            message = f"Rate limit reached for {what}: retry shortly"
+            self.stats[f"429_{kind}"] += 1
+            return self._finish(record, self._error(family, 429, message, headers), outcome="429")
 
         outcome = self._draw()
         record["outcome"] = outcome
@@ -452,11 +419,16 @@ class FakeProvider:
             await self._sleep_latency()
             headers = dict(rl_headers)
             if status == 429:
-                headers.update(self._retry_headers(self.config.scripted_retry_after_ms / 1000))
+                headers.update(
+                    self.limits.retry_headers(self.config.scripted_retry_after_ms / 1000)
+                )
             return self._finish(record, self._error(family, status, f"scripted {status}", headers))
         if outcome == "timeout":
             self.stats["timeout"] += 1
             return Hang(self.config.hang_seconds, self._answer(prompt, "ok", rl_headers))
+        if outcome == "trickle":
+            self.stats["trickle"] += 1
+            return Trickle(self.config.trickle_seconds, self._answer(prompt, "ok", rl_headers))
         await self._sleep_latency()
         if outcome == "garbage":
             resp = Response(200, b"<html><body>502 upstream hiccup</body></html>", dict(rl_headers))
@@ -485,6 +457,7 @@ class FakeProvider:
         for rate, outcome in (
             (c.error_rate, "error"),
             (c.timeout_rate, "timeout"),
+            (c.trickle_rate, "trickle"),
             (c.garbage_rate, "garbage"),
             (c.malformed_rate, "malformed"),
             (c.invalid_rate, "invalid"),
@@ -510,58 +483,6 @@ class FakeProvider:
             return True
         bearer = req.headers.get("authorization", "")
         return bearer == f"Bearer {key}" or req.headers.get("x-api-key") == key
-
-    # -- rate limit -------------------------------------------------------------------
-    def _rate_limit(self, family: str, tokens: int, now: float) -> Response | None:
-        rb = self.request_buckets.get(family)
-        tb = self.token_buckets.get(family)
-        wait = 0.0
-        if rb is not None and not rb.take(1, now):
-            wait = max(wait, rb.wait_for(1, now))
-        elif tb is not None and not tb.take(tokens, now):
-            if rb is not None:
-                rb.level += 1  # the request was refused: give its request unit back
-            wait = max(wait, tb.wait_for(tokens, now))
-        if wait <= 0:
-            return None
-        headers = self._ratelimit_headers(family, now)
-        headers.update(self._retry_headers(wait))
-        kind = "requests" if rb is not None and rb.level < 1 else "tokens"
-        return self._error(family, 429, f"Rate limit reached for {kind}: retry shortly", headers)
-
-    def _retry_headers(self, wait: float) -> dict[str, str]:
-        style = self.config.retry_after
-        if style == "none":
-            return {}
-        headers = {"retry-after": str(max(1, math.ceil(wait)))}
-        if style == "both":
-            headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
-        return headers
-
-    def _ratelimit_headers(self, family: str, now: float) -> dict[str, str]:
-        if not self.config.ratelimit_headers:
-            return {}
-        out: dict[str, str] = {}
-        for kind, bucket in (
-            ("requests", self.request_buckets.get(family)),
-            ("tokens", self.token_buckets.get(family)),
-        ):
-            if bucket is None:
-                continue
-            # Stated per minute, as both providers do; the bucket enforces it per second.
-            limit = int(bucket.rate * 60)
-            remaining = int(math.floor(bucket.level) / bucket.capacity * limit)
-            reset = bucket.until_full(now)
-            if family == "openai":
-                out[f"x-ratelimit-limit-{kind}"] = str(limit)
-                out[f"x-ratelimit-remaining-{kind}"] = str(remaining)
-                out[f"x-ratelimit-reset-{kind}"] = _go_duration(reset)
-            else:
-                when = datetime.now(UTC) + timedelta(seconds=reset)
-                out[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
-                out[f"anthropic-ratelimit-{kind}-remaining"] = str(remaining)
-                out[f"anthropic-ratelimit-{kind}-reset"] = when.isoformat().replace("+00:00", "Z")
-        return out
 
     # -- answers ----------------------------------------------------------------------
     def _answer(self, prompt: Prompt, outcome: str, headers: dict[str, str]) -> Response:
@@ -708,6 +629,13 @@ class FakeProvider:
             return Response.json(200, self.config.model_dump())
         if req.path == "/_fake/config":
             return Response.json(200, self.config.model_dump())
+        if req.path == "/_fake/storm" and req.method == "POST":
+            try:
+                storm = Storm.model_validate(json.loads(req.body or b"{}"))
+            except ValueError as e:
+                return Response.json(400, {"error": str(e)})
+            self.limits.start_storm(storm, time.monotonic())
+            return Response.json(200, storm.model_dump())
         if req.path == "/_fake/reset" and req.method == "POST":
             self.reset()
             return Response.json(200, {"ok": True})
@@ -737,16 +665,6 @@ class FakeProvider:
 
 def parse_anthropic_count(body: dict[str, Any]) -> Prompt:
     return parse_anthropic({**body, "max_tokens": body.get("max_tokens", 1)})
-
-
-def _go_duration(seconds: float) -> str:
-    """OpenAI's reset format: "20ms", "1.5s", "6m0s"."""
-    if seconds < 1:
-        return f"{max(0, round(seconds * 1000))}ms"
-    if seconds < 60:
-        return f"{seconds:.3g}s"
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)}m{rest:.0f}s"
 
 
 def openai_chat(
