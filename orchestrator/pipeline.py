@@ -40,6 +40,7 @@ from tracejury.orchestrator.display import Display, DisplayName, make_display
 from tracejury.orchestrator.llm.backends import resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import discover, get_reader
+from tracejury.orchestrator.readers.accounting import skipped_files
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.lock_check import check_locks
@@ -161,10 +162,15 @@ def make_manifest(
             shown.problem(_where(ref.root, ref.path), ref.read_error)
         for w in ref.warnings:
             shown.problem(_where(ref.root, ref.path), w)
-    manifest = build_manifest(refs, [p for p in path_list if p.exists()], problems)
+    roots = [p for p in path_list if p.exists()]
+    manifest = build_manifest(refs, roots, problems)
+    manifest.skipped = skipped_files(roots, refs, problems)
     write_manifest(rd.manifest, manifest)
     unreadable = sum(1 for r in refs if r.read_error)
-    shown.info(f"manifest: {manifest.total} traces ({unreadable} unreadable) -> {rd.manifest}")
+    skipped = f", {len(manifest.skipped)} files skipped (listed in it)" if manifest.skipped else ""
+    shown.info(
+        f"manifest: {manifest.total} traces ({unreadable} unreadable){skipped} -> {rd.manifest}"
+    )
     return manifest
 
 

@@ -19,7 +19,7 @@ from tracejury.models.facts import (
     TraceFacts,
 )
 from tracejury.models.finding import AnalyzerInfo, Evidence, Finding, Usage, utc_now
-from tracejury.models.manifest import InputProblem, Manifest
+from tracejury.models.manifest import InputProblem, Manifest, SkippedFile
 from tracejury.models.status import RunStatus
 from tracejury.models.summary import (
     AnalysisSummary,
@@ -54,6 +54,7 @@ __all__ = [
     "InputProblem",
     "LongOutput",
     "Manifest",
+    "SkippedFile",
     "Outcome",
     "Record",
     "RepeatedCommand",
