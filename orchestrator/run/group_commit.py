@@ -83,15 +83,18 @@ class GroupCommit:
                 p.recorder.mark_recorded(p.items)
                 p.done.set()
 
-    async def record(self, recorder: JsonlRecorder[Any], records: Iterable[Any]) -> int:
-        """Queue records for `recorder`'s file; returns once they are written and synced."""
+    async def record(
+        self, recorder: JsonlRecorder[Any], records: Iterable[Any], data: bytes | None = None
+    ) -> int:
+        """Queue records for `recorder`'s file; returns once they are written and synced.
+        `data` is `recorder.encode(records)` when the caller already encoded them."""
         items = list(records)
         if not items:
             return 0
         if self._closing:  # the writer is gone: append directly, still in a thread
             return await anyio.to_thread.run_sync(recorder.record, items)
-        # Serialised here, by the caller, so the writer thread only does file work.
-        p = _Pending(recorder, items, recorder.encode(items))
+        # Serialised by the caller (here, or in its worker thread): the writer only does file work.
+        p = _Pending(recorder, items, recorder.encode(items) if data is None else data)
         self._queue.append(p)
         self._lines += len(items)
         self._wake.set()

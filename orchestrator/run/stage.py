@@ -18,6 +18,7 @@ from tracejury.models.status import Phase
 from tracejury.orchestrator.analysis.analyzers.protocol import (
     AnalysisRequest,
     Analyzer,
+    SyncAnalyzer,
     error_finding,
 )
 from tracejury.orchestrator.analysis.attribution import digest_budget
@@ -26,12 +27,13 @@ from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.analysis.redact import configure as configure_redaction
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
-from tracejury.orchestrator.readers import TraceLoadError, load_trace
+from tracejury.orchestrator.readers import load_trace
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.claim_session import ClaimSession
 from tracejury.orchestrator.run.claims import ClaimBoard
 from tracejury.orchestrator.run.group_commit import GroupCommit
 from tracejury.orchestrator.run.lock_check import check_locks
+from tracejury.orchestrator.run.offline import CHUNK_TRACES, TraceWork, analyze_chunk, read_failure
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder, JsonlRecorder, M
 from tracejury.orchestrator.run.status import (
     STATUS_INTERVAL_S,
@@ -277,6 +279,9 @@ class RunStage:
                 name = await claimer.next_unit(lambda: state.stopping)
                 if name is None:
                     break
+                if isinstance(self.analyzer, SyncAnalyzer):
+                    await self._dispatch_chunks(self.analyzer, claimer, name, tg, limiter, state)
+                    continue
                 for ref in claimer.units[name]:
                     if state.stopping or claimer.lost(name):
                         break
@@ -289,6 +294,67 @@ class RunStage:
                         limiter.release_on_behalf_of(token)
                         break
                     tg.start_soon(self._trace_task, ref, pending, limiter, token, state)
+
+    async def _dispatch_chunks(
+        self,
+        analyzer: SyncAnalyzer,
+        claimer: UnitClaimer,
+        name: str,
+        tg: TaskGroup,
+        limiter: anyio.CapacityLimiter,
+        state: _RunState,
+    ) -> None:
+        """A unit's traces in chunks, each analyzed in one worker-thread call."""
+        refs = claimer.units[name]
+        work: list[TraceWork] = []
+        for i, ref in enumerate(refs):
+            if state.stopping or claimer.lost(name):
+                return
+            if pending := self._pending(ref):
+                work.append(TraceWork(ref, pending, not self.facts.is_recorded(ref.trace_id)))
+            if not work or (len(work) < CHUNK_TRACES and i + 1 < len(refs)):
+                continue
+            token = object()
+            await limiter.acquire_on_behalf_of(token)
+            if state.stopping:
+                limiter.release_on_behalf_of(token)
+                return
+            tg.start_soon(self._chunk_task, analyzer, work, limiter, token, state)
+            work = []
+
+    async def _chunk_task(
+        self,
+        analyzer: SyncAnalyzer,
+        work: list[TraceWork],
+        limiter: anyio.CapacityLimiter,
+        token: object,
+        state: _RunState,
+    ) -> None:
+        state.progress.in_flight += len(work)
+        try:
+            done = await anyio.to_thread.run_sync(
+                analyze_chunk, work, analyzer, self.findings, self.facts, lambda: state.stopping
+            )
+        finally:
+            state.progress.in_flight -= len(work)
+            limiter.release_on_behalf_of(token)
+        for name, problem in done.problems:
+            self.display.problem(name, problem)
+        if done.stop_reason:
+            state.stop_reason = state.stop_reason or done.stop_reason
+        if done.fatal:
+            state.fatal = state.fatal or done.fatal
+        # A trace's facts are queued before its findings, so they share (or precede) its batch.
+        if done.facts:
+            await self.append(self.facts, done.facts, data=done.facts_data)
+        if done.findings:
+            found = done.findings
+            await self.append(
+                self.findings,
+                found,
+                lambda: self._counted_all(found, state),
+                data=done.findings_data,
+            )
 
     async def _trace_task(
         self,
@@ -306,27 +372,42 @@ class RunStage:
             limiter.release_on_behalf_of(token)
 
     async def append(
-        self, recorder: JsonlRecorder[M], record: M, then: Callable[[], None] | None = None
+        self,
+        recorder: JsonlRecorder[M],
+        record: M | list[M],
+        then: Callable[[], None] | None = None,
+        *,
+        data: bytes | None = None,
     ) -> None:
-        """Queue `record` for the group commit and return at once, so a trace's capacity slot is
-        not held while its batch syncs; `then` runs only once the line is on disk."""
+        """Queue `record` (or several, `data` their encoding when already done) for the group
+        commit and return at once, so a trace's capacity slot is not held while its batch
+        syncs; `then` runs only once the lines are on disk."""
+        records = record if isinstance(record, list) else [record]
         if self.commit is None or self._settle is None:
-            await anyio.to_thread.run_sync(recorder.record, [record])
+            await anyio.to_thread.run_sync(recorder.record, records)
             if then:
                 then()
             return
-        self._settle.start_soon(self._commit_then, self.commit, recorder, record, then)
+        self._settle.start_soon(self._commit_then, self.commit, recorder, records, then, data)
 
     @staticmethod
     async def _commit_then(
-        commit: GroupCommit, recorder: JsonlRecorder[M], record: M, then: Callable[[], None] | None
+        commit: GroupCommit,
+        recorder: JsonlRecorder[M],
+        records: list[M],
+        then: Callable[[], None] | None,
+        data: bytes | None,
     ) -> None:
-        await commit.record(recorder, [record])
+        await commit.record(recorder, records, data)
         if then:
             then()
 
     async def record(self, finding: Finding, state: _RunState) -> None:
         await self.append(self.findings, finding, lambda: self._counted(finding, state))
+
+    def _counted_all(self, findings: list[Finding], state: _RunState) -> None:
+        for f in findings:
+            self._counted(f, state)
 
     def _counted(self, finding: Finding, state: _RunState) -> None:
         p = state.progress
@@ -353,15 +434,10 @@ async def analyze_trace(
             digest_text, digest_tokens = digest.text, digest.tokens
         else:
             facts = await anyio.to_thread.run_sync(compute_facts, trace)
-    except TraceLoadError as e:
-        if not ref.read_error:  # manifest problems were already reported once
-            stage.display.problem(ref.display_name, str(e))
-        for c in pending:
-            await stage.record(error_finding(ref, c, c.perspective, analyzer, str(e)), state)
-        return
     except Exception as e:  # a reader bug must cost one trace, not the run
-        reason = f"internal error reading trace: {e.__class__.__name__}: {e}".splitlines()[0][:300]
-        stage.display.problem(ref.display_name, reason)
+        shown, reason = read_failure(ref, e)
+        if shown:  # manifest problems were already reported once
+            stage.display.problem(ref.display_name, shown)
         for c in pending:
             await stage.record(error_finding(ref, c, c.perspective, analyzer, reason), state)
         return

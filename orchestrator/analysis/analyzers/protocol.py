@@ -34,6 +34,15 @@ class Analyzer(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class SyncAnalyzer(Analyzer, Protocol):
+    """An analyzer that awaits nothing (rules): `analyze_sync` gives the same Finding as
+    `analyze`, so the run stage can analyze many traces in one worker thread instead of
+    paying the event loop's hand-offs per trace."""
+
+    def analyze_sync(self, request: AnalysisRequest) -> Finding: ...
+
+
 def base_finding(request: AnalysisRequest, analyzer: Analyzer, **fields: Any) -> Finding:
     """A Finding with the identity fields filled from the request."""
     ref = request.ref

@@ -26,6 +26,9 @@ class RulesAnalyzer:
     needs_digest = False
 
     async def analyze(self, request: AnalysisRequest) -> Finding:
+        return self.analyze_sync(request)
+
+    def analyze_sync(self, request: AnalysisRequest) -> Finding:
         try:
             return self._analyze(request)
         except Exception as e:  # a bug here must not cost the trace its finding line
