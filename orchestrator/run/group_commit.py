@@ -25,7 +25,9 @@ BATCH_MAX_LINES = 512
 
 
 @dataclass(slots=True)
-class _Pending:
+class Queued:
+    """Lines waiting for the writer; `done` is set once they are synced (or failed)."""
+
     recorder: JsonlRecorder[Any]
     items: list[Any]
     data: bytes
@@ -41,7 +43,7 @@ class GroupCommit:
     ) -> None:
         self.interval = interval
         self.max_lines = max_lines
-        self._queue: list[_Pending] = []
+        self._queue: list[Queued] = []
         self._lines = 0
         self._wake = anyio.Event()
         self._full = anyio.Event()
@@ -74,7 +76,7 @@ class GroupCommit:
     def _flush_now(self) -> None:
         """Blocking, on the loop thread: only at shutdown, when the writer task is gone."""
         batch, self._queue, self._lines = self._queue, [], 0
-        by_file: dict[int, list[_Pending]] = {}
+        by_file: dict[int, list[Queued]] = {}
         for p in batch:
             by_file.setdefault(id(p.recorder), []).append(p)
         for group in by_file.values():
@@ -93,17 +95,32 @@ class GroupCommit:
             return 0
         if self._closing:  # the writer is gone: append directly, still in a thread
             return await anyio.to_thread.run_sync(recorder.record, items)
+        return await self.synced(self.enqueue(recorder, items, data))
+
+    def enqueue(
+        self, recorder: JsonlRecorder[Any], records: list[Any], data: bytes | None = None
+    ) -> Queued:
+        """Queue at once, without awaiting: a caller cancelled right after (Ctrl-C) still has
+        its lines written when the commit closes. `await synced(...)` to learn they are on disk."""
         # Serialised by the caller (here, or in its worker thread): the writer only does file work.
-        p = _Pending(recorder, items, recorder.encode(items) if data is None else data)
+        p = Queued(recorder, records, recorder.encode(records) if data is None else data)
         self._queue.append(p)
-        self._lines += len(items)
+        self._lines += len(records)
         self._wake.set()
         if self._lines >= self.max_lines:
             self._full.set()
+        return p
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    @staticmethod
+    async def synced(p: Queued) -> int:
         await p.done.wait()
         if p.error is not None:
             raise p.error
-        return len(items)
+        return len(p.items)
 
     async def _writer(self) -> None:
         while True:
@@ -118,8 +135,8 @@ class GroupCommit:
             if self._closing and not self._queue:
                 return
 
-    async def _commit(self, batch: list[_Pending]) -> None:
-        by_file: dict[int, list[_Pending]] = {}
+    async def _commit(self, batch: list[Queued]) -> None:
+        by_file: dict[int, list[Queued]] = {}
         for p in batch:
             by_file.setdefault(id(p.recorder), []).append(p)
         for group in by_file.values():

@@ -31,7 +31,7 @@ from tracejury.orchestrator.readers import load_trace
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.claim_session import ClaimSession
 from tracejury.orchestrator.run.claims import ClaimBoard
-from tracejury.orchestrator.run.group_commit import GroupCommit
+from tracejury.orchestrator.run.group_commit import GroupCommit, Queued
 from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.offline import CHUNK_TRACES, TraceWork, analyze_chunk, read_failure
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder, JsonlRecorder, M
@@ -383,22 +383,18 @@ class RunStage:
         commit and return at once, so a trace's capacity slot is not held while its batch
         syncs; `then` runs only once the lines are on disk."""
         records = record if isinstance(record, list) else [record]
-        if self.commit is None or self._settle is None:
+        if self.commit is None or self._settle is None or self.commit.closing:
             await anyio.to_thread.run_sync(recorder.record, records)
             if then:
                 then()
             return
-        self._settle.start_soon(self._commit_then, self.commit, recorder, records, then, data)
+        # Queued now, not in the task: a Ctrl-C before the task starts must not lose the lines.
+        queued = self.commit.enqueue(recorder, records, data)
+        self._settle.start_soon(self._synced_then, queued, then)
 
     @staticmethod
-    async def _commit_then(
-        commit: GroupCommit,
-        recorder: JsonlRecorder[M],
-        records: list[M],
-        then: Callable[[], None] | None,
-        data: bytes | None,
-    ) -> None:
-        await commit.record(recorder, records, data)
+    async def _synced_then(queued: Queued, then: Callable[[], None] | None) -> None:
+        await GroupCommit.synced(queued)
         if then:
             then()
 
