@@ -1,21 +1,22 @@
-"""`aggregate_run`: prove completeness, dedupe, group issues, write every report.
+"""`aggregate_run`: prove completeness, dedupe, group issues, write the reports.
 
-Streaming in three passes so memory stays bounded whatever the number of findings:
-1. scan findings.jsonl (and facts.jsonl) into compact indexes: per key the offset of the
-   line to keep, per trace the few numbers the summary needs;
-2. read the kept findings back trace by trace: counts, outcomes, issue grouping;
-3. cluster issues, then read each trace's findings once more to write its report.
+Streaming so memory stays bounded whatever the number of findings:
+1. scan findings.jsonl (and facts.jsonl) once, each line validated once, into compact
+   indexes (per key the offset of the line to keep, per trace the few numbers the summary
+   needs) and a DuckDB table of the fields counts and issues read (`rows.py`);
+2. stream the kept rows back from DuckDB in trace order: counts, outcomes, issue grouping;
+3. cluster issues, then render the per-trace reports the summary links (every trace's in a
+   run of up to REPORT_ALL_MAX traces, or with reports="all"); `tracejury report TRACE`
+   writes any other on demand.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from tracejury.aggregate.completeness import (
     add_configured_lanes,
@@ -28,6 +29,8 @@ from tracejury.aggregate.in_place import is_massgen, write_in_place
 from tracejury.aggregate.inputs import FactsIndex, index_facts, load_manifest, read_run_config
 from tracejury.aggregate.issues import IssueBuilder
 from tracejury.aggregate.markdown import render_summary_md
+from tracejury.aggregate.reports_swap import ReportsStage
+from tracejury.aggregate.rows import FindingRows, KeptFinding
 from tracejury.aggregate.summary import AnalysisCost, SummaryBuilder, trace_outcome
 from tracejury.aggregate.trace_report import (
     IssueRef,
@@ -39,18 +42,19 @@ from tracejury.aggregate.trace_report import (
 from tracejury.errors import ConfigError, ExecutionError
 from tracejury.files import (
     atomic_write_text,
-    clean_stale_temps,
-    exchange,
     read_model,
     write_model,
 )
 from tracejury.jsonl import BadLine, LineReader, iter_jsonl_models
 from tracejury.models import Finding
 from tracejury.models.summary import AnalysisSummary, Completeness, Issue
-from tracejury.process import pid_alive
 from tracejury.rundir import RunDir
 
 MAX_MESSAGES = 20
+ReportScope = Literal["auto", "all", "linked"]
+# Up to this many traces every trace gets its report; above it only the traces the summary
+# links (issue examples), since rendering 25,000 reports was most of aggregation's time.
+REPORT_ALL_MAX = 2_000
 
 
 @dataclass
@@ -68,58 +72,6 @@ class AggregateResult:
     def exit_code(self) -> int:
         """2 when --strict and anything is missing (DESIGN: execution error), else 0."""
         return 2 if self.strict and self.missing > 0 else 0
-
-
-def _clean_leftovers(rd: RunDir) -> None:
-    """Staging folders and temporaries of an aggregation that was killed midway. A kill
-    between the two renames of the fallback swap left no reports/: the old set comes back."""
-    clean_stale_temps(rd.path)
-    for p in rd.path.glob(".reports.*-*-*"):
-        try:
-            pid = int(p.name.split("-")[1])
-        except (IndexError, ValueError):
-            continue
-        if not p.is_dir() or pid_alive(pid):
-            continue
-        if p.name.startswith(".reports.old-") and not os.path.lexists(rd.reports_dir):
-            os.rename(p, rd.reports_dir)
-        else:
-            shutil.rmtree(p, ignore_errors=True)
-
-
-class _ReportsStage:
-    """Reports are written into a fresh folder that then replaces reports/ by rename:
-    readers see the old set or the new one, never a half-written file, and thousands of
-    reports cost one rename instead of one synced rename each. Where the kernel can swap
-    two folders in one step (Linux renameat2), a complete reports/ is visible at every
-    moment; elsewhere a kill between the two renames is repaired by the next run."""
-
-    def __init__(self, rd: RunDir) -> None:
-        _clean_leftovers(rd)
-        self.rd = rd
-        self.tag = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self.path = rd.path / f".reports.tmp-{self.tag}"
-        self.path.mkdir()
-
-    def write(self, name: str, text: str) -> None:
-        with open(self.path / name, "w", encoding="utf-8") as f:
-            f.write(text)
-
-    def commit(self) -> None:
-        target = self.rd.reports_dir
-        if target.is_dir() and not target.is_symlink():
-            if exchange(self.path, target):
-                shutil.rmtree(self.path, ignore_errors=True)  # now holds the old set
-                return
-            old = self.rd.path / f".reports.old-{self.tag}"
-            os.rename(target, old)
-            os.rename(self.path, target)
-            shutil.rmtree(old, ignore_errors=True)
-            return
-        os.rename(self.path, target)
-
-    def abort(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def _messages(c: Completeness) -> list[str]:
@@ -152,7 +104,8 @@ class _Run:
         self.traces, self.input_problems = load_manifest(rd)
         self.facts: FactsIndex = index_facts(rd, max_invalid=1000)
         self.cost = AnalysisCost()
-        self.index = scan_findings(rd.findings, self.traces, on_valid=self.cost.add)
+        self.rows = FindingRows()
+        self.index = scan_findings(rd.findings, self.traces, on_valid=self.cost.add, rows=self.rows)
         add_configured_lanes(self.index, read_run_config(rd))
         if not self.index.lanes and self.traces:
             self.index.lane_for("any", "")  # nothing analyzed at all: every trace is missing
@@ -181,24 +134,34 @@ class _Run:
         return out
 
 
+def _kept_by_trace(run: _Run) -> Iterable[tuple[int, list[KeptFinding]]]:
+    """(trace index, its kept findings in lane order) for every manifest trace, in order."""
+    stream = run.rows.kept(run.kept)
+    pending = next(stream, None)
+    for t in range(len(run.traces)):
+        found: list[KeptFinding] = []
+        while pending is not None and pending[0] == t:
+            found.append(pending[2])
+            pending = next(stream, None)
+        yield t, found
+
+
 def _summarize(
     rd: RunDir, run: _Run, issues: IssueBuilder, now: datetime
 ) -> tuple[AnalysisSummary, list[str]]:
     builder = SummaryBuilder()
     outcomes: list[str] = []
-    with LineReader(rd.findings) as reader:
-        for t, trace in enumerate(run.traces):
-            kept = run.findings_of(t, reader)
-            findings = [f for _, f, _ in kept]
-            offsets = [off for _, _, off in kept]
-            info = run.facts.by_trace.get(trace.trace_id)
-            outcome = trace_outcome(trace, info, findings)
-            outcomes.append(outcome)
-            builder.add_trace(trace, info, outcome, findings)
-            for f, offset in zip(findings, offsets, strict=True):
-                gid = issues.add(f, t, info, outcome)
-                if gid is not None:
-                    run.group_by_offset[offset] = gid
+    for t, findings in _kept_by_trace(run):
+        trace = run.traces[t]
+        info = run.facts.by_trace.get(trace.trace_id)
+        outcome = trace_outcome(trace, info, findings)
+        outcomes.append(outcome)
+        builder.add_trace(trace, info, outcome, findings)
+        for f in findings:
+            gid = issues.add(f, t, info, outcome)
+            if gid is not None:
+                run.group_by_offset[f.offset] = gid
+    run.rows.close()
     issue_list = issues.build(run.traces, run.index.trace_ids)
     summary = builder.build(
         generated_at=now,
@@ -257,9 +220,11 @@ def _write_reports(
     in_place: bool,
     force: bool,
     result: AggregateResult,
+    scope: ReportScope,
 ) -> None:
     by_fp = {i.fingerprint: i for i in summary.issues}
-    stage = _ReportsStage(rd)
+    only = None if _all_reports(scope, len(run.traces)) else linked_traces(summary)
+    stage = ReportsStage(rd)
     try:
         _render_reports(
             rd,
@@ -268,10 +233,11 @@ def _write_reports(
             by_fp,
             outcomes,
             now,
-            stage,
+            stage.write,
             in_place=in_place,
             force=force,
             result=result,
+            only=only,
         )
         stage.commit()
     except BaseException:
@@ -286,14 +252,18 @@ def _render_reports(
     by_fp: dict[str, Issue],
     outcomes: list[str],
     now: datetime,
-    stage: _ReportsStage,
+    write: Callable[[str, str], None],
     *,
     in_place: bool,
     force: bool,
     result: AggregateResult,
+    only: set[str] | None,
 ) -> None:
     with LineReader(rd.findings) as reader, LineReader(rd.facts) as facts_reader:
         for t, trace in enumerate(run.traces):
+            wanted = only is None or trace.trace_id in only
+            if not wanted and not (in_place and is_massgen(trace)):  # in-place needs its body
+                continue
             kept = run.findings_of(t, reader)
             lanes_found = {lane: f for lane, f, _ in kept}
             refs: dict[str, IssueRef] = {}
@@ -317,7 +287,7 @@ def _render_reports(
                 is_massgen=is_massgen(trace),
             )
             body = render_trace_report(inp)
-            stage.write(report_filename(trace.trace_id), body)
+            write(report_filename(trace.trace_id), body)
             result.reports_written += 1
             if in_place and inp.is_massgen:
                 r = write_in_place(trace, body, force=force)
@@ -328,6 +298,15 @@ def _render_reports(
                     result.refusals.append(r.refusal)
 
 
+def _all_reports(scope: ReportScope, traces: int) -> bool:
+    return scope == "all" or (scope == "auto" and traces <= REPORT_ALL_MAX)
+
+
+def linked_traces(summary: AnalysisSummary) -> set[str]:
+    """The traces SUMMARY.md and summary.html link a report for: every issue's examples."""
+    return {t for i in summary.issues for t in i.example_traces}
+
+
 def aggregate_run(
     run_dir: Path,
     *,
@@ -335,10 +314,13 @@ def aggregate_run(
     in_place: bool = False,
     force: bool = False,
     synthesizer: Callable[[str], str] | None = None,
+    reports: ReportScope = "auto",
 ) -> AggregateResult:
     """Aggregate one run directory and write analysis_summary.json, SUMMARY.md,
     summary.html and reports/<trace_id>.md (plus turn_N/ANALYSIS_REPORT.md for MassGen
-    traces with `in_place`). Bad lines are reported in the result, never raised; a missing
+    traces with `in_place`). `reports`: "all" renders every trace's report, "linked" only
+    those the summary links, "auto" (the default) all up to REPORT_ALL_MAX traces, else the
+    linked ones (`write_trace_reports` renders any other). Bad lines are reported in the result, never raised; a missing
     or invalid manifest raises ConfigError. Call it outside a running event loop (or via
     `anyio.to_thread.run_sync`): a synthesizer may start its own."""
     rd = RunDir(Path(run_dir))
@@ -355,13 +337,73 @@ def aggregate_run(
         )
     try:
         _write_reports(
-            rd, run, issues, summary, outcomes, now, in_place=in_place, force=force, result=result
+            rd,
+            run,
+            issues,
+            summary,
+            outcomes,
+            now,
+            in_place=in_place,
+            force=force,
+            result=result,
+            scope=reports,
         )
         write_model(rd.summary_json, summary)
-        atomic_write_text(rd.summary_md, render_summary_md(summary))
+        every = _all_reports(reports, len(run.traces))
+        atomic_write_text(
+            rd.summary_md,
+            render_summary_md(summary, reports_written=None if every else result.reports_written),
+        )
         atomic_write_text(rd.summary_html, render_summary_html(summary))
     except OSError as e:
         where = e.filename2 or e.filename or rd.path  # os.replace names the target second
         raise ExecutionError(f"{where}: cannot write the reports ({e.strerror or e})") from None
     result.paths[:0] = [rd.summary_json, rd.summary_md, rd.summary_html]
     return result
+
+
+def write_trace_reports(run_dir: Path | str, trace_ids: Iterable[str]) -> list[Path]:
+    """Render reports/<trace_id>.md for the given traces on demand (an aggregation of a big
+    run renders only the reports its summary links). Each file is replaced atomically;
+    the summary files are left as they are. An id not in the manifest raises ConfigError."""
+    rd = RunDir(Path(run_dir))
+    run = _Run(rd)
+    wanted = list(dict.fromkeys(trace_ids))
+    known = {t.trace_id for t in run.traces}
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise ConfigError(
+            f"{rd.manifest}: no trace {unknown[0]!r} in the manifest"
+            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+        )
+    now = datetime.now(UTC)
+    issues = IssueBuilder()
+    summary, outcomes = _summarize(rd, run, issues, now)
+    rd.reports_dir.mkdir(exist_ok=True)
+    written: list[Path] = []
+
+    def write(name: str, text: str) -> None:
+        atomic_write_text(rd.reports_dir / name, text)
+        written.append(rd.reports_dir / name)
+
+    by_fp = {i.fingerprint: i for i in summary.issues}
+    result = AggregateResult(summary=summary)
+    try:
+        _render_reports(
+            rd,
+            run,
+            issues,
+            by_fp,
+            outcomes,
+            now,
+            write,
+            in_place=False,
+            force=False,
+            result=result,
+            only=set(wanted),
+        )
+    except OSError as e:
+        raise ExecutionError(
+            f"{e.filename or rd.reports_dir}: cannot write the report ({e.strerror or e})"
+        ) from None
+    return written

@@ -16,6 +16,7 @@ from typing import Any
 
 from tracejury.aggregate.dedupe import KeyState
 from tracejury.aggregate.inputs import TraceInfo
+from tracejury.aggregate.rows import FindingRows, created_ts
 from tracejury.criteria_loader import load_criteria
 from tracejury.errors import TracejuryError
 from tracejury.jsonl import BadLine, scan_models
@@ -93,17 +94,14 @@ class FindingsIndex:
         return out
 
 
-def _ts(f: Finding) -> float:
-    try:
-        return f.created_at.timestamp()
-    except (OverflowError, OSError, ValueError):
-        return 0.0
-
-
 def scan_findings(
-    path: Path, traces: list[TraceInfo], on_valid: Callable[[Finding], None] | None = None
+    path: Path,
+    traces: list[TraceInfo],
+    on_valid: Callable[[Finding], None] | None = None,
+    rows: FindingRows | None = None,
 ) -> FindingsIndex:
-    """One pass; `on_valid` sees every valid line (e.g. to add up what analysis cost)."""
+    """One pass, each line validated once; `on_valid` sees every valid line (e.g. to add up
+    what analysis cost) and `rows` receives the fields counts and issues read later."""
     ids = [t.trace_id for t in traces]
     index = FindingsIndex(
         n_manifest=len(ids), trace_ids=ids, trace_index={t: i for i, t in enumerate(ids)}
@@ -119,7 +117,9 @@ def scan_findings(
             on_valid(item)
         lane_idx = index.lane_for(item.perspective, item.criteria)
         lane = index.lanes[lane_idx]
-        ts = _ts(item)
+        ts = created_ts(item)
+        if rows is not None:
+            rows.add(offset, ts, item)
         if ts > lane.hashes.get(item.criteria_hash, float("-inf")):
             lane.hashes[item.criteria_hash] = ts
         lane.hash_lines[item.criteria_hash] = lane.hash_lines.get(item.criteria_hash, 0) + 1

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from tracejury.aggregate.normalize import action_key, is_none_action
+from tracejury.aggregate.rows import KeptFinding
 from tracejury.clip import one_line
 from tracejury.models import Finding
 
@@ -16,7 +17,7 @@ MAX_ACTION_KEYS = 64  # distinct recommendations remembered per group
 NO_PROBLEM = frozenset({"", "none", "passed", "pass", "success", "ok", "no_failure", "n/a"})
 
 
-def is_problem(f: Finding) -> bool:
+def is_problem(f: Finding | KeptFinding) -> bool:
     """An ok finding that names a failure category (passed runs carry none)."""
     return f.status == "ok" and (f.category or "").strip().lower() not in NO_PROBLEM
 

@@ -33,6 +33,7 @@ from tracejury.aggregate.issue_groups import (
     signature_core,
 )
 from tracejury.aggregate.normalize import is_none_action, jaccard, tokens
+from tracejury.aggregate.rows import KeptFinding, created_ts
 from tracejury.clip import one_line
 from tracejury.models import Finding
 from tracejury.models.summary import CountShare, Issue
@@ -70,12 +71,12 @@ class IssueBuilder:
     # ---- grouping -------------------------------------------------------------------
 
     @staticmethod
-    def _text_tokens(f: Finding) -> frozenset[str]:
+    def _text_tokens(f: Finding | KeptFinding) -> frozenset[str]:
         toks = tokens(f"{f.root_cause}\n{f.actionable if not is_none_action(f.actionable) else ''}")
         return toks or tokens(f.summary)
 
     @staticmethod
-    def _matching_signature(f: Finding, facts: FactsInfo | None) -> Signature | None:
+    def _matching_signature(f: Finding | KeptFinding, facts: FactsInfo | None) -> Signature | None:
         """The trace's error signature the finding's ROOT CAUSE names (the best-covered
         one), not any error its summary or evidence mentions in passing: a finding that
         says an error was recovered from, or whose cause is something else, is not keyed
@@ -96,7 +97,9 @@ class IssueBuilder:
                 best = (share, i, sig)
         return best[2] if best else None
 
-    def _key(self, f: Finding, facts: FactsInfo | None) -> tuple[tuple[str, str, object], Group]:
+    def _key(
+        self, f: Finding | KeptFinding, facts: FactsInfo | None
+    ) -> tuple[tuple[str, str, object], Group]:
         sig = self._matching_signature(f, facts)
         if sig is not None:
             # keyed on the category the finding names and the error its cause names
@@ -115,7 +118,9 @@ class IssueBuilder:
             code = table[value] = len(table)
         return code
 
-    def add(self, f: Finding, trace_idx: int, facts: FactsInfo | None, outcome: str) -> int | None:
+    def add(
+        self, f: Finding | KeptFinding, trace_idx: int, facts: FactsInfo | None, outcome: str
+    ) -> int | None:
         """Record a kept finding; returns its group (None when it names no problem)."""
         if not is_problem(f):
             return None
@@ -136,10 +141,7 @@ class IssueBuilder:
             OUTCOMES.index(outcome) if outcome in OUTCOMES else OUTCOMES.index("unknown")
         )
         self._c.append(CONFIDENCE_RANK.get(f.confidence, 2))
-        try:
-            self._ts.append(f.created_at.timestamp())
-        except (OverflowError, OSError, ValueError):
-            self._ts.append(0.0)
+        self._ts.append(created_ts(f))
         return gid
 
     # ---- clustering -----------------------------------------------------------------

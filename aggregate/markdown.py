@@ -11,7 +11,8 @@ MAX_TASKS = 40
 MAX_LISTED = 20
 
 
-def render_summary_md(s: AnalysisSummary) -> str:
+def render_summary_md(s: AnalysisSummary, *, reports_written: int | None = None) -> str:
+    """SUMMARY.md; `reports_written` when only the linked traces' reports were rendered."""
     c = s.completeness
     out: list[str] = ["# tracejury analysis summary", ""]
     out += [
@@ -237,9 +238,12 @@ def render_summary_md(s: AnalysisSummary) -> str:
         out.append(
             f"  - {md.code(name, 80)}: {a.findings:,} findings, {a.requests:,} requests, {md.usd(a.cost_usd)}"
         )
-    out += [
-        "",
-        f"Per-trace reports: `{s.reports_dir}/<trace_id>.md`. Machine-readable: `analysis_summary.json`.",
-        "",
-    ]
+    if reports_written is None:
+        where = f"Per-trace reports: `{s.reports_dir}/<trace_id>.md`."
+    else:
+        where = (
+            f"Per-trace reports: `{s.reports_dir}/<trace_id>.md` for the {reports_written:,} traces "
+            f"linked above; `tracejury report TRACE_ID --out {md.inline(s.run_dir, 200)}` writes any other."
+        )
+    out += ["", f"{where} Machine-readable: `analysis_summary.json`.", ""]
     return "\n".join(out)

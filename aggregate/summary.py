@@ -14,6 +14,7 @@ from datetime import datetime
 from tracejury.aggregate.inputs import FactsInfo, TraceInfo
 from tracejury.aggregate.issues import is_problem
 from tracejury.aggregate.normalize import action_key, is_none_action
+from tracejury.aggregate.rows import KeptFinding
 from tracejury.clip import one_line
 from tracejury.models import Finding
 from tracejury.models.summary import (
@@ -32,7 +33,9 @@ ACTION_KEYS_LIMIT = 50_000  # distinct recommendations tracked before singletons
 TASK_CATEGORIES = 5
 
 
-def trace_outcome(trace: TraceInfo, facts: FactsInfo | None, findings: list[Finding]) -> str:
+def trace_outcome(
+    trace: TraceInfo, facts: FactsInfo | None, findings: list[Finding] | list[KeptFinding]
+) -> str:
     """What the trace itself records first (facts, then the manifest), then the analysts."""
     recorded = first_known(facts.outcome if facts is not None else "unknown", trace.outcome)
     return recorded or majority(f.outcome for f in findings if f.status == "ok")
@@ -124,7 +127,7 @@ class SummaryBuilder:
         self._actions[k] = [1, wording]
 
     def add_trace(
-        self, trace: TraceInfo, facts: FactsInfo | None, outcome: str, kept: list[Finding]
+        self, trace: TraceInfo, facts: FactsInfo | None, outcome: str, kept: list[KeptFinding]
     ) -> None:
         self.by_outcome[outcome] += 1
         task = self.by_task.get(trace.task_name)

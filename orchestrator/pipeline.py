@@ -23,7 +23,7 @@ from typing import Any, TypeVar, Unpack
 
 import anyio
 
-from tracejury.aggregate.api import AggregateResult, aggregate_run
+from tracejury.aggregate.api import AggregateResult, ReportScope, aggregate_run
 from tracejury.batches import (
     build_manifest,
     plan_batches,
@@ -299,6 +299,7 @@ def aggregate_findings(
     synthesize: bool = False,
     config: RunConfig | None = None,
     display: DisplayLike = None,
+    reports: ReportScope = "auto",
 ) -> AggregateResult:
     """Completeness, dedupe, issues and every report of `out` (the `aggregate` stage);
     problems shown one line each and listed in the result. With `strict`, the result's
@@ -312,7 +313,12 @@ def aggregate_findings(
     if synthesize:
         synthesizer = make_synthesizer(config or run_config_of(rd.path), shown)
     result = aggregate_run(
-        rd.path, strict=strict, in_place=in_place, force=force, synthesizer=synthesizer
+        rd.path,
+        strict=strict,
+        in_place=in_place,
+        force=force,
+        synthesizer=synthesizer,
+        reports=reports,
     )
     for line in [*result.messages, *result.refusals]:
         shown.problem(str(rd.path), line)
@@ -328,6 +334,7 @@ async def aggregate_findings_async(
     synthesize: bool = False,
     config: RunConfig | None = None,
     display: DisplayLike = None,
+    reports: ReportScope = "auto",
 ) -> AggregateResult:
     """`aggregate_findings` in a worker thread, so the caller's event loop keeps running."""
     return await in_thread(
@@ -339,4 +346,5 @@ async def aggregate_findings_async(
         synthesize=synthesize,
         config=config,
         display=display,
+        reports=reports,
     )

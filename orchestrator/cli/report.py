@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tracejury.aggregate.api import load_summary
+from tracejury.aggregate.api import ReportScope, load_summary, write_trace_reports
 from tracejury.aggregate.diff import diff_summaries, render_diff_text
 from tracejury.errors import ConfigError, ExecutionError
 from tracejury.orchestrator.cli.common import (
@@ -51,6 +51,14 @@ def aggregate_cmd(
     in_place: InPlaceOpt = False,
     force: ForceOpt = False,
     synthesize: SynthesizeOpt = False,
+    reports: Annotated[
+        ReportScope,
+        typer.Option(
+            "--reports",
+            help="Per-trace reports to render: auto (every trace's up to 2,000 traces, else "
+            "the ones the summary links), all, or linked.",
+        ),
+    ] = "auto",
     automation: AutomationOpt = False,
     display_name: DisplayOpt = None,
 ) -> int:
@@ -58,7 +66,13 @@ def aggregate_cmd(
     display = display_for(automation, display_name)
     rd = open_run_dir(out if out is not None else latest_run_dir(), create=False, display=display)
     result = aggregate_findings(
-        rd, strict=strict, in_place=in_place, force=force, synthesize=synthesize, display=display
+        rd,
+        strict=strict,
+        in_place=in_place,
+        force=force,
+        synthesize=synthesize,
+        display=display,
+        reports=reports,
     )
     display.result(aggregate_lines(result, rd))
     if result.exit_code:
@@ -86,6 +100,27 @@ def diff_cmd(
         sys.stdout.write(render_diff_text(d))
 
 
+def report_cmd(
+    trace_ids: Annotated[
+        list[str], typer.Argument(help="Trace ids (as in manifest.json).", metavar="TRACE_ID")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Run directory (default: the latest under tracejury-runs/).",
+            callback=remember_run_dir,
+        ),
+    ] = None,
+) -> None:
+    """Write reports/<trace_id>.md for the given traces now (a big run's aggregate writes only the reports its summary links)."""
+    run = out if out is not None else latest_run_dir()
+    for p in write_trace_reports(run, trace_ids):
+        print(p)
+
+
 def register(app: typer.Typer) -> None:
     app.command("aggregate")(aggregate_cmd)
+    app.command("report")(report_cmd)
     app.command("diff")(diff_cmd)

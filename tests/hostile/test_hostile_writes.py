@@ -88,7 +88,7 @@ def test_an_edited_manifest_cannot_write_outside_the_log_root(
 _PAUSED = """
 import os, sys, time
 import tracejury.files as files
-import tracejury.aggregate.api as api
+import tracejury.aggregate.reports_swap as api
 where = sys.argv.pop(1)
 ready = sys.argv.pop(1)
 if where == "in_place":
