@@ -60,6 +60,12 @@ COMMANDS = (
         "matched by fingerprint).",
     ),
     LazyCommand(
+        "report",
+        "report",
+        "Write reports/<trace_id>.md for the given traces now (a big run's aggregate writes "
+        "only the reports its summary links).",
+    ),
+    LazyCommand(
         "inspect",
         "inspect",
         "Show the traces under PATH with their format and facts (cost, time, tools, errors, "

@@ -16,8 +16,10 @@ ROOTS = {
     "tracejury.aggregate": REPO / "aggregate",
 }
 # Deliberately lazy: the SDKs (and the client modules that import them) load only when their
-# backend is used; the public API imports each name on first use.
+# backend is used, DuckDB only where SQL runs (aggregation, `tracejury query`); the public
+# API imports each name on first use.
 SDK_MODULES = {
+    "duckdb",
     "openai",
     "anthropic",
     "tracejury.orchestrator.llm.openai_client",
