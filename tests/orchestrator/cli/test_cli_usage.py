@@ -26,6 +26,7 @@ COMMANDS = [
     "triage",
     "aggregate",
     "diff",
+    "report",
     "inspect",
     "watch",
     "self",
