@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tracejury.models import Finding
+from tracejury.models.common import Confidence, FindingStatus, Outcome
 
 if TYPE_CHECKING:
     import duckdb
@@ -45,13 +46,13 @@ class KeptFinding:
 
     offset: int
     created_ts: float
-    status: str
+    status: FindingStatus
     category: str | None
     subcategory: str | None
     perspective: str
     criteria: str
-    outcome: str
-    confidence: str
+    outcome: Outcome
+    confidence: Confidence
     summary: str
     root_cause: str
     actionable: str
