@@ -7,15 +7,24 @@
     t = log.turn(2)
     t.cost_usd, t.input_tokens, t.commands["pytest -q"], t.repeated_commands, t.expected_outcome
 
-Generations:
-- "current": `log_*/turn_N/attempt_N/` with events.jsonl (tool calls, text, answers, votes),
-  status.json with reliability, metrics_summary.json, metrics_events.json,
+Generations, each writing only what the MassGen releases of its dates wrote (FORMATS.md §1,
+from MassGen's logger_config.py / coordination_tracker.py and the release tags):
+- "current" (v0.1.46+, from 2026-02-03): `log_*/turn_N/attempt_N/` with events.jsonl (tool
+  calls, text, answers, votes; ISO local timestamps, no zone), status.json with finish_reason,
+  costs, tools and reliability, metrics_summary.json, metrics_events.json,
   coordination_events.json, execution traces that repeat the tool calls (a reader must not
   count them twice), final/<winner>/ copies, agent_outputs with *_latest.txt symlinks.
-- "turns_no_attempts": `log_*/turn_N/` holding the files (a restart adds attempt_2/ ...);
-  commands in streaming_debug.log (plain and JSON-string-escaped forms), no events.jsonl.
-- "flat": the oldest, files directly in `log_*/`; status.json has only meta, coordination,
-  agents and results (no costs, tools or reliability), no metrics files.
+- "streaming" (v0.1.38–v0.1.45, 2026-01-13 – 2026-01-31): the same tree without events.jsonl;
+  the calls are in streaming_debug.log as MassGen wrote it, one chunk repr a line with no agent
+  id (`HH:mm:ss.SSS | 🔹 [chat] Yielding chunk: StreamChunk(type='tool_calls', …)`, then the
+  MCP status chunks `Arguments for Calling …` / `Results for Calling …`), agents in turn.
+- "turns_no_attempts" (v0.1.9–v0.1.22, 2025-11-07 – 2025-12-12): `log_*/turn_N/` holding the
+  files (a restart adds attempt_2/ ...); status.json as v0.1.12 writes it (meta, coordination,
+  agents, results: no finish_reason, costs or tools), coordination_events.json, massgen.log;
+  no metrics files, no streaming_debug.log, no execution traces, no events: the tool calls
+  are in no file a reader reads, so none are planted as visible.
+- "flat" (v0.1.8, 2025-11-06: single-turn runs before turns were always made): the same files
+  directly in `log_*/`.
 
 Every planted number is what the files say, by the trust order of FORMATS.md: metrics_summary
 totals, else status.json costs, else nothing (None). A crashed attempt has status
@@ -49,11 +58,30 @@ __all__ = [
     "make_massgen_root",
 ]
 
-GENERATIONS = ("current", "turns_no_attempts", "flat")
+GENERATIONS = ("current", "streaming", "turns_no_attempts", "flat")
+
+
+@dataclass(frozen=True)
+class Release:
+    versions: str  # the releases that wrote this layout
+    first_tag_date: str
+    started: datetime  # the default start of a run of this generation
+    massgen_version: str  # what its execution_metadata.yaml says
+
+
+RELEASES = {
+    "current": Release("v0.1.46+", "2026-02-03", datetime(2026, 2, 10, 12, 0, 0, 123456), "0.1.46"),
+    "streaming": Release(
+        "v0.1.38-v0.1.45", "2026-01-13", datetime(2026, 1, 20, 12, 0, 0, 123456), "0.1.40"
+    ),
+    "turns_no_attempts": Release(
+        "v0.1.9-v0.1.22", "2025-11-07", datetime(2025, 11, 20, 12, 0, 0, 123456), "0.1.12"
+    ),
+    "flat": Release("v0.1.8", "2025-11-06", datetime(2025, 11, 6, 12, 0, 0, 123456), "0.1.8"),
+}
 CMD_TOOL = "mcp__command_line__execute_command"
 READ_TOOL = "mcp__filesystem__read_file"
 DEFAULT_QUESTION = "Create a website about Bob Dylan with a timeline of his albums"
-DEFAULT_STARTED = datetime(2025, 1, 1, 12, 0, 0, 123456)
 MODELS = ("gpt-5-mini", "gemini-2.5-pro", "claude-sonnet-4", "grok-4")
 
 
@@ -251,7 +279,8 @@ def _write_json(p: Path, doc: Any, *, torn: bool = False) -> None:
 
 
 def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+    """MassGen's `datetime.now().isoformat()`: local time, no zone (the tests' local is UTC)."""
+    return datetime.fromtimestamp(t, UTC).replace(tzinfo=None).isoformat()
 
 
 def _hms(t: float) -> str:
@@ -336,7 +365,7 @@ def make_massgen_log(
     """
     if generation not in GENERATIONS:
         raise ValueError(f"generation must be one of {GENERATIONS}")
-    started = started or DEFAULT_STARTED
+    started = started or RELEASES[generation].started
     name = name or f"log_{started.strftime('%Y%m%d_%H%M%S_%f')}"
     log_dir = root / name
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -454,7 +483,8 @@ def make_massgen_root(
     logs = []
     for i, spec in enumerate(specs):
         kw = dict(spec)
-        kw.setdefault("started", DEFAULT_STARTED + timedelta(hours=i))
+        gen = str(kw.get("generation", "current"))
+        kw.setdefault("started", RELEASES[gen].started + timedelta(hours=i))
         logs.append(make_massgen_log(root, **kw))
     return root, logs
 
@@ -615,7 +645,8 @@ def _write_attempt(
     }
 
     current = generation == "current"
-    old = generation == "flat"
+    streaming = generation == "streaming"
+    old = generation in ("flat", "turns_no_attempts")  # v0.1.8-v0.1.22: the early status.json
     errors: list[str] = []
     # ---- status.json
     agents_doc: dict[str, Any] = {}
@@ -806,7 +837,7 @@ def _write_attempt(
         _write_events(
             d / "events.jsonl", calls, agents, labels, winner, state, question, t0, errors
         )
-    else:
+    elif streaming:
         _write_streaming_debug(d / "streaming_debug.log", calls, agents, t0)
     if not old:
         _write_traces(d, calls, agents, labels, winner, state, question, t0)
@@ -823,7 +854,9 @@ def _write_attempt(
             errors,
         )
     _write_massgen_log(d / "massgen.log", state, t0, errors)
-    _write_exec_meta(d / "execution_metadata.yaml", question, agents, t0)
+    _write_exec_meta(
+        d / "execution_metadata.yaml", question, agents, t0, RELEASES[generation].massgen_version
+    )
     _write_agent_outputs(d, agents, question, state)
     if finished:
         (d / "coordination_table.txt").write_text(
@@ -858,7 +891,7 @@ def _write_attempt(
         tool_failures=sum(1 for c in calls if not c["ok"])
         if (metrics_ok or (status_ok and not old))
         else None,
-        commands=commands,
+        commands=[] if old else commands,  # the early releases recorded no tool calls
         answers=answers,
         winner=winner,
         # status.json results.votes, else the vote_cast events of coordination_events.json.
@@ -1056,33 +1089,59 @@ def _write_events(
 def _write_streaming_debug(
     p: Path, calls: list[dict[str, Any]], agents: Sequence[str], t0: float
 ) -> None:
-    lines = []
+    """streaming_debug.log as chat_agent.py logs each chunk (v0.1.27-v0.1.45): no agent id; an
+    agent's chunks come together, after its start line in the orchestrator's log lines."""
+
+    def line(t: float, chunk: str) -> str:
+        ms = datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S.%f")[:-3]
+        return f"{ms} | 🔹 [chat] Yielding chunk: {chunk}"
+
+    out: list[str] = []
     for a in agents:
-        lines.append(f"[{_hms(t0 + 1)}] [{a}] content: Let me look at the repository first")
-    for i, c in enumerate(calls):
-        a = c["agent"]
-        if c["tool"] == CMD_TOOL:
-            if i % 2 == 0:  # tool call arguments as an object
-                chunk = json.dumps(
-                    {
-                        "type": "tool_calls",
-                        "function": {"name": "execute_command", "arguments": c["args"]},
-                    }
-                )
-            else:  # arguments as a JSON string: the command appears escaped
-                chunk = json.dumps(
-                    {
-                        "type": "tool_calls",
-                        "function": {"name": "execute_command", "arguments": json.dumps(c["args"])},
-                    }
-                )
-        else:
-            chunk = json.dumps(
-                {"type": "tool_calls", "function": {"name": "read_file", "arguments": c["args"]}}
+        out.append(f"{_hms(t0 + 1)}.000 | INFO | Starting agent {a}")
+        out.append(
+            line(
+                t0 + 1,
+                "StreamChunk(type='content', content='Let me look at the repository first',"
+                " tool_calls=None, complete_message=None, error=None, source=None)",
             )
-        lines.append(f"[{_hms(c['t'])}] [{a}] raw_chunk: {chunk}")
-        lines.append(f"[{_hms(c['t'] + c['secs'])}] [{a}] tool_result: {c['result'][:40]!r}")
-    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        )
+        for i, c in enumerate(x for x in calls if x["agent"] == a):
+            name = c["tool"]
+            short = name.rsplit("__", 1)[-1]
+            tc = [
+                {
+                    "id": f"call_{a}_{i}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": json.dumps(c["args"])},
+                }
+            ]
+            out.append(
+                line(
+                    c["t"],
+                    f"StreamChunk(type='tool_calls', content=None, tool_calls={tc!r}, "
+                    "complete_message=None, error=None, source=None)",
+                )
+            )
+            status = "TextStreamChunk(type=<ChunkType.MCP_STATUS: 'mcp_status'>, content={!r}, source={!r})"
+            src = "mcp_" + (name.split("__")[1] if name.count("__") >= 2 else "tools")
+            args = f"Arguments for Calling {short}: {json.dumps(c['args'])}"
+            out.append(line(c["t"] + 0.01, status.format(args, src)))
+            result = (
+                c["result"]
+                if c["tool"] != CMD_TOOL
+                else json.dumps(
+                    {
+                        "success": c["ok"],
+                        "exit_code": 0 if c["ok"] else 1,
+                        "stdout": c["result"],
+                        "command": c["args"]["command"],
+                    }
+                )
+            )
+            res = f"Results for Calling {short}: {result}"
+            out.append(line(c["t"] + c["secs"], status.format(res, src)))
+    p.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
 def _write_traces(
@@ -1265,7 +1324,9 @@ def _write_massgen_log(p: Path, state: str, t0: float, errors: list[str]) -> Non
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _write_exec_meta(p: Path, question: str, agents: Sequence[str], t0: float) -> None:
+def _write_exec_meta(
+    p: Path, question: str, agents: Sequence[str], t0: float, version: str
+) -> None:
     lines = [f"query: {json.dumps(question)}", f"timestamp: '{_iso(t0)}'", "config:", "  agents:"]
     for i, a in enumerate(agents):
         lines += [
@@ -1281,7 +1342,7 @@ def _write_exec_meta(p: Path, question: str, agents: Sequence[str], t0: float) -
         "  commit: 0123abc",
         "  branch: main",
         "python_version: 3.11.9",
-        "massgen_version: 0.1.30",
+        f"massgen_version: {version}",
         "working_directory: /home/user/project",
     ]
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -126,18 +126,18 @@ def test_self_on_the_example_logs_and_failure_leaves_state(
 ) -> None:
     logs = tmp_path / "massgen_logs"
     shutil.copytree(REPO / "examples" / "massgen_logs", logs, symlinks=True)
-    first = logs / "log_20251105_074751_835636" / "turn_1" / "ANALYSIS_REPORT.md"
+    first = logs / "log_20260205_074751_835636" / "turn_1" / "ANALYSIS_REPORT.md"
     assert first.stat().st_size == 0
     # Every agent fails: nothing written, the empty placeholder stays.
     fake_provider.configure(agent_plan=[{"text": "I will not use tools."}])
-    bad = _self(logs / "log_20251105_074751_835636", fake_provider, tmp_path / "bad", "--turn", "1")
+    bad = _self(logs / "log_20260205_074751_835636", fake_provider, tmp_path / "bad", "--turn", "1")
     assert bad.returncode == 2, bad.stderr
     assert first.exists() and first.stat().st_size == 0
     # Then a working team on the folder of logs: its latest log's latest turn.
     fake_provider.configure(agent_plan=[])
     ok = _self(logs, fake_provider, tmp_path / "ok")
     assert ok.returncode == 0, ok.stderr
-    latest = logs / "log_20251106_091203_120001" / "turn_1" / "ANALYSIS_REPORT.md"
+    latest = logs / "log_20260206_091203_120001" / "turn_1" / "ANALYSIS_REPORT.md"
     text = latest.read_text()
     for h in HEADINGS:
         assert h + "\n" in text, h

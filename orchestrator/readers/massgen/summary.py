@@ -191,10 +191,14 @@ def outcome_of(last: AttemptInfo | None, now: float) -> tuple[Outcome, str, str 
             "crashed",
             "crashed",
         )
-    if last.status_mtime is not None and now - last.status_mtime < RUNNING_GRACE_S:
+    # The run stamps meta.last_updated at each 2 s rewrite; a copied or freshly cloned log has
+    # a new mtime but its old stamp, so the stamp decides when there is one.
+    stamp = as_float(dig(last.status, "meta", "last_updated"))
+    updated = stamp if stamp is not None else last.status_mtime
+    if updated is not None and now - updated < RUNNING_GRACE_S:
         return (
             "unknown",
-            f"{where} finish_reason={fr or 'null'}, updated {int(now - last.status_mtime)} s ago: "
+            f"{where} finish_reason={fr or 'null'}, updated {max(0, int(now - updated))} s ago: "
             "the run may still be in progress",
             None,
             "running",

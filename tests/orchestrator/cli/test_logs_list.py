@@ -136,7 +136,7 @@ def test_empty_and_corrupt_logs_are_listed_not_fatal(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, logs = make_massgen_root(tmp_path, [{"corrupt": ["status.json"]}])
-    (root / "log_20250301_000000_000000").mkdir()
+    (root / "log_20260301_000000_000000").mkdir()  # newer than the run
     out = _json(capsys, str(root))
     assert [e["status"] for e in out] == ["empty", "completed"]
     assert out[1]["cost_usd"] == logs[0].cost_usd  # from metrics_summary.json
