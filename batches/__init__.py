@@ -4,6 +4,7 @@ from tracejury.batches.manifest import build_manifest, read_manifest, write_mani
 from tracejury.batches.planner import (
     default_agent_count,
     plan_batches,
+    plan_changes,
     read_batch,
     read_plan,
     write_batches,
@@ -13,6 +14,7 @@ __all__ = [
     "build_manifest",
     "default_agent_count",
     "plan_batches",
+    "plan_changes",
     "read_batch",
     "read_manifest",
     "read_plan",

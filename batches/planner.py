@@ -123,6 +123,15 @@ def write_batches(batches_dir: Path, batches: list[Batch]) -> list[Path]:
     return paths
 
 
+def plan_changes(batches_dir: Path, batches: list[Batch]) -> bool:
+    """Whether `write_batches` would change any batch file (an unchanged plan is left alone)."""
+    wanted = {f"batch_{n}.json": b for n, b in enumerate(batches, start=1)}
+    existing = {p.name for p in batches_dir.glob("batch_*.json")} if batches_dir.is_dir() else set()
+    if existing != set(wanted):
+        return True
+    return not all(_holds(batches_dir / name, b) for name, b in wanted.items())
+
+
 def _holds(path: Path, batch: Batch) -> bool:
     try:
         return Batch.model_validate_json(path.read_bytes()) == batch

@@ -27,6 +27,7 @@ from tracejury.aggregate.api import AggregateResult, ReportScope, aggregate_run
 from tracejury.batches import (
     build_manifest,
     plan_batches,
+    plan_changes,
     read_manifest,
     write_batches,
     write_manifest,
@@ -42,6 +43,7 @@ from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import discover, get_reader
 from tracejury.orchestrator.readers.accounting import skipped_files
 from tracejury.orchestrator.results import RunResult
+from tracejury.orchestrator.run.claims import refuse_replan_while_held
 from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
@@ -197,6 +199,8 @@ def make_batches(
         )
     manifest = read_manifest(rd.manifest)
     plan = plan_batches(manifest, agents=agents, batch_size=batch_size, group_by=group_by)
+    if plan_changes(rd.batches_dir, plan):  # others sharing the run may work from the old one
+        refuse_replan_while_held(rd.claims_dir, rd.batches_dir)
     write_batches(rd.batches_dir, plan)
     agents_used = len({b.agent_id for b in plan})
     shown.stage(

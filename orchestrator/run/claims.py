@@ -24,6 +24,7 @@ from pathlib import Path
 from filelock import FileLock
 from pydantic import Field, ValidationError
 
+from tracejury.errors import ConfigError
 from tracejury.files import write_model
 from tracejury.models import utc_now
 from tracejury.models.claim import Claim, ClaimEvent, ClaimView, EventKind, LeaseHolder
@@ -292,3 +293,21 @@ def claims_overview(folder: Path) -> ClaimsOverview:
         counts=counts,
         takeovers=sum(v.takeovers for v in views),
     )
+
+
+def refuse_replan_while_held(folder: Path, batches_dir: Path) -> None:
+    """A new batch plan while other live processes work from the current one would give the
+    same traces to two batches: refused with one line naming who holds what."""
+    me = this_process()
+    busy = [
+        c
+        for c in ClaimBoard(folder).read_all()
+        if c.state == "held" and c.holder != me and stale_reason(c) is None
+    ]
+    if busy:
+        who = ", ".join(sorted({c.holder.label for c in busy}))
+        raise ConfigError(
+            f"{batches_dir}: {who} still work from the current batch plan "
+            f"({len(busy)} batch(es) held); give this run the same --agents, --batch-size and "
+            "--group-by, or wait until they finish"
+        )

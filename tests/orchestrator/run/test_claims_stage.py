@@ -3,14 +3,17 @@ at once, another host's batch once its lease runs out; status.json says who hold
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from by_outcome_factory import make_by_outcome_tree
 
 from tracejury import make_batches, make_manifest, run_analysis
+from tracejury.errors import ConfigError
 from tracejury.files import write_model
 from tracejury.jsonl import iter_jsonl
 from tracejury.models import utc_now
@@ -84,3 +87,19 @@ def test_status_json_lists_who_holds_what(tmp_path: Path) -> None:
         ("batch_1", "held", this_process().host, 6),
         ("batch_2", "held", "b", 0),
     ]
+
+
+def test_a_new_batch_plan_is_refused_while_another_process_works_from_the_old(
+    tmp_path: Path,
+) -> None:
+    run = prepared(tmp_path, n=12, size=4)
+    parent = LeaseHolder(host=this_process().host, pid=os.getppid(), started_at=utc_now())
+    left_held(run, "batch_2", parent, 600)
+    before = sorted(p.read_bytes() for p in (run / "batches").glob("batch_*.json"))
+    make_batches(run, batch_size=4, display="none")  # the same plan: nothing changes
+    with pytest.raises(ConfigError) as e:
+        make_batches(run, batch_size=6, display="none")
+    assert f"pid {os.getppid()}" in str(e.value) and "--batch-size" in str(e.value)
+    assert sorted(p.read_bytes() for p in (run / "batches").glob("batch_*.json")) == before
+    left_held(run, "batch_2", parent, -1)  # its lease ran out: no longer in the way
+    assert len(make_batches(run, batch_size=6, display="none")) == 2
