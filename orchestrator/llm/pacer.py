@@ -29,8 +29,9 @@ HELD_SUCCESSES = 50
 # Recovery is quick up to near the rate that drew the last 429, slow around it (as
 # CUBIC plateaus near its last maximum: the limit is probably just there), and quick
 # again once well past it without a new 429 (the limit was higher after all).
-NEAR_LAST_BAD = 0.9
-PROBE_FRACTION = 0.05
+NEAR_LAST_BAD = 0.95  # the band: from this fraction of the rate that drew the last 429...
+PAST_LAST_BAD = 1 / 0.9  # ...to this multiple of it
+PROBE_FRACTION = 0.03
 
 
 def _wait_for(
@@ -240,7 +241,7 @@ class Pacer:
             # cut the step grows with the rate (probing for the unknown limit).
             step = self.increase * max(self._reference_rpm, self.adaptive_rpm)
             bad = self._last_bad_rpm
-            if bad and NEAR_LAST_BAD * bad <= self.adaptive_rpm <= bad / NEAR_LAST_BAD:
+            if bad and NEAR_LAST_BAD * bad <= self.adaptive_rpm <= bad * PAST_LAST_BAD:
                 step *= PROBE_FRACTION  # around the rate that failed last: creep, don't jump
             self.adaptive_rpm += step
             ceiling = self.ceiling_rpm
