@@ -973,7 +973,12 @@ def _write_events(
                     "event_type": "tool_start",
                     "agent_id": a,
                     "round_number": 0,
-                    "data": {"tool_id": tid, "tool_name": c["tool"], "args": c["args"]},
+                    "data": {
+                        "tool_id": tid,
+                        "tool_name": c["tool"],
+                        "args": c["args"],
+                        "server_name": c["tool"].split("__")[1] if "__" in c["tool"] else None,
+                    },
                 }
             )
             ev.append(
@@ -988,6 +993,7 @@ def _write_events(
                         "result": c["result"],
                         "elapsed_seconds": c["secs"],
                         "status": "success" if c["ok"] else "error",
+                        "is_error": not c["ok"],
                     },
                 }
             )
@@ -1018,10 +1024,11 @@ def _write_events(
                 "event_type": "vote",
                 "agent_id": a,
                 "round_number": 1,
-                "data": {
-                    "voted_for": target,
-                    "voted_for_label": labels[target],
+                "data": {  # as v0.1.46+ writes it: the agent id, the labels left null
+                    "target_id": target,
                     "reason": "Most complete site with a working timeline.",
+                    "vote_label": None,
+                    "voted_for_label": None,
                 },
             }
         )
