@@ -254,7 +254,10 @@ class RunStage:
             if self.claimer is not None:
                 await self.claimer.release_finished()
                 self._resync(state)
-            self.status.write("run", state.progress, claims=await self._claim_views())
+            waiting = self.claimer.waiting if self.claimer is not None else ""
+            self.status.write(
+                "run", state.progress, message=waiting or None, claims=await self._claim_views()
+            )
 
     def _views_now(self) -> list[ClaimView]:
         session = self.claimer.session if self.claimer is not None else None

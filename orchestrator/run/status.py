@@ -57,7 +57,10 @@ def previous_run_note(path: Path) -> str | None:
             f"(last heartbeat {status.updated_at:%Y-%m-%d %H:%M:%S} UTC); resuming from what it recorded"
         )
     if state == "running":
-        return f"{path}: another run (pid {status.pid}) is still working in this directory"
+        return (
+            f"{path}: another run (pid {status.pid} on {status.host}) is working in this "
+            "directory; the two split its batches (claims/)"
+        )
     return None
 
 

@@ -48,7 +48,7 @@ class UnitClaimer:
         self.session: ClaimSession | None = None
         self.dispatched: set[str] = set()  # units this process claimed and went through
         self.taken_over: list[str] = []
-        self._waiting_note = ""
+        self.waiting = ""  # what this process waits for, while it waits
         self._keys = {name: self._unit_keys(refs) for name, refs in units.items()}
         self._complete: set[str] = set()
         self._thread = anyio.CapacityLimiter(1)
@@ -101,8 +101,10 @@ class UnitClaimer:
                     continue
                 got = await self._try(name, busy)
                 if got:
+                    self.waiting = ""
                     return name
             if not busy:
+                self.waiting = ""
                 return None
             self._note_waiting(busy)
             await anyio.sleep(WAIT_POLL_S)
@@ -156,6 +158,6 @@ class UnitClaimer:
             f"waiting: {len(busy)} batch(es) with work left are held by "
             f"{', '.join(holders)}; this process takes over any whose holder stops"
         )
-        if note != self._waiting_note:
-            self._waiting_note = note
+        if note != self.waiting:
+            self.waiting = note
             self.display.info(note)
