@@ -67,6 +67,12 @@ class RunConfig(VersionedRecord):
     openai_api: OpenAIApi | None = Field(
         default=None, description="OpenAI API: chat completions (default) or responses"
     )
+    trace_time_limit: float = Field(
+        default=600.0, ge=0, description="seconds one trace may take to read (0: no limit)"
+    )
+    trace_memory_limit: int = Field(
+        default=4096, ge=0, description="MB one trace may add while it is read (0: no limit)"
+    )
     attribution_mode: AttributionMode = Field(
         default="all-at-once",
         description="attribution criteria: one reading (all-at-once), or the agent from it and "
@@ -134,6 +140,8 @@ class RunOptions(TypedDict, total=False):
     dry_run: bool
     force_format: str | None
     openai_api: OpenAIApi | None
+    trace_time_limit: float
+    trace_memory_limit: int
     attribution_mode: AttributionMode
     attribution_window: int
     redact: bool

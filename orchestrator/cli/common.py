@@ -206,6 +206,22 @@ SynthesizeOpt = Annotated[
 ]
 
 
+TraceTimeLimitOpt = Annotated[
+    float,
+    typer.Option(
+        "--trace-time-limit",
+        help="Seconds reading one trace may take; over it, that trace is an analysis_error "
+        "(0: no limit).",
+    ),
+]
+TraceMemoryLimitOpt = Annotated[
+    int,
+    typer.Option(
+        "--trace-memory-limit",
+        help="MB reading one trace may add; over it, that trace is an analysis_error "
+        "(0: no limit).",
+    ),
+]
 AttributionModeOpt = Annotated[
     AttributionMode,
     typer.Option(
@@ -261,6 +277,8 @@ def build_config(
     retries: int = DEFAULT_RETRIES,
     attribution_mode: AttributionMode = "all-at-once",
     attribution_window: int = 2,
+    trace_time_limit: float = 600.0,
+    trace_memory_limit: int = 4096,
 ) -> RunConfig:
     try:
         return RunConfig(
@@ -286,6 +304,8 @@ def build_config(
             redact_extra=redact_extra or [],
             attribution_mode=attribution_mode,
             attribution_window=attribution_window,
+            trace_time_limit=trace_time_limit,
+            trace_memory_limit=trace_memory_limit,
         )
     except ValidationError as e:
         first = e.errors()[0]
@@ -324,6 +344,8 @@ _RUN_OPTIONS: dict[str, tuple[object, object]] = {
     "no_redact": (NoRedactOpt, False),
     "attribution_mode": (AttributionModeOpt, "all-at-once"),
     "attribution_window": (AttributionWindowOpt, 2),
+    "trace_time_limit": (TraceTimeLimitOpt, 600.0),
+    "trace_memory_limit": (TraceMemoryLimitOpt, 4096),
 }
 
 

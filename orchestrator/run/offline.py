@@ -22,6 +22,7 @@ from tracejury.orchestrator.analysis.analyzers.protocol import (
 )
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.readers import TraceLoadError, load_trace
+from tracejury.orchestrator.readers.budget import TraceBudget, TraceBudgetExceeded, budgeted
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
 
 # About 20-40 ms of rules work: long enough to amortize a hand-off, short enough that a stop
@@ -64,8 +65,10 @@ def analyze_chunk(
     findings: FindingsRecorder,
     facts_recorder: FactsRecorder,
     stopping: Callable[[], bool],
+    budget: TraceBudget | None = None,
 ) -> ChunkResult:
-    """Blocking: run in a worker thread. Stops between traces once `stopping()`."""
+    """Blocking: run in a worker thread. Stops between traces once `stopping()`. Each
+    trace's reading is held to `budget` (between steps: one thread holds the whole chunk)."""
     out = ChunkResult()
     for w in work:
         if stopping() or out.stop_reason or out.fatal:
@@ -74,6 +77,8 @@ def analyze_chunk(
         ref = w.ref
         try:
             trace = load_trace(ref)
+            if budget is not None:
+                trace = budgeted(trace, budget)
             facts = compute_facts(trace)
         except Exception as e:  # a reader bug must cost one trace, not the run
             shown, reason = read_failure(ref, e)
@@ -95,6 +100,8 @@ def analyze_chunk(
             except FatalBackendError as e:
                 out.fatal = str(e)
                 break
+            except TraceBudgetExceeded as e:  # a later pass over the steps
+                finding = error_finding(ref, c, c.perspective, analyzer, str(e))
             except Exception as e:  # an analyzer bug costs one finding, never the run
                 reason = f"internal error: {e.__class__.__name__}: {e}".splitlines()[0][:300]
                 finding = error_finding(ref, c, c.perspective, analyzer, reason)

@@ -28,6 +28,7 @@ from tracejury.orchestrator.analysis.redact import configure as configure_redact
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.readers import load_trace
+from tracejury.orchestrator.readers.budget import TraceBudget, TraceBudgetExceeded, budgeted
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.claim_session import ClaimSession
 from tracejury.orchestrator.run.claims import ClaimBoard
@@ -336,7 +337,13 @@ class RunStage:
         state.progress.in_flight += len(work)
         try:
             done = await anyio.to_thread.run_sync(
-                analyze_chunk, work, analyzer, self.findings, self.facts, lambda: state.stopping
+                analyze_chunk,
+                work,
+                analyzer,
+                self.findings,
+                self.facts,
+                lambda: state.stopping,
+                trace_budget(self.config),
             )
         finally:
             state.progress.in_flight -= len(work)
@@ -425,14 +432,29 @@ async def analyze_trace(
     """Load once, compute facts once, then every pending criteria; each finding recorded as it lands."""
     analyzer = stage.analyzer
     digest_text, digest_tokens = "", 0
+    limits = trace_budget(stage.config)
     try:
-        trace = await anyio.to_thread.run_sync(load_trace, ref)
-        if analyzer.needs_digest:  # one streaming pass for both
-            budget = digest_budget(stage.config.max_trace_tokens, pending)
-            facts, digest = await anyio.to_thread.run_sync(facts_and_digest, trace, budget)
-            digest_text, digest_tokens = digest.text, digest.tokens
-        else:
-            facts = await anyio.to_thread.run_sync(compute_facts, trace)
+        with _backstop(limits):
+            trace = budgeted(
+                await anyio.to_thread.run_sync(load_trace, ref, abandon_on_cancel=True), limits
+            )
+            if analyzer.needs_digest:  # one streaming pass for both
+                budget = digest_budget(stage.config.max_trace_tokens, pending)
+                facts, digest = await anyio.to_thread.run_sync(
+                    facts_and_digest, trace, budget, abandon_on_cancel=True
+                )
+                digest_text, digest_tokens = digest.text, digest.tokens
+            else:
+                facts = await anyio.to_thread.run_sync(compute_facts, trace, abandon_on_cancel=True)
+    except TimeoutError:  # the backstop: a read that never reached a step boundary
+        reason = (
+            f"reading did not finish within {limits.seconds:.0f} s, the per-trace time "
+            "budget (--trace-time-limit)"
+        )
+        stage.display.problem(ref.display_name, reason)
+        for c in pending:
+            await stage.record(error_finding(ref, c, c.perspective, analyzer, reason), state)
+        return
     except Exception as e:  # a reader bug must cost one trace, not the run
         shown, reason = read_failure(ref, e)
         if shown:  # manifest problems were already reported once
@@ -455,6 +477,8 @@ async def analyze_trace(
         except FatalBackendError as e:
             state.fatal = state.fatal or str(e)
             return
+        except TraceBudgetExceeded as e:  # a later pass over the steps (quotes, roster)
+            finding = error_finding(ref, c, c.perspective, analyzer, str(e))
         except Exception as e:  # an analyzer bug costs one finding, never the run
             reason = f"internal error: {e.__class__.__name__}: {e}".splitlines()[0][:300]
             finding = error_finding(ref, c, c.perspective, analyzer, reason)
@@ -463,6 +487,20 @@ async def analyze_trace(
     async with anyio.create_task_group() as tg:
         for c in pending:
             tg.start_soon(one, c)
+
+
+def trace_budget(config: RunConfig) -> TraceBudget:
+    """The per-trace reading budget of a run (0 in an option turns that limit off)."""
+    return TraceBudget(
+        seconds=config.trace_time_limit or None, memory_mb=config.trace_memory_limit or None
+    )
+
+
+def _backstop(limits: TraceBudget, grace: float = 5.0) -> anyio.CancelScope:
+    """The cooperative checks run between steps; a read stuck inside one step (a huge
+    document) is abandoned after twice the time budget and `grace`. Its thread finishes
+    on its own."""
+    return anyio.fail_after(limits.seconds * 2 + grace if limits.seconds is not None else None)
 
 
 def save_config(rd: RunDir, config: RunConfig) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from tracejury.models import Facts
 from tracejury.orchestrator.analysis.facts.accumulators import LONG_OUTPUT_CHARS
 from tracejury.orchestrator.analysis.facts.builder import FactsBuilder
+from tracejury.orchestrator.readers.budget import TraceBudgetExceeded
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 
 
@@ -32,9 +33,10 @@ def guarded_steps(trace: ParsedTrace, notes: list[str]) -> Iterator[Step]:
                 return
             n += 1
             yield step
-    except (GeneratorExit, MemoryError):
-        # Out of memory is not a trace that ends early: the run stage turns it into an
-        # analysis_error with the reason, never an `ok` finding over the steps read so far.
+    except (GeneratorExit, MemoryError, TraceBudgetExceeded):
+        # Out of memory or over the per-trace budget is not a trace that ends early: the
+        # run stage turns it into an analysis_error with the reason, never an `ok` finding
+        # over the steps read so far.
         raise
     except Exception as e:
         msg = f"{e.__class__.__name__}: {e}".splitlines()[0][:200]
