@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import anyio
 from anyio.abc import TaskGroup
@@ -496,7 +497,7 @@ def trace_budget(config: RunConfig) -> TraceBudget:
     )
 
 
-def _backstop(limits: TraceBudget, grace: float = 5.0) -> anyio.CancelScope:
+def _backstop(limits: TraceBudget, grace: float = 5.0) -> AbstractContextManager[anyio.CancelScope]:
     """The cooperative checks run between steps; a read stuck inside one step (a huge
     document) is abandoned after twice the time budget and `grace`. Its thread finishes
     on its own."""
