@@ -34,19 +34,24 @@ from tracejury.batches import (
 )
 from tracejury.errors import ConfigError, ExitCode
 from tracejury.models import Batch, InputProblem, Manifest, TraceRef
+from tracejury.models.status import Phase
 from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build_analyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
 from tracejury.orchestrator.config import GroupBy, RunConfig, RunOptions, run_config
 from tracejury.orchestrator.display import Display, DisplayName, make_display
 from tracejury.orchestrator.llm.backends import resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
+from tracejury.orchestrator.llm.preflight import preflight
 from tracejury.orchestrator.readers import discover, get_reader
 from tracejury.orchestrator.readers.accounting import skipped_files
 from tracejury.orchestrator.results import RunResult
+from tracejury.orchestrator.run.budget import spent_so_far
 from tracejury.orchestrator.run.claims import refuse_replan_while_held
 from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.lock_check import check_locks
+from tracejury.orchestrator.run.recorder import FindingsRecorder
 from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
+from tracejury.orchestrator.run.status import mark, previous_run_note
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
 from tracejury.rundir import DEFAULT_RUNS_ROOT, RunDir, new_run_dir
 
@@ -91,14 +96,18 @@ async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
-def _path_list(paths: PathLike | Sequence[PathLike]) -> list[Path]:
+def path_list(paths: PathLike | Sequence[PathLike]) -> list[Path]:
     # A lone string is one path, not a sequence of one-letter paths.
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     return [Path(p) for p in items]
 
 
-def open_run_dir(out: RunDirLike | None, *, create: bool, display: Display) -> RunDir:
-    """`out`, or a new unique `tracejury-runs/<timestamp>` for calls that start work."""
+def open_run_dir(
+    out: RunDirLike | None, *, create: bool, display: Display, phase: Phase | None = None
+) -> RunDir:
+    """`out`, or a new unique `tracejury-runs/<timestamp>` for calls that start work.
+    status.json exists before the line that names it: `phase` (the stage about to work)
+    is written into it, else a missing one is created."""
     if isinstance(out, RunDir):
         out = out.path
     if out is None:
@@ -114,7 +123,12 @@ def open_run_dir(out: RunDirLike | None, *, create: bool, display: Display) -> R
         out.mkdir(parents=True, exist_ok=True)
         rd = RunDir(out)
     rd = RunDir(rd.path.resolve())
+    note = previous_run_note(rd.status)  # before this process writes its own status
+    if phase is not None or not rd.status.exists():
+        mark(rd.status, rd.path, phase or "aggregate")
     display.announce(str(rd.path), str(rd.status))
+    if note:
+        display.info(note)
     return rd
 
 
@@ -133,8 +147,8 @@ def make_manifest(
     """Discover every trace under `paths` and write `out/manifest.json`. Nothing is dropped:
     unreadable files stay with their reason, missing paths are listed as problems."""
     shown = resolve_display(display)
-    path_list = _path_list(paths)
-    if not path_list:
+    paths_given = path_list(paths)
+    if not paths_given:
         raise ConfigError("no input paths given")
     if force_format:
         get_reader(force_format)  # unknown names are a config error, before any work
@@ -143,7 +157,7 @@ def make_manifest(
     def on_problem(p: InputProblem) -> None:
         shown.problem(p.path, p.problem)
 
-    shown.stage("manifest", ", ".join(str(p) for p in path_list))
+    shown.stage("manifest", ", ".join(str(p) for p in paths_given))
     found = 0
 
     def on_trace(ref: TraceRef) -> None:
@@ -152,9 +166,9 @@ def make_manifest(
         shown.discovering(found, ref.path)
 
     refs, problems = discover(
-        path_list, force_format=force_format, on_problem=on_problem, on_trace=on_trace
+        paths_given, force_format=force_format, on_problem=on_problem, on_trace=on_trace
     )
-    if not refs and problems and len(problems) == len(path_list):
+    if not refs and problems and len(problems) == len(paths_given):
         raise ConfigError(
             "none of the input paths exist: "
             + "; ".join(f"{p.path}: {p.problem}" for p in problems)
@@ -164,7 +178,7 @@ def make_manifest(
             shown.problem(_where(ref.root, ref.path), ref.read_error)
         for w in ref.warnings:
             shown.problem(_where(ref.root, ref.path), w)
-    roots = [p for p in path_list if p.exists()]
+    roots = [p for p in paths_given if p.exists()]
     manifest = build_manifest(refs, roots, problems)
     manifest.skipped = skipped_files(roots, refs, problems)
     write_manifest(rd.manifest, manifest)
@@ -209,15 +223,19 @@ def make_batches(
     return plan
 
 
-def make_analyzer(config: RunConfig, display: Display) -> Analyzer:
+def make_analyzer(
+    config: RunConfig, display: Display, *, spent_before: float = 0.0
+) -> tuple[Analyzer, CallPolicy | None]:
+    """The run's analyzer and, for an LLM backend, the call policy all its calls share
+    (its budget starts from what earlier invocations of the run directory spent)."""
     backend, note = resolve_backend(config)
     if note:
         display.info(note)
     resolved = config.model_copy(update={"backend": backend})
     policy = None
     if backend != "rules":
-        policy = CallPolicy.from_config(resolved)
-    return build_analyzer(resolved, policy)
+        policy = CallPolicy.from_config(resolved, spent_before=spent_before)
+    return build_analyzer(resolved, policy), policy
 
 
 async def run_analysis_async(
@@ -227,20 +245,39 @@ async def run_analysis_async(
     display: DisplayLike = None,
     retry_errors: bool = False,
     analyzer: Analyzer | None = None,
+    handle_signals: bool = False,
+    deadline: float | None = None,
     **options: Unpack[RunOptions],
 ) -> RunResult:
     """The run stage: every batched trace x criteria not yet in `out/findings.jsonl`.
-    `options` (backend=, model=, criteria=, ...) override `config`, as the CLI's flags do."""
+    `options` (backend=, model=, criteria=, ...) override `config`, as the CLI's flags do.
+    A wrong key, an unknown model or an unreachable server is found by one cheap call
+    before anything is written. `--max-cost` counts what earlier invocations of `out`
+    spent. With `handle_signals` (the sync variant's own loop) the first Ctrl-C stops
+    dispatching and lets calls in flight finish, the second cancels them: exit code 4.
+    `deadline` (a `time.monotonic()`) ends dispatching as `timeout` does (triage's covers
+    every stage)."""
     config = run_config(config, options, caller="run_analysis")
     shown = resolve_display(display, automation=config.automation)
     rd = as_run_dir(out, shown)
     criteria = resolve_criteria(config)
+    if analyzer is None and not config.dry_run:
+        await preflight(config)
+    spent = await in_thread(spent_so_far, rd)
     if not config.dry_run:  # before any work: claims need locks that hold
         await in_thread(check_locks, rd.claims_dir)
     _, by_agent = await in_thread(load_work, rd, shown)
     if config.dry_run:
         refs = [t for v in by_agent.values() for t in v]
-        estimate = await in_thread(estimate_run, refs, criteria, config)
+        done = await in_thread(FindingsRecorder, rd.findings, retry_errors=retry_errors)
+        estimate = await in_thread(
+            estimate_run,
+            refs,
+            criteria,
+            config,
+            recorded=lambda tid, c: done.is_recorded((tid, c.perspective, c.hash)),
+            spent_usd=spent,
+        )
         return RunResult(
             run_dir=rd.path,
             exit_code=ExitCode.OK,
@@ -250,7 +287,9 @@ async def run_analysis_async(
             criteria=tuple(c.name for c in criteria),
             estimate=estimate,
         )
-    analyzer = analyzer or make_analyzer(config, shown)
+    policy = None
+    if analyzer is None:
+        analyzer, policy = make_analyzer(config, shown, spent_before=spent)
     save_config(
         rd, config.model_copy(update={"backend": analyzer.backend, "model": analyzer.model})
     )
@@ -259,7 +298,23 @@ async def run_analysis_async(
         f"{sum(len(v) for v in by_agent.values())} traces x {len(criteria)} criteria "
         f"({', '.join(c.name for c in criteria)}), {len(by_agent)} batches",
     )
-    stage = RunStage(rd, config, shown, analyzer, criteria, retry_errors=retry_errors)
+    if spent and config.max_cost is not None:
+        shown.info(
+            f"budget: ${spent:.4f} of --max-cost ${config.max_cost:.4f} already spent by "
+            f"earlier runs of this directory; ${max(0.0, config.max_cost - spent):.4f} left"
+        )
+    stage = RunStage(
+        rd,
+        config,
+        shown,
+        analyzer,
+        criteria,
+        retry_errors=retry_errors,
+        policy=policy,
+        spent_before=spent,
+        handle_signals=handle_signals,
+        deadline=deadline,
+    )
     try:
         return await stage.run(by_agent)
     except BaseException as e:
@@ -276,9 +331,12 @@ def run_analysis(
     display: DisplayLike = None,
     retry_errors: bool = False,
     analyzer: Analyzer | None = None,
+    deadline: float | None = None,
     **options: Unpack[RunOptions],
 ) -> RunResult:
-    """`run_analysis_async` in its own event loop. Re-running skips what is recorded."""
+    """`run_analysis_async` in its own event loop, which owns Ctrl-C while the stage runs
+    (the first stops dispatching, the second cancels; exit code 4). Re-running skips what
+    is recorded."""
     result: RunResult = _sync(
         "run_analysis",
         functools.partial(
@@ -288,6 +346,8 @@ def run_analysis(
             display=display,
             retry_errors=retry_errors,
             analyzer=analyzer,
+            handle_signals=True,
+            deadline=deadline,
             **options,
         ),
     )

@@ -33,3 +33,12 @@ class BudgetStop(TracejuryError):
 
 class FatalBackendError(ExecutionError):
     """The backend cannot work at all (bad key, unknown model): stop instead of failing every trace."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a stage with no result to return (discovery, batching): still a
+    KeyboardInterrupt, and it names the run directory so the message can say how to resume."""
+
+    def __init__(self, run_dir: object) -> None:
+        super().__init__(str(run_dir))
+        self.run_dir = run_dir

@@ -44,6 +44,14 @@ class RunDir:
         return self.path / "run.json"
 
     @property
+    def fingerprint(self) -> Path:
+        return self.path / "fingerprint.json"
+
+    @property
+    def spend(self) -> Path:
+        return self.path / "spend.jsonl"
+
+    @property
     def summary_json(self) -> Path:
         return self.path / "analysis_summary.json"
 
@@ -86,3 +94,9 @@ def new_run_dir(root: Path = DEFAULT_RUNS_ROOT) -> RunDir:
     name = f"{stamp}-{os.getpid()}"
     (root / name).mkdir()
     return RunDir(root / name)
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as the user would type it here: relative under the working directory."""
+    rel = os.path.relpath(path)
+    return Path(path).as_posix() if rel.startswith("..") else rel

@@ -236,6 +236,19 @@ AttributionWindowOpt = Annotated[
         "--attribution-window", help="With --attribution-mode hybrid: steps reviewed each side."
     ),
 ]
+ResumeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Without --out: take the latest unfinished run of the same inputs and options "
+        "without asking (the default under --automation and when not on a terminal).",
+    ),
+]
+NewOpt = Annotated[
+    bool, typer.Option("--new", help="Without --out: start a fresh run even if one can resume.")
+]
+
+
 RedactExtraOpt = Annotated[
     list[str] | None,
     typer.Option(

@@ -12,6 +12,7 @@ import difflib
 import os
 import platform
 import re
+import shlex
 import sys
 import tempfile
 import traceback
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
+
+from tracejury.rundir import shown_path
 
 PROG = "tracejury"
 
@@ -102,6 +105,7 @@ class _RunDirSeen:
     """The `--out` directory of the command being run, where a crash report belongs."""
 
     path: Path | None = None
+    argv: list[str] = []  # the command's arguments, for the line that says how to resume
 
 
 RUN_DIR_SEEN = _RunDirSeen()
@@ -112,3 +116,18 @@ def remember_run_dir(value: Path | None) -> Path | None:
     if value is not None:
         RUN_DIR_SEEN.path = value
     return value
+
+
+def resume_command(argv: list[str], run_dir: str | Path) -> str:
+    """The exact command that continues `run_dir`: the same arguments without `--new`,
+    with `--out DIR` when they had none."""
+    args = [a for a in argv if a != "--new"]
+    if not any(a in ("--out", "-o") or a.startswith("--out=") for a in args):
+        args += ["--out", shown_path(run_dir)]
+    return shlex.join([PROG, *args])
+
+
+def automation_exit_lines(exit_code: int) -> list[str]:
+    """The last two lines of every `--automation` command, whatever ended it."""
+    word = "completed" if exit_code == 0 else "stopped" if exit_code in (3, 4) else "failed"
+    return [f"RESULT: {word}", f"EXIT_CODE: {exit_code}"]

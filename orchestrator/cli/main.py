@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
-from tracejury.errors import ExitCode, TracejuryError
+from tracejury.errors import ExitCode, RunInterrupted, TracejuryError
 from tracejury.orchestrator.cli.failures import (
     PROG,
     RUN_DIR_SEEN,
+    automation_exit_lines,
     crash_line,
+    resume_command,
     save_traceback,
     usage_line,
 )
@@ -153,37 +155,52 @@ def _error(line: str) -> None:
     print(f"{PROG}: error: {visible(line)}", file=sys.stderr)
 
 
-def _interrupted() -> int:
-    print(
-        f"{PROG}: interrupted; what was recorded is kept: re-run the same command to resume",
-        file=sys.stderr,
-    )
+def _interrupted(args: list[str], run_dir: object = None) -> int:
+    how = "re-run the same command to resume"
+    if run_dir is not None:
+        how = f"resume with: {resume_command(args, str(run_dir))}"
+    print(f"{PROG}: interrupted; what was recorded is kept; {how}", file=sys.stderr)
     return int(ExitCode.INTERRUPTED)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: one-line errors on stderr and the exit codes of DESIGN.md."""
+    """Entry point: one-line errors on stderr and the exit codes of DESIGN.md; under
+    `--automation` every exit, an error included, ends stdout with RESULT and EXIT_CODE."""
     args = sys.argv[1:] if argv is None else list(argv)
+    rc = _main(args)
+    if "--automation" in args:
+        try:
+            for line in automation_exit_lines(rc):
+                print(line, flush=True)
+        except BrokenPipeError:  # the reader left (`| head`): nothing more to tell it
+            pass
+    return rc
+
+
+def _main(args: list[str]) -> int:
     RUN_DIR_SEEN.path = None
+    RUN_DIR_SEEN.argv = list(args)
     try:
         rc = app(args=args, prog_name=PROG, standalone_mode=False)
     except TracejuryError as e:
         _error(str(e))
         return int(e.exit_code)
     except typer.Abort:  # typer's wrapping of Ctrl-C or end of input at a prompt
-        return _interrupted()
+        return _interrupted(args)
     except typer.TyperException as e:  # usage errors: unknown command, bad value, ...
         _error(usage_line(e))
         return int(ExitCode.CONFIG)
+    except RunInterrupted as e:  # Ctrl-C between stages: the run directory is known
+        return _interrupted(args, e.run_dir)
     except KeyboardInterrupt:
-        return _interrupted()
+        return _interrupted(args)
     except SystemExit as e:  # sys.exit inside a command
         return e.code if isinstance(e.code, int) else 0
     except Exception as e:  # a bug: the traceback goes to a file, one line to the user
         _error(crash_line(e, save_traceback(e, args, RUN_DIR_SEEN.path)))
         return int(ExitCode.EXECUTION)
     if rc == 130:  # typer turns Ctrl-C inside a command into this return value
-        return _interrupted()
+        return _interrupted(args)
     return rc if isinstance(rc, int) else 0
 
 

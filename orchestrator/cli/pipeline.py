@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from tracejury.errors import ConfigError, ExitCode
 from tracejury.orchestrator.cli.common import (
     AgentsOpt,
     AutomationOpt,
@@ -16,13 +20,16 @@ from tracejury.orchestrator.cli.common import (
     FormatOpt,
     GroupByOpt,
     InPlaceOpt,
+    NewOpt,
     OutOpt,
     OutRequired,
+    ResumeOpt,
     RetryErrorsOpt,
     SynthesizeOpt,
     display_for,
     run_options,
 )
+from tracejury.orchestrator.cli.failures import RUN_DIR_SEEN
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display import Display
 from tracejury.orchestrator.display.lines import triage_lines
@@ -32,6 +39,9 @@ from tracejury.orchestrator.pipeline import (
     open_run_dir,
     run_analysis,
 )
+from tracejury.orchestrator.run.resume import find_resumable, fingerprint_of, resume_command
+from tracejury.orchestrator.run.stage import resolve_criteria
+from tracejury.orchestrator.run.status import mark
 from tracejury.orchestrator.triage import triage
 
 
@@ -44,8 +54,9 @@ def manifest_cmd(
 ) -> int:
     """Find every trace under PATHS and write DIR/manifest.json."""
     display = display_for(automation, display_name)
-    rd = open_run_dir(out, create=True, display=display)
+    rd = open_run_dir(out, create=True, display=display, phase="manifest")
     manifest = make_manifest(paths, rd, force_format=force_format, display=display)
+    mark(rd.status, rd.path, "stopped", message=f"manifest: {manifest.total} traces", exit_code=0)
     display.result({"manifest": str(rd.manifest), "traces": str(manifest.total)})
     return 0
 
@@ -60,10 +71,11 @@ def batch_cmd(
 ) -> int:
     """Split the manifest into DIR/batches/batch_<n>.json, one worker agent per batch."""
     display = display_for(automation, display_name)
-    rd = open_run_dir(out, create=False, display=display)
+    rd = open_run_dir(out, create=False, display=display, phase="batch")
     plan = make_batches(
         rd, agents=agents, batch_size=batch_size, group_by=group_by, display=display
     )
+    mark(rd.status, rd.path, "stopped", message=f"batch: {len(plan)} batches", exit_code=0)
     display.result({"batches": str(rd.batches_dir), "count": str(len(plan))})
     return 0
 
@@ -77,11 +89,11 @@ def run_cmd(
     display: Display,
 ) -> int:
     """Analyze every batched trace; append one finding per (trace, perspective) to DIR/findings.jsonl."""
-    rd = open_run_dir(out, create=False, display=display)
+    rd = open_run_dir(out, create=False, display=display, phase="run")
     result = run_analysis(rd, config, display=display, retry_errors=retry_errors)
     if result.estimate is not None:
         display.result(result.estimate.as_lines())
-    display.result({"findings": str(rd.findings)})
+    display.result({"findings": str(rd.findings), **resume_lines(result.exit_code, rd.path)})
     return int(result.exit_code)
 
 
@@ -112,14 +124,22 @@ def triage_cmd(
     synthesize: SynthesizeOpt = False,
     then_deep_dive: ThenDeepDiveOpt = None,
     deep_model: DeepModelOpt = None,
+    resume: ResumeOpt = False,
+    new: NewOpt = False,
     *,
     config: RunConfig,
     display: Display,
 ) -> int:
-    """Run every stage: manifest, batches, worker agents, aggregate (then a deep dive)."""
+    """Run every stage: manifest, batches, worker agents, aggregate (then a deep dive).
+    Without --out, the latest unfinished run of the same inputs and options resumes."""
+    if resume and new:
+        raise ConfigError("--resume and --new exclude each other")
+    if out is None and not (resume or new or config.automation) and _can_ask():
+        out, new = _ask_to_resume(paths, config)
     result = triage(
         paths,
         out=out,
+        new=new,
         config=config,
         agents=agents,
         batch_size=batch_size,
@@ -132,8 +152,35 @@ def triage_cmd(
         then_deep_dive=then_deep_dive,
         deep_model=deep_model,
     )
-    display.result(triage_lines(result))
+    display.result({**triage_lines(result), **resume_lines(result.exit_code, result.run_dir)})
     return int(result.exit_code)
+
+
+def resume_lines(code: int, run_dir: Path) -> dict[str, str]:
+    """After a stop (budget, timeout, Ctrl-C): the exact command that continues the run."""
+    if code not in (ExitCode.STOPPED, ExitCode.INTERRUPTED):
+        return {}
+    return {"resume": resume_command(RUN_DIR_SEEN.argv, run_dir)}
+
+
+def _can_ask() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _ask_to_resume(paths: list[Path], config: RunConfig) -> tuple[Path | None, bool]:
+    """On a terminal: offer the run that can resume; (out, new) for `triage`."""
+    choice = find_resumable(fingerprint_of(paths, config, resolve_criteria(config)))
+    if choice.run_dir is None:
+        return None, False  # triage says why there is nothing to resume
+    where = os.path.relpath(choice.run_dir)
+    if typer.confirm(
+        f"An unfinished run of these inputs and options is in {where} ({choice.progress}). "
+        "Resume it?",
+        default=True,
+        err=True,
+    ):
+        return choice.run_dir, False
+    return None, True
 
 
 def register(app: typer.Typer) -> None:

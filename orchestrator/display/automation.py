@@ -1,7 +1,8 @@
 """`--automation`: a few parseable lines on stdout for programs; status.json carries the rest.
 
 Lines are `KEY: value`. `RUN_DIR:` and `STATUS:` (the status.json path) come first; one `PROBLEM:` line per bad input;
-the run ends with a result block. Nothing else is printed, so programs can parse stdout.
+the run ends with a result block, and every exit of the command, an error included, with
+`RESULT:` and `EXIT_CODE:` (`cli.failures.automation_exit_lines`). Nothing else is printed, so programs can parse stdout.
 """
 
 from __future__ import annotations
@@ -49,11 +50,7 @@ class AutomationDisplay:
         pass
 
     def run_finished(self, progress: Progress, exit_code: int, message: str) -> None:
-        self._line(
-            "RESULT",
-            "completed" if exit_code == 0 else "stopped" if exit_code in (3, 4) else "failed",
-        )
-        self._line("EXIT_CODE", str(exit_code))
+        # RESULT and EXIT_CODE close the output once, for the whole command (cli/main.py).
         self._line("ANALYZED", str(progress.skipped + progress.done))
         self._line("ERRORS", str(progress.errors))
         self._line("COST_USD", f"{progress.cost_usd:.6f}")

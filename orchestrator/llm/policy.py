@@ -76,6 +76,7 @@ class CallPolicy:
         retry: RetryPolicy | None = None,
         prices: PriceTable | None = None,
         max_cost: float | None = None,
+        spent_before: float = 0.0,
         request_timeout: float | None = None,
         sleep: Sleep = anyio.sleep,
         rng: random.Random | None = None,
@@ -84,6 +85,8 @@ class CallPolicy:
         self.retry = retry or RetryPolicy()
         self.prices = prices or PriceTable.builtin()
         self.max_cost = max_cost
+        # What earlier invocations of the same run directory spent: one budget per run.
+        self.spent_before = max(0.0, spent_before)
         self.request_timeout = request_timeout
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -93,12 +96,15 @@ class CallPolicy:
         self._next_call_id = 0
 
     @classmethod
-    def from_config(cls, config: RunConfig, *, prices: PriceTable | None = None) -> CallPolicy:
+    def from_config(
+        cls, config: RunConfig, *, prices: PriceTable | None = None, spent_before: float = 0.0
+    ) -> CallPolicy:
         return cls(
             limiter=RateLimiter(concurrency=config.concurrency, rpm=config.rpm, tpm=config.tpm),
             retry=RetryPolicy.with_retries(config.retries),
             prices=prices or PriceTable.load(config.price_file),
             max_cost=config.max_cost,
+            spent_before=spent_before,
             request_timeout=config.request_timeout,
         )
 
@@ -108,36 +114,45 @@ class CallPolicy:
         return self._cost
 
     @property
+    def run_cost_usd(self) -> float:
+        """Spent by the whole run directory: earlier invocations and this one."""
+        return self.spent_before + self._cost
+
+    @property
     def budget_reached(self) -> bool:
-        return self.max_cost is not None and self._cost >= self.max_cost
+        return self.max_cost is not None and self.run_cost_usd >= self.max_cost
 
     def check_budget(self, expected: float = 0.0) -> None:
-        """Raise BudgetStop when spent plus what is in flight (and `expected`) reaches
-        max_cost. Counting calls in flight keeps a wide run from overshooting by a
-        whole round of concurrency."""
+        """Raise BudgetStop when spent (earlier invocations included) plus what is in
+        flight (and `expected`) would pass max_cost. Counting calls in flight keeps a wide
+        run from overshooting by a whole round of concurrency."""
         if self.max_cost is None:
             return
-        committed = self._cost + sum(self._in_flight_estimates.values())
-        if self._cost >= self.max_cost or (committed > 0 and committed + expected > self.max_cost):
+        spent = self.run_cost_usd
+        committed = spent + sum(self._in_flight_estimates.values())
+        if spent >= self.max_cost or (committed + expected > self.max_cost):
             self._c.budget_stops += 1
+            before = f" (${self.spent_before:.4f} by earlier runs)" if self.spent_before else ""
             raise BudgetStop(
-                f"budget reached: ${self._cost:.4f} spent"
-                + (f", ${committed - self._cost:.4f} in flight" if committed > self._cost else "")
-                + f" of --max-cost ${self.max_cost:.4f}; re-run the same command to resume"
+                f"budget reached: ${spent:.4f} spent{before}"
+                + (f", ${committed - spent:.4f} in flight" if committed > spent else "")
+                + f" of --max-cost ${self.max_cost:.4f}; to go on, raise --max-cost"
             )
 
     def _expected_cost(self, client: LLMClient, request: LLMRequest) -> float:
-        """A call's cost before it is made: the mean of the calls so far, else its
-        estimated input with a quarter of its output allowance (answers are short)."""
+        """A call's cost before it is made: its estimated input, uncached, with a quarter of
+        its output allowance (answers are short), or the mean of the calls so far when that
+        is more: the budget errs on the side of stopping early."""
+        mean = 0.0
         if self._c.succeeded and not self._c.unpriced:
-            return self._cost / self._c.succeeded
+            mean = self._cost / self._c.succeeded
         guess = Usage(
             requests=1,
             input_tokens=request.estimated_input_tokens,
             output_tokens=request.max_output_tokens // 4,
         )
         price = self.prices.lookup(client.model)
-        return price.cost(guess) if price is not None else 0.0
+        return max(mean, price.cost(guess) if price is not None else 0.0)
 
     # -- the call ---------------------------------------------------------------------
     async def call(self, client: LLMClient, request: LLMRequest) -> LLMResponse:

@@ -8,7 +8,7 @@ the run would (`planned_backend`); the arithmetic is `estimate.estimate_groups`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from tracejury.models import Criteria, TraceRef
 from tracejury.orchestrator.analysis.attribution import digest_budget, wants_attribution
@@ -67,15 +67,19 @@ def estimate_run(
     *,
     prices: PriceTable | None = None,
     digest_tokens: Mapping[str, int] | None = None,
+    recorded: Callable[[str, Criteria], bool] | None = None,
+    spent_usd: float = 0.0,
 ) -> RunEstimate:
     """`--dry-run`: every readable trace against every criteria, as `config` would run
     them. `digest_tokens` (trace_id -> tokens of the built digest) replaces the estimate
-    from trace sizes when the caller has the digests."""
+    from trace sizes when the caller has the digests. `recorded(trace_id, criteria)` leaves
+    out what an earlier invocation analyzed; `spent_usd` is what those invocations spent,
+    which `--max-cost` counts."""
     prices = prices or PriceTable.load(config.price_file)
     provider, model, note = planned_backend(config)
     frame = trace_frame_tokens()
     budgets = sorted({digest_budget(config.max_trace_tokens, [c]) for c in criteria})
-    counts: dict[int, list[int]] = {b: [] for b in budgets}
+    counts: dict[int, list[tuple[str, int]]] = {b: [] for b in budgets}
     unreadable = 0
     readable = 0
     for ref in refs:
@@ -86,12 +90,15 @@ def estimate_run(
         known = (digest_tokens or {}).get(ref.trace_id)
         for budget in budgets:
             size = known if known is not None else digest_tokens_of(ref, budget)
-            counts[budget].append(size + frame)
+            counts[budget].append((ref.trace_id, size + frame))
     groups: list[Group] = []
     reviews = 0
+    done = 0
     if provider is not None:
         for c in criteria:
-            tokens = counts[digest_budget(config.max_trace_tokens, [c])]
+            sized = counts[digest_budget(config.max_trace_tokens, [c])]
+            tokens = [n for tid, n in sized if recorded is None or not recorded(tid, c)]
+            done += len(sized) - len(tokens)
             groups.append(Group(c.name, criteria_prefix_tokens(c), tokens))
             if config.attribution_mode == "hybrid" and wants_attribution(c):
                 # each step of the window may be reviewed: counted in full, an upper bound
@@ -115,6 +122,8 @@ def estimate_run(
             f"--attribution-mode hybrid: up to {reviews} step reviews per attribution finding, "
             "all counted (they stop at the first step judged decisive)"
         )
+    if done:
+        notes.append(f"{done:,} analyses already recorded by earlier runs are left out")
     if digest_tokens is None:
         notes.append(
             f"digest sizes estimated from trace sizes, each at most --max-trace-tokens "
@@ -125,8 +134,16 @@ def estimate_run(
     if note:
         notes.insert(0, note)
     cost = estimate.cost_usd
-    if config.max_cost is not None and cost is not None and cost > config.max_cost:
+    left = None if config.max_cost is None else max(0.0, config.max_cost - spent_usd)
+    if left is not None and spent_usd:
+        notes.append(
+            f"--max-cost ${config.max_cost:,.4f} counts ${spent_usd:,.4f} already spent by "
+            f"earlier runs of this directory: ${left:,.4f} left"
+        )
+    if left is not None and cost is not None and cost > left:
         notes.append(f"--max-cost ${config.max_cost:,.2f} will stop the run before the end")
     if provider is None:
         notes = [note or "no model is called"]
-    return estimate.model_copy(update={"notes": notes})
+    return estimate.model_copy(
+        update={"notes": notes, "spent_usd": round(spent_usd, 6), "max_cost_usd": config.max_cost}
+    )

@@ -75,6 +75,10 @@ class RunEstimate(BaseModel):
     min_wall_seconds: float | None = Field(
         default=None, description="lower bound from --rpm / --tpm; None when neither is set"
     )
+    spent_usd: float = Field(
+        default=0.0, description="already spent by earlier runs of the run directory"
+    )
+    max_cost_usd: float | None = Field(default=None, description="--max-cost, the run's budget")
     notes: list[str] = Field(default_factory=list)
 
     def _cost_text(self) -> str | None:
@@ -83,6 +87,13 @@ class RunEstimate(BaseModel):
         return f"~${self.cost_usd:,.4f} expected, at most ~${self.cost_usd_max:,.4f}" + (
             f" (prices as of {self.prices_as_of})" if self.prices_as_of else ""
         )
+
+    def _budget_text(self) -> str:
+        text = f"${self.spent_usd:,.4f} by earlier runs of this directory"
+        if self.max_cost_usd is not None:
+            left = max(0.0, self.max_cost_usd - self.spent_usd)
+            text += f"; --max-cost ${self.max_cost_usd:,.4f} leaves ${left:,.4f}"
+        return text
 
     def as_lines(self) -> dict[str, str]:
         """The closing block of `--dry-run` (label -> text), for any display."""
@@ -98,6 +109,8 @@ class RunEstimate(BaseModel):
         )
         if self.min_wall_seconds is not None:
             lines["time"] = f"at least {self.min_wall_seconds:,.0f} s at the configured --rpm/--tpm"
+        if self.spent_usd or self.max_cost_usd is not None:
+            lines["spent so far"] = self._budget_text()
         if self.notes:
             lines["notes"] = "; ".join(self.notes)
         return lines
@@ -116,6 +129,8 @@ class RunEstimate(BaseModel):
         )
         if self.min_wall_seconds is not None:
             lines.append(f"  time   at least {self.min_wall_seconds:,.0f} s at the configured rate")
+        if self.spent_usd or self.max_cost_usd is not None:
+            lines.append(f"  spent  {self._budget_text()}")
         lines.extend(f"  note   {n}" for n in self.notes)
         return "\n".join(lines)
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
@@ -28,9 +31,11 @@ from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.analysis.redact import configure as configure_redaction
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
+from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import load_trace
 from tracejury.orchestrator.readers.budget import TraceBudget, TraceBudgetExceeded, budgeted
 from tracejury.orchestrator.results import RunResult
+from tracejury.orchestrator.run.budget import record_unrecorded
 from tracejury.orchestrator.run.claim_session import ClaimSession
 from tracejury.orchestrator.run.claims import ClaimBoard
 from tracejury.orchestrator.run.group_commit import GroupCommit, Queued
@@ -109,6 +114,7 @@ class _RunState:
         self.progress = progress
         self.stop_reason: str | None = None
         self.fatal: str | None = None
+        self.interrupted = False  # Ctrl-C: no new dispatch; a second one cancels in-flight calls
 
     @property
     def stopping(self) -> bool:
@@ -127,9 +133,20 @@ class RunStage:
         criteria: list[Criteria],
         *,
         retry_errors: bool = False,
+        policy: CallPolicy | None = None,
+        spent_before: float = 0.0,
+        handle_signals: bool = False,
+        deadline: float | None = None,
     ) -> None:
         self.rd = rd
         self.config = config
+        self.policy = policy  # its cost, beside the findings', is what this invocation paid
+        self.spent_before = spent_before
+        # Only the owner of the event loop in the main thread may take over Ctrl-C.
+        self.handle_signals = (
+            handle_signals and threading.current_thread() is threading.main_thread()
+        )
+        self.deadline = deadline
         configure_redaction(enabled=config.redact, extra=config.redact_extra)
         self.display = display
         self.analyzer = analyzer
@@ -139,6 +156,8 @@ class RunStage:
         if note := previous_run_note(rd.status):
             display.info(note)
         self.status = StatusWriter(rd.status, rd.path, analyzer.backend, analyzer.model)
+        self.status.spent_before = spent_before
+        self.status.max_cost = config.max_cost
         self.state: _RunState | None = None
         self.commit: GroupCommit | None = None
         self.claimer: UnitClaimer | None = None
@@ -149,8 +168,19 @@ class RunStage:
     def interrupted(self) -> None:
         """Ctrl-C: what was recorded stays recorded; status.json says how to go on."""
         progress = self.state.progress if self.state else Progress(total=0)
+        self._record_unrecorded(progress, "cancelled: calls paid for without a finding")
         msg = f"interrupted: {progress.remaining} analyses left; re-run the same command to resume"
         self.status.write("stopped", progress, message=msg, exit_code=int(ExitCode.INTERRUPTED))
+
+    def _record_unrecorded(self, progress: Progress, reason: str) -> None:
+        """What this invocation paid beyond its findings' costs goes to spend.jsonl, so the
+        next invocation's budget counts it (a budget stop between re-asks, cancelled calls)."""
+        if self.policy is None:
+            return
+        try:
+            record_unrecorded(self.rd, self.policy.cost_usd - progress.cost_usd, reason)
+        except OSError as e:
+            self.display.problem(str(self.rd.spend), f"cannot record the spend: {e}")
 
     def _pending(self, ref: TraceRef) -> list[Criteria]:
         return [
@@ -172,7 +202,16 @@ class RunStage:
         self.display.run_started(
             str(self.rd.path), state.progress, self.analyzer.backend, self.analyzer.model
         )
+        max_cost = self.config.max_cost
+        if max_cost is not None and self.spent_before >= max_cost and state.progress.remaining:
+            state.stop_reason = (
+                f"budget reached: ${self.spent_before:.4f} already spent by earlier runs of "
+                f"{self.rd.path.name} of --max-cost ${max_cost:.4f}; to go on, raise --max-cost"
+            )
         self.status.write("run", state.progress)
+        timeout = self.config.timeout
+        if self.deadline is not None:  # triage's --timeout: what its earlier stages left
+            timeout = max(0.001, self.deadline - time.monotonic())
         # Parsing is CPU-bound threads for the rules backend; LLM calls are paced by the policy.
         slots = (
             self.config.concurrency if self.analyzer.needs_digest else min(4, (os.cpu_count() or 2))
@@ -189,13 +228,13 @@ class RunStage:
                 GroupCommit() as self.commit,
                 anyio.create_task_group() as self._settle,
             ):
-                with anyio.move_on_after(
-                    self.config.timeout + STOP_GRACE_S if self.config.timeout else None
-                ):
+                with anyio.move_on_after(timeout + STOP_GRACE_S if timeout else None) as scope:
                     async with anyio.create_task_group() as tg:
                         tg.start_soon(self._status_loop, state)
-                        if self.config.timeout:
-                            tg.start_soon(self._watchdog, state, self.config.timeout)
+                        if self.handle_signals:
+                            tg.start_soon(self._on_sigint, state, scope)
+                        if timeout:
+                            tg.start_soon(self._watchdog, state, timeout)
                         await self._dispatch(claimer, limiter, state)
                         tg.cancel_scope.cancel()
         finally:
@@ -221,8 +260,12 @@ class RunStage:
 
     def _finish(self, state: _RunState) -> RunResult:
         p = state.progress
+        self._record_unrecorded(p, "calls paid for without a finding (stopped between re-asks)")
         if state.fatal:
             code, msg = ExitCode.EXECUTION, f"stopped: {state.fatal}"
+        elif state.interrupted:
+            code = ExitCode.INTERRUPTED
+            msg = f"interrupted: {p.remaining} analyses left; re-run the same command to resume"
         elif state.stop_reason or p.remaining:
             code = ExitCode.STOPPED
             msg = f"stopped ({state.stop_reason or 'timeout'}): {p.remaining} analyses left; re-run to resume"
@@ -269,6 +312,22 @@ class RunStage:
         if self.claimer is None or self.claimer.session is None:
             return []
         return await anyio.to_thread.run_sync(self.claimer.session.board.views)
+
+    async def _on_sigint(self, state: _RunState, scope: anyio.CancelScope) -> None:
+        """The first Ctrl-C stops dispatching and lets the calls in flight finish (their
+        findings are kept); the second cancels them."""
+        with anyio.open_signal_receiver(signal.SIGINT) as signals:
+            async for _ in signals:
+                if state.interrupted:
+                    self.display.info("Ctrl-C again: cancelling the calls in flight")
+                    scope.cancel()
+                    return
+                state.interrupted = True
+                state.stop_reason = state.stop_reason or "interrupted"
+                self.display.info(
+                    f"Ctrl-C: no new analyses; {state.progress.in_flight} in flight finish "
+                    "first (Ctrl-C again to cancel them)"
+                )
 
     async def _watchdog(self, state: _RunState, seconds: float) -> None:
         await anyio.sleep(seconds)

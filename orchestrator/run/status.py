@@ -74,6 +74,9 @@ class StatusWriter:
         self.model = model
         self.started_at: datetime = utc_now()
         self._t0 = time.monotonic()
+        # One budget per run: what earlier invocations spent, and the cap, for status readers.
+        self.spent_before = 0.0
+        self.max_cost: float | None = None
 
     def eta(self, progress: Progress) -> float | None:
         elapsed = time.monotonic() - self._t0
@@ -104,6 +107,8 @@ class StatusWriter:
             skipped=p.skipped,
             in_flight=p.in_flight,
             cost_usd=round(p.cost_usd, 6),
+            run_cost_usd=round(self.spent_before + p.cost_usd, 6),
+            max_cost_usd=self.max_cost,
             eta_seconds=None if phase != "run" else self.eta(p),
             backend=self.backend,
             model=self.model,
@@ -120,3 +125,44 @@ class StatusWriter:
         except OSError:
             pass  # a full disk must not kill the analysis; findings are what matter
         return status
+
+
+def mark(
+    path: Path,
+    run_dir: Path,
+    phase: Phase,
+    *,
+    message: str | None = None,
+    exit_code: int | None = None,
+    **fields: object,
+) -> RunStatus:
+    """Rewrite status.json's phase, message and exit code (and any other `fields`),
+    keeping the counts an earlier writer left: the stages before and after the run stage,
+    and the exits that no stage saw (a config error, Ctrl-C while discovering)."""
+    now = utc_now()
+    prev = read_status(path)
+    base = (
+        prev.model_dump()
+        if prev is not None and prev.run_dir == str(run_dir)
+        else {"run_dir": str(run_dir), "started_at": now}
+    )
+    status = RunStatus.model_validate(
+        {
+            **base,
+            **fields,
+            "phase": phase,
+            "updated_at": now,
+            "message": message,
+            "exit_code": exit_code,
+            "eta_seconds": None,
+            "in_flight": 0 if phase not in ACTIVE else base.get("in_flight", 0),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "heartbeat_s": STATUS_INTERVAL_S,
+        }
+    )
+    try:
+        write_model(path, status)
+    except OSError:
+        pass  # as StatusWriter: a full disk must not turn into a second error
+    return status

@@ -206,13 +206,14 @@ def test_max_cost_stops_with_exit_3_and_resumes(
         "--concurrency",
         "2",
         "--max-cost",
-        "0.0005",
+        "0.004",
         "--automation",
         code=3,
     )
     assert "RESULT: stopped" in r.stdout
     partial = len(findings(run))
     assert 0 < partial < 40
+    assert sum(f["usage"]["cost_usd"] for f in findings(run)) <= 0.004
     status = json.loads((run / "status.json").read_text())
     assert status["exit_code"] == 3
     triage(traces, run, "openai", fp, "--concurrency", "2")

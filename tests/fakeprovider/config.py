@@ -82,6 +82,9 @@ class FakeProviderConfig(BaseModel):
     agent_plans: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     agent_answers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    # Authentication: when set, requests without this key get 401.
+    # Authentication: when set, requests without this key get 401 (the models routes too).
     api_key: str | None = None
+    # The models this server has: others get 404 from GET /v1/models/{id} and from every
+    # model request. None: any model name is served (the list shows a few defaults).
+    models: list[str] | None = None
     max_recorded: int = Field(default=100_000, ge=0)

@@ -366,7 +366,7 @@ class FakeProvider:
         if req.path.startswith("/_fake/"):
             return self._control(req)
         family = MODEL_ROUTES.get(req.path)
-        if req.method == "GET" and req.path == "/v1/models":
+        if req.method == "GET" and (req.path == "/v1/models" or req.path.startswith("/v1/models/")):
             return self._models(req)
         record = self._record(req, family)
         if family is None or req.method != "POST":
@@ -385,6 +385,10 @@ class FakeProvider:
         if not self._authorized(req, family):
             return self._finish(
                 record, self._error(family, 401, "invalid x-api-key / bearer token")
+            )
+        if not self._known_model(body["model"]):
+            return self._finish(
+                record, self._error(family, 404, f"The model `{body['model']}` does not exist")
             )
         try:
             prompt = {
@@ -641,11 +645,41 @@ class FakeProvider:
             return Response.json(200, {"ok": True})
         return Response.json(404, {"error": "unknown control route"})
 
+    def _known_model(self, model: str) -> bool:
+        return self.config.models is None or model in self.config.models
+
     def _models(self, req: Request) -> Response:
-        if "anthropic-version" in req.headers:
+        """GET /v1/models (the list) and /v1/models/{id} (retrieve), as each family answers."""
+        anthropic = "anthropic-version" in req.headers
+        family = "anthropic" if anthropic else "openai"
+        record = self._record(req, None)
+        if not self._authorized(req, family):
+            return self._finish(
+                record, self._error(family, 401, "invalid x-api-key / bearer token")
+            )
+        wanted = req.path.removeprefix("/v1/models").strip("/")
+        if wanted:
+            if not self._known_model(wanted):
+                return self._finish(
+                    record, self._error(family, 404, f"The model `{wanted}` does not exist")
+                )
+            item: dict[str, Any] = {
+                "id": wanted,
+                "object": "model",
+                "created": 0,
+                "owned_by": "fake",
+            }
+            if anthropic:
+                item = {"type": "model", "id": wanted, "display_name": wanted}
+                item["created_at"] = "2026-01-01T00:00:00Z"
+            return self._finish(record, Response.json(200, item))
+        return self._finish(record, self._model_list(anthropic))
+
+    def _model_list(self, anthropic: bool) -> Response:
+        if anthropic:
             data = [
                 {"type": "model", "id": m, "display_name": m, "created_at": "2026-01-01T00:00:00Z"}
-                for m in ("claude-sonnet-5-5", "claude-haiku-5-5")
+                for m in self.config.models or ("claude-sonnet-5-5", "claude-haiku-5-5")
             ]
             return Response.json(
                 200,
@@ -658,7 +692,7 @@ class FakeProvider:
             )
         models: list[dict[str, Any]] = [
             {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
-            for m in ("gpt-5.4-mini", "gpt-5.4-nano")
+            for m in self.config.models or ("gpt-5.4-mini", "gpt-5.4-nano")
         ]
         return Response.json(200, {"object": "list", "data": models})
 

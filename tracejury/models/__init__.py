@@ -19,7 +19,9 @@ from tracejury.models.facts import (
     TraceFacts,
 )
 from tracejury.models.finding import AnalyzerInfo, Evidence, Finding, Usage, utc_now
+from tracejury.models.fingerprint import RunFingerprint
 from tracejury.models.manifest import InputProblem, Manifest, SkippedFile
+from tracejury.models.spend import SpendRecord
 from tracejury.models.status import RunStatus
 from tracejury.models.summary import (
     AnalysisSummary,
@@ -58,7 +60,9 @@ __all__ = [
     "Outcome",
     "Record",
     "RepeatedCommand",
+    "RunFingerprint",
     "RunStatus",
+    "SpendRecord",
     "ToolStat",
     "TraceFacts",
     "TraceRef",

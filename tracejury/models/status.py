@@ -25,7 +25,11 @@ class RunStatus(VersionedRecord):
     errors: int = 0
     skipped: int = Field(default=0, description="already recorded by an earlier run")
     in_flight: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float = Field(default=0.0, description="spent by this invocation")
+    run_cost_usd: float | None = Field(
+        default=None, description="spent by the run directory: earlier invocations and this one"
+    )
+    max_cost_usd: float | None = Field(default=None, description="--max-cost: the run's budget")
     eta_seconds: float | None = None
     backend: str | None = None
     model: str | None = None
