@@ -22,8 +22,6 @@ from typing import Any
 
 import typer
 
-from tracejury.rundir import shown_path
-
 PROG = "tracejury"
 
 # typer's messages, rewritten into our one-line form.
@@ -121,6 +119,9 @@ def remember_run_dir(value: Path | None) -> Path | None:
 def resume_command(argv: list[str], run_dir: str | Path) -> str:
     """The exact command that continues `run_dir`: the same arguments without `--new`,
     with `--out DIR` when they had none."""
+    # Only a stopped run needs it: the run-directory helpers stay out of start-up.
+    from tracejury.rundir import shown_path
+
     args = [a for a in argv if a != "--new"]
     if not any(a in ("--out", "-o") or a.startswith("--out=") for a in args):
         args += ["--out", shown_path(run_dir)]

@@ -29,7 +29,7 @@ from tracejury.orchestrator.cli.common import (
     display_for,
     run_options,
 )
-from tracejury.orchestrator.cli.failures import RUN_DIR_SEEN
+from tracejury.orchestrator.cli.failures import RUN_DIR_SEEN, resume_command
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display import Display
 from tracejury.orchestrator.display.lines import triage_lines
@@ -39,7 +39,7 @@ from tracejury.orchestrator.pipeline import (
     open_run_dir,
     run_analysis,
 )
-from tracejury.orchestrator.run.resume import find_resumable, fingerprint_of, resume_command
+from tracejury.orchestrator.run.resume import find_resumable, fingerprint_of
 from tracejury.orchestrator.run.stage import resolve_criteria
 from tracejury.orchestrator.run.status import mark
 from tracejury.orchestrator.triage import triage
@@ -131,6 +131,7 @@ def triage_cmd(
     display: Display,
 ) -> int:
     """Run every stage: manifest, batches, worker agents, aggregate (then a deep dive).
+
     Without --out, the latest unfinished run of the same inputs and options resumes."""
     if resume and new:
         raise ConfigError("--resume and --new exclude each other")

@@ -12,13 +12,13 @@ import pytest
 from by_outcome_factory import make_by_outcome_tree
 
 from tracejury.jsonl import BadLine, iter_jsonl
+from tracejury.orchestrator.cli.failures import resume_command
 from tracejury.orchestrator.cli.main import main
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.run.resume import (
     find_resumable,
     fingerprint_of,
     record_fingerprint,
-    resume_command,
 )
 from tracejury.orchestrator.run.stage import resolve_criteria
 from tracejury.orchestrator.run.status import mark
