@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tracejury.models import Outcome, TraceRef
-from tracejury.orchestrator.readers.textio import content_problem
+from tracejury.orchestrator.readers.textio import content_problem, file_stat, probed
 
 # Whole-file hashing above this size would make the manifest stage I/O bound on huge logs;
 # past it we hash the head, the tail and the size.
@@ -30,6 +33,9 @@ def trace_id_for(root_name: str, rel_path: str, locator: str | None) -> str:
 
 
 def fingerprint_file(path: Path) -> str | None:
+    probe = probed(path)
+    if probe is not None and probe.whole and probe.st.st_size <= FULL_HASH_LIMIT:
+        return hashlib.sha256(probe.head).hexdigest()  # discovery read it whole just now
     try:
         size = path.stat().st_size
         h = hashlib.sha256()
@@ -81,6 +87,21 @@ def members_fingerprint(
     return h.hexdigest()
 
 
+def _is_file(path: Path) -> bool:
+    """`path.is_file()`, from discovery's probe when it has one."""
+    try:
+        return stat.S_ISREG(file_stat(path).st_mode)
+    except OSError as e:
+        if e.errno in _MISSING_ERRNOS:  # what pathlib's is_file() also takes for "no"
+            return False
+        raise
+    except ValueError:
+        return False
+
+
+_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
 def ref_path(ref: TraceRef) -> Path:
     """The file or folder a ref names."""
     return Path(ref.root) / ref.path
@@ -113,9 +134,18 @@ class DiscoverContext:
     def resolved_root(self) -> Path:
         return self.root.resolve()
 
+    @functools.cached_property
+    def _root_prefix(self) -> str:
+        return str(self.root) + os.sep
+
     def rel(self, path: Path) -> str:
         # Paths found by walking the root are under it as given; resolving every file
         # (a syscall per path component) doubled discovery time on big MassGen roots.
+        # The common case is a string prefix (pathlib's relative_to costs 20 us a call).
+        text = str(path)
+        if text.startswith(self._root_prefix) and len(text) > len(self._root_prefix):
+            rest = text[len(self._root_prefix) :]
+            return rest if os.sep == "/" else rest.replace(os.sep, "/")
         try:
             return path.relative_to(self.root).as_posix() or path.name
         except ValueError:
@@ -143,12 +173,13 @@ class DiscoverContext:
         metadata: dict[str, Any] | None = None,
     ) -> TraceRef:
         rel = self.rel(path)
-        members = files if files is not None else ([path] if path.is_file() else [])
+        is_file = _is_file(path)
+        members = files if files is not None else ([path] if is_file else [])
         if size_bytes is None:
             size_bytes = 0
             for m in members:
                 try:
-                    size_bytes += m.stat().st_size
+                    size_bytes += file_stat(m).st_size
                 except OSError:
                     pass
         if fingerprint is None and members:
@@ -157,7 +188,7 @@ class DiscoverContext:
             )
             if fingerprint and locator:
                 fingerprint = hashlib.sha256(f"{fingerprint}#{locator}".encode()).hexdigest()
-        trial = trial_name or (path.stem if path.is_file() else path.name)
+        trial = trial_name or (path.stem if is_file else path.name)
         if locator and not trial_name:
             trial = f"{trial}#{locator}"
         return TraceRef(
@@ -170,7 +201,7 @@ class DiscoverContext:
             root=str(self.resolved_root),
             path=rel,
             locator=locator,
-            files=[self.rel(m) for m in members],
+            files=[rel if m is path else self.rel(m) for m in members],
             size_bytes=size_bytes,
             fingerprint=fingerprint,
             read_error=read_error,

@@ -19,7 +19,13 @@ from tracejury.orchestrator.readers.registry import (
     get_reader,
     reader_suffixes,
 )
-from tracejury.orchestrator.readers.textio import file_kind, read_head, stat_entry
+from tracejury.orchestrator.readers.textio import (
+    file_kind,
+    probe_file,
+    probed,
+    probing,
+    stat_entry,
+)
 
 OUTCOME_DIRS: dict[str, Outcome] = {"passed": "passed", "failed": "failed", "errors": "error"}
 # Suffixes a generic folder walk treats as traces; a file named directly is always read.
@@ -32,10 +38,24 @@ ProblemSink = Callable[[InputProblem], None]
 
 def is_by_outcome_root(d: Path) -> bool:
     try:
-        names = {p.name for p in d.iterdir() if p.is_dir()}
+        names = _dir_names(d)
     except OSError:
         return False
     return bool(names & {"passed", "failed"}) or "errors" in names and len(names) <= 3
+
+
+def _dir_names(d: Path) -> set[str]:
+    """The names of `d`'s subfolders (links to folders included). The listing's file types
+    answer for all but symlinks: no stat per file of a folder of thousands."""
+    with os.scandir(d) as it:
+        return {e.name for e in it if _is_dir(e)}
+
+
+def _is_dir(e: os.DirEntry[str]) -> bool:
+    try:
+        return e.is_dir()
+    except OSError:
+        return False
 
 
 @dataclass
@@ -78,32 +98,45 @@ def discover(
 
     refs: list[TraceRef] = []
     seen: set[str] = set()
-    for raw in paths:
-        path = Path(raw).expanduser()
-        st, problem = stat_entry(path)
-        if st is None:
-            report(path, problem or "path not found")
-            continue
-        is_dir = stat.S_ISDIR(st.st_mode)
-        if not is_dir and not stat.S_ISREG(st.st_mode):
-            report(path, f"not a regular file ({file_kind(st)}); not read")
-            continue
-        root = path if is_dir else path.parent
-        ctx = DiscoverContext(root=root, force_format=force_format)
-        scan = _Scan(inside=_real(path), report=report)
-        if is_dir:
-            scan.first_visit(st)
-            walker = _walk_dir(path, ctx, scan)
-        else:
-            walker = _file(path, ctx, explicit=True)
-        for ref in walker:
-            if ref.trace_id in seen:  # the same input named twice
-                continue
-            seen.add(ref.trace_id)
-            refs.append(ref)
-            if on_trace:
-                on_trace(ref)
+    with probing():  # each file is opened once; its readers ask the probe
+        for raw in paths:
+            _discover_one(raw, force_format, report, seen, refs, on_trace)
     return refs, problems
+
+
+def _discover_one(
+    raw: Path,
+    force_format: str | None,
+    report: Callable[[Path, str], None],
+    seen: set[str],
+    refs: list[TraceRef],
+    on_trace: Callable[[TraceRef], None] | None,
+) -> None:
+    """One named input: a folder walked, or a file read."""
+    path = Path(raw).expanduser()
+    st, problem = stat_entry(path)
+    if st is None:
+        report(path, problem or "path not found")
+        return
+    is_dir = stat.S_ISDIR(st.st_mode)
+    if not is_dir and not stat.S_ISREG(st.st_mode):
+        report(path, f"not a regular file ({file_kind(st)}); not read")
+        return
+    root = path if is_dir else path.parent
+    ctx = DiscoverContext(root=root, force_format=force_format)
+    scan = _Scan(inside=_real(path), report=report)
+    if is_dir:
+        scan.first_visit(st)
+        walker = _walk_dir(path, ctx, scan)
+    else:
+        walker = _file(path, ctx, explicit=True)
+    for ref in walker:
+        if ref.trace_id in seen:  # the same input named twice
+            continue
+        seen.add(ref.trace_id)
+        refs.append(ref)
+        if on_trace:
+            on_trace(ref)
 
 
 def _real(path: Path) -> Path:
@@ -147,14 +180,28 @@ def _entry_stat(p: Path, scan: _Scan) -> os.stat_result | None:
     return _follow(p, scan) if stat.S_ISLNK(lst.st_mode) else lst
 
 
-def _list(d: Path, scan: _Scan) -> list[Path]:
+def _entries(d: Path, scan: _Scan) -> list[tuple[Path, os.DirEntry[str]]]:
+    """A folder's entries in natural order, with what the listing says of each."""
     try:
         with os.scandir(d) as it:
-            names = [e.name for e in it]
+            entries = {e.name: e for e in it}
     except OSError as e:
         scan.report(d, f"cannot list folder ({e.strerror or e})")
         return []
-    return [d / n for n in sorted(names, key=natural_key)]
+    return [(d / n, entries[n]) for n in sorted(entries, key=natural_key)]
+
+
+def _list(d: Path, scan: _Scan) -> list[Path]:
+    return [p for p, _ in _entries(d, scan)]
+
+
+def _plain_file(entry: os.DirEntry[str]) -> bool:
+    """A regular file by its directory entry (no symlink): the listing's file type answers
+    without a stat; the open that follows is non-blocking and checks again (fstat)."""
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
@@ -176,12 +223,18 @@ def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
             if claimed:
                 yield from reader.discover(d, ctx)
                 return
-    for p in _list(d, scan):
+    for p, entry in _entries(d, scan):
         if p.name.startswith(".") or p.name in SKIP_DIRS:
             continue
         suffix = p.suffix.lower()
         is_trace_name = suffix in TRACE_SUFFIXES and p.stem.lower() not in SKIP_STEMS
-        st = _entry_stat(p, scan)
+        if _plain_file(entry):
+            if is_trace_name:
+                yield from _file(p, ctx, explicit=False)
+            elif suffix in reader_suffixes():
+                yield from _claimed_file(p, suffix, ctx)
+            continue
+        st = _entry_stat(p, scan)  # folders, symlinks, special files
         if st is None:
             continue
         if stat.S_ISDIR(st.st_mode):
@@ -251,7 +304,8 @@ def _claimed_file(path: Path, suffix: str, ctx: DiscoverContext) -> Iterator[Tra
     such a reader claims it; other files of that suffix (docs) are no trace candidates."""
     if ctx.force_format:
         return
-    head = read_head(path)
+    probe = probe_file(path)
+    head = probe.head if probe is not None else b""
     for reader in file_readers():
         try:
             claimed = suffix in getattr(reader, "suffixes", ()) and reader.detect(path, head)
@@ -263,7 +317,8 @@ def _claimed_file(path: Path, suffix: str, ctx: DiscoverContext) -> Iterator[Tra
 
 
 def _file(path: Path, ctx: DiscoverContext, *, explicit: bool) -> Iterator[TraceRef]:
-    head = read_head(path)
+    probe = probed(path) or probe_file(path)  # the one open: the readers below ask it
+    head = probe.head if probe is not None else b""
     reader = _pick_file_reader(path, head, ctx.force_format)
     try:
         yield from reader.discover(path, ctx)

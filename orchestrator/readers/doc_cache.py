@@ -7,13 +7,14 @@ manifest keeps them together), so a couple of slots is enough and memory stays b
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracejury.orchestrator.readers.textio import load_json
+from tracejury.orchestrator.readers.textio import file_stat, load_json
 
 SLOTS = 2
 
@@ -23,10 +24,12 @@ _docs: OrderedDict[tuple[str, int, int], tuple[Any, list[str], str | None]] = Or
 
 def _key(path: Path) -> tuple[str, int, int] | None:
     try:
-        st = path.stat()
+        st = file_stat(path)  # from discovery's probe when it has just opened the file
     except OSError:
         return None
-    return (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    # The absolute path, not the resolved one: resolving costs a syscall per path component
+    # on every file discovery parses, and a second name for a file is only a cache miss.
+    return (os.path.abspath(path), st.st_mtime_ns, st.st_size)
 
 
 def cached_json(path: Path) -> tuple[Any, list[str], str | None]:

@@ -7,7 +7,11 @@ import json
 import os
 import re
 import stat
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -83,6 +87,11 @@ def stat_entry(path: Path) -> tuple[os.stat_result | None, str | None]:
 def open_regular(path: Path) -> BinaryIO:
     """Open a file for reading only when it is a regular file. The open is non-blocking, so
     a FIFO swapped in after a check cannot hang the run; OSError says why otherwise."""
+    return open_regular_stat(path)[0]
+
+
+def open_regular_stat(path: Path) -> tuple[BinaryIO, os.stat_result]:
+    """`open_regular`, with the stat of the file it opened."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     try:
         st = os.fstat(fd)
@@ -90,13 +99,75 @@ def open_regular(path: Path) -> BinaryIO:
             raise OSError(errno.EINVAL, f"not a regular file ({file_kind(st)})", str(path))
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        return os.fdopen(fd, "rb"), st
     except BaseException:
         os.close(fd)
         raise
 
 
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One regular file as discovery opened it: the stat of the open file and its first
+    HEAD_BYTES (the whole file when `whole`)."""
+
+    st: os.stat_result
+    head: bytes
+
+    @property
+    def whole(self) -> bool:
+        return len(self.head) >= self.st.st_size
+
+
+# Discovery opens each file once (`probe_file`); while it runs, what readers' detect and
+# discover ask of that file (its head, stat, encoding, text, hash) is answered from the
+# probe. Only inside `probing()`, only on the discovering thread, and only the last few
+# files: memory stays bounded, and a file read later (the run stage) is read afresh.
+PROBE_SLOTS = 4
+_probing = threading.local()
+
+
+@contextmanager
+def probing() -> Iterator[None]:
+    outer = getattr(_probing, "files", None)
+    _probing.files = OrderedDict()
+    try:
+        yield
+    finally:
+        _probing.files = outer
+
+
+def probe_file(path: Path) -> Probe | None:
+    """Open `path` once (a regular file only, non-blocking), keep its stat and head for the
+    readers inside `probing()`; None when it cannot be opened (readers then say why)."""
+    try:
+        f, st = open_regular_stat(path)
+        with f:
+            probe = Probe(st, f.read(HEAD_BYTES))
+    except OSError:
+        return None
+    files: OrderedDict[str, Probe] | None = getattr(_probing, "files", None)
+    if files is not None:
+        files[str(path)] = probe
+        while len(files) > PROBE_SLOTS:
+            files.popitem(last=False)
+    return probe
+
+
+def probed(path: Path) -> Probe | None:
+    files: OrderedDict[str, Probe] | None = getattr(_probing, "files", None)
+    return files.get(str(path)) if files else None
+
+
+def file_stat(path: Path) -> os.stat_result:
+    """`path.stat()`, from the probe when discovery has just opened the file."""
+    probe = probed(path)
+    return probe.st if probe is not None else os.stat(path)
+
+
 def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
+    probe = probed(path)
+    if probe is not None and (n <= len(probe.head) or probe.whole):
+        return probe.head[:n]
     try:
         with open_regular(path) as f:
             return f.read(n)
@@ -106,20 +177,27 @@ def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
 
 def content_problem(path: Path) -> str | None:
     """The one-line reason a file cannot be a trace at all, or None."""
-    st, problem = stat_entry(path)
-    if st is None:
-        return "file not found" if problem == "path not found" else problem
+    probe = probed(path)
+    if probe is not None:
+        st: os.stat_result | None = probe.st
+    else:
+        st, problem = stat_entry(path)
+        if st is None:
+            return "file not found" if problem == "path not found" else problem
     if not stat.S_ISREG(st.st_mode):
         return f"not a regular file ({file_kind(st)})"
     if st.st_size == 0:
         return "empty file"
-    try:
-        with open_regular(path) as f:
-            head = f.read(8192)
-    except PermissionError:
-        return "permission denied"
-    except OSError as e:
-        return f"cannot read ({e.strerror or e})"
+    if probe is not None:
+        head = probe.head[:8192]
+    else:
+        try:
+            with open_regular(path) as f:
+                head = f.read(8192)
+        except PermissionError:
+            return "permission denied"
+        except OSError as e:
+            return f"cannot read ({e.strerror or e})"
     enc = bom_encoding(head)
     if enc is not None and enc != "utf-8-sig":
         # UTF-16/32 text is full of NUL bytes: judge it once decoded.
@@ -131,13 +209,17 @@ def content_problem(path: Path) -> str | None:
     return None
 
 
+# Control bytes other than whitespace (tab, newline, form feed, carriage return) and ESC.
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
 def looks_binary(head: bytes) -> bool:
     if b"\x00" in head:
         return True
     if not head:
         return False
-    # Control bytes other than whitespace are rare in text logs, common in binaries.
-    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    # Control bytes are rare in text logs, common in binaries; counted in C (translate).
+    ctrl = len(head) - len(head.translate(None, _CONTROL))
     return ctrl / len(head) > 0.10
 
 
@@ -158,8 +240,12 @@ def detect_encoding(path: Path) -> tuple[str, str | None]:
 
 def read_text(path: Path) -> tuple[str, list[str]]:
     enc, warn = detect_encoding(path)
-    with open_regular(path) as f:
-        data = f.read()
+    probe = probed(path)
+    if probe is not None and probe.whole:
+        data = probe.head
+    else:
+        with open_regular(path) as f:
+            data = f.read()
     try:
         text = data.decode(enc)
     except UnicodeDecodeError:
@@ -246,7 +332,7 @@ def error_line(e: BaseException) -> str:
 def load_json(path: Path) -> tuple[Any, list[str], str | None]:
     """(document, warnings, problem). On invalid JSON the document is None and problem says why."""
     try:
-        size = path.stat().st_size
+        size = file_stat(path).st_size
     except OSError as e:
         return None, [], f"cannot stat ({e.strerror or e})"
     if size > MAX_JSON_BYTES:

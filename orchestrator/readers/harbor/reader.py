@@ -11,6 +11,7 @@ own trajectory is preferred over the trial log.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,20 @@ def is_trial(d: Path) -> bool:
     return (d / "result.json").is_file() and _looks_like_trial_result(d / "result.json")
 
 
+def _is_dir(e: os.DirEntry[str]) -> bool:
+    try:
+        return e.is_dir()  # follows a symlink, as Path.is_dir() does
+    except OSError:
+        return False
+
+
 def trial_dirs(d: Path) -> list[Path]:
     if is_trial(d):
         return [d]
     try:
-        kids = sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith("."))
+        # The listing's file types, not a stat per entry: folders hold thousands of files.
+        with os.scandir(d) as it:
+            kids = sorted(Path(e.path) for e in it if _is_dir(e) and not e.name.startswith("."))
     except OSError:
         return []
     return [k for k in kids if is_trial(k)]

@@ -1,0 +1,118 @@
+"""The manifest stage on many small files, against reading every file's head.
+
+Builds `--files` small traces (chat JSON, chat JSONL, plain logs; 1,000 to a folder), then
+runs, each in its own process and alternately: the limit (walk the tree with `os.scandir`,
+open every file and read its first 64 KB) and `tracejury manifest` on the same tree. Each
+prints files/s, the ratio and the peak RSS. Target (issue 14): within 3x of the limit,
+under 300 MB, at 100,000 files.
+
+    python bench/bench_manifest.py [--files 100000] [--rounds 2] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from manifest_fixture import small_tree  # noqa: E402
+
+HEAD = 64 * 1024
+TARGET_RATIO = 3.0
+TARGET_MB = 300
+
+
+def _read_heads(root: str) -> int:
+    """The limit: every file found and its head read, nothing else."""
+    n = 0
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        with os.scandir(d) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                elif e.is_file(follow_symlinks=False):
+                    with open(e.path, "rb") as f:
+                        f.read(HEAD)
+                    n += 1
+    return n
+
+
+def child(mode: str, root: str, out: str) -> None:
+    t0 = time.perf_counter()
+    if mode == "heads":
+        n = _read_heads(root)
+    else:
+        from tracejury.orchestrator.cli.main import main
+
+        rc = main(["manifest", root, "--out", out, "--display", "none"])
+        assert rc == 0, rc
+        n = json.loads(Path(out, "manifest.json").read_text())["total"]
+    print(json.dumps({"files": n, "seconds": time.perf_counter() - t0}))
+
+
+def _run(mode: str, root: Path, out: Path) -> tuple[int, float, float]:
+    """(files, seconds, peak MiB) of one child run."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", mode, str(root), str(out)], stdout=subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    data = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed ({proc.returncode})")
+    got = json.loads(data)
+    return got["files"], got["seconds"], usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--keep", type=Path, help="build the tree here and keep it (reused if there)")
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    with tempfile.TemporaryDirectory(prefix="tj-bench-manifest-") as tmp:
+        root = args.keep or Path(tmp) / "traces"
+        if not root.exists():
+            t = time.perf_counter()
+            small_tree(root, args.files)
+            print(f"built {args.files:,} files in {time.perf_counter() - t:.1f}s")
+        _read_heads(str(root))  # warm the page cache for both sides alike
+        runs: dict[str, list[tuple[int, float, float]]] = {"heads": [], "manifest": []}
+        for r in range(args.rounds):
+            for mode in runs:
+                runs[mode].append(_run(mode, root, Path(tmp) / f"run{r}"))
+        heads_s = statistics.median(s for _, s, _ in runs["heads"])
+        print(
+            f"{args.rounds} rounds, medians; target: within {TARGET_RATIO:g}x, under {TARGET_MB} MB"
+        )
+        for mode, label in (
+            ("heads", "read every head (limit)"),
+            ("manifest", "tracejury manifest"),
+        ):
+            files = runs[mode][0][0]
+            s = statistics.median(x for _, x, _ in runs[mode])
+            mb = max(m for _, _, m in runs[mode])
+            print(
+                f"{label:24} {files:>8,} files  {s:7.2f}s  {files / s:>9,.0f} files/s  "
+                f"x{s / heads_s:<5.1f} peak {mb:6.1f} MiB"
+            )
+
+
+if __name__ == "__main__":
+    main()
