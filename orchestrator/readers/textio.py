@@ -179,11 +179,12 @@ def content_problem(path: Path) -> str | None:
     """The one-line reason a file cannot be a trace at all, or None."""
     probe = probed(path)
     if probe is not None:
-        st: os.stat_result | None = probe.st
+        st = probe.st
     else:
-        st, problem = stat_entry(path)
-        if st is None:
+        found, problem = stat_entry(path)
+        if found is None:
             return "file not found" if problem == "path not found" else problem
+        st = found
     if not stat.S_ISREG(st.st_mode):
         return f"not a regular file ({file_kind(st)})"
     if st.st_size == 0:
