@@ -1,5 +1,6 @@
 """A tree of inputs covering what discovery decides (formats, bad content, links, special
-files, skipped names, big and small files), built the same way on every run, and the
+files, skipped names, big and small files, a by-outcome tree), written here byte for byte
+(no examples or factories, which change for their own reasons), built the same on every run, and the
 manifest of it in a form that does not depend on where the tree was built.
 
 `tests/orchestrator/readers/test_manifest_golden.py` compares today's manifest of this
@@ -11,11 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
 _CHAT = {
     "messages": [
         {"role": "user", "content": "fix it"},
@@ -76,11 +75,14 @@ def build_tree(base: Path) -> list[Path]:
     os.symlink(root / "plain", root / "alias", target_is_directory=True)
     os.symlink(root / "self.log", root / "self.log")
     os.mkfifo(root / "pipe.jsonl")
-    # A by-outcome tree and the repository's examples (MassGen logs, an event stream).
-    shutil.copytree(REPO / "examples", base / "examples", symlinks=True)
+    # A by-outcome tree: outcome from the folder, error type from the one below errors/.
+    outcome = base / "by-outcome"
+    for rel in ("passed/a__trial1.json", "failed/b__trial2.json", "errors/timeout/c__trial3.json"):
+        _write(outcome / rel, json.dumps(_CHAT))
+    _write(outcome / "errors" / "loose.log", "an error outside a type folder\n")
     named = base / "named.log"
     _write(named, "a file named on the command line\n")
-    return [root, base / "examples", named, base / "missing-input"]
+    return [root, outcome, named, base / "missing-input"]
 
 
 def normalized(manifest: dict[str, Any], base: Path) -> dict[str, Any]:
