@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tracejury import json_fast
 from tracejury.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -56,7 +57,7 @@ def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
 def _parse(n: int, raw: bytes) -> dict[str, Any] | BadLine:
     text = raw[:200].decode("utf-8", "replace")
     try:
-        obj = json.loads(raw)
+        obj = json_fast.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         torn = not raw.endswith(b"\n")
         why = "torn last line (no newline)" if torn else f"invalid JSON ({e.__class__.__name__})"

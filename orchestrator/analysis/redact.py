@@ -58,7 +58,7 @@ def _applies(p: Pattern, text: str, low: str) -> bool:
     hay = low if p.fold else text
     for lit in p.literals:  # noqa: SIM110 (faster than any() over a generator: hot path)
         if lit in hay:
-            return True
+            return p.gate is None or p.gate.search(text) is not None
     return False
 
 
@@ -260,6 +260,9 @@ _TOKEN_PATTERNS = [p for p in PATTERNS if p.token]
 _TOKEN_LITERALS = re.compile(
     "|".join(re.escape(lit) for p in _TOKEN_PATTERNS for lit in p.literals if lit != ".")
 )
+_TOKEN_LITERAL_SET = tuple(
+    dict.fromkeys(lit for p in _TOKEN_PATTERNS for lit in p.literals if lit != ".")
+)
 _DOTTED_TOKEN_LEN = 59
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
 _WORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
@@ -343,8 +346,24 @@ def _redact_line_joins(text: str) -> str:
             return m.group()
         return m.group(1) + m.group(2) + _mark(m.group(1)[10:-1])
 
-    text = _LINE_JOIN.sub(repl, text)
+    if _may_join(text):
+        text = _LINE_JOIN.sub(repl, text)
     return _MARK_JOIN.sub(cont, text) if "[REDACTED:" in text else text
+
+
+_JOIN_GAP = re.compile(r"[ \t]*\r?\n[ \t]*")
+_LONG_RUN = re.compile(rf"[A-Za-z0-9_.\-]{{{_DOTTED_TOKEN_LEN},}}")
+
+
+def _may_join(text: str) -> bool:
+    """Whether any line join could hold a token: every joined word is a substring of the text
+    with its line breaks taken out, so without a token literal or a long dotted run there it
+    has neither (one C-speed pass instead of a Python call per line join)."""
+    joined = _JOIN_GAP.sub("", text)
+    for lit in _TOKEN_LITERAL_SET:  # substring tests beat the alternation regex several times
+        if lit in joined:
+            return True
+    return any(m.group().count(".") >= 2 for m in _LONG_RUN.finditer(joined))
 
 
 _BEGIN_KEY = re.compile(KEY_BEGIN)

@@ -21,6 +21,9 @@ class Pattern:
     samples: tuple[str, ...]  # texts holding a secret of this shape, for the tests
     fold: bool = False  # match literals against the lower-cased text
     token: bool = True  # a bare token shape (tried across line joins and decoded text)
+    # A much cheaper regex that every match also contains, tried after the literals: the
+    # regex proper backtracks over every word of a long output that names a keyword.
+    gate: re.Pattern[str] | None = None
 
 
 def _p(
@@ -30,9 +33,11 @@ def _p(
     *samples: str,
     fold: bool = False,
     token: bool = True,
+    gate: str | None = None,
 ) -> Pattern:
     lits = (literals,) if isinstance(literals, str) else literals
-    return Pattern(kind, lits, re.compile(regex), samples, fold, token)
+    compiled_gate = re.compile(gate) if gate else None
+    return Pattern(kind, lits, re.compile(regex), samples, fold, token, compiled_gate)
 
 
 _V = r"[A-Za-z0-9_\-]"
@@ -215,5 +220,7 @@ PATTERNS: list[Pattern] = [
         "DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=bXlrZXkxMjM0NTY3ODkw+/==;",
         fold=True,
         token=False,
+        # Every key above ends in one of the literals, then key characters, then the `:`/`=`.
+        gate=r"(?i)(?:pass|secret|key|token|pwd)[A-Za-z0-9_.\-]*(?:\\?[\"'])?\s*[:=]",
     ),
 ]

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers.chat.messages import json_text, transcript_steps
 from tracejury.orchestrator.readers.chat.records import (
@@ -199,7 +200,7 @@ class MastReader:
         s = text.strip()
         if s[:1] in "[{":
             try:
-                return json.loads(s), text
+                return json_fast.loads(s), text
             except (json.JSONDecodeError, RecursionError):
                 pass
         return None, text

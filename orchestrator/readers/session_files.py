@@ -3,11 +3,11 @@ a short task name, and feeding a file's lines to a line parser."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from tracejury import json_fast
 from tracejury.clip import one_line
 from tracejury.orchestrator.readers.model import Step
 from tracejury.orchestrator.readers.textio import NOT_JSON, iter_json_lines
@@ -31,7 +31,7 @@ def head_objects(head: bytes, lines: int = HEAD_LINES) -> list[Any]:
         if raw[:1] != b"{":
             continue
         try:
-            out.append(json.loads(raw))
+            out.append(json_fast.loads(raw))
         except (ValueError, RecursionError):
             continue
     return out

@@ -11,13 +11,13 @@ next, with no harness keystrokes in between.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.terminal_bench_layout import parse_keys
 from tracejury.orchestrator.readers.terminal_bench_noise import collapse_text
@@ -67,7 +67,7 @@ def _json_in(text: str) -> Any:
     if start < 0 or end <= start:
         return None
     try:
-        return json.loads(text[start : end + 1])
+        return json_fast.loads(text[start : end + 1])
     except ValueError:
         return None
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from tracejury import json_fast
+
 HEAD_BYTES = 64 * 1024
 # Whole-document JSON parsing holds the document in memory (parsed, several times its size);
 # above this we stream lines instead.
@@ -285,7 +287,7 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, str, Any]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json_fast.loads(line)
         except (json.JSONDecodeError, RecursionError):  # hostile nesting is text, not a crash
             value = NOT_JSON
         yield n, line, value
@@ -340,7 +342,7 @@ def load_json(path: Path) -> tuple[Any, list[str], str | None]:
         return None, [], f"JSON document too large to parse whole ({size // (1 << 20)} MB)"
     text, warnings = read_text(path)
     try:
-        return json.loads(text), warnings, None
+        return json_fast.loads(text), warnings, None
     except json.JSONDecodeError as e:
         # An unterminated string runs to the end of the text: the file was cut mid-value.
         at_end = e.pos >= len(text.rstrip()) - 1 or e.msg.startswith("Unterminated string")

@@ -7,6 +7,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from tracejury import json_fast
+
 
 def as_float(value: Any) -> float | None:
     """A finite float from a number or a numeric string; None otherwise (bools excluded)."""
@@ -93,7 +95,7 @@ def maybe_json(value: Any) -> Any:
         s = value.strip()
         if s[:1] in ("{", "[") and len(s) < 50_000_000:
             try:
-                return json.loads(s)
+                return json_fast.loads(s)
             except (json.JSONDecodeError, RecursionError):
                 return value
     return value

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from tracejury import json_fast
 from tracejury.orchestrator.watch.observation import Observation, SessionInfo
 from tracejury.orchestrator.watch.tailer import FileTailer, Line, Start
 
@@ -30,7 +30,7 @@ def loads(raw: bytes) -> Any:
     """A JSON value, or None for a line that is not JSON (never raises)."""
     # Decoding first is cheaper than json.loads(bytes), which sniffs the encoding each time.
     try:
-        return json.loads(raw.decode("utf-8", errors="replace"))
+        return json_fast.loads(raw.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError):
         return None
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.orchestrator.readers.model import Step, StepKind
 from tracejury.orchestrator.readers.values import as_str, to_epoch
 from tracejury.outcome import STEP_FAILED_WORDS
@@ -98,7 +99,7 @@ def parse_args(raw: Any) -> Any:
         s = raw.strip()
         if s[:1] in ("{", "["):
             try:
-                return json.loads(s)
+                return json_fast.loads(s)
             except (json.JSONDecodeError, RecursionError):
                 return raw
     return raw

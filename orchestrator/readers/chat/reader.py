@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.messages import transcript_steps
 from tracejury.orchestrator.readers.chat.records import (
@@ -69,7 +70,7 @@ class ChatReader:
         if suffix in (".jsonl", ".ndjson"):
             first = text.split("\n", 1)[0]
             try:
-                obj = json.loads(first)
+                obj = json_fast.loads(first)
             except json.JSONDecodeError:
                 return False
             return (

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.messages import transcript_steps
 from tracejury.orchestrator.readers.context import DiscoverContext
@@ -69,7 +70,7 @@ def decode_listish(value: Any) -> Any:
     if not s or s[0] not in "[{" or len(s) > MAX_LITERAL_CHARS:
         return value
     try:
-        return json.loads(s)
+        return json_fast.loads(s)
     except (json.JSONDecodeError, RecursionError):
         pass
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.models import Outcome
 from tracejury.outcome import status_outcome
 
@@ -26,10 +27,10 @@ TASK_TEXT_LIMIT = 1500  # kept in the manifest for every attempt: stay small
 def loads_line(raw: bytes) -> tuple[Any, bool]:
     """(object or None, decoded with replacement). Never raises."""
     try:
-        return json.loads(raw.decode("utf-8")), False
+        return json_fast.loads(raw.decode("utf-8")), False
     except UnicodeDecodeError:
         try:
-            return json.loads(raw.decode("utf-8", errors="replace")), True
+            return json_fast.loads(raw.decode("utf-8", errors="replace")), True
         except (json.JSONDecodeError, RecursionError):
             return None, True
     except (json.JSONDecodeError, RecursionError):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.orchestrator.readers.inspect.outcome import sample_locator
 from tracejury.orchestrator.readers.textio import MAX_JSON_BYTES
 
@@ -18,7 +18,7 @@ def zip_json(z: zipfile.ZipFile, name: str) -> Any:
     if info.file_size > MAX_JSON_BYTES:
         raise ValueError(f"{name} too large to parse ({info.file_size // (1 << 20)} MB)")
     with z.open(info) as f:
-        return json.loads(f.read())
+        return json_fast.loads(f.read())
 
 
 def eval_header(z: zipfile.ZipFile) -> tuple[dict[str, Any], list[str]]:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from tracejury import json_fast
 from tracejury.orchestrator.readers.massgen.steps import SCAN_PIECE, Rel, cap
 from tracejury.orchestrator.readers.model import Step
 from tracejury.orchestrator.readers.textio import detect_encoding
@@ -22,7 +23,7 @@ _AGENT_TAG = re.compile(r"\b(agent_[A-Za-z0-9_]+|agent\d+)\b")
 
 def _decode_json_string(body: str) -> str:
     try:
-        v = json.loads(f'"{body}"')
+        v = json_fast.loads(f'"{body}"')
         return v if isinstance(v, str) else body
     except (json.JSONDecodeError, RecursionError):
         return body

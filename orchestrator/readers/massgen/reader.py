@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from tracejury import json_fast
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.context import DiscoverContext, members_fingerprint
 from tracejury.orchestrator.readers.massgen.attempt_info import read_attempt
@@ -102,7 +103,7 @@ def torn_tail(path: Path) -> bool:
         return False
     last = tail.rsplit(b"\n", 1)[-1]
     try:
-        json.loads(last)
+        json_fast.loads(last)
         return False
     except (json.JSONDecodeError, UnicodeDecodeError):
         return True

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.orchestrator.readers.chat.messages import json_text
 from tracejury.orchestrator.readers.massgen.results import result_failed, with_failure_line
 from tracejury.orchestrator.readers.model import Step, StepKind
@@ -84,7 +85,7 @@ def events_steps(path: Path, rel: Rel, agent_prefix: str = "") -> Iterator[Step]
         if not line.strip():
             continue
         try:
-            ev = json.loads(line)
+            ev = json_fast.loads(line)
         except (json.JSONDecodeError, RecursionError):
             yield Step(0, "text", text=cap(line), location=f"{label}:{n}")
             continue

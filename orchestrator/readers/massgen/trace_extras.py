@@ -11,12 +11,12 @@ agent. Nothing in the traces adds a call, so nothing is counted twice.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracejury import json_fast
 from tracejury.orchestrator.readers.massgen.steps import Rel
 from tracejury.orchestrator.readers.massgen.summary import snapshot_dirs
 from tracejury.orchestrator.readers.massgen.trace_md import (
@@ -149,7 +149,7 @@ def thinking_agents(events: Path, prefix: str = "") -> set[str]:
                 if b'"thinking"' not in raw and b'"reasoning"' not in raw:
                     continue
                 try:
-                    ev = json.loads(raw)
+                    ev = json_fast.loads(raw)
                 except ValueError:
                     continue
                 if isinstance(ev, dict) and str(ev.get("event_type", "")).lower() in (

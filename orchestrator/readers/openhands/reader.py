@@ -12,12 +12,12 @@ action's `"timeout": 120`. The outcome is what the record states (`success`, a r
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
@@ -159,7 +159,7 @@ class OpenHandsReader:
                 if not raw.strip():
                     continue
                 try:
-                    rec = json.loads(raw)
+                    rec = json_fast.loads(raw)
                 except (ValueError, RecursionError):
                     rec = None
                 if not _looks_like_record(rec):
@@ -212,7 +212,7 @@ class OpenHandsReader:
         offset, line = as_int(ref.metadata.get("offset")) or 0, as_int(ref.metadata.get("line"))
         with path.open("rb") as f:
             f.seek(offset)
-            rec = json.loads(f.readline())
+            rec = json_fast.loads(f.readline())
         if not _looks_like_record(rec):
             raise ValueError(f"line {line} is no longer an OpenHands record (file changed?)")
         label = f"{path.name}:{line}"

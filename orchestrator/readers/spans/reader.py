@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tracejury import json_fast
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.records import fallback_ref, parsed_doc_or_ref
 from tracejury.orchestrator.readers.context import DiscoverContext, loadable_path
@@ -83,7 +84,7 @@ def _is_jsonl(path: Path, head: bytes) -> bool:
     if not rest.strip():
         return False
     try:
-        json.loads(first)
+        json_fast.loads(first)
         return True
     except (json.JSONDecodeError, UnicodeDecodeError):
         return False
@@ -100,7 +101,7 @@ def _iter_jsonl_spans(
             if not raw.strip() or (needle is not None and needle not in raw):
                 continue
             try:
-                obj = json.loads(raw)
+                obj = json_fast.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
                 continue
             yield spans_from_line(obj, n * 100_000)
@@ -175,7 +176,7 @@ class SpansReader:
                     scan_end = offset
                     continue
                 try:
-                    obj = json.loads(raw)
+                    obj = json_fast.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
                     if not complete and offset >= size:
                         torn = True
