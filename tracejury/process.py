@@ -32,3 +32,11 @@ def process_start_ticks(pid: int) -> int | None:
         return int(fields[19])  # field 22, starttime
     except (IndexError, ValueError):
         return None
+
+
+def pid_namespace() -> str | None:
+    """This process's pid namespace (Linux, e.g. `pid:[4026531836]`); None elsewhere."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None

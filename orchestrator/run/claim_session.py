@@ -8,7 +8,7 @@ everything still held released on the way out.
 
 Leaving the block releases what is still held: units passed to `finished` as done, the rest as
 released (free for the next process). A process killed outright leaves its claims `held`;
-they go stale and are taken over (`claims.stale_reason`).
+they go stale and are taken over (`ClaimBoard.stale`).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import socket
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +30,7 @@ from tracejury.files import write_model
 from tracejury.models import utc_now
 from tracejury.models.claim import Claim, ClaimEvent, ClaimView, EventKind, LeaseHolder
 from tracejury.models.common import Record
-from tracejury.process import pid_alive, process_start_ticks
+from tracejury.process import pid_alive, pid_namespace, process_start_ticks
 
 RENEW_S = 5.0
 LEASE_RENEWALS = 4  # a lease survives this many missed renewals
@@ -47,6 +48,7 @@ def this_process() -> LeaseHolder:
         pid=pid,
         started_at=utc_now(),
         start_ticks=process_start_ticks(pid),
+        pid_ns=pid_namespace(),
     )
 
 
@@ -59,21 +61,35 @@ def unit_digest(keys: Iterable[object]) -> str:
     return h.hexdigest()[:16]
 
 
+def holder_gone(claim: Claim) -> str | None:
+    """Why a claim's holder is known to be gone: its pid is free, or taken by another process,
+    on this host (and pid namespace). None when it runs, or when this host cannot tell."""
+    h, me = claim.holder, this_process()
+    if h == me or h.host != me.host:
+        return None
+    if h.pid_ns is not None and me.pid_ns is not None and h.pid_ns != me.pid_ns:
+        return None  # another container with our host name: its pids are not ours to check
+    if not pid_alive(h.pid):
+        return f"pid {h.pid} on {h.host} is gone"
+    ticks = process_start_ticks(h.pid)
+    if h.start_ticks is not None and ticks is not None and ticks != h.start_ticks:
+        return f"pid {h.pid} on {h.host} is another process now"
+    return None
+
+
+def expired_note(claim: Claim) -> str:
+    return f"its lease expired at {claim.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
 def stale_reason(claim: Claim, now: datetime | None = None) -> str | None:
-    """Why a `held` claim's holder is taken to be gone, or None while it may still work."""
-    if claim.state != "held":
+    """Why a `held` claim's holder is taken to be gone, or None while it may still work; by
+    this machine's clock (`ClaimBoard.stale` also waits out a lease it saw renewed)."""
+    if claim.state != "held" or claim.holder == this_process():
         return None
-    h = claim.holder
-    if h == this_process():
-        return None
-    if h.host == socket.gethostname():
-        if not pid_alive(h.pid):
-            return f"pid {h.pid} on {h.host} is gone"
-        ticks = process_start_ticks(h.pid)
-        if h.start_ticks is not None and ticks is not None and ticks != h.start_ticks:
-            return f"pid {h.pid} on {h.host} is another process now"
+    if why := holder_gone(claim):
+        return why
     if (now or utc_now()) > claim.expires_at:
-        return f"its lease expired at {claim.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+        return expired_note(claim)
     return None
 
 
@@ -112,6 +128,10 @@ class ClaimBoard:
         self._lock = FileLock(str(folder / "claims.lock"), timeout=LOCK_TIMEOUT_S)
         self._held: set[str] = set()
         self.lost: set[str] = set()  # ours once, taken over by another since
+        # (holder, renewed_at) of others' claims and when we first saw them, by our monotonic
+        # clock: a lease counts as expired only once we saw no renewal for a whole lease, so
+        # a machine whose clock runs ahead never takes over a live holder's batch.
+        self._seen: dict[str, tuple[str, datetime, float]] = {}
 
     def path(self, unit: str) -> Path:
         if not _UNIT.match(unit):
@@ -138,6 +158,23 @@ class ClaimBoard:
         now = utc_now()
         return [view(c, now) for c in self.read_all()]
 
+    def stale(self, claim: Claim, now: datetime | None = None) -> str | None:
+        """Why another holder's `held` claim may be taken over now, or None."""
+        if claim.state != "held" or claim.holder == self.holder:
+            return None
+        if why := holder_gone(claim):
+            return why
+        if (now or utc_now()) <= claim.expires_at:
+            return None
+        mark = (claim.holder.id, claim.renewed_at)
+        seen = self._seen.get(claim.unit)
+        if seen is None or seen[:2] != mark:
+            self._seen[claim.unit] = (*mark, time.monotonic())
+            seen = self._seen[claim.unit]
+        if time.monotonic() - seen[2] < claim.lease_s:
+            return None  # expired by our clock only: wait one lease of no renewal
+        return expired_note(claim)
+
     @property
     def held(self) -> frozenset[str]:
         return frozenset(self._held)
@@ -150,7 +187,7 @@ class ClaimBoard:
         c = self.read(unit)
         if c is None or c.state != "held" or c.holder == self.holder:
             return None
-        return None if stale_reason(c) else c
+        return None if self.stale(c) else c
 
     def claim(self, unit: str, *, digest: str = "", keys: int = 0) -> Claim | None:
         """Take `unit` for this process, or None while another live holder has it. A stale
@@ -163,7 +200,7 @@ class ClaimBoard:
             kind: EventKind = "claimed"
             previous, reason = None, None
             if old is not None and old.state == "held" and old.holder != self.holder:
-                reason = stale_reason(old, now)
+                reason = self.stale(old, now)
                 if reason is None:
                     return None
                 kind, previous = "taken_over", old.holder

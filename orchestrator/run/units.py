@@ -22,7 +22,7 @@ from tracejury.models import Criteria, TraceRef
 from tracejury.models.claim import Claim
 from tracejury.orchestrator.display.protocol import Display
 from tracejury.orchestrator.run.claim_session import ClaimSession
-from tracejury.orchestrator.run.claims import stale_reason, unit_digest
+from tracejury.orchestrator.run.claims import unit_digest
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
 
 UNBATCHED = "unbatched"  # manifest traces in no batch file
@@ -116,7 +116,7 @@ class UnitClaimer:
         left = self.pending_in(name)
         current = await anyio.to_thread.run_sync(board.read, name, limiter=self._thread)
         held = current is not None and current.state == "held"
-        stale = held and current is not None and stale_reason(current) is not None
+        stale = held and current is not None and board.stale(current) is not None
         if not left:
             if stale:  # a dead holder's finished unit: say it is done
                 await self._claim(name, 0)

@@ -30,6 +30,8 @@ class LeaseHolder(Record):
     started_at: datetime
     # The kernel's start time of the process (clock ticks since boot, Linux); None elsewhere.
     start_ticks: int | None = None
+    # Its pid namespace (Linux): containers may share a host name but not their pids.
+    pid_ns: str | None = None
 
     @property
     def id(self) -> str:

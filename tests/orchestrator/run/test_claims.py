@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -206,3 +207,37 @@ def test_a_recorder_takes_in_what_another_process_appended(tmp_path: Path) -> No
     theirs.record([finding("d")])  # fences the torn tail off with a newline
     assert ours.refresh() == 1 and ours.is_recorded(("d", "triage", "abc"))
     assert ours.recorded_count == 3
+
+
+def test_an_expired_lease_is_waited_out_on_our_own_clock(tmp_path: Path) -> None:
+    # Another machine's claim whose expiry has passed by our clock (ours may run ahead): it is
+    # taken over only after a whole lease in which we saw no renewal.
+    far = other(pid=4242, host="elsewhere.example")
+    theirs = ClaimBoard(tmp_path, holder=far, lease_s=0.4)
+    theirs.claim("batch_1")
+    path = tmp_path / "batch_1.json"
+    c = Claim.model_validate_json(path.read_text())
+    path.write_text(
+        c.model_copy(update={"expires_at": utc_now() - timedelta(hours=1)}).model_dump_json()
+    )
+    ours = ClaimBoard(tmp_path)
+    assert ours.claim("batch_1") is None  # first sight: no silence observed yet
+    time.sleep(0.25)
+    theirs.renew()  # a renewal starts the wait again
+    c = Claim.model_validate_json(path.read_text())
+    path.write_text(
+        c.model_copy(update={"expires_at": utc_now() - timedelta(hours=1)}).model_dump_json()
+    )
+    assert ours.claim("batch_1") is None
+    time.sleep(0.25)
+    assert ours.claim("batch_1") is None  # 0.25 s since the renewal, of a 0.4 s lease
+    time.sleep(0.25)
+    got = ours.claim("batch_1")
+    assert got is not None and "lease expired" in (got.takeovers[0].reason or "")
+
+
+def test_a_container_with_our_host_name_is_not_judged_by_our_pids(tmp_path: Path) -> None:
+    twin = other(pid=dead_pid()).model_copy(update={"pid_ns": "pid:[1]"})
+    assert this_process().pid_ns not in (None, "pid:[1]")
+    ClaimBoard(tmp_path, holder=twin, lease_s=60).claim("batch_1")
+    assert ClaimBoard(tmp_path).claim("batch_1") is None  # its pid means nothing here
