@@ -11,6 +11,8 @@ minute and over a shorter window (`--burst` requests deep). Scenarios:
 - `storm`: `--rpm 600`, headers on; after `--before` seconds every request is answered
   429 (retry-after 1 s) for `--storm` seconds. Target: the accepted rate (over 3 s) is
   back within 10 % of the limit in under 30 s after the storm ends.
+- `storm-blind` (not run by default): the same storm with no `--rpm` and no headers,
+  only the 429s themselves to go by.
 
     python bench/bench_pacing.py                       # all three, OpenAI chat
     python bench/bench_pacing.py --apis openai-chat,anthropic --storm 30
@@ -62,7 +64,7 @@ class Outcome:
 
 
 async def drive(
-    client: Any, requests: list[LLMRequest], rpm: float, concurrency: int
+    client: Any, requests: list[LLMRequest], rpm: float | None, concurrency: int
 ) -> tuple[int, float]:
     policy = CallPolicy(limiter=RateLimiter(concurrency=concurrency, rpm=rpm))
     failures = 0
@@ -96,14 +98,14 @@ def recovery_after(records: list[dict[str, Any]], storm_end: float) -> float | N
 async def run_scenario(
     name: str, api: str, fp: FakeProviderProcess, args: argparse.Namespace
 ) -> Outcome:
-    headers = name != "above"
+    headers = name not in ("above", "storm-blind")
     fp.configure(ratelimit_headers=headers, burst=args.burst)
     fp.reset()
     await anyio.sleep(1.2)  # a full bucket, as a fresh run would find
-    rpm = 900.0 if name == "above" else 600.0
+    rpm = {"above": 900.0, "storm-blind": None}.get(name, 600.0)
     client = make_client(api, fp)
     storm_end = None
-    if name == "storm":
+    if name.startswith("storm"):
         n = int(LIMIT_RPS * (args.before + args.after))
         requests = make_requests(n)
 
@@ -138,11 +140,11 @@ def verdict(o: Outcome) -> str:
 
 def show(o: Outcome) -> None:
     line = (
-        f"{o.api:17} {o.scenario:8} {o.ok:4} ok in {o.wall:6.1f}s = "
+        f"{o.api:17} {o.scenario:11} {o.ok:4} ok in {o.wall:6.1f}s = "
         f"{100 * o.utilisation:5.1f}% of the limit; 429s {o.rejected:3} = "
         f"{100 * o.rejected_share:4.1f}% of {o.http}"
     )
-    if o.scenario == "storm":
+    if o.scenario.startswith("storm"):
         rec = "never" if o.recovery is None else f"{o.recovery:.1f}s"
         line += f"; back within 10% of the limit {rec} after the storm"
     print(f"{line}  {verdict(o)}", flush=True)
