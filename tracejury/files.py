@@ -11,6 +11,7 @@ import re
 import secrets
 import stat
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +35,13 @@ def _tmp_name(path: Path) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write via a synced temp file and rename, so readers never see a half-written file.
+    See `atomic_write_chunks`."""
+    atomic_write_chunks(path, (text,))
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[str]) -> None:
+    """Write via a synced temp file and rename, so readers never see a half-written file;
+    the text comes in pieces, so a big file is never held whole.
 
     A new file gets the user's umask like any other (0644 usually): the kernel applies it to
     the 0o666 we ask for. A file that exists keeps its mode. The temporary is named so a
@@ -49,7 +57,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             if keep_mode is not None:
                 os.fchmod(f.fileno(), keep_mode)
-            f.write(text)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -78,6 +78,8 @@ def skipped_files(
         files, dirs = by_root.setdefault(ref.root, (set(), []))
         files.add(ref.path)
         files.update(ref.files)
+        if ref.files == [ref.path]:
+            continue  # a file trace (its one member is itself): no folder, and no stat
         full = Path(ref.root) / ref.path
         if full.is_dir():
             dirs.append(ref.path.rstrip("/") + "/")
