@@ -168,6 +168,39 @@ def phase_linecount(path: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - t, "lines": n, "peak_rss_mb": peak_rss_mb()}
 
 
+def phase_parse(path: Path) -> dict[str, float]:
+    """The limits: every line parsed by tracejury's JSON parse (`json_fast`, msgspec), by
+    orjson when it is installed, and orjson plus one Python Step per line."""
+    from tracejury import json_fast
+    from tracejury.orchestrator.readers.model import Step
+
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    with path.open("rb", buffering=1 << 20) as f:
+        for line in f:
+            json_fast.loads(line)
+    out["json_fast_s"] = time.perf_counter() - t
+    try:
+        import orjson
+    except ImportError:  # optional: the limit the issue names, not a dependency
+        pass
+    else:
+        t = time.perf_counter()
+        with path.open("rb", buffering=1 << 20) as f:
+            for line in f:
+                orjson.loads(line)
+        out["orjson_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with path.open("rb", buffering=1 << 20) as f:
+            for i, line in enumerate(f):
+                obj = orjson.loads(line)
+                data = obj.get("data") or {}
+                Step(i, "message", text=str(data)[:200], speaker=obj.get("event_type"))
+        out["orjson_step_s"] = time.perf_counter() - t
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
 def phase_digest(path: Path, max_tokens: int, force_format: str | None) -> dict[str, object]:
     from tracejury.orchestrator.analysis.digest import facts_and_digest
     from tracejury.orchestrator.readers import discover, load_trace
@@ -246,12 +279,15 @@ def main() -> int:
         "--dir", type=Path, default=None, help="where to write the log (default: a temp dir)"
     )
     ap.add_argument("--keep", action="store_true", help="keep the generated file")
-    ap.add_argument("--phase", choices=["linecount", "digest"], help=argparse.SUPPRESS)
+    ap.add_argument("--phase", choices=["linecount", "parse", "digest"], help=argparse.SUPPRESS)
     ap.add_argument("file", nargs="?", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
 
     if a.phase == "linecount":
         print(json.dumps(phase_linecount(a.file)))
+        return 0
+    if a.phase == "parse":
+        print(json.dumps(phase_parse(a.file)))
         return 0
     if a.phase == "digest":
         print(json.dumps(phase_digest(a.file, a.max_tokens, a.force_format)))
@@ -267,6 +303,7 @@ def main() -> int:
         print(f"generated {path.name}: {mb:,.1f} MB, {lines:,} lines in {gen_s:.1f}s")
 
         lc = _run_phase(["--phase", "linecount", str(path)])
+        ps = _run_phase(["--phase", "parse", str(path)])
         dargs = ["--phase", "digest", str(path), "--max-tokens", str(a.max_tokens)]
         if a.force_format:
             dargs += ["--format", a.force_format]
@@ -276,6 +313,14 @@ def main() -> int:
         disc_s, read_s, dig_s = (float(dg[k]) for k in ("discover_s", "reader_s", "digest_s"))  # type: ignore[arg-type]
         rows = [
             ("line count (plain pass)", lc_s, float(lc["peak_rss_mb"])),  # type: ignore[arg-type]
+            ("parse, json_fast (msgspec)", float(ps["json_fast_s"]), float(ps["peak_rss_mb"])),  # type: ignore[arg-type]
+        ]
+        if "orjson_s" in ps:
+            rows += [
+                ("parse, orjson", float(ps["orjson_s"]), None),  # type: ignore[arg-type]
+                ("orjson + one Step a line", float(ps["orjson_step_s"]), None),  # type: ignore[arg-type]
+            ]
+        rows += [
             ("discover (reader's scan)", disc_s, None),
             ("steps only (reader pass)", read_s, None),
             ("facts + digest (one pass)", dig_s, float(dg["peak_rss_mb"])),  # type: ignore[arg-type]
@@ -289,6 +334,20 @@ def main() -> int:
             )
         if read_s > 0:
             print(f"facts + digest over the reader's own pass: {dig_s / read_s:.2f}x")
+        limit_name, limit_s = (
+            ("orjson", float(ps["orjson_s"]))  # type: ignore[arg-type]
+            if "orjson_s" in ps
+            else ("json_fast", float(ps["json_fast_s"]))  # type: ignore[arg-type]
+        )
+        ok = mb / dig_s >= 100 or dig_s <= 2 * limit_s
+        print(
+            f"facts + digest: {mb / dig_s:.0f} MB/s, {dig_s / limit_s:.1f}x the {limit_name} parse "
+            f"of the same file ({mb / limit_s:.0f} MB/s); target >= 100 MB/s or within 2x: "
+            f"{'OK' if ok else 'NOT MET'}"
+        )
+        if "orjson_step_s" in ps:
+            step_s = float(ps["orjson_step_s"])  # type: ignore[arg-type]
+            print(f"reader pass: {read_s / step_s:.1f}x orjson + one Python step per line")
         for tr in dg["per_trace"]:  # type: ignore[attr-defined]
             print(
                 f"\ntrace {tr.get('trace_id')} [{tr.get('format')}]: {tr.get('steps'):,} steps, "

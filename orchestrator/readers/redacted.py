@@ -45,9 +45,17 @@ def redact_steps(steps: Iterator[Step]) -> Iterator[Step]:
         else:
             text = redact(raw)
             in_block = opens_key_block(raw)
-        step = replace(step, text=text, args=redact_value(step.args))
+        args = redact_value(step.args)
+        # Copied only when redaction changed something: the reader's own steps stay untouched,
+        # and most steps hold no secret (a copy per step cost 4% of a digest pass).
+        if text != raw or args != step.args:
+            step = replace(step, text=text, args=args)
         if pending is not None:
-            pending.text, step.text = join_redact(pending.text, step.text)
+            a, b = join_redact(pending.text, step.text)
+            if a != pending.text:
+                pending = replace(pending, text=a)
+            if b != step.text:
+                step = replace(step, text=b)
             yield pending
         pending = step
     if pending is not None:
