@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # the real types for type checkers and IDEs; at run time, see
         run_analysis,
         run_analysis_async,
     )
+    from tracejury.orchestrator.query.engine import QueryResult, export_parquet, query
+    from tracejury.orchestrator.query.named import named_queries
     from tracejury.orchestrator.results import RunResult, TriageResult
     from tracejury.orchestrator.run.estimate import RunEstimate
     from tracejury.orchestrator.triage import triage, triage_async
@@ -84,6 +86,11 @@ __all__ = [
     # reading a run back
     "load_findings",
     "load_summary",
+    # SQL over run directories (DuckDB): findings, facts, traces, steps, issues, records
+    "query",
+    "QueryResult",
+    "named_queries",
+    "export_parquet",
     # scoring a run against human labels
     "evaluate",
     "EvalReport",
@@ -128,6 +135,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "tracejury.orchestrator.run.estimate": ("RunEstimate",),
     "tracejury.aggregate.api": ("AggregateResult", "load_findings", "load_summary"),
     "tracejury.aggregate.eval": ("EvalReport",),
+    "tracejury.orchestrator.query.engine": ("query", "QueryResult", "export_parquet"),
+    "tracejury.orchestrator.query.named": ("named_queries",),
     "tracejury.orchestrator.evaluate": ("evaluate",),
     "tracejury.rundir": ("RunDir",),
     "tracejury.models.summary": (

@@ -68,6 +68,18 @@ COMMANDS = (
         "only the reports its summary links).",
     ),
     LazyCommand(
+        "query",
+        "query_cmd",
+        "SQL over the views findings, facts, traces, steps, issues and records (Logfire's "
+        "columns) of one or more run directories.",
+    ),
+    LazyCommand(
+        "export",
+        "query_cmd",
+        "Write every view of a run directory (findings, facts, traces, steps, issues, records) "
+        "as parquet files, for pandas, polars and notebooks.",
+    ),
+    LazyCommand(
         "inspect",
         "inspect",
         "Show the traces under PATH with their format and facts (cost, time, tools, errors, "

@@ -223,7 +223,7 @@ def test_import_tracejury_loads_no_sdk_and_no_rich() -> None:
 
 
 def test_every_public_name_resolves_and_is_typed() -> None:
-    assert len(tracejury.__all__) == len(set(tracejury.__all__)) == 40
+    assert len(tracejury.__all__) == len(set(tracejury.__all__)) == 44
     for name in tracejury.__all__:
         assert getattr(tracejury, name) is not None, name
     assert set(tracejury._LAZY) == set(tracejury.__all__) - {"__version__"}
@@ -248,7 +248,7 @@ def test_the_docs_page_scripts_run(tmp_path: Path, monkeypatch, capsys) -> None:
     """Every python block of docs/api.md, in order, as a user would paste it."""
     text = (REPO / "docs" / "api.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     first = [line for line in blocks[0].splitlines() if line.strip()]
     assert len(first) <= 6  # the five-line script (plus its import)
     (tmp_path / "examples").symlink_to(EXAMPLES)
@@ -270,3 +270,7 @@ def test_the_docs_page_scripts_run(tmp_path: Path, monkeypatch, capsys) -> None:
         == "13 traces, 2 batches, done: 26/26 analyses (0 analysis errors)"
     )
     assert outputs[3].startswith(f"{summary['total_findings']} findings;")
+    lines = outputs[4].splitlines()
+    assert lines[0] == "columns: ['kind', 'n']" and lines[1].startswith("most steps: ")
+    assert lines[2].startswith("find-errors - ") and len(lines) == 5
+    assert lines[4] == "6 parquet files"

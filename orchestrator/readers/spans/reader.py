@@ -107,6 +107,43 @@ def _iter_jsonl_spans(
             yield spans_from_line(obj, n * 100_000)
 
 
+def _trace_spans(ref: TraceRef) -> list[Span]:
+    """The raw spans of the trace `ref` names, from its export."""
+    path = loadable_path(ref)
+    tid = str(ref.locator)
+    if _is_jsonl(path, read_head(path)):
+        md = ref.metadata
+        limit = as_int(md.get("end_offset")) or as_int(md.get("scan_end"))
+        if limit is not None:
+            limit = min(limit, path.stat().st_size)
+        start = as_int(md.get("first_offset")) or 0
+        first_line = as_int(md.get("first_line")) or 1 if start else 1
+        raw_id = as_str(md.get("needle"))
+        needle = raw_id.encode() if raw_id else None
+        spans = [
+            s
+            for group in _iter_jsonl_spans(path, limit, needle, start, first_line)
+            for s in group
+            if s.trace_id == tid
+        ]
+    else:
+        grouped, _, problem = cached_derived(path, "spans", _grouped_doc)
+        if problem:
+            raise ValueError(problem)
+        if grouped is None:
+            raise ValueError("not a span export")
+        spans = list(grouped.get(tid, []))
+    if not spans:
+        raise ValueError(f"trace {tid} not found (file changed?)")
+    return spans
+
+
+def load_spans(ref: TraceRef) -> list[Span]:
+    """The trace's spans in start order, pending duplicates dropped (`tracejury query`'s
+    `records` view)."""
+    return TraceView(_trace_spans(ref)).spans
+
+
 class SpansReader:
     name = "spans"
     kind = "file"
@@ -240,32 +277,8 @@ class SpansReader:
             )
 
     def load(self, ref: TraceRef) -> ParsedTrace:
-        path = loadable_path(ref)
         tid = str(ref.locator)
-        if _is_jsonl(path, read_head(path)):
-            md = ref.metadata
-            limit = as_int(md.get("end_offset")) or as_int(md.get("scan_end"))
-            if limit is not None:
-                limit = min(limit, path.stat().st_size)
-            start = as_int(md.get("first_offset")) or 0
-            first_line = as_int(md.get("first_line")) or 1 if start else 1
-            raw_id = as_str(md.get("needle"))
-            needle = raw_id.encode() if raw_id else None
-            spans = [
-                s
-                for group in _iter_jsonl_spans(path, limit, needle, start, first_line)
-                for s in group
-                if s.trace_id == tid
-            ]
-        else:
-            grouped, _, problem = cached_derived(path, "spans", _grouped_doc)
-            if problem:
-                raise ValueError(problem)
-            if grouped is None:
-                raise ValueError("not a span export")
-            spans = list(grouped.get(tid, []))
-        if not spans:
-            raise ValueError(f"trace {tid} not found (file changed?)")
+        spans = _trace_spans(ref)
         view = TraceView(spans)
         hints, meta = trace_hints_meta(view)
         meta["trace_id"] = tid
@@ -278,4 +291,4 @@ class SpansReader:
         return ParsedTrace(ref, lambda: iter(steps), meta=meta, hints=hints, warnings=warnings)
 
 
-__all__ = ["Span", "SpansReader", "TraceView", "spans_from_doc", "trace_steps"]
+__all__ = ["Span", "SpansReader", "TraceView", "load_spans", "spans_from_doc", "trace_steps"]

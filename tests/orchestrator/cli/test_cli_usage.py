@@ -27,6 +27,8 @@ COMMANDS = [
     "aggregate",
     "diff",
     "report",
+    "query",
+    "export",
     "inspect",
     "watch",
     "self",

@@ -1,0 +1,1 @@
+"""`tracejury query` and `tracejury export`: SQL (DuckDB) over run directories."""
