@@ -142,9 +142,8 @@ def span_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_seed_find_errors_over_the_massgen_example(massgen_run: Path) -> None:
     got = cli_rows(str(massgen_run), FIND_ERRORS)
-    t1 = "log_20251105_074751_835636-turn_1-5dc9f17e"
-    t2 = "log_20251105_074751_835636-turn_2-c1067ab0"
-    t3 = "log_20251106_091203_120001-turn_1-494ddcda"
+    ids = rows(str(massgen_run), "SELECT trace_id FROM traces ORDER BY path, locator")
+    t1, t2, t3 = (r["trace_id"] for r in ids)  # the two turns of the first log, then the second
     read = "Tool execution: mcp__filesystem__read_file"
     assert [(r["span_name"], r["exception_message"], r["trace_id"]) for r in got] == [
         (read, "File not found: /workspace/notes_0_0.md", t3),
@@ -156,10 +155,10 @@ def test_seed_find_errors_over_the_massgen_example(massgen_run: Path) -> None:
     assert got[4]["exception_message"].startswith("Unhandled exception in orchestrator")
     assert got[4]["exception_type"] == "exception" and got[4]["start_timestamp"] is None
     assert [r["start_timestamp"] for r in got[:4]] == [
-        "2025-11-06T09:12:09.120001+00:00",
-        "2025-11-05T07:52:43.335636+00:00",
-        "2025-11-05T07:51:39.835636+00:00",
-        "2025-11-05T07:47:59.835636+00:00",
+        "2026-02-06T09:12:09.120001+00:00",
+        "2026-02-05T07:52:43.335636+00:00",
+        "2026-02-05T07:51:39.835636+00:00",
+        "2026-02-05T07:47:59.835636+00:00",
     ]
 
 
