@@ -217,4 +217,7 @@ def test_every_file_of_a_mixed_folder_is_accounted_for(tmp_path: Path, corpus_di
     findings = [json.loads(x) for x in (run / "findings.jsonl").read_text().splitlines() if x]
     assert len({f["trace_id"] for f in findings}) == len(refs)
     summary = (run / "SUMMARY.md").read_text()
-    assert f"**Traces:** {len(refs)} · **Findings kept:** {len(refs)}" in summary
+    # The missing trial is a trace whose finding is an analysis error, named as unreadable.
+    assert f"**Traces:** {len(refs)} · **Findings kept:** {len(refs) - 1}" in summary
+    assert "- 1 trace(s) could not be read (see their reports)." in summary
+    assert f"- Input problem: {mixed / 'dangling.json'}: dangling symlink" in summary
