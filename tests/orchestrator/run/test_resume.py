@@ -128,3 +128,56 @@ def test_a_missing_key_exits_1_under_automation_before_a_run_directory_is_made(
     assert "ANTHROPIC_API_KEY" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert r.stdout.splitlines() == ["RESULT: failed", "EXIT_CODE: 1"]
     assert not (tmp_path / "tracejury-runs").exists()
+
+
+def _on_a_terminal(args: list[str], cwd: Path, answer: bytes) -> tuple[int, bytes]:
+    """The console script on a pseudo-terminal, answering its question with `answer`."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "tracejury"), *args],
+        cwd=cwd,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    seen = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        seen += data
+        if not answered and b"Resume it?" in seen:
+            os.write(master, answer)
+            answered = True
+    os.close(master)
+    return proc.wait(timeout=60), seen
+
+
+@pytest.mark.slow
+def test_on_a_terminal_the_resumable_run_is_offered(tmp_path: Path) -> None:
+    traces = make_by_outcome_tree(tmp_path / "traces", 6, with_bad_files=False).root
+    args = ["triage", str(traces), "--backend", "rules"]
+    assert main([*args, "--out", str(tmp_path / "tracejury-runs" / "first")]) == 0
+    first = tmp_path / "tracejury-runs" / "first"
+    mark(first / "status.json", first, "stopped", exit_code=4)
+    code, seen = _on_a_terminal(args, tmp_path, b"n\r")
+    assert code == 0 and b"Resume it?" in seen
+    assert len(list((tmp_path / "tracejury-runs").iterdir())) == 2  # declined: a new run
+    mark(first / "status.json", first, "stopped", exit_code=4)
+    code, seen = _on_a_terminal(args, tmp_path, b"\r")  # the default is yes
+    assert code == 0 and b"Resume it?" in seen
+    assert len(list((tmp_path / "tracejury-runs").iterdir())) == 2
+    assert json.loads((first / "status.json").read_text())["phase"] == "done"
