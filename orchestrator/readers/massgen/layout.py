@@ -79,6 +79,40 @@ def child_dirs(d: Path) -> list[Path]:
     return [Path(e.path) for e in _listing(d) if _is_dir(e)]
 
 
+def linked_dirs(d: Path, name: re.Pattern[str]) -> list[tuple[Path, str]]:
+    """Symbolic links in `d` whose name matches `name` and that lead to a folder (or lead
+    nowhere), with where they lead: MassGen writes its runs and turns as real folders, so a
+    link is named to the user instead of being read or dropped in silence."""
+    out: list[tuple[Path, str]] = []
+    for e in _listing(d):
+        if not name.match(e.name) or not e.is_symlink():
+            continue
+        try:
+            target = os.path.realpath(e.path)
+            if os.path.isdir(target) or not os.path.exists(target):
+                out.append((Path(e.path), target))
+        except (OSError, ValueError):
+            out.append((Path(e.path), "?"))
+    return out
+
+
+def links_out_of(files: list[Path], inside: Path) -> list[tuple[Path, str]]:
+    """Member files that are symbolic links to a place outside `inside` (a resolved
+    folder), with their targets. `agent_outputs/` is left out: its links point into the
+    agents' workspaces, and it is never read."""
+    out: list[tuple[Path, str]] = []
+    for p in files:
+        if "agent_outputs" in p.parts or not p.is_symlink():
+            continue
+        try:
+            target = p.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue  # dangling: nothing to read
+        if not target.is_relative_to(inside):
+            out.append((p, str(target)))
+    return out
+
+
 def _names(d: Path) -> set[str]:
     return {e.name for e in _listing(d)}
 

@@ -21,10 +21,13 @@ from tracejury.orchestrator.readers.massgen.attempt_info import read_attempt
 from tracejury.orchestrator.readers.massgen.debug_log import debug_log_commands
 from tracejury.orchestrator.readers.massgen.layout import (
     STRONG_MARKERS,
+    TURN_RE,
     WEAK_MARKERS,
     Attempt,
     Turn,
     classify,
+    linked_dirs,
+    links_out_of,
     log_dirs_of_root,
     member_files,
     subruns_of,
@@ -57,6 +60,7 @@ from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.textio import error_line
 
 NAME = "massgen"
+LOG_LINK_RE = re.compile(r"^log_")
 TASK_SLUG_CHARS = 60
 
 
@@ -140,6 +144,7 @@ class MassGenReader:
                     return
             kind = classify(path)
             if kind == "root":
+                yield from self._links(path, LOG_LINK_RE, ctx, "run folder")
                 logs = log_dirs_of_root(path)
             elif kind == "log":
                 logs = [path]
@@ -174,8 +179,27 @@ class MassGenReader:
                 read_error=f"cannot list: {error_line(e)}",
             )
             return
+        links = list(self._links(log, TURN_RE, ctx, "turn folder"))
+        yield from links
         for turn in turns:
+            if links and turn.turn_dir is None and not turn.attempts:
+                continue  # a log of linked turns only: they are named above
             yield self._ref(turn, log, ctx)
+
+    def _links(
+        self, d: Path, name: re.Pattern[str], ctx: DiscoverContext, what: str
+    ) -> Iterator[TraceRef]:
+        """A linked run or turn folder is named with where it leads, never followed: the
+        scan stays in the folder the user named, and a link inside it would read a run
+        twice."""
+        for link, target in linked_dirs(d, name):
+            yield ctx.make_ref(
+                link,
+                self.name,
+                files=[],
+                read_error=f"a symbolic link to {target}; a MassGen {what} is read only as a "
+                "real folder (name the target to read it)",
+            )
 
     def _ref(self, turn: Turn, path: Path, ctx: DiscoverContext) -> TraceRef:
         trial = (
@@ -209,6 +233,20 @@ class MassGenReader:
                         f"{rel(ev)}: torn last line (the run stopped mid-write); read around it"
                     )
             files = member_files(turn)
+            escaping = links_out_of(files, ctx.resolved_root)
+            if escaping:
+                link, target = escaping[0]
+                more = f" (and {len(escaping) - 1} more)" if len(escaping) > 1 else ""
+                return ctx.make_ref(
+                    path,
+                    self.name,
+                    locator=turn.key,
+                    trial_name=trial,
+                    task_name=turn.log_dir.name,
+                    files=[],
+                    read_error=f"{rel(link)} is a symbolic link to {target}, outside the "
+                    f"folder named{more}; this turn is not read",
+                )
             return ctx.make_ref(
                 path,
                 self.name,
