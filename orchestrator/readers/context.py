@@ -102,6 +102,27 @@ def _is_file(path: Path) -> bool:
 _MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 
 
+# Agents' workspaces: links there point anywhere, and no reader reads them.
+UNREAD_FOLDERS = frozenset({"agent_outputs", "workspace", "workspaces"})
+
+
+def links_out_of(files: list[Path], inside: Path) -> list[tuple[Path, str]]:
+    """A folder trace's member files that are symbolic links to a place outside `inside`
+    (a resolved folder), with their targets: the trace stays unread rather than read a
+    file the user did not name."""
+    out: list[tuple[Path, str]] = []
+    for p in files:
+        if UNREAD_FOLDERS.intersection(p.parts) or not p.is_symlink():
+            continue
+        try:
+            target = p.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue  # dangling: nothing to read
+        if not target.is_relative_to(inside):
+            out.append((p, str(target)))
+    return out
+
+
 def ref_path(ref: TraceRef) -> Path:
     """The file or folder a ref names."""
     return Path(ref.root) / ref.path
@@ -155,6 +176,19 @@ class DiscoverContext:
         except ValueError:
             return path.name
 
+    def links_problem(self, files: list[Path]) -> str | None:
+        """Why a folder trace must stay unread: a member file linked out of the tree. Readers
+        ask before reading any member (make_ref asks again, for those that do not)."""
+        escaping = links_out_of(files, self.resolved_root)
+        if not escaping:
+            return None
+        link, target = escaping[0]
+        more = f" (and {len(escaping) - 1} more)" if len(escaping) > 1 else ""
+        return (
+            f"{self.rel(link)} is a symbolic link to {target}, outside the folder named{more}; "
+            "this trace is not read"
+        )
+
     def make_ref(
         self,
         path: Path,
@@ -173,6 +207,8 @@ class DiscoverContext:
         metadata: dict[str, Any] | None = None,
     ) -> TraceRef:
         rel = self.rel(path)
+        if files and read_error is None and (read_error := self.links_problem(files)):
+            files = []
         is_file = _is_file(path)
         members = files if files is not None else ([path] if is_file else [])
         if size_bytes is None:

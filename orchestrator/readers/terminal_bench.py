@@ -100,9 +100,11 @@ class TerminalBenchReader:
                 )
 
     def _ref(self, trial: Path, run: RunInfo, ctx: DiscoverContext) -> TraceRef:
+        files = _members(trial)
+        if problem := ctx.links_problem(files):  # before any member is read
+            return ctx.make_ref(trial, self.name, files=[], read_error=problem)
         res, warnings = trial_results(trial, run, ctx)
         outcome, error_type, _ = outcome_of(res)
-        files = _members(trial)
         task = as_str(res.get("task_id")) if res else None
         return ctx.make_ref(
             trial,

@@ -37,6 +37,10 @@ def test_links_in_a_massgen_root_are_named_and_never_followed(tmp_path: Path) ->
     events = tree / "log_e" / "turn_1" / "attempt_1" / "events.jsonl"
     events.unlink()
     events.symlink_to(outside / "ev.jsonl")  # a member file linked out of the tree
+    status = tree / "log_e" / "turn_1" / "attempt_1" / "status.json"
+    (outside / "status.json").write_text(json.dumps({"meta": {"question": PLANTED}}))
+    status.unlink()
+    status.symlink_to(outside / "status.json")  # its task would reach the manifest
     outputs = tree / "log_a" / "turn_1" / "attempt_1" / "agent_outputs"
     outputs.mkdir(exist_ok=True)
     (outputs / "agent_z.txt").symlink_to(outside / "ev.jsonl")  # never read: no harm
@@ -52,7 +56,7 @@ def test_links_in_a_massgen_root_are_named_and_never_followed(tmp_path: Path) ->
     assert errors["log_e/turn_3#None"].startswith(f"a symbolic link to {tree / 'log_a' / 'turn_2'}")
     assert errors["log_e#turn_1"] == (
         f"log_e/turn_1/attempt_1/events.jsonl is a symbolic link to {outside / 'ev.jsonl'}, "
-        "outside the folder named; this turn is not read"
+        "outside the folder named (and 1 more); this trace is not read"
     )
     # the real turns are read; the agent_outputs link does not stop log_a/turn_1
     ok = sorted(k for k, t in refs.items() if not t.get("read_error"))

@@ -151,8 +151,11 @@ class HarborReader:
 
     def discover(self, path: Path, ctx: DiscoverContext) -> Iterator[TraceRef]:
         for trial in trial_dirs(path):
-            result, _, problem = load_json(trial / "result.json")
             files = _files(trial)
+            if links := ctx.links_problem(files):  # before any member is read
+                yield ctx.make_ref(trial, self.name, files=[], read_error=links)
+                continue
+            result, _, problem = load_json(trial / "result.json")
             fp = members_fingerprint(files, _relative_to(trial), ("result.json",), 16 << 20)
             if problem or not isinstance(result, dict):
                 yield ctx.make_ref(

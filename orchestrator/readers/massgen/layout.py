@@ -96,23 +96,6 @@ def linked_dirs(d: Path, name: re.Pattern[str]) -> list[tuple[Path, str]]:
     return out
 
 
-def links_out_of(files: list[Path], inside: Path) -> list[tuple[Path, str]]:
-    """Member files that are symbolic links to a place outside `inside` (a resolved
-    folder), with their targets. `agent_outputs/` is left out: its links point into the
-    agents' workspaces, and it is never read."""
-    out: list[tuple[Path, str]] = []
-    for p in files:
-        if "agent_outputs" in p.parts or not p.is_symlink():
-            continue
-        try:
-            target = p.resolve(strict=True)
-        except (OSError, RuntimeError):
-            continue  # dangling: nothing to read
-        if not target.is_relative_to(inside):
-            out.append((p, str(target)))
-    return out
-
-
 def _names(d: Path) -> set[str]:
     return {e.name for e in _listing(d)}
 

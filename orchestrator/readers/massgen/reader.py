@@ -27,7 +27,6 @@ from tracejury.orchestrator.readers.massgen.layout import (
     Turn,
     classify,
     linked_dirs,
-    links_out_of,
     log_dirs_of_root,
     member_files,
     subruns_of,
@@ -221,6 +220,17 @@ class MassGenReader:
                 metadata=self._meta(turn, None, ctx),
             )
         try:
+            files = member_files(turn)
+            if problem := ctx.links_problem(files):  # before any member is read
+                return ctx.make_ref(
+                    path,
+                    self.name,
+                    locator=turn.key,
+                    trial_name=trial,
+                    task_name=turn.log_dir.name,
+                    files=[],
+                    read_error=problem,
+                )
             rel = _relativizer(ctx.root)
             infos = [read_attempt(a, rel, full=False) for a in turn.attempts]
             subs = self._subs(turn, rel, full=False)
@@ -232,21 +242,6 @@ class MassGenReader:
                     warnings.append(
                         f"{rel(ev)}: torn last line (the run stopped mid-write); read around it"
                     )
-            files = member_files(turn)
-            escaping = links_out_of(files, ctx.resolved_root)
-            if escaping:
-                link, target = escaping[0]
-                more = f" (and {len(escaping) - 1} more)" if len(escaping) > 1 else ""
-                return ctx.make_ref(
-                    path,
-                    self.name,
-                    locator=turn.key,
-                    trial_name=trial,
-                    task_name=turn.log_dir.name,
-                    files=[],
-                    read_error=f"{rel(link)} is a symbolic link to {target}, outside the "
-                    f"folder named{more}; this turn is not read",
-                )
             return ctx.make_ref(
                 path,
                 self.name,
