@@ -57,9 +57,15 @@ class JsonlRecorder(Generic[M]):
         n = 0
         for _, item in new.items:
             if not isinstance(item, BadLine):
-                self._recorded.add(self._key(item))
+                key = self._key(item)
+                if key not in self._recorded:  # not ours (ours are marked when written)
+                    self.taken_in(item)
+                self._recorded.add(key)
                 n += 1
         return n
+
+    def taken_in(self, record: M) -> None:
+        """A record another process wrote, seen by `refresh` for the first time."""
 
     def include_on_load(self, record: M) -> bool:
         """Which existing records count as done on resume."""
@@ -126,10 +132,15 @@ class FindingsRecorder(JsonlRecorder[Finding]):
 
     def __init__(self, path: Path, *, retry_errors: bool = False) -> None:
         self.retry_errors = retry_errors
+        self.others_cost_usd = 0.0  # what findings other processes appended since we loaded cost
         super().__init__(path, Finding, finding_key)
 
     def include_on_load(self, record: Finding) -> bool:
         return record.status == "ok" or not self.retry_errors
+
+    def taken_in(self, record: Finding) -> None:
+        # Other processes on this run directory spend from the same budget (`--max-cost`).
+        self.others_cost_usd += record.usage.cost_usd or 0.0
 
 
 class FactsRecorder(JsonlRecorder[TraceFacts]):

@@ -141,6 +141,7 @@ class RunStage:
         self.rd = rd
         self.config = config
         self.policy = policy  # its cost, beside the findings', is what this invocation paid
+        self._spent_before = policy.spent_before if policy is not None else 0.0
         self.spent_before = spent_before
         # Only the owner of the event loop in the main thread may take over Ctrl-C.
         self.handle_signals = (
@@ -257,6 +258,8 @@ class RunStage:
         if self.claimer is not None:
             p = state.progress
             p.skipped = max(p.skipped, self.claimer.recorded() - p.done)
+        if self.policy is not None:  # one budget for every process sharing the run
+            self.policy.spent_before = self._spent_before + self.findings.others_cost_usd
 
     def _finish(self, state: _RunState) -> RunResult:
         p = state.progress
@@ -298,6 +301,7 @@ class RunStage:
             await anyio.sleep(STATUS_INTERVAL_S)
             if self.claimer is not None:
                 await self.claimer.release_finished()
+                await self.claimer.refresh()
                 self._resync(state)
             waiting = self.claimer.waiting if self.claimer is not None else ""
             self.status.write(

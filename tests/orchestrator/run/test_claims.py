@@ -17,7 +17,7 @@ import pytest
 from test_recorder import finding
 
 from tracejury.errors import ConfigError
-from tracejury.models import utc_now
+from tracejury.models import Usage, utc_now
 from tracejury.models.claim import Claim, LeaseHolder
 from tracejury.orchestrator.run.claim_session import ClaimSession
 from tracejury.orchestrator.run.claims import ClaimBoard, claims_overview, this_process
@@ -241,3 +241,13 @@ def test_a_container_with_our_host_name_is_not_judged_by_our_pids(tmp_path: Path
     assert this_process().pid_ns not in (None, "pid:[1]")
     ClaimBoard(tmp_path, holder=twin, lease_s=60).claim("batch_1")
     assert ClaimBoard(tmp_path).claim("batch_1") is None  # its pid means nothing here
+
+
+def test_what_other_processes_spent_counts_against_the_one_budget(tmp_path: Path) -> None:
+    path = tmp_path / "findings.jsonl"
+    ours, theirs = FindingsRecorder(path), FindingsRecorder(path)
+    theirs.record([finding("a").model_copy(update={"usage": Usage(cost_usd=0.25)})])
+    ours.record([finding("b").model_copy(update={"usage": Usage(cost_usd=1.0)})])
+    ours.refresh()
+    ours.refresh()  # read once
+    assert ours.others_cost_usd == 0.25  # our own finding is ours, not theirs
