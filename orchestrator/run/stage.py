@@ -152,6 +152,8 @@ class RunStage:
         self.display = display
         self.analyzer = analyzer
         self.criteria = criteria
+        # Criteria.hash serialises and hashes the criteria: once per run, not per trace.
+        self._keyed = [(c, c.perspective, c.hash) for c in criteria]
         self.findings = FindingsRecorder(rd.findings, retry_errors=retry_errors)
         self.facts = FactsRecorder(rd.facts)
         if note := previous_run_note(rd.status):
@@ -186,8 +188,8 @@ class RunStage:
     def _pending(self, ref: TraceRef) -> list[Criteria]:
         return [
             c
-            for c in self.criteria
-            if not self.findings.is_recorded((ref.trace_id, c.perspective, c.hash))
+            for c, perspective, digest in self._keyed
+            if not self.findings.is_recorded((ref.trace_id, perspective, digest))
         ]
 
     async def run(self, units: dict[str, list[TraceRef]]) -> RunResult:
