@@ -81,6 +81,9 @@ class RunConfig(VersionedRecord):
     attribution_window: int = Field(
         default=2, ge=0, le=20, description="hybrid: steps reviewed each side of the candidate"
     )
+    batch_api: bool = Field(
+        default=False, description="send requests through the provider's batch API (half price)"
+    )
     redact: bool = Field(default=True, description="redact secrets before text leaves")
     redact_extra: list[str] = Field(
         default_factory=list, description="regular expressions of secrets of your own"
@@ -144,6 +147,7 @@ class RunOptions(TypedDict, total=False):
     trace_memory_limit: int
     attribution_mode: AttributionMode
     attribution_window: int
+    batch_api: bool
     redact: bool
     redact_extra: list[str]
 

@@ -33,18 +33,20 @@ from tracejury.batches import (
     write_manifest,
 )
 from tracejury.errors import ConfigError, ExitCode
-from tracejury.models import Batch, InputProblem, Manifest, TraceRef
+from tracejury.models import Batch, Criteria, InputProblem, Manifest, TraceRef
 from tracejury.models.status import Phase
 from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build_analyzer
+from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
 from tracejury.orchestrator.config import GroupBy, RunConfig, RunOptions, run_config
 from tracejury.orchestrator.display import Display, DisplayName, make_display
-from tracejury.orchestrator.llm.backends import resolve_backend
+from tracejury.orchestrator.llm.backends import make_batch_backend, resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.preflight import preflight
 from tracejury.orchestrator.readers import discover, get_reader
 from tracejury.orchestrator.readers.accounting import skipped_files
 from tracejury.orchestrator.results import RunResult
+from tracejury.orchestrator.run.batch_stage import BatchRunStage
 from tracejury.orchestrator.run.budget import spent_so_far
 from tracejury.orchestrator.run.claims import refuse_replan_while_held
 from tracejury.orchestrator.run.dry_run import estimate_run
@@ -238,6 +240,52 @@ def make_analyzer(
     return build_analyzer(resolved, policy), policy
 
 
+def make_stage(
+    rd: RunDir,
+    config: RunConfig,
+    display: Display,
+    analyzer: Analyzer,
+    criteria: list[Criteria],
+    *,
+    retry_errors: bool,
+    policy: CallPolicy | None,
+    spent_before: float,
+    handle_signals: bool,
+    deadline: float | None,
+) -> RunStage:
+    """The run stage: live calls, or with `batch_api` the provider's batch API."""
+    if not config.batch_api:
+        return RunStage(
+            rd,
+            config,
+            display,
+            analyzer,
+            criteria,
+            retry_errors=retry_errors,
+            policy=policy,
+            spent_before=spent_before,
+            handle_signals=handle_signals,
+            deadline=deadline,
+        )
+    if not isinstance(analyzer, LLMAnalyzer) or not isinstance(analyzer.policy, CallPolicy):
+        raise ConfigError("--batch-api needs an LLM backend (openai or anthropic), not rules")
+    resolved = config.model_copy(update={"backend": analyzer.backend, "model": analyzer.model})
+    return BatchRunStage(
+        rd,
+        config,
+        display,
+        analyzer,
+        criteria,
+        backend=make_batch_backend(resolved),
+        policy=analyzer.policy,
+        prices=analyzer.policy.prices,
+        retry_errors=retry_errors,
+        spent_before=spent_before,
+        handle_signals=handle_signals,
+        deadline=deadline,
+    )
+
+
 async def run_analysis_async(
     out: RunDirLike,
     config: RunConfig | None = None,
@@ -303,7 +351,7 @@ async def run_analysis_async(
             f"budget: ${spent:.4f} of --max-cost ${config.max_cost:.4f} already spent by "
             f"earlier runs of this directory; ${max(0.0, config.max_cost - spent):.4f} left"
         )
-    stage = RunStage(
+    stage = make_stage(
         rd,
         config,
         shown,

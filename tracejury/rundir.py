@@ -73,6 +73,11 @@ class RunDir:
         return self.path / "claims"
 
     @property
+    def provider_jobs_dir(self) -> Path:
+        """`--batch-api`: one record (and request file) per job sent to a provider."""
+        return self.path / "provider_jobs"
+
+    @property
     def problems(self) -> Path:
         return self.path / "problems.jsonl"
 

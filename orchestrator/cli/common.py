@@ -249,6 +249,14 @@ NewOpt = Annotated[
 ]
 
 
+BatchApiOpt = Annotated[
+    bool,
+    typer.Option(
+        "--batch-api",
+        help="Send the requests as provider batch jobs (OpenAI Batch, Anthropic Message "
+        "Batches): half price, answers within 24 h; a re-run collects jobs already sent.",
+    ),
+]
 RedactExtraOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -292,6 +300,7 @@ def build_config(
     attribution_window: int = 2,
     trace_time_limit: float = 600.0,
     trace_memory_limit: int = 4096,
+    batch_api: bool = False,
 ) -> RunConfig:
     try:
         return RunConfig(
@@ -313,6 +322,7 @@ def build_config(
             price_file=price_file,
             force_format=force_format,
             openai_api=openai_api,
+            batch_api=batch_api,
             redact=not no_redact,
             redact_extra=redact_extra or [],
             attribution_mode=attribution_mode,
@@ -353,6 +363,7 @@ _RUN_OPTIONS: dict[str, tuple[object, object]] = {
     "price_file": (PriceFileOpt, None),
     "force_format": (FormatOpt, None),
     "openai_api": (OpenAIApiOpt, None),
+    "batch_api": (BatchApiOpt, False),
     "redact_extra": (RedactExtraOpt, None),
     "no_redact": (NoRedactOpt, False),
     "attribution_mode": (AttributionModeOpt, "all-at-once"),

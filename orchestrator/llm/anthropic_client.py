@@ -155,30 +155,55 @@ class AnthropicClient:
                 raise TypeError(f"not a message: {type(message).__name__}")
         except Exception:  # a 200 whose body is not a message: the answer is unusable
             return malformed_response(headers, raw.request_id)
-        texts: list[str] = []
-        parsed: Any = None
-        for block in message.content or []:
-            kind = getattr(block, "type", None)
-            if kind == "text":
-                texts.append(getattr(block, "text", "") or "")
-            elif kind == "tool_use" and parsed is None:
-                parsed = getattr(block, "input", None)
-        text = json.dumps(parsed) if parsed is not None else "".join(texts)
-        stop = message.stop_reason
-        refusal = None
-        if stop == "refusal":
-            refusal = "".join(texts).strip() or "the model declined to answer"
-        return LLMResponse(
-            text=text,
-            usage=anthropic_usage(message.usage),
-            model=message.model or self.model,
-            parsed=parsed,
-            headers=headers,
-            request_id=raw.request_id or message.id,
-            stop_reason=stop,
-            truncated=stop in ("max_tokens", "model_context_window_exceeded"),
-            refusal=refusal,
-        )
+        return message_response(message, self.model, headers, raw.request_id)
+
+    # ------------------------------------------------------------------ batch API
+
+    batch_endpoint = "/v1/messages"
+
+    def batch_line(self, custom_id: str, request: LLMRequest) -> dict[str, Any]:
+        """One request of a Message Batch: exactly the params a live call sends (the
+        cache_control breakpoint included: batches honour it, best effort)."""
+        return {"custom_id": custom_id, "params": self.params(request)}
+
+    def batch_response(self, message: Any, request_id: str | None) -> LLMResponse:
+        """A succeeded Message Batch result, read as a live answer is."""
+        try:
+            if not isinstance(message, anthropic.types.Message):
+                message = anthropic.types.Message.model_validate(message)
+        except Exception:
+            return malformed_response({}, request_id)
+        return message_response(message, self.model, {}, request_id)
+
+
+def message_response(
+    message: Any, model: str, headers: dict[str, str], request_id: str | None
+) -> LLMResponse:
+    """An Anthropic message (live or from a batch) as an `LLMResponse`."""
+    texts: list[str] = []
+    parsed: Any = None
+    for block in message.content or []:
+        kind = getattr(block, "type", None)
+        if kind == "text":
+            texts.append(getattr(block, "text", "") or "")
+        elif kind == "tool_use" and parsed is None:
+            parsed = getattr(block, "input", None)
+    text = json.dumps(parsed) if parsed is not None else "".join(texts)
+    stop = message.stop_reason
+    refusal = None
+    if stop == "refusal":
+        refusal = "".join(texts).strip() or "the model declined to answer"
+    return LLMResponse(
+        text=text,
+        usage=anthropic_usage(message.usage),
+        model=message.model or model,
+        parsed=parsed,
+        headers=headers,
+        request_id=request_id or message.id,
+        stop_reason=stop,
+        truncated=stop in ("max_tokens", "model_context_window_exceeded"),
+        refusal=refusal,
+    )
 
 
 def anthropic_usage(usage: Any) -> Usage:

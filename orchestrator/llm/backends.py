@@ -21,6 +21,7 @@ from typing import Literal, get_args
 
 from tracejury.errors import ConfigError
 from tracejury.orchestrator.config import Backend, RunConfig
+from tracejury.orchestrator.llm.batch.protocol import BatchBackend
 from tracejury.orchestrator.llm.client import LLMClient
 
 LLMBackend = Literal["openai", "anthropic"]
@@ -33,6 +34,7 @@ ANTHROPIC_STRUCTURED_ENV = "TRACEJURY_ANTHROPIC_STRUCTURED"  # auto | native | t
 
 # (config, model, http_client) -> the provider's client.
 ClientFactory = Callable[[RunConfig, str, object | None], LLMClient]
+BatchFactory = Callable[[RunConfig, str, object | None], BatchBackend]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Provider:
     default_model: str  # cheap, capable defaults for triage; `--model` overrides
     model_prefixes: tuple[str, ...]
     make_client: ClientFactory
+    make_batch: BatchFactory
 
 
 def _anthropic_client(config: RunConfig, model: str, http_client: object | None) -> LLMClient:
@@ -72,6 +75,26 @@ def _openai_client(config: RunConfig, model: str, http_client: object | None) ->
     )
 
 
+def _anthropic_batch(config: RunConfig, model: str, http_client: object | None) -> BatchBackend:
+    # Deliberately lazy, as the client: the SDK loads only when this backend is used.
+    from tracejury.orchestrator.llm.anthropic_batch import AnthropicBatch
+    from tracejury.orchestrator.llm.anthropic_client import AnthropicClient
+
+    client = _anthropic_client(config, model, http_client)
+    assert isinstance(client, AnthropicClient)
+    return AnthropicBatch(client)
+
+
+def _openai_batch(config: RunConfig, model: str, http_client: object | None) -> BatchBackend:
+    # Deliberately lazy, as the client: the SDK loads only when this backend is used.
+    from tracejury.orchestrator.llm.openai_batch import OpenAIBatch
+    from tracejury.orchestrator.llm.openai_client import OpenAIClient
+
+    client = _openai_client(config, model, http_client)
+    assert isinstance(client, OpenAIClient)
+    return OpenAIBatch(client)
+
+
 # In `--backend auto` order: without a hint from --base-url or --model, the first with a key.
 PROVIDERS: dict[LLMBackend, Provider] = {
     "anthropic": Provider(
@@ -80,6 +103,7 @@ PROVIDERS: dict[LLMBackend, Provider] = {
         "claude-haiku-4-5",
         ("claude", "anthropic/", "anthropic:"),
         _anthropic_client,
+        _anthropic_batch,
     ),
     "openai": Provider(
         "openai",
@@ -87,6 +111,7 @@ PROVIDERS: dict[LLMBackend, Provider] = {
         "gpt-5.4-mini",
         ("gpt-", "o1", "o3", "o4", "chatgpt-", "openai/", "openai:"),
         _openai_client,
+        _openai_batch,
     ),
 }
 AUTO_ORDER: tuple[LLMBackend, ...] = tuple(PROVIDERS)
@@ -201,3 +226,10 @@ def make_client(config: RunConfig, *, http_client: object | None = None) -> LLMC
     config resolves to the rules backend: there is no model to call."""
     backend, model = require_llm(config)
     return PROVIDERS[backend].make_client(config, model, http_client)
+
+
+def make_batch_backend(config: RunConfig, *, http_client: object | None = None) -> BatchBackend:
+    """The provider's batch API for `--batch-api`, over the same client (and so the same
+    request builders) live calls use. ConfigError when the config resolves to rules."""
+    backend, model = require_llm(config, "--batch-api")
+    return PROVIDERS[backend].make_batch(config, model, http_client)

@@ -115,26 +115,9 @@ class OpenAIClient:
             completion = raw.parse()
             if not isinstance(completion, openai.types.chat.ChatCompletion):
                 raise TypeError(f"not a completion: {type(completion).__name__}")
-            choice = completion.choices[0] if completion.choices else None
         except Exception:  # a 200 whose body is not a completion: the answer is unusable
             return malformed_response(headers, raw.request_id)
-        text, refusal, finish = "", None, None
-        if choice is not None:
-            text = choice.message.content or ""
-            refusal = getattr(choice.message, "refusal", None) or None
-            finish = choice.finish_reason
-            if finish == "content_filter" and not refusal:
-                refusal = "the provider's content filter stopped the answer"
-        return LLMResponse(
-            text=text,
-            usage=chat_usage(completion.usage),
-            model=completion.model or self.model,
-            headers=headers,
-            request_id=raw.request_id or completion.id,
-            stop_reason=finish,
-            truncated=finish == "length",
-            refusal=refusal,
-        )
+        return chat_response(completion, self.model, headers, raw.request_id)
 
     # ------------------------------------------------------------------ responses API
 
@@ -167,26 +150,83 @@ class OpenAIClient:
             resp = raw.parse()
             if not isinstance(resp, openai.types.responses.Response):
                 raise TypeError(f"not a response: {type(resp).__name__}")
-            text = resp.output_text
         except Exception:
             return malformed_response(headers, raw.request_id)
-        refusal = None
-        for item in resp.output or []:
-            for content in getattr(item, "content", None) or []:
-                if getattr(content, "type", None) == "refusal":
-                    refusal = getattr(content, "refusal", None) or "refused"
-        incomplete = getattr(resp, "incomplete_details", None)
-        reason = getattr(incomplete, "reason", None) if incomplete else None
-        return LLMResponse(
-            text=text,
-            usage=responses_usage(resp.usage),
-            model=resp.model or self.model,
-            headers=headers,
-            request_id=raw.request_id or resp.id,
-            stop_reason=reason or resp.status,
-            truncated=reason == "max_output_tokens",
-            refusal=refusal,
+        return responses_response(resp, self.model, headers, raw.request_id)
+
+    # ------------------------------------------------------------------ batch API
+
+    @property
+    def batch_endpoint(self) -> str:
+        """The endpoint the Batch API sends each line to: the one live calls use."""
+        return "/v1/responses" if self.api == "responses" else "/v1/chat/completions"
+
+    def batch_line(self, custom_id: str, request: LLMRequest) -> dict[str, Any]:
+        """One line of a Batch API input file: exactly the body a live call sends."""
+        body = (
+            self.responses_params(request) if self.api == "responses" else self.chat_params(request)
         )
+        return {"custom_id": custom_id, "method": "POST", "url": self.batch_endpoint, "body": body}
+
+    def batch_response(self, body: Any, request_id: str | None) -> LLMResponse:
+        """A Batch API output line's body, read as a live answer is."""
+        try:
+            if self.api == "responses":
+                return responses_response(
+                    openai.types.responses.Response.model_validate(body), self.model, {}, request_id
+                )
+            return chat_response(
+                openai.types.chat.ChatCompletion.model_validate(body), self.model, {}, request_id
+            )
+        except Exception:  # a body that is not an answer: unusable, like a live one
+            return malformed_response({}, request_id)
+
+
+def chat_response(
+    completion: Any, model: str, headers: dict[str, str], request_id: str | None
+) -> LLMResponse:
+    """A chat completion (live or from a batch) as an `LLMResponse`."""
+    choice = completion.choices[0] if completion.choices else None
+    text, refusal, finish = "", None, None
+    if choice is not None:
+        text = choice.message.content or ""
+        refusal = getattr(choice.message, "refusal", None) or None
+        finish = choice.finish_reason
+        if finish == "content_filter" and not refusal:
+            refusal = "the provider's content filter stopped the answer"
+    return LLMResponse(
+        text=text,
+        usage=chat_usage(completion.usage),
+        model=completion.model or model,
+        headers=headers,
+        request_id=request_id or completion.id,
+        stop_reason=finish,
+        truncated=finish == "length",
+        refusal=refusal,
+    )
+
+
+def responses_response(
+    resp: Any, model: str, headers: dict[str, str], request_id: str | None
+) -> LLMResponse:
+    """A Responses API answer (live or from a batch) as an `LLMResponse`."""
+    refusal = None
+    for item in resp.output or []:
+        for content in getattr(item, "content", None) or []:
+            if getattr(content, "type", None) == "refusal":
+                refusal = getattr(content, "refusal", None) or "refused"
+    incomplete = getattr(resp, "incomplete_details", None)
+    reason = getattr(incomplete, "reason", None) if incomplete else None
+    return LLMResponse(
+        text=resp.output_text,
+        usage=responses_usage(resp.usage),
+        model=resp.model or model,
+        headers=headers,
+        request_id=request_id or resp.id,
+        stop_reason=reason or resp.status,
+        truncated=reason == "max_output_tokens",
+        refusal=refusal,
+    )
 
 
 def _reask_turns(request: LLMRequest, turns: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -113,6 +113,11 @@ class CallPolicy:
     def cost_usd(self) -> float:
         return self._cost
 
+    def record_spend(self, cost: float | None) -> None:
+        """Money spent outside `call` (a batch API's answers): the budget counts it too."""
+        if cost is not None and math.isfinite(cost) and cost > 0:
+            self._cost += cost
+
     @property
     def run_cost_usd(self) -> float:
         """Spent by the whole run directory: earlier invocations and this one."""

@@ -28,6 +28,8 @@ from tracejury.models import Usage
 log = logging.getLogger(__name__)
 
 PER_TOKENS = 1_000_000
+# A provider the price file gives no batch share for: both documented ones bill half.
+DEFAULT_BATCH_SHARE = 0.5
 _DATE_SUFFIX = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8})$")
 _PROVIDER_PREFIX = re.compile(r"^(?:openai|anthropic)[/:]")
 
@@ -79,6 +81,8 @@ class PriceFile(BaseModel):
     as_of: str | None = None
     models: dict[str, ModelPrice] = Field(default_factory=dict)
     aliases: dict[str, str] = Field(default_factory=dict)
+    # provider -> the share of the standard price a batch API request pays
+    batch_discount: dict[str, float] = Field(default_factory=dict)
 
 
 def _read_price_file(text: str, source: str) -> PriceFile:
@@ -113,10 +117,12 @@ class PriceTable:
         aliases: dict[str, str] | None = None,
         *,
         as_of: str | None = None,
+        batch_discount: dict[str, float] | None = None,
     ) -> None:
         self.models = {normalize_model(k): v for k, v in models.items()}
         self.aliases = {normalize_model(k): normalize_model(v) for k, v in (aliases or {}).items()}
         self.as_of = as_of
+        self.batch_discount = dict(batch_discount or {})
         self.unknown_models: set[str] = set()
 
     @classmethod
@@ -127,7 +133,7 @@ class PriceTable:
             .read_text("utf-8")
         )
         f = _read_price_file(text, "built-in prices.yaml")
-        return cls(f.models, f.aliases, as_of=f.as_of)
+        return cls(f.models, f.aliases, as_of=f.as_of, batch_discount=f.batch_discount)
 
     @classmethod
     def load(cls, override: Path | None = None) -> PriceTable:
@@ -145,6 +151,7 @@ class PriceTable:
         table.aliases.update(
             {normalize_model(k): normalize_model(v) for k, v in user.aliases.items()}
         )
+        table.batch_discount.update(user.batch_discount)
         return table
 
     def lookup(self, model: str | None) -> ModelPrice | None:
@@ -160,8 +167,15 @@ class PriceTable:
                 return self.models[target]
         return None
 
-    def cost(self, model: str | None, usage: Usage) -> float | None:
-        """USD for `usage` on `model`, or None (with one warning per model) when unpriced."""
+    def batch_share(self, model: str | None) -> float:
+        """The share of the standard price a batch API request of `model` pays."""
+        price = self.lookup(model)
+        provider = price.provider if price is not None else None
+        return self.batch_discount.get(provider or "", DEFAULT_BATCH_SHARE)
+
+    def cost(self, model: str | None, usage: Usage, *, batch: bool = False) -> float | None:
+        """USD for `usage` on `model` (at the batch discount with `batch`), or None (with
+        one warning per model) when unpriced."""
         price = self.lookup(model)
         if price is None:
             key = model or "<unknown model>"
@@ -172,13 +186,14 @@ class PriceTable:
                     key,
                 )
             return None
-        return price.cost(usage)
+        return price.cost(usage) * (self.batch_share(model) if batch else 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of,
             "models": {k: v.model_dump(exclude_none=True) for k, v in self.models.items()},
             "aliases": dict(self.aliases),
+            "batch_discount": dict(self.batch_discount),
         }
 
 

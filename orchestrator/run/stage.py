@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 import anyio
 from anyio.abc import TaskGroup
@@ -16,7 +17,7 @@ from tracejury.batches import plan_batches, read_manifest, read_plan, write_batc
 from tracejury.criteria_loader import criteria_for_perspectives, load_criteria
 from tracejury.errors import BudgetStop, ConfigError, ExitCode, FatalBackendError
 from tracejury.files import write_model
-from tracejury.models import Criteria, Finding, Manifest, TraceFacts, TraceRef
+from tracejury.models import Criteria, Facts, Finding, Manifest, TraceFacts, TraceRef
 from tracejury.models.claim import ClaimView
 from tracejury.models.status import Phase
 from tracejury.orchestrator.analysis.analyzers.protocol import (
@@ -34,6 +35,7 @@ from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import load_trace
 from tracejury.orchestrator.readers.budget import TraceBudget, TraceBudgetExceeded, budgeted
+from tracejury.orchestrator.readers.model import ParsedTrace
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.budget import record_unrecorded
 from tracejury.orchestrator.run.claim_session import ClaimSession
@@ -118,7 +120,7 @@ class _RunState:
 
     @property
     def stopping(self) -> bool:
-        return self.stop_reason is not None or self.fatal is not None
+        return self.stop_reason is not None or self.fatal is not None or self.interrupted
 
 
 class RunStage:
@@ -295,7 +297,10 @@ class RunStage:
             ok=p.ok,
             errors=p.errors,
             cost_usd=p.cost_usd,
-            stop_reason=state.fatal or state.stop_reason or ("timeout" if p.remaining else None),
+            stop_reason=state.fatal
+            or state.interrupted
+            or state.stop_reason
+            or ("timeout" if p.remaining else None),
         )
 
     async def _status_loop(self, state: _RunState) -> None:
@@ -492,10 +497,21 @@ class RunStage:
         self.display.finding(finding, p)
 
 
-async def analyze_trace(
+@dataclass
+class Prepared:
+    """A trace ready for analysis: loaded, its facts computed (and recorded), its digest made."""
+
+    trace: ParsedTrace
+    facts: Facts
+    digest: str
+    digest_tokens: int
+
+
+async def prepare_trace(
     stage: RunStage, ref: TraceRef, pending: list[Criteria], state: _RunState
-) -> None:
-    """Load once, compute facts once, then every pending criteria; each finding recorded as it lands."""
+) -> Prepared | None:
+    """Load once and compute facts (and the digest, for LLM analyzers) in one pass; None,
+    with an error finding recorded for every pending criteria, when the trace cannot be read."""
     analyzer = stage.analyzer
     digest_text, digest_tokens = "", 0
     limits = trace_budget(stage.config)
@@ -527,9 +543,22 @@ async def analyze_trace(
             stage.display.problem(ref.display_name, shown)
         for c in pending:
             await stage.record(error_finding(ref, c, c.perspective, analyzer, reason), state)
-        return
+        return None
     if not stage.facts.is_recorded(ref.trace_id):
         await stage.append(stage.facts, TraceFacts(trace_id=ref.trace_id, facts=facts))
+    return Prepared(trace, facts, digest_text, digest_tokens)
+
+
+async def analyze_trace(
+    stage: RunStage, ref: TraceRef, pending: list[Criteria], state: _RunState
+) -> None:
+    """Load once, compute facts once, then every pending criteria; each finding recorded as it lands."""
+    analyzer = stage.analyzer
+    prepared = await prepare_trace(stage, ref, pending, state)
+    if prepared is None:
+        return
+    trace, facts = prepared.trace, prepared.facts
+    digest_text, digest_tokens = prepared.digest, prepared.digest_tokens
 
     async def one(c: Criteria) -> None:
         if state.stopping:

@@ -24,6 +24,8 @@ SDK_MODULES = {
     "anthropic",
     "tracejury.orchestrator.llm.openai_client",
     "tracejury.orchestrator.llm.anthropic_client",
+    "tracejury.orchestrator.llm.openai_batch",
+    "tracejury.orchestrator.llm.anthropic_batch",
 }
 LAZY_FILES = {"tracejury/__init__.py"}
 # The CLI's start-up pattern (orchestrator/cli/group.py): a command module may import inside

@@ -82,6 +82,20 @@ class FakeProviderConfig(BaseModel):
     agent_plans: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     agent_answers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    # Batch APIs (batches.py): seconds a batch spends validating, processing (its items
+    # finish evenly over this time, in a shuffled order) and finalizing; the chance a batch
+    # expires (then only `batch_expire_done` of its items are answered); the chance an
+    # item errors (HTTP 500), or a script of item outcomes ("ok", "500", "invalid", ...)
+    # consumed in order first; seconds from cancel to cancelled.
+    batch_validating_s: float = Field(default=0.0, ge=0)
+    batch_processing_s: float = Field(default=0.2, ge=0)
+    batch_finalizing_s: float = Field(default=0.0, ge=0)
+    batch_expire_rate: float = Field(default=0.0, ge=0, le=1)
+    batch_expire_done: float = Field(default=0.5, ge=0, le=1)
+    batch_item_error_rate: float = Field(default=0.0, ge=0, le=1)
+    batch_item_script: list[str] = Field(default_factory=list)
+    batch_cancel_s: float = Field(default=0.1, ge=0)
+
     # Authentication: when set, requests without this key get 401 (the models routes too).
     api_key: str | None = None
     # The models this server has: others get 404 from GET /v1/models/{id} and from every

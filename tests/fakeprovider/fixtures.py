@@ -68,6 +68,10 @@ class FakeProviderProcess(ProviderAddress):
     def model_requests(self) -> list[dict[str, Any]]:
         return [r for r in self.requests() if r.get("family")]
 
+    def batch_submissions(self) -> dict[str, Any]:
+        """Batches created and, per custom_id, how many created batches carried it."""
+        return dict(self._call("GET", "/_fake/batch_submissions"))
+
     def stats(self) -> dict[str, int]:
         return dict(self._call("GET", "/_fake/stats"))
 

@@ -29,6 +29,7 @@ from anyio.abc import SocketAttribute
 
 from .agent import agent_payload, is_agent_request
 from .answers import AnswerBuilder, dumps, invalid_object, malformed_text, trace_text
+from .batches import FakeBatches
 from .config import FakeProviderConfig, Storm
 from .http import Hang, Request, Response, Trickle, serve_connection
 from .ratelimit import RateLimits
@@ -343,12 +344,14 @@ class FakeProvider:
         self.stats: Counter[str] = Counter()
         self.cache = PromptCache()
         self._ids = itertools.count(1)
+        self.batches = FakeBatches(self, BATCH_PARSERS)
         self._apply(self.config)
 
     def _apply(self, config: FakeProviderConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
         self.script: deque[str] = deque(str(s) for s in config.script)
+        self.batches.reconfigured()
         self.limits = RateLimits(config, time.monotonic())
 
     def reconfigure(self, changes: dict[str, Any]) -> None:
@@ -359,12 +362,15 @@ class FakeProvider:
         self.records.clear()
         self.stats.clear()
         self.cache = PromptCache()
+        self.batches.reset()
         self._apply(self.config)
 
     # -- dispatch ---------------------------------------------------------------------
     async def handle(self, req: Request) -> Response | Hang:
         if req.path.startswith("/_fake/"):
             return self._control(req)
+        if self.batches.handles(req.path):  # batch APIs: batches.py
+            return self._finish(self._record(req, None), await self.batches.handle(req))
         family = MODEL_ROUTES.get(req.path)
         if req.method == "GET" and (req.path == "/v1/models" or req.path.startswith("/v1/models/")):
             return self._models(req)
@@ -623,6 +629,8 @@ class FakeProvider:
     def _control(self, req: Request) -> Response:
         if req.path == "/_fake/requests":
             return Response.json(200, list(self.records))
+        if req.path == "/_fake/batch_submissions":
+            return Response.json(200, self.batches.submissions())
         if req.path == "/_fake/stats":
             return Response.json(200, dict(self.stats))
         if req.path == "/_fake/config" and req.method == "POST":
@@ -699,6 +707,14 @@ class FakeProvider:
 
 def parse_anthropic_count(body: dict[str, Any]) -> Prompt:
     return parse_anthropic({**body, "max_tokens": body.get("max_tokens", 1)})
+
+
+# What a batch's endpoint answers with: the live route's parser.
+BATCH_PARSERS = {
+    "/v1/chat/completions": parse_openai_chat,
+    "/v1/responses": parse_openai_responses,
+    "/v1/messages": parse_anthropic,
+}
 
 
 def openai_chat(

@@ -21,6 +21,7 @@ from tracejury.models.facts import (
 from tracejury.models.finding import AnalyzerInfo, Evidence, Finding, Usage, utc_now
 from tracejury.models.fingerprint import RunFingerprint
 from tracejury.models.manifest import InputProblem, Manifest, SkippedFile
+from tracejury.models.provider_job import JobCounts, JobItem, ProviderJob
 from tracejury.models.spend import SpendRecord
 from tracejury.models.status import RunStatus
 from tracejury.models.summary import (
@@ -54,10 +55,13 @@ __all__ = [
     "Finding",
     "FindingStatus",
     "InputProblem",
+    "JobCounts",
+    "JobItem",
     "LongOutput",
     "Manifest",
     "SkippedFile",
     "Outcome",
+    "ProviderJob",
     "Record",
     "RepeatedCommand",
     "RunFingerprint",

@@ -165,7 +165,12 @@ class LLMAnalyzer:
     def _recorded_outcome(request: AnalysisRequest) -> str:
         return request.facts.outcome if request.facts.outcome != "unknown" else request.ref.outcome
 
-    async def analyze(self, request: AnalysisRequest) -> Finding:
+    async def analyze(
+        self, request: AnalysisRequest, answered: LLMResponse | None = None
+    ) -> Finding:
+        """One finding for `request`. `answered` is an answer obtained elsewhere for this
+        request's first ask (a batch API's result): it is validated, re-asked live when
+        unusable and grounded exactly as a live answer is."""
         ref, criteria, perspective = request.ref, request.criteria, request.perspective
         usage = Usage()
 
@@ -174,59 +179,67 @@ class LLMAnalyzer:
                 ref, criteria, perspective, self, reason, usage=usage, attempts=attempts
             )
 
-        try:
-            digest = request.digest
-            if not digest.strip():
-                digest = await anyio.to_thread.run_sync(fallback_digest, request.trace)
-            llm_request = self.request_for(request, digest)
-        except TracejuryError as e:  # e.g. a criteria whose extra fields cannot be a schema
-            return failed(str(e), 0)
-        except Exception as e:  # an unreadable trace costs this finding only
-            return failed(f"cannot prepare the request: {e.__class__.__name__}: {e}", 0)
-
+        llm_request: LLMRequest | None = None
         last_error = ""
         roster: Roster | None = None
         attribution_misses = 0
         for attempt in range(1, self.max_attempts + 1):
-            try:
-                response = await self.policy.call(self.client, llm_request)
-            except (BudgetStop, FatalBackendError):
-                raise
-            except Exception as e:
-                reason = describe_call_error(e, self.backend)
-                if is_fatal(e):
-                    raise FatalBackendError(reason) from e
-                return failed(reason, attempt)
+            if attempt == 1 and answered is not None:
+                response = answered
+            else:
+                if llm_request is None:
+                    first = await self._first_request(request)
+                    if isinstance(first, str):
+                        return failed(first, attempt - 1)
+                    llm_request = first
+                try:
+                    response = await self.policy.call(self.client, llm_request)
+                except (BudgetStop, FatalBackendError):
+                    raise
+                except Exception as e:
+                    reason = describe_call_error(e, self.backend)
+                    if is_fatal(e):
+                        raise FatalBackendError(reason) from e
+                    return failed(reason, attempt)
             usage = usage.add(response.usage)
+            limit = llm_request.max_output_tokens if llm_request else self.max_output_tokens
+            problem: str | None = None
             try:
-                answer = self._answer(request, response, llm_request.max_output_tokens)
+                answer = self._answer(request, response, limit)
             except AnswerError as e:
-                last_error = str(e)
-                llm_request = self._reask(llm_request, response, last_error)
-                continue
-            if wants_attribution(criteria):
-                if roster is None:  # a pass over the steps: disk work, off the loop
-                    roster = await anyio.to_thread.run_sync(roster_of, request.trace)
-                problem = check_attribution(answer.extra, roster)
+                problem = last_error = str(e)
+            else:
+                if wants_attribution(criteria):
+                    if roster is None:  # a pass over the steps: disk work, off the loop
+                        roster = await anyio.to_thread.run_sync(roster_of, request.trace)
+                    problem = check_attribution(answer.extra, roster)
+                    if problem is None:
+                        quotes = [e.quote for e in answer.evidence]
+                        problem = await anyio.to_thread.run_sync(
+                            check_decisive_quote, answer.extra, quotes, request.trace
+                        )
+                    if problem is not None:
+                        # an agent or step the trace does not have is asked again ONCE, then
+                        # recorded as an error: never an ok finding naming what does not exist
+                        attribution_misses += 1
+                        if attribution_misses >= 2 or attempt == self.max_attempts:
+                            return failed(f"attribution not in the trace: {problem}", attempt)
+                    elif self.attribution_mode == "hybrid":
+                        digest = request.digest or await anyio.to_thread.run_sync(
+                            self.digest_text, request
+                        )
+                        review = await self._review_step(request, digest, answer)
+                        if review is not None:
+                            usage = usage.add(review.usage)
+                            answer = _reviewed(answer, review)
                 if problem is None:
-                    quotes = [e.quote for e in answer.evidence]
-                    problem = await anyio.to_thread.run_sync(
-                        check_decisive_quote, answer.extra, quotes, request.trace
-                    )
-                if problem is not None:
-                    # an agent or step the trace does not have is asked again ONCE, then
-                    # recorded as an error: never an ok finding naming what does not exist
-                    attribution_misses += 1
-                    if attribution_misses >= 2 or attempt == self.max_attempts:
-                        return failed(f"attribution not in the trace: {problem}", attempt)
-                    llm_request = self._reask(llm_request, response, problem)
-                    continue
-                if self.attribution_mode == "hybrid":
-                    review = await self._review_step(request, digest, answer)
-                    if review is not None:
-                        usage = usage.add(review.usage)
-                        answer = _reviewed(answer, review)
-            return await self._finding(request, answer, usage, attempt)
+                    return await self._finding(request, answer, usage, attempt)
+            if llm_request is None:  # the answer came from elsewhere: re-ask it live
+                first = await self._first_request(request)
+                if isinstance(first, str):
+                    return failed(first, attempt)
+                llm_request = first
+            llm_request = self._reask(llm_request, response, problem)
         return failed(
             f"no valid answer after {self.max_attempts} attempts: {last_error}", self.max_attempts
         )
@@ -280,6 +293,29 @@ class LLMAnalyzer:
                     step.number, found, method_line(candidate, steps, step.number), usage, calls
                 )
         return Review(candidate, None, method_line(candidate, steps, None, note), usage, calls)
+
+    def digest_text(self, request: AnalysisRequest) -> str:
+        """Blocking: the digest the request gives, else the one its source makes, else a
+        plain rendering of the steps."""
+        digest = request.digest
+        if not digest.strip() and request.digest_source is not None:
+            digest = request.digest_source()
+        if not digest.strip():
+            digest = fallback_digest(request.trace)
+        return digest
+
+    def first_request(self, request: AnalysisRequest) -> LLMRequest:
+        """Blocking: the first request of an analysis as it is sent, live or in a batch."""
+        return self.request_for(request, self.digest_text(request))
+
+    async def _first_request(self, request: AnalysisRequest) -> LLMRequest | str:
+        """The first request, or why it cannot be made."""
+        try:
+            return await anyio.to_thread.run_sync(self.first_request, request)
+        except TracejuryError as e:  # e.g. a criteria whose extra fields cannot be a schema
+            return str(e)
+        except Exception as e:  # an unreadable trace costs this finding only
+            return f"cannot prepare the request: {e.__class__.__name__}: {e}"
 
     def _answer(self, request: AnalysisRequest, response: LLMResponse, limit: int) -> Answer:
         if response.stop_reason == "malformed_response":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -18,6 +19,9 @@ class AnalysisRequest:
     perspective: str
     digest: str = ""  # redacted, token-budgeted text; empty for analyzers that do not read it
     digest_tokens: int = 0
+    # Makes the digest when `digest` is empty and a request must be built after all (a
+    # batch answer that has to be asked again live).
+    digest_source: Callable[[], str] | None = None
 
 
 @runtime_checkable

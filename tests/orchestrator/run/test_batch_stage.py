@@ -1,0 +1,125 @@
+"""`--batch-api` through the library entry point against the in-process fake provider:
+one finding per pair at the batch price, failures resubmitted once then analyzed live,
+invalid answers re-asked live, and a re-run that adopts the jobs it finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from by_outcome_factory import make_by_outcome_tree
+from fakeprovider import FakeProviderConfig, RunningFakeProvider, serve
+
+from tracejury.errors import ExitCode
+from tracejury.files import write_model
+from tracejury.jsonl import iter_jsonl_models
+from tracejury.models import Finding
+from tracejury.orchestrator.llm.batch.store import JobStore
+from tracejury.orchestrator.llm.pricing import PriceTable
+from tracejury.orchestrator.pipeline import make_manifest, run_analysis_async
+from tracejury.orchestrator.results import RunResult
+
+pytestmark = pytest.mark.anyio
+N = 8
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACEJURY_BATCH_POLL", "0.02,0.1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    make_by_outcome_tree(tmp_path / "traces", n=N, with_bad_files=False)
+    make_manifest([tmp_path / "traces"], tmp_path / "run", display="none")
+    return tmp_path / "run"
+
+
+async def batch_run(run: Path, fp: RunningFakeProvider, **kw: object) -> RunResult:
+    return await run_analysis_async(
+        run,
+        backend="openai",
+        base_url=fp.openai_base_url,
+        batch_api=True,
+        display="none",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def findings(run: Path) -> list[Finding]:
+    out = [f for _, f in iter_jsonl_models(run / "findings.jsonl", Finding)]
+    assert all(isinstance(f, Finding) for f in out)
+    return out  # type: ignore[return-value]
+
+
+def live_requests(fp: RunningFakeProvider) -> int:
+    return sum(1 for r in fp.requests if r["path"] == "/v1/chat/completions")
+
+
+async def test_every_pair_answered_once_at_the_batch_price(run_dir: Path) -> None:
+    async with serve(FakeProviderConfig(batch_processing_s=0.05)) as fp:
+        result = await batch_run(run_dir, fp)
+    assert result.exit_code == ExitCode.OK, result.message
+    found = findings(run_dir)
+    assert len(found) == len({f.key for f in found}) == N
+    assert {f.status for f in found} == {"ok"}
+    prices = PriceTable.builtin()
+    for f in found:
+        full = prices.cost("gpt-5.4-mini", f.usage)
+        assert full is not None and f.usage.cost_usd == pytest.approx(full / 2)
+    assert live_requests(fp) == 0
+    jobs = JobStore(run_dir / "provider_jobs").jobs()
+    assert len(jobs) == 1 and jobs[0].state == "collected" and jobs[0].provider_id
+    assert jobs[0].cost_usd == pytest.approx(sum(f.usage.cost_usd or 0 for f in found))
+    assert set(fp.provider.batches.submitted.values()) == {1}
+
+
+async def test_failed_items_go_again_once_then_live(run_dir: Path) -> None:
+    # Every item of the first two batches errors: resubmitted once, then analyzed live.
+    config = FakeProviderConfig(batch_processing_s=0.02, batch_item_script=["500"] * (2 * N))
+    async with serve(config) as fp:
+        result = await batch_run(run_dir, fp)
+    assert result.exit_code == ExitCode.OK, result.message
+    found = findings(run_dir)
+    assert len(found) == len({f.key for f in found}) == N
+    assert {f.status for f in found} == {"ok"}
+    sent = fp.provider.batches.submitted
+    assert fp.provider.batches.created == 2 and len(sent) == 2 * N  # tj0-… and tj1-… ids
+    assert set(sent.values()) == {1}
+    assert live_requests(fp) == N
+    rounds = sorted(j.round for j in JobStore(run_dir / "provider_jobs").jobs())
+    assert rounds == [0, 1]
+
+
+async def test_an_invalid_answer_is_asked_again_live(run_dir: Path) -> None:
+    config = FakeProviderConfig(batch_processing_s=0.02, batch_item_script=["invalid"])
+    async with serve(config) as fp:
+        result = await batch_run(run_dir, fp)
+    assert result.exit_code == ExitCode.OK, result.message
+    found = findings(run_dir)
+    assert len(found) == N and {f.status for f in found} == {"ok"}
+    assert sorted(f.attempts for f in found) == [1] * (N - 1) + [2]
+    assert live_requests(fp) == 1
+    assert fp.provider.batches.created == 1
+
+
+async def test_a_rerun_adopts_jobs_it_finds(run_dir: Path) -> None:
+    async with serve(FakeProviderConfig(batch_processing_s=30)) as fp:
+        first = await batch_run(run_dir, fp, timeout=0.5)
+        assert first.exit_code == ExitCode.STOPPED
+        store = JobStore(run_dir / "provider_jobs")
+        (job,) = store.jobs()
+        assert job.state == "submitted" and not findings(run_dir)
+        # As if killed between sending the job and saving its id: the id is not on disk.
+        write_model(
+            store.record_path(job),
+            job.model_copy(update={"state": "prepared", "provider_id": None}),
+        )
+        fp.provider.reconfigure({"batch_processing_s": 0.0})
+        second = await batch_run(run_dir, fp)
+    assert second.exit_code == ExitCode.OK, second.message
+    assert len(findings(run_dir)) == N
+    assert fp.provider.batches.created == 1  # found at the provider, never sent again
+    assert set(fp.provider.batches.submitted.values()) == {1}
+    assert store.jobs()[0].provider_id == job.provider_id
