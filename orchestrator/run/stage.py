@@ -120,7 +120,7 @@ class _RunState:
 
     @property
     def stopping(self) -> bool:
-        return self.stop_reason is not None or self.fatal is not None or self.interrupted
+        return self.stop_reason is not None or self.fatal is not None
 
 
 class RunStage:
@@ -297,10 +297,7 @@ class RunStage:
             ok=p.ok,
             errors=p.errors,
             cost_usd=p.cost_usd,
-            stop_reason=state.fatal
-            or state.interrupted
-            or state.stop_reason
-            or ("timeout" if p.remaining else None),
+            stop_reason=state.fatal or state.stop_reason or ("timeout" if p.remaining else None),
         )
 
     async def _status_loop(self, state: _RunState) -> None:
@@ -536,7 +533,7 @@ async def prepare_trace(
         stage.display.problem(ref.display_name, reason)
         for c in pending:
             await stage.record(error_finding(ref, c, c.perspective, analyzer, reason), state)
-        return
+        return None
     except Exception as e:  # a reader bug must cost one trace, not the run
         shown, reason = read_failure(ref, e)
         if shown:  # manifest problems were already reported once
