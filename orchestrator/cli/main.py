@@ -120,6 +120,16 @@ COMMANDS = (
         "Built-in and custom criteria: what analysts look for and the vocabulary they answer in.",
     ),
     LazyCommand("logs", "logs", "MassGen log directories: list them with their analysis status."),
+    LazyCommand(
+        "status",
+        "jobs",
+        "Jobs, counts, cost so far, what is left and the ETA of a run, while it works or after.",
+    ),
+    LazyCommand(
+        "cancel",
+        "jobs",
+        "Cancel the provider batch jobs of a --batch-api run; a run still going stops.",
+    ),
 )
 
 

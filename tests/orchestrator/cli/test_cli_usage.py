@@ -40,6 +40,8 @@ COMMANDS = [
     "criteria show",
     "logs",
     "logs list",
+    "status",
+    "cancel",
 ]
 
 
