@@ -125,10 +125,9 @@ class Collector:
             except Exception as e:  # an analyzer bug costs one finding, never the run
                 reason = f"internal error: {e.__class__.__name__}: {e}".splitlines()[0][:300]
                 finding = error_finding(ref, c, c.perspective, stage.analyzer, reason)
-            finally:
-                stage.timings.add("validate", time.monotonic() - t0)
-        item.result = "ok" if finding.status == "ok" and finding.attempts == 1 else "invalid"
-        await stage.record(finding, state)
+            item.result = "ok" if finding.status == "ok" and finding.attempts == 1 else "invalid"
+            await stage.record(finding, state)
+            stage.timings.add("validate", time.monotonic() - t0)
 
     async def _facts_for(self, ref: TraceRef, trace: ParsedTrace) -> Facts:
         stage = self.stage

@@ -166,13 +166,13 @@ class BatchRunStage(RunStage):
                 if state.stopping or not self._has_pending(traces, jobs):
                     return
                 continue
-            t0 = time.monotonic()
             changed = await self._advance(active, state)
             if not changed:
+                t0 = time.monotonic()
                 await anyio.sleep(backoff.next())
+                self.timings.add("wait", time.monotonic() - t0)
             else:
                 backoff.reset()
-            self.timings.add("wait", time.monotonic() - t0)
 
     def _has_pending(self, traces: list[TraceRef], jobs: list[ProviderJob]) -> bool:
         covered = set(covered_keys(jobs))
@@ -418,6 +418,7 @@ class BatchRunStage(RunStage):
             if job.state == "prepared" and not state.stopping:
                 changed |= await self._submit(job, state)
             elif job.state == "submitted" and job.provider_id:
+                t0 = time.monotonic()
                 try:
                     poll = await self.backend.poll(job.provider_id)
                 except Exception as e:
@@ -425,6 +426,8 @@ class BatchRunStage(RunStage):
                         job.job, f"polling failed: {describe_call_error(e, self.backend.provider)}"
                     )
                     continue
+                finally:
+                    self.timings.add("poll", time.monotonic() - t0)
                 if poll.status != job.provider_status or poll.counts != job.counts:
                     job.provider_status, job.counts = poll.status, poll.counts
                     changed = True

@@ -116,6 +116,8 @@ def estimate_run(
         tpm=config.tpm,
         traces=readable,
     )
+    if config.batch_api and provider is not None:
+        estimate = batch_priced(estimate, prices.batch_share(model))
     notes = list(estimate.notes)
     if reviews:
         notes.append(
@@ -146,4 +148,28 @@ def estimate_run(
         notes = [note or "no model is called"]
     return estimate.model_copy(
         update={"notes": notes, "spent_usd": round(spent_usd, 6), "max_cost_usd": config.max_cost}
+    )
+
+
+def batch_priced(estimate: RunEstimate, share: float) -> RunEstimate:
+    """`--batch-api`: every cost at the provider's batch share; no rate-limit wall time."""
+
+    def scaled(v: float | None) -> float | None:
+        return None if v is None else round(v * share, 6)
+
+    return estimate.model_copy(
+        update={
+            "criteria": [
+                c.model_copy(update={"cost_usd": scaled(c.cost_usd)}) for c in estimate.criteria
+            ],
+            "cost_usd": scaled(estimate.cost_usd),
+            "cost_usd_max": scaled(estimate.cost_usd_max),
+            "cost_usd_per_request": scaled(estimate.cost_usd_per_request),
+            "min_wall_seconds": None,
+            "notes": [
+                *estimate.notes,
+                f"--batch-api: batch prices ({share:.0%} of the standard ones); jobs finish "
+                "within 24 h; prompt-cache hits in batches are best effort",
+            ],
+        }
     )

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # build: load, facts, digest, request lines, request files; submit: upload and create;
-# wait: polling and sleeping between polls; collect: downloading and reading results;
-# validate: each answer validated, grounded and turned into a finding.
-PHASES = ("build", "submit", "wait", "collect", "validate")
+# poll: asking the provider; wait: sleeping between polls; collect: downloading results
+# and handing them on; validate: each answer validated, grounded and queued for appending.
+PHASES = ("build", "submit", "poll", "wait", "collect", "validate")
 
 
 @dataclass
