@@ -123,3 +123,22 @@ async def test_a_rerun_adopts_jobs_it_finds(run_dir: Path) -> None:
     assert fp.provider.batches.created == 1  # found at the provider, never sent again
     assert set(fp.provider.batches.submitted.values()) == {1}
     assert store.jobs()[0].provider_id == job.provider_id
+
+
+async def test_the_dry_run_estimate_is_at_the_batch_price(run_dir: Path) -> None:
+    live, batch = [
+        await run_analysis_async(
+            run_dir,
+            backend="openai",
+            base_url="http://127.0.0.1:9/v1",
+            dry_run=True,
+            batch_api=flag,
+            display="none",
+        )
+        for flag in (False, True)
+    ]
+    assert live.estimate is not None and batch.estimate is not None
+    assert live.estimate.cost_usd and live.estimate.cost_usd_max
+    assert batch.estimate.cost_usd == pytest.approx(live.estimate.cost_usd / 2, rel=1e-3)
+    assert batch.estimate.cost_usd_max == pytest.approx(live.estimate.cost_usd_max / 2, rel=1e-3)
+    assert any("--batch-api: batch prices (50%" in n for n in batch.estimate.notes)
