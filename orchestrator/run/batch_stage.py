@@ -18,8 +18,9 @@ import time
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
+from filelock import Timeout
 
-from tracejury.errors import BudgetStop, TracejuryError
+from tracejury.errors import BudgetStop, ConfigError, TracejuryError
 from tracejury.models import (
     Criteria,
     Facts,
@@ -111,6 +112,14 @@ class BatchRunStage(RunStage):
 
     # -- the run --------------------------------------------------------------------
     async def run(self, units: dict[str, list[TraceRef]]) -> RunResult:
+        driver = self.store.driver_lock()  # one process drives a run's batch jobs
+        try:
+            driver.acquire(timeout=0)
+        except Timeout:
+            raise ConfigError(
+                f"{self.store.folder}: another process is already running this run's batch "
+                "jobs; `tracejury status --out DIR` shows them"
+            ) from None
         traces = [t for refs in units.values() for t in refs]
         self._refs = {t.trace_id: t for t in traces}
         total = len(traces) * len(self.criteria)
@@ -120,6 +129,12 @@ class BatchRunStage(RunStage):
             str(self.rd.path), state.progress, self.analyzer.backend, self.analyzer.model
         )
         self.status.write("run", state.progress)
+        try:
+            return await self._run_driving(traces, state)
+        finally:
+            driver.release()
+
+    async def _run_driving(self, traces: list[TraceRef], state: _RunState) -> RunResult:
         self.store.clear_cancel()  # running again is the user's word to go on
         for line in self.store.problems:
             self.display.problem(str(self.store.folder), line)

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from filelock import FileLock
 from pydantic import ValidationError
 
 from tracejury.files import write_model
@@ -78,6 +79,11 @@ class JobStore:
                 n += 1
                 continue
             return name, fd
+
+    def driver_lock(self) -> FileLock:
+        """Held by the one process that builds, sends and collects this run's jobs."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.folder / ".driver.lock"))
 
     def cancel_requested(self) -> bool:
         return (self.folder / CANCEL_MARKER).exists()

@@ -10,7 +10,7 @@ import pytest
 from by_outcome_factory import make_by_outcome_tree
 from fakeprovider import FakeProviderConfig, RunningFakeProvider, serve
 
-from tracejury.errors import ExitCode
+from tracejury.errors import ConfigError, ExitCode
 from tracejury.files import write_model
 from tracejury.jsonl import iter_jsonl_models
 from tracejury.models import Finding
@@ -142,3 +142,11 @@ async def test_the_dry_run_estimate_is_at_the_batch_price(run_dir: Path) -> None
     assert batch.estimate.cost_usd == pytest.approx(live.estimate.cost_usd / 2, rel=1e-3)
     assert batch.estimate.cost_usd_max == pytest.approx(live.estimate.cost_usd_max / 2, rel=1e-3)
     assert any("--batch-api: batch prices (50%" in n for n in batch.estimate.notes)
+
+
+async def test_a_second_process_on_the_same_batch_run_is_refused(run_dir: Path) -> None:
+    held = JobStore(run_dir / "provider_jobs").driver_lock()
+    with held:  # as another process driving this run's jobs would
+        with pytest.raises(ConfigError, match="another process is already running"):
+            async with serve(FakeProviderConfig()) as fp:
+                await batch_run(run_dir, fp)
