@@ -146,7 +146,7 @@ async def test_the_dry_run_estimate_is_at_the_batch_price(run_dir: Path) -> None
 
 async def test_a_second_process_on_the_same_batch_run_is_refused(run_dir: Path) -> None:
     held = JobStore(run_dir / "provider_jobs").driver_lock()
-    with held:  # as another process driving this run's jobs would
-        with pytest.raises(ConfigError, match="another process is already running"):
-            async with serve(FakeProviderConfig()) as fp:
-                await batch_run(run_dir, fp)
+    async with serve(FakeProviderConfig()) as fp:
+        with held, pytest.raises(ConfigError, match="another process is already running"):
+            await batch_run(run_dir, fp)  # as if another process drove this run's jobs
+    assert fp.provider.batches.created == 0 and not findings(run_dir)
