@@ -81,7 +81,7 @@ def test_every_listed_line_is_the_commands_docstring() -> None:
     ctx = typer.Context(group)
     names = [c.name for c in COMMANDS]
     assert group.list_commands(ctx) == names
-    assert len(set(names)) == len(names) == 17
+    assert len(set(names)) == len(names) == 19
     for entry in COMMANDS:
         cmd = group.get_command(ctx, entry.name)
         assert cmd is not None, entry.name
