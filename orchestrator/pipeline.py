@@ -55,7 +55,7 @@ from tracejury.orchestrator.run.recorder import FindingsRecorder
 from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
 from tracejury.orchestrator.run.status import mark, previous_run_note
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
-from tracejury.rundir import DEFAULT_RUNS_ROOT, RunDir, new_run_dir
+from tracejury.rundir import DEFAULT_RUNS_ROOT, RUN_MARKER, RunDir, new_run_dir
 
 PathLike = str | Path
 RunDirLike = str | Path | RunDir
@@ -125,6 +125,7 @@ def open_run_dir(
         out.mkdir(parents=True, exist_ok=True)
         rd = RunDir(out)
     rd = RunDir(rd.path.resolve())
+    (rd.path / RUN_MARKER).touch()
     note = previous_run_note(rd.status)  # before this process writes its own status
     if phase is not None or not rd.status.exists():
         mark(rd.status, rd.path, phase or "aggregate")

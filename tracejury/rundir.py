@@ -12,6 +12,18 @@ from tracejury.natural import natural_sorted
 DEFAULT_RUNS_ROOT = Path("tracejury-runs")
 
 
+# Written into every run directory, so a scan of a tree that holds run directories (an
+# --out inside the traces folder) does not read our own files as traces.
+RUN_MARKER = ".tracejury-run"
+
+
+def is_run_dir(path: Path) -> bool:
+    """A tracejury run directory: its marker, or (older runs) a manifest beside findings."""
+    return (path / RUN_MARKER).exists() or (
+        (path / "findings.jsonl").exists() and (path / "manifest.json").exists()
+    )
+
+
 @dataclass(frozen=True)
 class RunDir:
     path: Path

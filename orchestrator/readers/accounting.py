@@ -17,6 +17,7 @@ from tracejury.models import InputProblem, SkippedFile, TraceRef
 from tracejury.orchestrator.readers.discover import SKIP_DIRS, SKIP_STEMS, TRACE_SUFFIXES
 from tracejury.orchestrator.readers.registry import dir_readers, file_readers, reader_suffixes
 from tracejury.orchestrator.readers.textio import read_head
+from tracejury.rundir import is_run_dir
 
 MAX_SKIPPED = 5000  # past this, one line says how many more there were
 
@@ -116,6 +117,8 @@ def skipped_files(
                     add(rel, "hidden folder; not read")
                 elif d in SKIP_DIRS:
                     add(rel, f"{d} folder; not read")
+                elif is_run_dir(here / d):
+                    add(rel, "a tracejury run directory; not read")
                 elif os.path.islink(here / d):
                     continue  # discovery named it, or followed it inside the tree
                 else:

@@ -26,6 +26,7 @@ from tracejury.orchestrator.readers.textio import (
     probing,
     stat_entry,
 )
+from tracejury.rundir import is_run_dir
 
 OUTCOME_DIRS: dict[str, Outcome] = {"passed": "passed", "failed": "failed", "errors": "error"}
 # Suffixes a generic folder walk treats as traces; a file named directly is always read.
@@ -238,6 +239,8 @@ def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
         if st is None:
             continue
         if stat.S_ISDIR(st.st_mode):
+            if is_run_dir(p):
+                continue  # our own output (an --out inside the tree): listed as skipped
             if scan.first_visit(st):
                 yield from _walk_dir(p, ctx, scan)
             else:
