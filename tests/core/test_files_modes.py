@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tracejury.files import atomic_write_text, clean_stale_temps
+from tracejury.rundir import RUN_MARKER
 
 TRACEJURY = Path(sys.executable).parent / "tracejury"
 REPO = Path(__file__).resolve().parents[2]
@@ -85,4 +86,6 @@ def test_triage_writes_every_file_0644_under_umask_022(tmp_path: Path, umask_022
     assert len(reports) >= 1 and placeholder is not None
     bad = {str(p): oct(_mode(p)) for p in written + reports if _mode(p) != 0o644}
     assert bad == {}
-    assert [p for p in list(run.rglob(".*")) + list(logs.rglob(".*")) if p.is_file()] == []
+    # no temporary file is left behind (the run directory's marker is meant to stay)
+    hidden = [p for p in list(run.rglob(".*")) + list(logs.rglob(".*")) if p.is_file()]
+    assert [p for p in hidden if p != run / RUN_MARKER] == []
