@@ -219,18 +219,21 @@ class MassGenReader:
                 read_error=f"{turn.trial_name}: no MassGen log files (the run stopped before writing any)",
                 metadata=self._meta(turn, None, ctx),
             )
+        def unread(problem: str) -> TraceRef:
+            return ctx.make_ref(
+                path,
+                self.name,
+                locator=turn.key,
+                trial_name=trial,
+                task_name=turn.log_dir.name,
+                files=[],
+                read_error=problem,
+            )
+
         try:
             files = member_files(turn)
             if problem := ctx.links_problem(files):  # before any member is read
-                return ctx.make_ref(
-                    path,
-                    self.name,
-                    locator=turn.key,
-                    trial_name=trial,
-                    task_name=turn.log_dir.name,
-                    files=[],
-                    read_error=problem,
-                )
+                return unread(problem)
             rel = _relativizer(ctx.root)
             infos = [read_attempt(a, rel, full=False) for a in turn.attempts]
             subs = self._subs(turn, rel, full=False)
@@ -259,15 +262,7 @@ class MassGenReader:
                 metadata=self._meta(turn, summary, ctx),
             )
         except Exception as e:  # a bad turn is recorded, the other turns carry on
-            return ctx.make_ref(
-                path,
-                self.name,
-                locator=turn.key,
-                trial_name=trial,
-                task_name=turn.log_dir.name,
-                files=[],
-                read_error=f"cannot read {turn.trial_name}: {error_line(e)}",
-            )
+            return unread(f"cannot read {turn.trial_name}: {error_line(e)}")
 
     @staticmethod
     def _subs(turn: Turn, rel: Callable[[Path], str], *, full: bool) -> list[SubRunInfo]:
