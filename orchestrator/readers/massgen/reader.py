@@ -219,6 +219,7 @@ class MassGenReader:
                 read_error=f"{turn.trial_name}: no MassGen log files (the run stopped before writing any)",
                 metadata=self._meta(turn, None, ctx),
             )
+
         def unread(problem: str) -> TraceRef:
             return ctx.make_ref(
                 path,
