@@ -35,16 +35,20 @@ def latest_run_dir(root: Path = DEFAULT_RUNS_ROOT) -> Path:
     return max(candidates, key=lambda p: ((p / "manifest.json").stat().st_mtime, p.name))
 
 
+# --out of the commands that default to the latest run directory (aggregate, report).
+LatestOutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Run directory (default: the latest under tracejury-runs/).",
+        callback=remember_run_dir,
+    ),
+]
+
+
 def aggregate_cmd(
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Run directory (default: the latest under tracejury-runs/).",
-            callback=remember_run_dir,
-        ),
-    ] = None,
+    out: LatestOutOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 2 when any expected finding is missing.")
     ] = False,
@@ -104,15 +108,7 @@ def report_cmd(
     trace_ids: Annotated[
         list[str], typer.Argument(help="Trace ids (as in manifest.json).", metavar="TRACE_ID")
     ],
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Run directory (default: the latest under tracejury-runs/).",
-            callback=remember_run_dir,
-        ),
-    ] = None,
+    out: LatestOutOpt = None,
 ) -> None:
     """Write reports/<trace_id>.md for the given traces now (a big run's aggregate writes only the reports its summary links)."""
     run = out if out is not None else latest_run_dir()
