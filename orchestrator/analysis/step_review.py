@@ -70,8 +70,7 @@ class Review:
     step: int  # the decisive step (the candidate when no step of the window was judged so)
     evidence: Evidence | None  # the decisive step's own text, when the review moved or confirmed it
     method: str  # one line for the finding: what was reviewed and what it changed
-    usage: Usage
-    calls: int
+    usage: Usage  # its requests count the reviews asked
 
 
 def _render(step: Step) -> str:

@@ -255,7 +255,7 @@ class LLMAnalyzer:
             window, request.trace, candidate, self.attribution_window
         )
         agent = answer.extra.get("responsible_agent")
-        usage, calls, note = Usage(), 0, ""
+        usage, note = Usage(), ""
         for step in steps:
             llm_request = review_request(
                 digest,
@@ -276,7 +276,6 @@ class LLMAnalyzer:
                         f" (stopped at step {step.number}: {describe_call_error(e, self.backend)})"
                     )
                     break
-                calls += 1
                 usage = usage.add(response.usage)
                 try:
                     verdict = parse_review(response.text, response.parsed)
@@ -289,10 +288,8 @@ class LLMAnalyzer:
             decisive, quote = verdict
             if decisive:
                 found = evidence_for(step, quote)
-                return Review(
-                    step.number, found, method_line(candidate, steps, step.number), usage, calls
-                )
-        return Review(candidate, None, method_line(candidate, steps, None, note), usage, calls)
+                return Review(step.number, found, method_line(candidate, steps, step.number), usage)
+        return Review(candidate, None, method_line(candidate, steps, None, note), usage)
 
     def digest_text(self, request: AnalysisRequest) -> str:
         """Blocking: the digest the request gives, else the one its source makes, else a
