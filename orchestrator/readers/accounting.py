@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tracejury.models import InputProblem, SkippedFile, TraceRef
 from tracejury.orchestrator.readers.discover import SKIP_DIRS, SKIP_STEMS, TRACE_SUFFIXES
-from tracejury.orchestrator.readers.registry import dir_readers, file_readers, reader_suffixes
+from tracejury.orchestrator.readers.registry import dir_readers, file_dispatch, reader_suffixes
 from tracejury.orchestrator.readers.textio import read_head
 from tracejury.rundir import is_run_dir
 
@@ -56,13 +56,10 @@ def _reason(p: Path, root: Path, claims: _Claims) -> str:
         if a == root:
             break
     if suffix in TRACE_SUFFIXES or suffix in reader_suffixes():
-        head = read_head(p)
-        for r in file_readers()[:-1]:  # the plain fallback would take anything
-            try:
-                if r.detect(p, head):
-                    return f"a {r.name} file with no trace in it"
-            except Exception:  # a detector never stops the accounting
-                continue
+        # The plain fallback would take anything: only the specific readers are asked.
+        r = file_dispatch().pick(p, suffix, read_head(p), fallback=False)
+        if r is not None:
+            return f"a {r.name} file with no trace in it"
     if suffix in reader_suffixes():
         return f"no reader claims this {suffix} file"
     if suffix not in TRACE_SUFFIXES:

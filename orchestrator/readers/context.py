@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.models import Outcome, TraceRef
-from tracejury.orchestrator.readers.textio import content_problem, file_stat, probed
+from tracejury.orchestrator.readers.textio import Probe, content_problem, file_stat, probed
 
 # Whole-file hashing above this size would make the manifest stage I/O bound on huge logs;
 # past it we hash the head, the tail and the size.
 FULL_HASH_LIMIT = 16 * 1024 * 1024
 SAMPLE_BYTES = 4 * 1024 * 1024
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def trace_id_for(root_name: str, rel_path: str, locator: str | None) -> str:
@@ -28,12 +31,12 @@ def trace_id_for(root_name: str, rel_path: str, locator: str | None) -> str:
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     stem = rel_path.rsplit(".", 1)[0] if "." in rel_path.rsplit("/", 1)[-1] else rel_path
     readable = f"{stem}-{locator}" if locator else stem
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", readable).strip("._-")[-80:] or "trace"
+    slug = _UNSAFE.sub("_", readable).strip("._-")[-80:] or "trace"
     return f"{slug}-{digest}"
 
 
-def fingerprint_file(path: Path) -> str | None:
-    probe = probed(path)
+def fingerprint_file(path: Path, probe: Probe | None = None) -> str | None:
+    probe = probe or probed(path)
     if probe is not None and probe.whole and probe.st.st_size <= FULL_HASH_LIMIT:
         return hashlib.sha256(probe.head).hexdigest()  # discovery read it whole just now
     try:
@@ -214,8 +217,15 @@ class DiscoverContext:
         rel = self.rel(path)
         if files and read_error is None and (read_error := self.links_problem(files)):
             files = []
-        is_file = _is_file(path)
-        members = files if files is not None else ([path] if is_file else [])
+        probe = probed(path) if files is None else None
+        if probe is not None:  # a file discovery has just opened (regular, its stat at hand)
+            is_file = True
+            members = [path]
+            if size_bytes is None:
+                size_bytes = probe.st.st_size
+        else:
+            is_file = _is_file(path)
+            members = files if files is not None else ([path] if is_file else [])
         if size_bytes is None:
             size_bytes = 0
             for m in members:
@@ -225,7 +235,9 @@ class DiscoverContext:
                     pass
         if fingerprint is None and members:
             fingerprint = (
-                fingerprint_file(members[0]) if len(members) == 1 else fingerprint_files(members)
+                fingerprint_file(members[0], probe)
+                if len(members) == 1
+                else fingerprint_files(members)
             )
             if fingerprint and locator:
                 fingerprint = hashlib.sha256(f"{fingerprint}#{locator}".encode()).hexdigest()

@@ -15,6 +15,7 @@ from tracejury.orchestrator.readers.context import DiscoverContext
 from tracejury.orchestrator.readers.protocol import Reader
 from tracejury.orchestrator.readers.registry import (
     dir_readers,
+    file_dispatch,
     file_readers,
     get_reader,
     reader_suffixes,
@@ -293,13 +294,9 @@ def _by_outcome(root: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[Trace
 def _pick_file_reader(path: Path, head: bytes, force: str | None) -> Reader:
     if force:
         return get_reader(force)
-    for reader in file_readers():
-        try:
-            if reader.detect(path, head):
-                return reader
-        except Exception:  # a detector must never stop discovery; the fallback reads anything
-            continue
-    return file_readers()[-1]
+    picked = file_dispatch().pick(path, path.suffix.lower(), head)
+    assert picked is not None  # the fallback claims what no reader does
+    return picked
 
 
 def _claimed_file(path: Path, suffix: str, ctx: DiscoverContext) -> Iterator[TraceRef]:

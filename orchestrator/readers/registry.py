@@ -23,6 +23,7 @@ from tracejury.orchestrator.readers.plain import PlainFileReader
 from tracejury.orchestrator.readers.plugins import load_plugins
 from tracejury.orchestrator.readers.protocol import Reader
 from tracejury.orchestrator.readers.redacted import redacted_trace
+from tracejury.orchestrator.readers.sniff import FileDispatch
 from tracejury.orchestrator.readers.spans.reader import SpansReader
 from tracejury.orchestrator.readers.swe_agent.reader import SweAgentReader
 from tracejury.orchestrator.readers.terminal_bench import TerminalBenchReader
@@ -114,6 +115,14 @@ def dir_readers() -> list[Reader]:
 def file_readers() -> list[Reader]:
     """Specific readers in order, the plain fallback last."""
     return [r for r in READERS if r.kind == "file"]
+
+
+_DISPATCH = FileDispatch(file_readers(), BUILTIN)
+
+
+def file_dispatch() -> FileDispatch:
+    """The file readers, asked in order, only those that could claim a given file."""
+    return _DISPATCH
 
 
 class TraceLoadError(Exception):

@@ -142,9 +142,7 @@ def probe_file(path: Path) -> Probe | None:
     """Open `path` once (a regular file only, non-blocking), keep its stat and head for the
     readers inside `probing()`; None when it cannot be opened (readers then say why)."""
     try:
-        f, st = open_regular_stat(path)
-        with f:
-            probe = Probe(st, f.read(HEAD_BYTES))
+        probe = _open_probe(path)
     except OSError:
         return None
     files: OrderedDict[str, Probe] | None = getattr(_probing, "files", None)
@@ -153,6 +151,30 @@ def probe_file(path: Path) -> Probe | None:
         while len(files) > PROBE_SLOTS:
             files.popitem(last=False)
     return probe
+
+
+def _open_probe(path: Path) -> Probe:
+    """`open_regular_stat` and a read of the head, on the descriptor itself: a buffered file
+    object per file was a third of the probe's cost on small files."""
+    fd = os.open(path, _PROBE_FLAGS)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, f"not a regular file ({file_kind(st)})", str(path))
+        head = os.read(fd, HEAD_BYTES)  # (O_NONBLOCK does nothing to a regular file's reads)
+        if len(head) < min(HEAD_BYTES, st.st_size):  # a short read before the end: read on
+            parts = [head]
+            got = len(head)
+            while got < HEAD_BYTES and (more := os.read(fd, HEAD_BYTES - got)):
+                parts.append(more)
+                got += len(more)
+            head = b"".join(parts)
+        return Probe(st, head)
+    finally:
+        os.close(fd)
+
+
+_PROBE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
 
 
 def probed(path: Path) -> Probe | None:
