@@ -60,10 +60,43 @@ _KEEP_CODE_BEFORE = re.compile(
 _SPACES = re.compile(r"\s+")
 
 
+# What each fold needs in the text to match at all, in _FOLDS' order: a substring every match
+# contains, and whether every match holds a digit. A fold that cannot match is skipped, which
+# changes nothing (a test compares with the unskipped folding); no placeholder brings back a
+# digit or one of these substrings, so the digit test on the original text holds throughout.
+_NEEDS: tuple[tuple[str, bool], ...] = (
+    ("-", True),  # date
+    (":", True),  # time
+    ("-", False),  # uuid (its hex may be all letters)
+    ("://", False),
+    ("@", False),
+    (".", True),  # ip
+    ("'", False),
+    ('"', False),
+    ("`", False),
+    (":\\", False),  # a Windows path
+    ("/", False),
+    ("/", False),
+    (".", False),  # a file name
+    ("0x", False),
+    ("", True),  # hex
+    ("", True),  # HEX
+    ("", True),  # an id mixing letters and digits
+)
+assert len(_NEEDS) == len(_FOLDS)
+_FOLDS_NEEDS = tuple(zip(_FOLDS, _NEEDS, strict=True))
+_DIGIT = re.compile(r"\d")  # what `\d` in the folds matches: any Unicode decimal digit
+
+
 def _fold_details(text: str, *, quotes: bool) -> str:
-    for pattern, repl in _FOLDS:
+    digits = _DIGIT.search(text) is not None
+    for (pattern, repl), (needle, needs_digit) in _FOLDS_NEEDS:
+        if (needs_digit and not digits) or needle not in text:
+            continue
         if quotes or repl != "<str>":
             text = pattern.sub(repl, text)
+    if not digits:  # no number to fold
+        return _SPACES.sub(" ", text).strip()
 
     def number(m: re.Match[str]) -> str:
         before = text[max(0, m.start() - 16) : m.start()]
