@@ -3,8 +3,9 @@
 Streaming so memory stays bounded whatever the number of findings:
 1. scan findings.jsonl (and facts.jsonl) once, each line validated once, into compact
    indexes (per key the offset of the line to keep, per trace the few numbers the summary
-   needs) and a DuckDB table of the fields counts and issues read (`rows.py`);
-2. stream the kept rows back from DuckDB in trace order: counts, outcomes, issue grouping;
+   needs);
+2. read the fields counts and issues use back from the kept lines, in trace order
+   (`rows.py`): counts, outcomes, issue grouping;
 3. cluster issues, then render the per-trace reports the summary links (every trace's in a
    run of up to REPORT_ALL_MAX traces, or with reports="all"); `tracejury report TRACE`
    writes any other on demand.
@@ -30,7 +31,7 @@ from tracejury.aggregate.inputs import FactsIndex, index_facts, load_manifest, r
 from tracejury.aggregate.issues import IssueBuilder
 from tracejury.aggregate.markdown import render_summary_md
 from tracejury.aggregate.reports_swap import ReportsStage
-from tracejury.aggregate.rows import FindingRows, KeptFinding
+from tracejury.aggregate.rows import KeptFinding, read_kept
 from tracejury.aggregate.summary import AnalysisCost, SummaryBuilder, trace_outcome
 from tracejury.aggregate.trace_report import (
     IssueRef,
@@ -104,8 +105,7 @@ class _Run:
         self.traces, self.input_problems = load_manifest(rd)
         self.facts: FactsIndex = index_facts(rd, max_invalid=1000)
         self.cost = AnalysisCost()
-        self.rows = FindingRows()
-        self.index = scan_findings(rd.findings, self.traces, on_valid=self.cost.add, rows=self.rows)
+        self.index = scan_findings(rd.findings, self.traces, on_valid=self.cost.add)
         add_configured_lanes(self.index, read_run_config(rd))
         if not self.index.lanes and self.traces:
             self.index.lane_for("any", "")  # nothing analyzed at all: every trace is missing
@@ -127,7 +127,7 @@ class _Run:
     def findings_of(self, t: int, reader: LineReader) -> list[tuple[int, Finding, int]]:
         """(lane, finding, offset) of the findings kept for manifest trace `t`."""
         out: list[tuple[int, Finding, int]] = []
-        for lane, offset, _ok in self.kept.get(t, ()):
+        for lane, offset, _ok, _ts in self.kept.get(t, ()):
             f = reader.read(offset, Finding)
             if f is not None:
                 out.append((lane, f, offset))
@@ -136,7 +136,7 @@ class _Run:
 
 def _kept_by_trace(run: _Run) -> Iterable[tuple[int, list[KeptFinding]]]:
     """(trace index, its kept findings in lane order) for every manifest trace, in order."""
-    stream = run.rows.kept(run.kept)
+    stream = read_kept(run.rd.findings, run.kept)
     pending = next(stream, None)
     for t in range(len(run.traces)):
         found: list[KeptFinding] = []
@@ -161,7 +161,6 @@ def _summarize(
             gid = issues.add(f, t, info, outcome)
             if gid is not None:
                 run.group_by_offset[f.offset] = gid
-    run.rows.close()
     issue_list = issues.build(run.traces, run.index.trace_ids)
     summary = builder.build(
         generated_at=now,

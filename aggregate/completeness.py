@@ -16,7 +16,7 @@ from typing import Any
 
 from tracejury.aggregate.dedupe import KeyState
 from tracejury.aggregate.inputs import TraceInfo
-from tracejury.aggregate.rows import FindingRows, created_ts
+from tracejury.aggregate.rows import created_ts
 from tracejury.criteria_loader import load_criteria
 from tracejury.errors import TracejuryError
 from tracejury.jsonl import BadLine, scan_models
@@ -82,13 +82,14 @@ class FindingsIndex:
         h = self.lanes[lane_idx].current_hash
         return self.hashes.get(h) if h is not None else None
 
-    def kept(self) -> dict[int, list[tuple[int, int, bool]]]:
-        """manifest trace index -> [(lane, offset of the kept line, ok)] under current hashes."""
+    def kept(self) -> dict[int, list[tuple[int, int, bool, float]]]:
+        """manifest trace index -> [(lane, offset of the kept line, ok, its created ts)] under
+        current hashes."""
         current = {i: self.current_hash_id(i) for i in range(len(self.lanes))}
-        out: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
+        out: dict[int, list[tuple[int, int, bool, float]]] = defaultdict(list)
         for (t, lane, h), st in self.keys.items():
             if t < self.n_manifest and current[lane] == h:
-                out[t].append((lane, st.kept_offset, st.has_ok))
+                out[t].append((lane, st.kept_offset, st.has_ok, st.kept_ts))
         for v in out.values():
             v.sort()
         return out
@@ -98,10 +99,9 @@ def scan_findings(
     path: Path,
     traces: list[TraceInfo],
     on_valid: Callable[[Finding], None] | None = None,
-    rows: FindingRows | None = None,
 ) -> FindingsIndex:
     """One pass, each line validated once; `on_valid` sees every valid line (e.g. to add up
-    what analysis cost) and `rows` receives the fields counts and issues read later."""
+    what analysis cost)."""
     ids = [t.trace_id for t in traces]
     index = FindingsIndex(
         n_manifest=len(ids), trace_ids=ids, trace_index={t: i for i, t in enumerate(ids)}
@@ -118,8 +118,6 @@ def scan_findings(
         lane_idx = index.lane_for(item.perspective, item.criteria)
         lane = index.lanes[lane_idx]
         ts = created_ts(item)
-        if rows is not None:
-            rows.add(offset, ts, item)
         if ts > lane.hashes.get(item.criteria_hash, float("-inf")):
             lane.hashes[item.criteria_hash] = ts
         lane.hash_lines[item.criteria_hash] = lane.hash_lines.get(item.criteria_hash, 0) + 1

@@ -39,5 +39,10 @@ class KeyState:
         return self.ok_offset if self.has_ok else self.err_offset
 
     @property
+    def kept_ts(self) -> float:
+        """The kept line's created_at as epoch seconds."""
+        return self.ok_rank[0] if self.has_ok else self.err_rank[0]
+
+    @property
     def duplicates(self) -> int:
         return self.lines - 1 if self.lines else 0

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from tracejury.aggregate.normalize import action_key, is_none_action
+from tracejury.aggregate.normalize import action_key, is_none_action, tokens
 from tracejury.aggregate.rows import KeptFinding
 from tracejury.clip import one_line
 from tracejury.models import Finding
@@ -34,6 +35,13 @@ def signature_core(signature: str) -> str:
     `python: ModuleNotFoundError: No module named <str>` are one problem."""
     m = _EXCEPTION.search(signature)
     return signature[m.start() :] if m else signature
+
+
+@lru_cache(maxsize=1 << 14)
+def core_tokens(signature: str) -> frozenset[str]:
+    """`tokens(signature_core(signature))`, cached: a trace's few signatures recur in
+    thousands of traces, and each of its findings compares against them."""
+    return tokens(signature_core(signature))
 
 
 # "recovered from it", "which it recovered from", but not "did not recover" / "unrecovered"

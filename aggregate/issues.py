@@ -28,11 +28,12 @@ from tracejury.aggregate.issue_groups import (
     Group,
     _Cluster,
     _fp,
+    core_tokens,
     is_problem,
     says_recovered,
     signature_core,
 )
-from tracejury.aggregate.normalize import is_none_action, jaccard, tokens
+from tracejury.aggregate.normalize import jaccard, text_tokens, tokens
 from tracejury.aggregate.rows import KeptFinding, created_ts
 from tracejury.clip import one_line
 from tracejury.models import Finding
@@ -72,8 +73,7 @@ class IssueBuilder:
 
     @staticmethod
     def _text_tokens(f: Finding | KeptFinding) -> frozenset[str]:
-        toks = tokens(f"{f.root_cause}\n{f.actionable if not is_none_action(f.actionable) else ''}")
-        return toks or tokens(f.summary)
+        return text_tokens(f.root_cause, f.actionable) or tokens(f.summary)
 
     @staticmethod
     def _matching_signature(f: Finding | KeptFinding, facts: FactsInfo | None) -> Signature | None:
@@ -83,13 +83,13 @@ class IssueBuilder:
         on that error (issue 9)."""
         if facts is None or not facts.signatures or says_recovered(f.root_cause):
             return None
-        said = tokens(f.root_cause, keep_placeholders=False)
+        said = tokens(f.root_cause)
         best: tuple[float, int, Signature] | None = None
         for i, sig in enumerate(facts.signatures):
             # A one-word signature ("timeout") is too generic to name a problem alone,
             # except for timeouts themselves.
             # the problem it names, without the tool and exit code it surfaced through
-            core = tokens(signature_core(sig.text))
+            core = core_tokens(sig.text)
             if not core or (len(core) < 2 and sig.kind != "timeout"):
                 continue
             share = len(core & said) / len(core)

@@ -69,6 +69,21 @@ def tokens(text: str, *, keep_placeholders: bool = False) -> frozenset[str]:
     return frozenset(out)
 
 
+# A number opening the second line may be kept as a code the first line ends naming
+# ("... exit code" / "137 ..."): only then does folding the two lines together differ.
+_CODE_AHEAD = re.compile(r"[\s:=\[(]*[-+]?\d")
+
+
+def text_tokens(root_cause: str, actionable: str) -> frozenset[str]:
+    """`tokens(f"{root_cause}\\n{actionable}")` (the actionable left out when it is none), as
+    the union of each line's tokens: no fold matches across a newline, so each distinct
+    root cause and recommendation is folded once however they pair up."""
+    act = "" if is_none_action(actionable) else actionable
+    if _CODE_AHEAD.match(act):
+        return tokens(f"{root_cause}\n{act}")
+    return tokens(root_cause) | tokens(act)
+
+
 def action_key(text: str) -> str:
     """Key to count the same recommendation worded with different details as one."""
     return " ".join(sorted(tokens(text)))

@@ -1,43 +1,29 @@
-"""The findings aggregation counts, held in DuckDB: one row per valid line of findings.jsonl.
+"""The fields of the kept findings that counts and issues read, streamed in trace order.
 
 The completeness scan validates each line once (the pydantic `Finding` stays the definition
-of the file) and hands the fields that summary, issues and cost use to `FindingRows`, which
-appends them to an in-memory DuckDB table in chunks. The kept line of each key (dedupe in
-`completeness.py`) is then joined back in SQL and streamed in manifest-trace and lane order,
-so no line is parsed or validated a second time and no list of findings is ever in memory.
+of the file) and keeps only offsets. `read_kept` then reads the kept line of each key (dedupe
+in `completeness.py`) again at its offset and decodes just these fields, with a projection
+of `Finding` that only reads (the line was validated already, so its values are what the
+model accepted); a line the projection does not take goes through `Finding` itself. No list of
+findings is ever in memory. `connect()` is the one DuckDB connection (`tracejury query`).
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, get_args
+
+import msgspec
+from pydantic import ValidationError
 
 from tracejury.models import Finding
 from tracejury.models.common import Confidence, FindingStatus, Outcome
 
 if TYPE_CHECKING:
     import duckdb
-
-ROWS_MEMORY = "100MB"
-
-_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("off", "BIGINT"),
-    ("ts", "DOUBLE"),
-    ("status", "VARCHAR"),
-    ("category", "VARCHAR"),
-    ("subcategory", "VARCHAR"),
-    ("perspective", "VARCHAR"),
-    ("criteria", "VARCHAR"),
-    ("outcome", "VARCHAR"),
-    ("confidence", "VARCHAR"),
-    ("summary", "VARCHAR"),
-    ("root_cause", "VARCHAR"),
-    ("actionable", "VARCHAR"),
-)
 
 
 @dataclass(slots=True)
@@ -80,84 +66,81 @@ def connect(database: str = ":memory:", memory_limit: str = "200MB") -> duckdb.D
     return con
 
 
-class FindingRows:
-    """Rows of valid finding lines, keyed by byte offset; `kept` streams the kept ones.
+class _Fields(msgspec.Struct):
+    """The `KeptFinding` fields of a line, with `Finding`'s defaults; other keys are skipped."""
 
-    Rows are written as compact JSON arrays to a temporary file that DuckDB then loads in
-    one scan: far cheaper than inserting Python values, and nothing is held in Python."""
+    perspective: str
+    criteria: str
+    outcome: str
+    status: str = "ok"
+    category: str | None = None
+    subcategory: str | None = None
+    confidence: str = "low"
+    summary: str = ""
+    root_cause: str = ""
+    actionable: str = ""
 
-    def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="tracejury-agg-")
-        # A database file, not memory: the table's text columns stay on disk and memory
-        # stays flat however many findings there are.
-        self.con = connect(str(Path(self._dir.name) / "rows.duckdb"), ROWS_MEMORY)
-        self._path = Path(self._dir.name) / "rows.jsonl"
-        self._out: TextIO | None = self._path.open("w", encoding="utf-8")
-        self._dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
-    def add(self, offset: int, ts: float, f: Finding) -> None:
-        assert self._out is not None, "rows added after kept()"
-        self._out.write(
-            self._dumps(
-                {
-                    "off": offset,
-                    "ts": ts,
-                    "status": f.status,
-                    "category": f.category,
-                    "subcategory": f.subcategory,
-                    "perspective": f.perspective,
-                    "criteria": f.criteria,
-                    "outcome": f.outcome,
-                    "confidence": f.confidence,
-                    "summary": f.summary,
-                    "root_cause": f.root_cause,
-                    "actionable": f.actionable,
-                }
-            )
-        )
-        self._out.write("\n")
+_decode_fields = msgspec.json.Decoder(_Fields).decode
+# The scan validated the line; a value outside these means it is no longer the line it read.
+_STATUSES = frozenset(get_args(FindingStatus))
+_OUTCOMES = frozenset(get_args(Outcome))
+_CONFIDENCES = frozenset(get_args(Confidence))
+_CHUNK = 4096
 
-    def flush(self) -> None:
-        """Load the rows written so far into table `f` (once)."""
-        if self._out is None:
-            return
-        self._out.close()
-        self._out = None
-        cols = ", ".join(f"{name}: '{kind}'" for name, kind in _COLUMNS)
-        self.con.execute(
-            "CREATE TABLE f AS SELECT * FROM read_json(?, format='newline_delimited', "
-            f"columns={{{cols}}})",
-            [str(self._path)],
-        )
-        self._path.unlink()
 
-    def kept(
-        self, kept: dict[int, list[tuple[int, int, bool]]]
-    ) -> Iterator[tuple[int, int, KeptFinding]]:
-        """(manifest trace index, lane, finding) of the kept lines, in trace then lane order."""
-        self.flush()
-        ts, lanes, offs = [], [], []
-        for t, entries in kept.items():
-            for lane, off, _ok in entries:
-                ts.append(t)
-                lanes.append(lane)
-                offs.append(off)
-        self.con.execute(
-            "CREATE OR REPLACE TABLE k AS SELECT unnest($1::INTEGER[]) AS t, "
-            "unnest($2::INTEGER[]) AS lane, unnest($3::BIGINT[]) AS off",
-            [ts, lanes, offs],
-        )
-        names = ", ".join(f"f.{name}" for name, _ in _COLUMNS)
-        cur = self.con.execute(
-            f"SELECT k.t, k.lane, {names} FROM k JOIN f USING (off) ORDER BY k.t, k.lane"
-        )
-        while rows := cur.fetchmany(10_000):
-            for t, lane, *r in rows:
-                yield t, lane, KeptFinding(*r)
+def _line_at(fd: int, offset: int) -> bytes:
+    """The line starting at `offset` (through its newline, or to the end of the file)."""
+    buf = os.pread(fd, _CHUNK, offset)
+    end = buf.find(b"\n")
+    while end < 0:
+        more = os.pread(fd, max(_CHUNK, len(buf)), offset + len(buf))
+        if not more:
+            return buf
+        start = len(buf)
+        buf += more
+        end = buf.find(b"\n", start)
+    return buf[: end + 1]
 
-    def close(self) -> None:
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        self.con.close()
-        self._dir.cleanup()
+
+def _kept_finding(raw: bytes, offset: int, ts: float) -> KeptFinding | None:
+    try:
+        r = _decode_fields(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        r = None
+    if (
+        r is None
+        or r.status not in _STATUSES
+        or r.outcome not in _OUTCOMES
+        or r.confidence not in _CONFIDENCES
+    ):
+        try:  # what the projection does not take, the model reads (as the scan did)
+            f = Finding.model_validate_json(raw)
+        except ValidationError:
+            return None  # the file changed under us since the scan; skip rather than fail
+        return KeptFinding(
+            offset, ts, f.status, f.category, f.subcategory, f.perspective, f.criteria,
+            f.outcome, f.confidence, f.summary, f.root_cause, f.actionable,
+        )  # fmt: skip
+    return KeptFinding(
+        offset, ts, r.status, r.category, r.subcategory, r.perspective, r.criteria,  # type: ignore[arg-type]
+        r.outcome, r.confidence, r.summary, r.root_cause, r.actionable,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def read_kept(
+    path: Path, kept: dict[int, list[tuple[int, int, bool, float]]]
+) -> Iterator[tuple[int, int, KeptFinding]]:
+    """(manifest trace index, lane, finding) of the kept lines, in trace then lane order;
+    `kept` is `FindingsIndex.kept()`: per trace its (lane, offset, ok, created ts)."""
+    if not kept:
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for t in sorted(kept):
+            for lane, offset, _ok, ts in kept[t]:
+                f = _kept_finding(_line_at(fd, offset), offset, ts)
+                if f is not None:
+                    yield t, lane, f
+    finally:
+        os.close(fd)
