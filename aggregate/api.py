@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 from tracejury.aggregate.completeness import (
     add_configured_lanes,
@@ -40,6 +39,7 @@ from tracejury.aggregate.trace_report import (
     render_trace_report,
     report_filename,
 )
+from tracejury.choices import ReportScope
 from tracejury.errors import ConfigError, ExecutionError
 from tracejury.files import (
     atomic_write_text,
@@ -52,7 +52,6 @@ from tracejury.models.summary import AnalysisSummary, Completeness, Issue
 from tracejury.rundir import RunDir
 
 MAX_MESSAGES = 20
-ReportScope = Literal["auto", "all", "linked"]
 # Up to this many traces every trace gets its report; above it only the traces the summary
 # links (issue examples), since rendering 25,000 reports was most of aggregation's time.
 REPORT_ALL_MAX = 2_000

@@ -1,11 +1,14 @@
 """Start-up time and memory of the real console script against a bare interpreter.
 
-Runs `tracejury --help`, `--version`, `tracejury triage -h` and a usage error (`tracejury frobnicate`)
-alternately with `python -c pass` (so machine noise hits every case alike) and prints, for
-each, the median wall time and peak RSS and their ratios to the bare interpreter's. The
-SDKs are not imported at start-up (see llm/backends.py), nor any command's module
-before it runs (orchestrator/cli/group.py);
-`tests/orchestrator/llm/test_lazy_sdks.py` asserts it. Target (issue 14): under 5x.
+Runs `tracejury --help`, `--version`, the `-h` of the commands with the most options (`triage`,
+`run`, `manifest`, `inspect`, `watch`, `query`, `eval`, `aggregate`, `status`, `criteria list`)
+and a usage error (`tracejury frobnicate`) alternately with `python -c pass` (so machine noise
+hits every case alike) and prints, for each, the median wall time and peak RSS and their
+ratios to the bare interpreter's. The SDKs are not imported at start-up (see llm/backends.py),
+nor any command's module before it runs (orchestrator/cli/group.py), nor, for a command's
+`-h`, its library (tracejury/choices.py holds what `-h` shows);
+`tests/orchestrator/llm/test_lazy_sdks.py`, `tests/orchestrator/cli/test_lazy_cli.py` and
+`tests/orchestrator/cli/test_help_imports.py` assert it. Target (issue 14): under 5x, each.
 
     python bench/bench_startup.py [--rounds 7] [--json]
 """
@@ -23,6 +26,18 @@ from pathlib import Path
 
 CLI = Path(sys.executable).parent / "tracejury"
 TARGET_RATIO = 5.0
+HELPS = (
+    "triage",
+    "run",
+    "manifest",
+    "inspect",
+    "watch",
+    "query",
+    "eval",
+    "aggregate",
+    "status",
+    "criteria list",
+)
 
 
 def _once(cmd: list[str]) -> tuple[float, float]:
@@ -44,7 +59,7 @@ def main() -> None:
         "python -c pass": [sys.executable, "-c", "pass"],
         "tracejury --help": [str(CLI), "--help"],
         "tracejury --version": [str(CLI), "--version"],
-        "tracejury triage -h": [str(CLI), "triage", "-h"],
+        **{f"tracejury {c} -h": [str(CLI), *c.split(), "-h"] for c in HELPS},
         "tracejury frobnicate": [str(CLI), "frobnicate"],
     }
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
@@ -69,7 +84,7 @@ def main() -> None:
     print(f"{args.rounds} rounds, medians; target: under {TARGET_RATIO:g}x python -c pass")
     for name, r in result.items():
         print(
-            f"{name:22} {r['median_s']:.3f}s  x{r['ratio']:<5} "
+            f"{name:27} {r['median_s']:.3f}s  x{r['ratio']:<5} "
             f"peak {r['peak_mb']:.1f} MiB  x{r['memory_ratio']}"
         )
 

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from tracejury.choices import (
+    DEFAULT_MAX_TRACE_TOKENS,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RETRIES,
+    AttributionMode,
+    Backend,
+    OpenAIApi,
+)
 from tracejury.errors import ConfigError
 from tracejury.models.common import VersionedRecord
 
-Backend = Literal["auto", "rules", "openai", "anthropic"]
-GroupBy = Literal["task_name", "outcome"]
-OpenAIApi = Literal["chat", "responses"]
-AttributionMode = Literal["all-at-once", "hybrid"]
-
-DEFAULT_MAX_TRACE_TOKENS = 12_000
-# Retries of a failed request (5xx, timeout, connection); 429s are waited out instead.
-DEFAULT_RETRIES = 4
-DEFAULT_REQUEST_TIMEOUT = 120.0  # seconds
+# The vocabularies and defaults -h shows live in tracejury.choices (no imports there).
+# DEFAULT_RETRIES: retries of a failed request (5xx, timeout, connection); 429s are waited out.
 
 
 def split_names(values: str | list[str] | tuple[str, ...] | None) -> list[str]:

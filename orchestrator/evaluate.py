@@ -10,8 +10,9 @@ from typing import Any
 
 from tracejury.aggregate.eval import evaluate as evaluate_with
 from tracejury.aggregate.eval.evaluate import DEFAULT_TOLERANCES
-from tracejury.aggregate.eval.models import Dataset, EvalReport, LabelSet
+from tracejury.aggregate.eval.models import EvalReport, LabelSet
 from tracejury.aggregate.eval.source import StepView
+from tracejury.choices import Dataset
 from tracejury.models import TraceRef
 from tracejury.orchestrator.readers.chat.reader import LabelsReader
 from tracejury.orchestrator.readers.discover import discover

@@ -23,7 +23,7 @@ from typing import Any, TypeVar, Unpack
 
 import anyio
 
-from tracejury.aggregate.api import AggregateResult, ReportScope, aggregate_run
+from tracejury.aggregate.api import AggregateResult, aggregate_run
 from tracejury.batches import (
     build_manifest,
     plan_batches,
@@ -32,14 +32,15 @@ from tracejury.batches import (
     write_batches,
     write_manifest,
 )
+from tracejury.choices import DisplayName, GroupBy, ReportScope
 from tracejury.errors import ConfigError, ExitCode
 from tracejury.models import Batch, Criteria, InputProblem, Manifest, TraceRef
 from tracejury.models.status import Phase
 from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build_analyzer
 from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
-from tracejury.orchestrator.config import GroupBy, RunConfig, RunOptions, run_config
-from tracejury.orchestrator.display import Display, DisplayName, make_display
+from tracejury.orchestrator.config import RunConfig, RunOptions, run_config
+from tracejury.orchestrator.display import Display, make_display
 from tracejury.orchestrator.llm.backends import make_batch_backend, resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.preflight import preflight

@@ -14,10 +14,11 @@ from typing import Unpack
 import anyio
 
 from tracejury.aggregate.api import AggregateResult
+from tracejury.choices import GroupBy
 from tracejury.errors import ConfigError, ExitCode, RunInterrupted, TracejuryError
 from tracejury.models import Manifest
 from tracejury.orchestrator.agents.deep_dive import deep_stage, deep_stage_config
-from tracejury.orchestrator.config import GroupBy, RunConfig, RunOptions, run_config
+from tracejury.orchestrator.config import RunConfig, RunOptions, run_config
 from tracejury.orchestrator.llm.preflight import preflight
 from tracejury.orchestrator.pipeline import (
     DisplayLike,

@@ -13,7 +13,6 @@ from tracejury.aggregate.eval.matching import Matched, match
 from tracejury.aggregate.eval.metrics import mode_scores, share
 from tracejury.aggregate.eval.models import (
     ConfidenceRow,
-    Dataset,
     EvalReport,
     FloorCheck,
     LabelSet,
@@ -23,6 +22,7 @@ from tracejury.aggregate.eval.models import (
 from tracejury.aggregate.eval.reference import reference_for
 from tracejury.aggregate.eval.scoring import Answer, category_confusion, mode_universe, score
 from tracejury.aggregate.eval.source import StepView, TraceSource
+from tracejury.choices import Dataset
 from tracejury.errors import ConfigError
 from tracejury.files import read_model
 from tracejury.models import Finding, Manifest

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tracejury.aggregate.eval.models import Dataset, LabelSet, TraceLabel
+from tracejury.aggregate.eval.models import LabelSet, TraceLabel
 from tracejury.aggregate.eval.source import TERMINAL_BENCH, TraceSource
 from tracejury.aggregate.eval.taxonomy import terminal_bench_category
+from tracejury.choices import Dataset
 from tracejury.errors import ConfigError
 from tracejury.models import TraceRef
 

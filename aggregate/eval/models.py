@@ -7,11 +7,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from tracejury.choices import Dataset
 from tracejury.models.common import Record, VersionedRecord
 from tracejury.models.finding import utc_now
-
-Dataset = Literal["whowhen", "agentrx", "mast", "terminal-bench", "csv"]
-DATASETS: tuple[Dataset, ...] = ("whowhen", "agentrx", "mast", "terminal-bench", "csv")
 
 
 class TraceLabel(Record):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tracejury.aggregate.eval.models import Dataset, ReferenceNumber
+from tracejury.aggregate.eval.models import ReferenceNumber
+from tracejury.choices import Dataset
 
 _WHO_WHEN = "Zhang et al., Which Agent Causes Task Failures and When? (ICML 2025)"
 _MAST = "Cemri et al., Why Do Multi-Agent LLM Systems Fail? (2025)"

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tracejury.choices import DEFAULT_MAX_TRACE_TOKENS
 from tracejury.models import Criteria
 from tracejury.orchestrator.analysis.grounding import step_texts, verify_in_texts
-from tracejury.orchestrator.config import DEFAULT_MAX_TRACE_TOKENS
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 
 AGENT_FIELD, STEP_FIELD = "responsible_agent", "decisive_step"

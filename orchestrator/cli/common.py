@@ -6,29 +6,45 @@ import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
-from pydantic import ValidationError
 
-from tracejury.errors import ConfigError
-from tracejury.orchestrator.cli.failures import remember_run_dir
-from tracejury.orchestrator.config import (
+from tracejury.choices import (
+    DEFAULT_MAX_TRACE_TOKENS,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RETRIES,
+    FORMAT_NAMES,
     AttributionMode,
     Backend,
+    DisplayName,
     GroupBy,
-    RunConfig,
-    split_names,
+    OpenAIApi,
 )
-from tracejury.orchestrator.display import Display, DisplayName, make_display
-from tracejury.orchestrator.readers import reader_names
+from tracejury.errors import ConfigError
+from tracejury.orchestrator.cli.failures import remember_run_dir
 
 if TYPE_CHECKING:
-    FormatName = str
-else:  # the choices of --format are the registered readers' names
-    FormatName = Literal[tuple(reader_names())]
+    from tracejury.orchestrator.config import RunConfig
+    from tracejury.orchestrator.display import Display
+
+# Every command's -h reads this module: it imports only typer and tracejury.choices. What
+# building a run's config needs (pydantic, the readers, the displays) is imported when the
+# command runs (tests/orchestrator/cli/test_help_imports.py).
+
+
+def _known_format(value: str | None) -> str | None:
+    """--format: a built-in reader's name, or an installed plugin's (read only when given)."""
+    if value is None or value in FORMAT_NAMES:
+        return value
+    # the registry (every reader, and the plugins) loads only when an unknown name is given
+    from tracejury.orchestrator.readers import reader_names
+
+    names = reader_names()
+    if value not in names:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, names))}.")
+    return value
 
 
 def _some_path_exists(paths: list[Path]) -> list[Path]:
@@ -70,8 +86,13 @@ OutRequired = Annotated[
     ),
 ]
 FormatOpt = Annotated[
-    FormatName | None,
-    typer.Option("--format", help="Force one reader instead of detecting formats."),
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="<" + "|".join(FORMAT_NAMES) + ">",
+        help="Force one reader instead of detecting formats.",
+        callback=_known_format,
+    ),
 ]
 BackendOpt = Annotated[
     Backend,
@@ -104,7 +125,7 @@ BaseUrlOpt = Annotated[
     ),
 ]
 OpenAIApiOpt = Annotated[
-    Literal["chat", "responses"] | None,
+    OpenAIApi | None,
     typer.Option(
         "--openai-api",
         help="OpenAI API flavour (default: chat completions).",
@@ -291,7 +312,7 @@ def build_config(
     timeout: float | None,
     price_file: Path | None,
     force_format: str | None,
-    openai_api: Literal["chat", "responses"] | None,
+    openai_api: OpenAIApi | None,
     redact_extra: list[str] | None = None,
     no_redact: bool = False,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
@@ -302,6 +323,11 @@ def build_config(
     trace_memory_limit: int = 4096,
     batch_api: bool = False,
 ) -> RunConfig:
+    # pydantic and the config model load when a command runs, not for its -h
+    from pydantic import ValidationError
+
+    from tracejury.orchestrator.config import RunConfig, split_names
+
     try:
         return RunConfig(
             backend=backend,
@@ -339,6 +365,9 @@ def build_config(
 def display_for(automation: bool, display: DisplayName | None) -> Display:
     if automation and display is not None:
         raise ConfigError("--automation and --display exclude each other")
+    # the displays (rich among them) load when a command runs, not for its -h
+    from tracejury.orchestrator.display import make_display
+
     return make_display(automation=automation, name=display)
 
 
@@ -353,7 +382,7 @@ _RUN_OPTIONS: dict[str, tuple[object, object]] = {
     "rpm": (RpmOpt, None),
     "tpm": (TpmOpt, None),
     "max_cost": (MaxCostOpt, None),
-    "max_trace_tokens": (MaxTraceTokensOpt, 12_000),
+    "max_trace_tokens": (MaxTraceTokensOpt, DEFAULT_MAX_TRACE_TOKENS),
     "dry_run": (DryRunOpt, False),
     "automation": (AutomationOpt, False),
     "display_name": (DisplayOpt, None),
@@ -377,7 +406,16 @@ def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add the analysis options to a command; it receives them as one `config: RunConfig`,
     and the `display` they choose when it takes one (then it also gets `--display`)."""
     sig = inspect.signature(fn)
-    hints = get_type_hints(fn, include_extras=True)
+    # Only the command's own options are resolved: `config` and `display` name types the
+    # command module imports under TYPE_CHECKING alone, so that its -h stays cheap.
+    own_annotations = {
+        k: v for k, v in fn.__annotations__.items() if k not in ("config", "display", "return")
+    }
+    hints = get_type_hints(
+        SimpleNamespace(__annotations__=own_annotations),
+        globalns=fn.__globals__,
+        include_extras=True,
+    )
     takes_display = "display" in sig.parameters
     own = [
         p.replace(annotation=hints.get(p.name, p.annotation))

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracejury.criteria_loader import builtin_criteria, load_criteria
-from tracejury.models import Criteria
-from tracejury.orchestrator.analysis.prompting import shared_prefix
-from tracejury.orchestrator.analysis.schema import field_specs, finding_schema
-from tracejury.orchestrator.cli.group import help_when_bare
+from tracejury.orchestrator.cli.group import FlagGroup, help_when_bare
+
+if TYPE_CHECKING:
+    from tracejury.models import Criteria
 
 criteria_app = typer.Typer(
+    cls=FlagGroup,
     help="Built-in and custom criteria: what analysts look for and the vocabulary they answer in.",
     callback=help_when_bare,
     invoke_without_command=True,
@@ -23,6 +23,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 
 def _field_type(criteria: Criteria) -> dict[str, str]:
+    # the schema module loads when a criteria is shown, not for -h
+    from tracejury.orchestrator.analysis.schema import field_specs
+
     out = {}
     for spec in field_specs(criteria):
         if spec.kind == "enum":
@@ -39,6 +42,9 @@ def _field_type(criteria: Criteria) -> dict[str, str]:
 @criteria_app.command("list")
 def list_cmd(as_json: JsonOpt = False) -> int:
     """The built-in criteria, with their perspective (for --perspectives) and categories."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.criteria_loader import builtin_criteria
+
     items = builtin_criteria()
     if as_json:
         rows = [
@@ -82,6 +88,11 @@ def show_cmd(
     as_json: JsonOpt = False,
 ) -> int:
     """One criteria: perspective, categories, extra fields and instructions."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.criteria_loader import load_criteria
+    from tracejury.orchestrator.analysis.prompting import shared_prefix
+    from tracejury.orchestrator.analysis.schema import field_specs, finding_schema
+
     c = load_criteria(name)
     schema_doc = finding_schema(c)  # also validates the extra fields
     if schema:

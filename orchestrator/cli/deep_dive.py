@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracejury.orchestrator.agents.deep_dive import run_deep_dive
 from tracejury.orchestrator.cli.common import OutRequired, run_options
-from tracejury.orchestrator.config import RunConfig
+
+if TYPE_CHECKING:
+    from tracejury.orchestrator.config import RunConfig
 
 CategoryOpt = Annotated[
     str, typer.Option("--category", help="Failure category of DIR's findings to deep-dive.")
@@ -35,6 +36,9 @@ def deep_dive_cmd(
     config: RunConfig,
 ) -> int:
     """One agent per trace of a category answers the questions; writes DIR/deep_dives/<category>.md."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.agents.deep_dive import run_deep_dive
+
     result = run_deep_dive(
         out,
         category,

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, get_args
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 
-from tracejury.aggregate.eval.models import DATASETS, Dataset, EvalReport
-from tracejury.aggregate.eval.report_md import render_eval_md, render_eval_text
+from tracejury.choices import DATASETS, Dataset
 from tracejury.errors import ConfigError, ExecutionError
-from tracejury.files import atomic_write_text, write_model
 from tracejury.orchestrator.cli.common import OutRequired
-from tracejury.orchestrator.evaluate import evaluate
+
+if TYPE_CHECKING:
+    from tracejury.aggregate.eval.models import EvalReport
 
 EVAL_JSON = "eval.json"
 EVAL_MD = "EVAL.md"
@@ -82,6 +82,11 @@ def eval_cmd(
     if not out.is_dir():
         raise ConfigError(f"{out}: run directory not found")
     tol = parse_tolerances(tolerance)
+    # the library loads when the command runs, not for its -h
+    from tracejury.aggregate.eval.report_md import render_eval_md, render_eval_text
+    from tracejury.files import atomic_write_text, write_model
+    from tracejury.orchestrator.evaluate import evaluate
+
     wanted = dict(parse_floor(f) for f in floors or [])
     report = evaluate(
         out,

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from tracejury.orchestrator.readers.registry import PLUGIN_PROBLEMS, reader_infos
 from tracejury.safe_text import visible
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -16,6 +15,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 def formats_cmd(as_json: JsonOpt = False) -> int:
     """The trace formats tracejury reads (in the order it tries them) and where each comes from;
     plugins register through the `tracejury.readers` entry-point group."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.readers.registry import PLUGIN_PROBLEMS, reader_infos
+
     infos = reader_infos()
     if as_json:
         rows = [

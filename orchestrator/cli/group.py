@@ -60,10 +60,9 @@ def build_module(module: str) -> TyperGroup:
     return _BUILT[module]
 
 
-class LazyGroup(TyperGroup):
-    """A typer group whose `lazy_commands` are imported the first time one is looked up."""
-
-    lazy_commands: ClassVar[tuple[LazyCommand, ...]] = ()
+class FlagGroup(TyperGroup):
+    """A typer group whose own flags cost no pydantic import: the root, and every sub-group
+    (`criteria`, `logs`) as their `cls`, so that `tracejury criteria list -h` stays cheap."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         # typer leaves its own flags (--help, --install-completion, ...) at a default of None,
@@ -76,6 +75,12 @@ class LazyGroup(TyperGroup):
             if getattr(p, "is_flag", False) and p.default is None and annotation is bool:
                 p.default = False
         return params
+
+
+class LazyGroup(FlagGroup):
+    """A typer group whose `lazy_commands` are imported the first time one is looked up."""
+
+    lazy_commands: ClassVar[tuple[LazyCommand, ...]] = ()
 
     def _lazy(self) -> dict[str, LazyCommand]:
         return {c.name: c for c in self.lazy_commands if c.name not in self.commands}

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
+from tracejury.choices import DEFAULT_LOGS_LIMIT
 from tracejury.errors import ConfigError
-from tracejury.orchestrator.cli.group import help_when_bare
-from tracejury.orchestrator.display.escape import cell, safe_console
-from tracejury.orchestrator.readers.massgen.logs import (
-    DEFAULT_LIMIT,
-    LogEntry,
-    LogListing,
-    list_logs,
-)
+from tracejury.orchestrator.cli.group import FlagGroup, help_when_bare
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from tracejury.orchestrator.readers.massgen.logs import LogEntry, LogListing
 
 logs_app = typer.Typer(
+    cls=FlagGroup,
     name="logs",
     help="MassGen log directories: list them with their analysis status.",
     callback=help_when_bare,
@@ -71,6 +69,11 @@ def _turns_cell(e: LogEntry, detail: bool = True) -> str:
 
 
 def render_table(listing: LogListing, console: Console) -> None:
+    # rich loads when the table is drawn, not for -h
+    from rich.table import Table
+
+    from tracejury.orchestrator.display.escape import cell
+
     if not listing.logs:
         console.print(
             cell(
@@ -130,7 +133,7 @@ def list_cmd(
     ] = False,
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="Show at most N logs, newest first (0: all).")
-    ] = DEFAULT_LIMIT,
+    ] = DEFAULT_LOGS_LIMIT,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON list for programs.")
     ] = False,
@@ -140,6 +143,10 @@ def list_cmd(
         raise ConfigError("--analyzed and --unanalyzed exclude each other")
     if limit < 0:
         raise ConfigError("--limit must be 0 (all) or more")
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.display.escape import safe_console
+    from tracejury.orchestrator.readers.massgen.logs import list_logs
+
     listing = list_logs(
         root, analyzed=True if analyzed else False if unanalyzed else None, limit=limit or None
     )

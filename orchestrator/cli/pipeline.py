@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,19 +30,10 @@ from tracejury.orchestrator.cli.common import (
     run_options,
 )
 from tracejury.orchestrator.cli.failures import RUN_DIR_SEEN, resume_command
-from tracejury.orchestrator.config import RunConfig
-from tracejury.orchestrator.display import Display
-from tracejury.orchestrator.display.lines import triage_lines
-from tracejury.orchestrator.pipeline import (
-    make_batches,
-    make_manifest,
-    open_run_dir,
-    run_analysis,
-)
-from tracejury.orchestrator.run.resume import find_resumable, fingerprint_of
-from tracejury.orchestrator.run.stage import resolve_criteria
-from tracejury.orchestrator.run.status import mark
-from tracejury.orchestrator.triage import triage
+
+if TYPE_CHECKING:
+    from tracejury.orchestrator.config import RunConfig
+    from tracejury.orchestrator.display import Display
 
 
 def manifest_cmd(
@@ -53,6 +44,10 @@ def manifest_cmd(
     display_name: DisplayOpt = None,
 ) -> int:
     """Find every trace under PATHS and write DIR/manifest.json."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.pipeline import make_manifest, open_run_dir
+    from tracejury.orchestrator.run.status import mark
+
     display = display_for(automation, display_name)
     rd = open_run_dir(out, create=True, display=display, phase="manifest")
     manifest = make_manifest(paths, rd, force_format=force_format, display=display)
@@ -70,6 +65,10 @@ def batch_cmd(
     display_name: DisplayOpt = None,
 ) -> int:
     """Split the manifest into DIR/batches/batch_<n>.json, one worker agent per batch."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.pipeline import make_batches, open_run_dir
+    from tracejury.orchestrator.run.status import mark
+
     display = display_for(automation, display_name)
     rd = open_run_dir(out, create=False, display=display, phase="batch")
     plan = make_batches(
@@ -89,6 +88,9 @@ def run_cmd(
     display: Display,
 ) -> int:
     """Analyze every batched trace; append one finding per (trace, perspective) to DIR/findings.jsonl."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.pipeline import open_run_dir, run_analysis
+
     rd = open_run_dir(out, create=False, display=display, phase="run")
     result = run_analysis(rd, config, display=display, retry_errors=retry_errors)
     if result.estimate is not None:
@@ -133,6 +135,10 @@ def triage_cmd(
     """Run every stage: manifest, batches, worker agents, aggregate (then a deep dive).
 
     Without --out, the latest unfinished run of the same inputs and options resumes."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.display.lines import triage_lines
+    from tracejury.orchestrator.triage import triage
+
     if resume and new:
         raise ConfigError("--resume and --new exclude each other")
     if out is None and not (resume or new or config.automation) and _can_ask():
@@ -170,6 +176,10 @@ def _can_ask() -> bool:
 
 def _ask_to_resume(paths: list[Path], config: RunConfig) -> tuple[Path | None, bool]:
     """On a terminal: offer the run that can resume; (out, new) for `triage`."""
+    # only triage on a terminal asks: the resume lookup loads then
+    from tracejury.orchestrator.run.resume import find_resumable, fingerprint_of
+    from tracejury.orchestrator.run.stage import resolve_criteria
+
     choice = find_resumable(fingerprint_of(paths, config, resolve_criteria(config)))
     if choice.run_dir is None:
         return None, False  # triage says why there is nothing to resume

@@ -8,16 +8,9 @@ from typing import Annotated
 
 import typer
 
+from tracejury.choices import OutputFormat
 from tracejury.errors import ConfigError
 from tracejury.orchestrator.cli.report import latest_run_dir
-from tracejury.orchestrator.query.engine import (
-    OutputFormat,
-    export_parquet,
-    query,
-    render,
-    write_parquet,
-)
-from tracejury.orchestrator.query.named import NAMED_QUERIES, named_query
 
 
 def query_cmd(
@@ -47,6 +40,10 @@ def query_cmd(
     ] = False,
 ) -> None:
     """SQL over the views findings, facts, traces, steps, issues and records (Logfire's columns) of one or more run directories."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.query.engine import query, render, write_parquet
+    from tracejury.orchestrator.query.named import NAMED_QUERIES, named_query
+
     if list_named:
         width = max(len(q.name) for q in NAMED_QUERIES)
         for q in NAMED_QUERIES:
@@ -85,6 +82,9 @@ def export_cmd(
     ],
 ) -> None:
     """Write every view of a run directory (findings, facts, traces, steps, issues, records) as parquet files, for pandas, polars and notebooks."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.query.engine import export_parquet
+
     for p in export_parquet(run_dir, parquet):
         print(p)
 

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tracejury.aggregate.api import ReportScope, load_summary, write_trace_reports
-from tracejury.aggregate.diff import diff_summaries, render_diff_text
+from tracejury.choices import ReportScope
 from tracejury.errors import ConfigError, ExecutionError
 from tracejury.orchestrator.cli.common import (
     AutomationOpt,
@@ -20,8 +19,6 @@ from tracejury.orchestrator.cli.common import (
     display_for,
 )
 from tracejury.orchestrator.cli.failures import remember_run_dir
-from tracejury.orchestrator.display.lines import aggregate_lines
-from tracejury.orchestrator.pipeline import aggregate_findings, open_run_dir
 from tracejury.rundir import DEFAULT_RUNS_ROOT
 
 
@@ -67,6 +64,10 @@ def aggregate_cmd(
     display_name: DisplayOpt = None,
 ) -> int:
     """Check completeness, group issues and write analysis_summary.json, SUMMARY.md, summary.html and reports/."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.display.lines import aggregate_lines
+    from tracejury.orchestrator.pipeline import aggregate_findings, open_run_dir
+
     display = display_for(automation, display_name)
     rd = open_run_dir(out if out is not None else latest_run_dir(), create=False, display=display)
     result = aggregate_findings(
@@ -93,6 +94,10 @@ def diff_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
 ) -> None:
     """New, resolved, grown and shrunk issues and categories between two runs (issues matched by fingerprint)."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.aggregate.api import load_summary
+    from tracejury.aggregate.diff import diff_summaries, render_diff_text
+
     for p in (run_a, run_b):
         if not p.is_dir():
             raise ConfigError(f"{p}: run directory not found")
@@ -111,6 +116,9 @@ def report_cmd(
     out: LatestOutOpt = None,
 ) -> None:
     """Write reports/<trace_id>.md for the given traces now (a big run's aggregate writes only the reports its summary links)."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.aggregate.api import write_trace_reports
+
     run = out if out is not None else latest_run_dir()
     for p in write_trace_reports(run, trace_ids):
         print(p)

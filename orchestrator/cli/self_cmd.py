@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracejury.orchestrator.agents.self_team import run_self
 from tracejury.orchestrator.cli.common import OutOpt, run_options
-from tracejury.orchestrator.config import RunConfig
+
+if TYPE_CHECKING:
+    from tracejury.orchestrator.config import RunConfig
 
 LogDirArg = Annotated[
     Path,
@@ -38,6 +39,9 @@ def self_cmd(
     config: RunConfig,
 ) -> int:
     """Correctness, efficiency and behavior agents investigate one turn and write its ANALYSIS_REPORT.md."""
+    # the library loads when the command runs, not for its -h
+    from tracejury.orchestrator.agents.self_team import run_self
+
     result = run_self(log_dir, config=config, turn=turn, force=force, write_json=json_out, out=out)
     typer.echo(f"tracejury: {result.message}", err=result.report is None)
     if result.run_dir is not None:

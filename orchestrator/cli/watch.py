@@ -6,20 +6,17 @@ import functools
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import anyio
 import typer
 
+from tracejury.choices import WATCH_ENV_PREFIX
 from tracejury.errors import ConfigError
 from tracejury.orchestrator.cli.common import PathsArg, run_options
-from tracejury.orchestrator.config import RunConfig
-from tracejury.orchestrator.display import make_display
-from tracejury.orchestrator.watch.on_end import AnalyzeOnEnd
-from tracejury.orchestrator.watch.runner import Watch
-from tracejury.orchestrator.watch.settings import ENV_PREFIX, load_settings
-from tracejury.orchestrator.watch.sinks import AlertsFile, AlertSink, JsonLines, Terminal
 from tracejury.rundir import DEFAULT_RUNS_ROOT, new_run_dir
+
+if TYPE_CHECKING:
+    from tracejury.orchestrator.config import RunConfig
 
 AlertsOpt = Annotated[
     Path | None, typer.Option("--alerts", help="Append each alert as one JSON line to FILE.")
@@ -36,7 +33,8 @@ OnAlertOpt = Annotated[
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", help=f"YAML file of thresholds (also {ENV_PREFIX}CONFIG); flags override it."
+        "--config",
+        help=f"YAML file of thresholds (also {WATCH_ENV_PREFIX}CONFIG); flags override it.",
     ),
 ]
 StuckOpt = Annotated[
@@ -134,6 +132,15 @@ def watch_cmd(
     config: RunConfig,
 ) -> int:
     """Follow agent logs as they are written; alert when an agent loops, repeats an error or stalls."""
+    # the library loads when the command runs, not for its -h
+    import anyio
+
+    from tracejury.orchestrator.display import make_display
+    from tracejury.orchestrator.watch.on_end import AnalyzeOnEnd
+    from tracejury.orchestrator.watch.runner import Watch
+    from tracejury.orchestrator.watch.settings import load_settings
+    from tracejury.orchestrator.watch.sinks import AlertsFile, AlertSink, JsonLines, Terminal
+
     settings = load_settings(
         config_file,
         {

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Literal
 
+from tracejury.choices import DisplayName
 from tracejury.orchestrator.display.automation import AutomationDisplay
 from tracejury.orchestrator.display.none import NoneDisplay
 from tracejury.orchestrator.display.plain import PlainDisplay
 from tracejury.orchestrator.display.protocol import Display, Progress
 from tracejury.orchestrator.display.rich import RichDisplay
-
-DisplayName = Literal["rich", "plain", "none"]
 
 
 def make_display(

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from tracejury.choices import Backend
 from tracejury.errors import ConfigError
-from tracejury.orchestrator.config import Backend, RunConfig
+from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.llm.batch.protocol import BatchBackend
 from tracejury.orchestrator.llm.client import LLMClient
 

@@ -20,7 +20,7 @@ from typing import Literal
 
 import httpx2
 
-from tracejury.orchestrator.config import DEFAULT_RETRIES
+from tracejury.choices import DEFAULT_RETRIES
 
 # A server asking for more than this is down, not busy: waiting longer helps nobody.
 MAX_RETRY_AFTER = 60.0

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from tracejury.aggregate.rows import connect
+from tracejury.choices import OutputFormat
 from tracejury.errors import ConfigError
 from tracejury.orchestrator.query.schema import literal
 from tracejury.orchestrator.query.tables import VIEWS, create_views
@@ -21,7 +22,6 @@ from tracejury.safe_text import visible
 if TYPE_CHECKING:
     import duckdb
 
-OutputFormat = Literal["table", "csv", "json", "parquet"]
 CELL_CHARS = 80  # a table cell is clipped; csv, json and parquet keep every character
 
 

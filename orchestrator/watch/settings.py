@@ -15,9 +15,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tracejury.choices import WATCH_ENV_PREFIX
 from tracejury.errors import ConfigError
 
-ENV_PREFIX = "TRACEJURY_WATCH_"
+ENV_PREFIX = WATCH_ENV_PREFIX
 
 
 class WatchSettings(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import anyio
 
+from tracejury.choices import AttributionMode
 from tracejury.errors import BudgetStop, FatalBackendError, TracejuryError
 from tracejury.models import Evidence, Finding, Usage
 from tracejury.orchestrator.analysis.analyzers.protocol import (
@@ -54,7 +55,6 @@ from tracejury.orchestrator.analysis.step_review import (
     review_request,
     window,
 )
-from tracejury.orchestrator.config import AttributionMode
 from tracejury.orchestrator.llm.client import LLMClient
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
 from tracejury.orchestrator.readers.model import ParsedTrace

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tracejury.orchestrator.config import DEFAULT_MAX_TRACE_TOKENS as DEFAULT_MAX_TOKENS
+from tracejury.choices import DEFAULT_MAX_TRACE_TOKENS as DEFAULT_MAX_TOKENS
 
 
 @dataclass

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tracejury.choices import DEFAULT_LOGS_LIMIT
 from tracejury.errors import ConfigError
 from tracejury.orchestrator.readers.massgen.attempt_info import read_attempt
 from tracejury.orchestrator.readers.massgen.layout import (
@@ -21,7 +22,7 @@ from tracejury.orchestrator.readers.massgen.layout import (
 )
 from tracejury.orchestrator.readers.massgen.summary import summarize
 
-DEFAULT_LIMIT = 10
+DEFAULT_LIMIT = DEFAULT_LOGS_LIMIT
 
 
 def default_roots() -> list[Path]:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from test_rules import say, trace, user
 
+from tracejury.choices import DEFAULT_MAX_TRACE_TOKENS
 from tracejury.criteria_loader import load_criteria
 from tracejury.orchestrator.analysis.attribution import (
     ATTRIBUTION_MAX_TRACE_TOKENS,
     digest_budget,
 )
 from tracejury.orchestrator.analysis.digest import facts_and_digest
-from tracejury.orchestrator.config import DEFAULT_MAX_TRACE_TOKENS
 from tracejury.orchestrator.readers import ParsedTrace, discover, load_trace
 
 _STEP = re.compile(r"^⟪step (\d+)\b", re.MULTILINE)

@@ -221,9 +221,10 @@ def test_shell_completion_completes_commands(tmp_path: Path) -> None:
 # --- a bug: one line and a saved traceback ------------------------------------------------
 
 # Loaded by Python at start-up (PYTHONPATH): makes a library function the CLI calls raise,
-# standing in for any bug, without a test hook in the product.
+# standing in for any bug, without a test hook in the product. The commands import their
+# library when they run, so the function is replaced where it is defined.
 _BUG = """
-import tracejury.orchestrator.cli.{module} as m
+import {module} as m
 
 def _boom(*args, **kwargs):
     raise RuntimeError("boom: planted bug")
@@ -247,7 +248,7 @@ def _saved_report(line: str) -> Path:
 
 
 def test_a_bug_prints_one_line_and_saves_the_traceback(tmp_path: Path) -> None:
-    env = _plant_bug(tmp_path, "criteria", "builtin_criteria")
+    env = _plant_bug(tmp_path, "tracejury.criteria_loader", "builtin_criteria")
     ran = tracejury("criteria", "list", cwd=tmp_path, env=env)
     ran.assert_no_traceback()
     lines = ran.err.splitlines()
@@ -262,7 +263,7 @@ def test_a_bug_prints_one_line_and_saves_the_traceback(tmp_path: Path) -> None:
 
 @slow
 def test_a_bug_in_a_run_saves_the_traceback_in_its_run_directory(tmp_path: Path) -> None:
-    env = _plant_bug(tmp_path, "report", "aggregate_findings")
+    env = _plant_bug(tmp_path, "tracejury.orchestrator.pipeline", "aggregate_findings")
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "manifest.json").write_text("{}")

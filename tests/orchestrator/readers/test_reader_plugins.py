@@ -118,6 +118,13 @@ def test_a_plugin_reader_is_listed_and_reads_its_files(tmp_path: Path) -> None:
     assert row["facts"]["tool_calls"] == 3 and row["facts"]["tool_failures"] == 1
     assert {t["name"]: t["calls"] for t in row["facts"]["tools"]} == {"fetch": 2, "parse": 1}
 
+    # --format knows the built-in names without the registry; a plugin's name is looked up.
+    forced = _run(["inspect", "--json", "--format", "tally", str(logs)], site)
+    assert forced.returncode == 0 and "--format" not in forced.stderr, forced.stderr
+    wrong = _run(["inspect", "--json", "--format", "tallyho", str(logs)], site)
+    assert wrong.returncode == 1 and "'tallyho' is not one of 'massgen', " in wrong.stderr
+    assert "'tally'" in wrong.stderr
+
 
 def test_without_plugins_the_builtins_are_listed(tmp_path: Path) -> None:
     out = _run(["formats", "--json"], tmp_path)
