@@ -30,13 +30,21 @@ SDK_MODULES = {
 LAZY_FILES = {"tracejury/__init__.py"}
 # The CLI's start-up pattern (orchestrator/cli/group.py): a command module may import inside
 # a function what only that command needs, so `--help` stays fast; the import must carry a
-# comment, on its line or the line above, saying why.
+# comment, on its line or above its block of imports, saying why.
 LAZY_WITH_REASON = ("orchestrator/cli/",)
 
 
 def _has_reason(lines: list[str], node: ast.stmt) -> bool:
-    here, above = lines[node.lineno - 1], lines[node.lineno - 2].strip()
-    return "#" in here or above.startswith("#")
+    """A comment on the import's line or above it; one comment covers a block of imports."""
+    if "#" in lines[node.lineno - 1]:
+        return True
+    for line in reversed(lines[: node.lineno - 1]):
+        above = line.strip()
+        if above.startswith("#"):
+            return True
+        if above and not above.startswith(("from ", "import ")):
+            return False
+    return False
 
 
 CORE = ("tracejury.orchestrator", "tracejury.batches", "tracejury.aggregate")
