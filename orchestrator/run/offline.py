@@ -23,6 +23,8 @@ from tracejury.orchestrator.analysis.analyzers.protocol import (
 from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.readers import TraceLoadError, load_trace
 from tracejury.orchestrator.readers.budget import TraceBudget, TraceBudgetExceeded, budgeted
+from tracejury.orchestrator.readers.context import ref_path
+from tracejury.orchestrator.readers.textio import probe_file, probing
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
 
 # About 20-40 ms of rules work: long enough to amortize a hand-off, short enough that a stop
@@ -37,6 +39,7 @@ class TraceWork:
     ref: TraceRef
     pending: list[Criteria]
     needs_facts: bool
+    hashes: list[str] = field(default_factory=list)  # `pending`'s hashes, when known
 
 
 @dataclass(slots=True)
@@ -76,10 +79,15 @@ def analyze_chunk(
         out.analyzed += 1
         ref = w.ref
         try:
-            trace = load_trace(ref)
-            if budget is not None:
-                trace = budgeted(trace, budget)
-            facts = compute_facts(trace)
+            with probing():
+                if not ref.read_error:
+                    # One open, stat and read of the trace's file: the reader's checks, stat
+                    # and text come from it, as in discovery (a small trace was opened 3 times).
+                    probe_file(ref_path(ref))
+                trace = load_trace(ref)
+                if budget is not None:
+                    trace = budgeted(trace, budget)
+                facts = compute_facts(trace)
         except Exception as e:  # a reader bug must cost one trace, not the run
             shown, reason = read_failure(ref, e)
             if shown:
@@ -90,8 +98,9 @@ def analyze_chunk(
             continue
         if w.needs_facts:
             out.facts.append(TraceFacts(trace_id=ref.trace_id, facts=facts))
-        for c in w.pending:
-            request = AnalysisRequest(ref, trace, facts, c, c.perspective)
+        hashes = w.hashes or [c.hash for c in w.pending]
+        for c, digest in zip(w.pending, hashes, strict=True):
+            request = AnalysisRequest(ref, trace, facts, c, c.perspective, criteria_hash=digest)
             try:
                 finding = analyzer.analyze_sync(request)
             except BudgetStop as e:

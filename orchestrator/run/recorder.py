@@ -4,11 +4,16 @@ Every write is whole lines under a file lock, flushed and fsynced: several worke
 even machines on a shared disk can append to one file without a torn or interleaved line.
 A crash leaves at worst one torn last line, which the next append fences off with a newline
 (readers report it; it is never silently glued to a good record).
+
+`refresh` reads only what others appended: when an append finds the file ending where our
+last read stopped, nobody wrote in between, so the read position moves past our own lines
+instead of re-reading and re-validating them every few seconds.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -31,8 +36,11 @@ class JsonlRecorder(Generic[M]):
         self._lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S)
         self._recorded: set[Hashable] = set()
         self.bad_lines: list[BadLine] = []
-        self._offset = 0  # how far `refresh` has read
+        self._offset = 0  # how far `refresh` has read (or our own appends reached)
         self._next_line = 1
+        # Guards `_offset`/`_next_line` between the appending and the refreshing thread;
+        # always taken before the file lock.
+        self._position = threading.Lock()
         self._load()
 
     def _load(self) -> None:
@@ -51,9 +59,10 @@ class JsonlRecorder(Generic[M]):
 
         Read under the file's lock, so no line is half-written. Every record counts as recorded
         here (errors too): the run that wrote it did the work in this run's lifetime."""
-        with self._lock:
-            new = read_new_models(self.path, self.model, self._offset, self._next_line)
-        self._offset, self._next_line = new.offset, new.next_line
+        with self._position:
+            with self._lock:
+                new = read_new_models(self.path, self.model, self._offset, self._next_line)
+            self._offset, self._next_line = new.offset, new.next_line
         n = 0
         for _, item in new.items:
             if not isinstance(item, BadLine):
@@ -102,11 +111,12 @@ class JsonlRecorder(Generic[M]):
         if not data:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock:
+        with self._position, self._lock:
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                if _ends_without_newline(fd):
-                    data = b"\n" + data
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    data = b"\n" + data  # fence off a torn tail
                 view = memoryview(data)
                 while view:
                     n = os.write(fd, view)
@@ -114,13 +124,10 @@ class JsonlRecorder(Generic[M]):
                 os.fsync(fd)
             finally:
                 os.close(fd)
-
-
-def _ends_without_newline(fd: int) -> bool:
-    size = os.fstat(fd).st_size
-    if size == 0:
-        return False
-    return os.pread(fd, 1, size - 1) != b"\n"
+            if size == self._offset and data[:1] != b"\n":
+                # Nothing was appended since our last read: our lines need no reading back.
+                self._offset = size + len(data)
+                self._next_line += data.count(b"\n")
 
 
 def finding_key(f: Finding) -> tuple[str, str, str]:

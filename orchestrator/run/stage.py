@@ -194,6 +194,16 @@ class RunStage:
             if not self.findings.is_recorded((ref.trace_id, perspective, digest))
         ]
 
+    def _pending_hashed(self, ref: TraceRef) -> tuple[list[Criteria], list[str]]:
+        """`_pending`, with each criteria's hash."""
+        pending: list[Criteria] = []
+        hashes: list[str] = []
+        for c, perspective, digest in self._keyed:
+            if not self.findings.is_recorded((ref.trace_id, perspective, digest)):
+                pending.append(c)
+                hashes.append(digest)
+        return pending, hashes
+
     async def run(self, units: dict[str, list[TraceRef]]) -> RunResult:
         """Analyze the units (batches) this process claims; see `run/units.py`."""
         await anyio.to_thread.run_sync(check_locks, self.rd.claims_dir)
@@ -382,8 +392,10 @@ class RunStage:
         for i, ref in enumerate(refs):
             if state.stopping or claimer.lost(name):
                 return
-            if pending := self._pending(ref):
-                work.append(TraceWork(ref, pending, not self.facts.is_recorded(ref.trace_id)))
+            pending, hashes = self._pending_hashed(ref)
+            if pending:
+                needs_facts = not self.facts.is_recorded(ref.trace_id)
+                work.append(TraceWork(ref, pending, needs_facts, hashes))
             if not work or (len(work) < CHUNK_TRACES and i + 1 < len(refs)):
                 continue
             token = object()

@@ -49,12 +49,15 @@ class UnitClaimer:
         self.dispatched: set[str] = set()  # units this process claimed and went through
         self.taken_over: list[str] = []
         self.waiting = ""  # what this process waits for, while it waits
+        # Criteria.hash serialises the criteria: once each, not once per trace.
+        self._keyed = [(c.perspective, c.hash) for c in criteria]
         self._keys = {name: self._unit_keys(refs) for name, refs in units.items()}
         self._complete: set[str] = set()
         self._thread = anyio.CapacityLimiter(1)
 
     def _unit_keys(self, refs: list[TraceRef]) -> list[Key]:
-        return [(r.trace_id, c.perspective, c.hash) for r in refs for c in self.criteria]
+        keyed = self._keyed
+        return [(r.trace_id, perspective, digest) for r in refs for perspective, digest in keyed]
 
     def pending_in(self, name: str) -> int:
         if name in self._complete:  # keys are only ever added: a complete unit stays so

@@ -22,6 +22,9 @@ class AnalysisRequest:
     # Makes the digest when `digest` is empty and a request must be built after all (a
     # batch answer that has to be asked again live).
     digest_source: Callable[[], str] | None = None
+    # `criteria.hash` when the caller has it: hashing serialises the whole criteria, and the
+    # run stage computes it once per run rather than once per finding.
+    criteria_hash: str = ""
 
 
 @runtime_checkable
@@ -57,7 +60,7 @@ def base_finding(request: AnalysisRequest, analyzer: Analyzer, **fields: Any) ->
         "outcome": request.facts.outcome if request.facts.outcome != "unknown" else ref.outcome,
         "perspective": request.perspective,
         "criteria": request.criteria.name,
-        "criteria_hash": request.criteria.hash,
+        "criteria_hash": request.criteria_hash or request.criteria.hash,
         "analyzer": AnalyzerInfo(backend=analyzer.backend, model=analyzer.model),
     }
     values.update(fields)

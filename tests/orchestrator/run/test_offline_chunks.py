@@ -18,7 +18,7 @@ from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest, 
 from tracejury.orchestrator.analysis.analyzers.rules import RulesAnalyzer
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display import PlainDisplay
-from tracejury.orchestrator.pipeline import make_manifest, run_analysis
+from tracejury.orchestrator.pipeline import make_batches, make_manifest, run_analysis
 from tracejury.orchestrator.run import offline
 from tracejury.rundir import RunDir
 
@@ -137,3 +137,29 @@ def test_a_budget_stop_in_a_chunk_leaves_the_rest_for_a_resume(manifest_dir: Run
     assert resumed.exit_code == ExitCode.OK and resumed.skipped == len(kept)
     keys = [(f["trace_id"], f["perspective"]) for f in _lines(manifest_dir.findings)]
     assert len(keys) == N == len(set(keys))
+
+
+@pytest.mark.slow
+def test_chunked_rules_path_matches_the_per_trace_path_on_the_corpus(
+    corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every reader's load under the chunk's one probe of the trace file gives what a fresh
+    # read gives: the same findings, facts and problems for every format of the corpus.
+    base = RunDir(tmp_path / "base")
+    manifest = make_manifest([corpus_dir], base, display=PlainDisplay())
+    assert manifest.total > 50
+    make_batches(base, display=PlainDisplay())
+    capsys.readouterr()
+    chunked, per_trace = _copy(base, "chunked"), _copy(base, "per-trace")
+    r1 = run_analysis(chunked, RunConfig(), display=PlainDisplay(), analyzer=RulesAnalyzer())
+    err1 = sorted(capsys.readouterr().err.splitlines())
+    r2 = run_analysis(per_trace, RunConfig(), display=PlainDisplay(), analyzer=AsyncOnlyRules())
+    err2 = sorted(capsys.readouterr().err.splitlines())
+    assert (r1.done, r1.ok, r1.errors) == (r2.done, r2.ok, r2.errors)
+    assert r1.done == manifest.total
+    found = _lines(chunked.findings)
+    assert len(found) == manifest.total and found == _lines(per_trace.findings)
+    assert _lines(chunked.facts) == _lines(per_trace.facts)
+    assert [e for e in err1 if not e.startswith("[run]")] == [
+        e for e in err2 if not e.startswith("[run]")
+    ]

@@ -66,3 +66,35 @@ def test_resume_sees_recorded_keys_and_fences_a_torn_tail(tmp_path: Path) -> Non
     assert json.loads(lines[-1])["trace_id"] == "d"  # not glued to the torn line
     retry = FindingsRecorder(path, retry_errors=True)
     assert not retry.is_recorded(("b", "triage", "abc"))
+
+
+def test_refresh_reads_only_what_others_appended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracejury.orchestrator.run.recorder as recorder_mod
+
+    path = tmp_path / "findings.jsonl"
+    ours, theirs = FindingsRecorder(path), FindingsRecorder(path)
+    validated: list[str] = []
+    real = recorder_mod.read_new_models
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        new = real(*args, **kwargs)
+        validated.extend(i.trace_id for _, i in new.items if isinstance(i, Finding))
+        return new
+
+    monkeypatch.setattr(recorder_mod, "read_new_models", counting)
+    ours.record([finding("a"), finding("b")])
+    assert ours.refresh() == 0 and validated == []  # our own lines are not read back
+    theirs.record([finding("c")])
+    ours.record([finding("d")])  # someone wrote since our last read: read back once
+    assert ours.refresh() == 2 and validated == ["c", "d"]
+    ours.record([finding("e")])
+    assert ours.refresh() == 0 and validated == ["c", "d"]
+    theirs.refresh()
+    assert theirs.recorded_count == ours.recorded_count == 5
+    # The position after our own appends is where a full read ends, line numbers included.
+    fresh = FindingsRecorder(path)
+    full = recorder_mod.read_new_models(path, Finding)
+    assert (ours._offset, ours._next_line) == (full.offset, full.next_line)
+    assert fresh.recorded_count == 5
