@@ -15,37 +15,29 @@ exceptions of `tracejury.errors`; nothing here prints except through the display
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, TypeVar, Unpack
-
-import anyio
+from collections.abc import Callable
+from typing import Unpack
 
 from tracejury.aggregate.api import AggregateResult, aggregate_run
 from tracejury.batches import (
-    build_manifest,
     plan_batches,
     plan_changes,
     read_manifest,
     write_batches,
-    write_manifest,
 )
-from tracejury.choices import DisplayName, GroupBy, ReportScope
+from tracejury.choices import GroupBy, ReportScope
 from tracejury.errors import ConfigError, ExitCode
-from tracejury.models import Batch, Criteria, InputProblem, Manifest, TraceRef
-from tracejury.models.status import Phase
+from tracejury.models import Batch, Criteria
 from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build_analyzer
 from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
 from tracejury.orchestrator.config import RunConfig, RunOptions, run_config
-from tracejury.orchestrator.display import Display, make_display
+from tracejury.orchestrator.display import Display
 from tracejury.orchestrator.llm.backends import make_batch_backend, resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.preflight import preflight
-from tracejury.orchestrator.readers import discover, get_reader
-from tracejury.orchestrator.readers.accounting import skipped_files
+from tracejury.orchestrator.manifest_stage import make_manifest
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.batch_stage import BatchRunStage
 from tracejury.orchestrator.run.budget import spent_so_far
@@ -54,148 +46,45 @@ from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.recorder import FindingsRecorder
 from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
-from tracejury.orchestrator.run.status import mark, previous_run_note
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
-from tracejury.rundir import DEFAULT_RUNS_ROOT, RUN_MARKER, RunDir, new_run_dir
+from tracejury.orchestrator.stage_base import (
+    DisplayLike,
+    PathLike,
+    RunDirLike,
+    as_run_dir,
+    in_thread,
+    open_run_dir,
+    path_list,
+    refuse_in_loop,
+    resolve_display,
+    run_sync,
+)
+from tracejury.rundir import RunDir
 
-PathLike = str | Path
-RunDirLike = str | Path | RunDir
-DisplayLike = DisplayName | Display | None
 GROUP_BY: tuple[GroupBy, ...] = ("task_name", "outcome")
 
-T = TypeVar("T")
-
-
-def resolve_display(display: DisplayLike, *, automation: bool = False) -> Display:
-    """A display object, or the one a name picks; None: rich on a terminal, else plain."""
-    if display is None or isinstance(display, str):
-        if display not in (None, "rich", "plain", "none"):
-            raise ConfigError(f"display must be rich, plain or none, not {display!r}")
-        return make_display(automation, name=display)
-    return display
-
-
-def refuse_in_loop(name: str) -> None:
-    """The sync variants start an event loop; inside a running one that would fail obscurely."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    raise ConfigError(
-        f"tracejury.{name}() cannot run inside a running event loop; "
-        f"use `await tracejury.{name}_async(...)` there"
-    )
-
-
-def _sync(name: str, fn: Callable[[], Any]) -> Any:
-    """Run the coroutine function `fn` in a new event loop."""
-    refuse_in_loop(name)
-    return anyio.run(fn)
-
-
-async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Blocking file work off the event loop (a cancelled caller waits for it to finish,
-    so no stage keeps writing behind its back)."""
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
-
-
-def path_list(paths: PathLike | Sequence[PathLike]) -> list[Path]:
-    # A lone string is one path, not a sequence of one-letter paths.
-    items = [paths] if isinstance(paths, str | Path) else list(paths)
-    return [Path(p) for p in items]
-
-
-def open_run_dir(
-    out: RunDirLike | None, *, create: bool, display: Display, phase: Phase | None = None
-) -> RunDir:
-    """`out`, or a new unique `tracejury-runs/<timestamp>` for calls that start work.
-    status.json exists before the line that names it: `phase` (the stage about to work)
-    is written into it, else a missing one is created."""
-    if isinstance(out, RunDir):
-        out = out.path
-    if out is None:
-        if not create:
-            raise ConfigError("--out DIR is required: the run directory of an earlier stage")
-        rd = new_run_dir(DEFAULT_RUNS_ROOT)
-    else:
-        out = Path(out)
-        if out.exists() and not out.is_dir():
-            raise ConfigError(f"{out}: --out must be a directory")
-        if not create and not out.is_dir():
-            raise ConfigError(f"{out}: run directory not found")
-        out.mkdir(parents=True, exist_ok=True)
-        rd = RunDir(out)
-    rd = RunDir(rd.path.resolve())
-    (rd.path / RUN_MARKER).touch()
-    note = previous_run_note(rd.status)  # before this process writes its own status
-    if phase is not None or not rd.status.exists():
-        mark(rd.status, rd.path, phase or "aggregate")
-    display.announce(str(rd.path), str(rd.status))
-    if note:
-        display.info(note)
-    return rd
-
-
-def as_run_dir(out: RunDirLike, display: Display, *, create: bool = False) -> RunDir:
-    """A RunDir the caller (triage, the CLI) already opened is used as is."""
-    return out if isinstance(out, RunDir) else open_run_dir(out, create=create, display=display)
-
-
-def make_manifest(
-    paths: PathLike | Sequence[PathLike],
-    out: RunDirLike,
-    *,
-    force_format: str | None = None,
-    display: DisplayLike = None,
-) -> Manifest:
-    """Discover every trace under `paths` and write `out/manifest.json`. Nothing is dropped:
-    unreadable files stay with their reason, missing paths are listed as problems."""
-    shown = resolve_display(display)
-    paths_given = path_list(paths)
-    if not paths_given:
-        raise ConfigError("no input paths given")
-    if force_format:
-        get_reader(force_format)  # unknown names are a config error, before any work
-    rd = as_run_dir(out, shown, create=True)
-
-    def on_problem(p: InputProblem) -> None:
-        shown.problem(p.path, p.problem)
-
-    shown.stage("manifest", ", ".join(str(p) for p in paths_given))
-    found = 0
-
-    def on_trace(ref: TraceRef) -> None:
-        nonlocal found
-        found += 1
-        shown.discovering(found, ref.path)
-
-    refs, problems = discover(
-        paths_given, force_format=force_format, on_problem=on_problem, on_trace=on_trace
-    )
-    if not refs and problems and len(problems) == len(paths_given):
-        raise ConfigError(
-            "none of the input paths exist: "
-            + "; ".join(f"{p.path}: {p.problem}" for p in problems)
-        )
-    for ref in refs:
-        if ref.read_error:
-            shown.problem(_where(ref.root, ref.path), ref.read_error)
-        for w in ref.warnings:
-            shown.problem(_where(ref.root, ref.path), w)
-    roots = [p for p in paths_given if p.exists()]
-    manifest = build_manifest(refs, roots, problems)
-    manifest.skipped = skipped_files(roots, refs, problems)
-    write_manifest(rd.manifest, manifest)
-    unreadable = sum(1 for r in refs if r.read_error)
-    skipped = f", {len(manifest.skipped)} files skipped (listed in it)" if manifest.skipped else ""
-    shown.info(
-        f"manifest: {manifest.total} traces ({unreadable} unreadable){skipped} -> {rd.manifest}"
-    )
-    return manifest
-
-
-def _where(root: str, rel: str) -> str:
-    return str(Path(root) / rel)
+# The manifest stage and what every stage shares live in their own modules (the manifest
+# command imports only those); the library API names them here as before.
+__all__ = [
+    "GROUP_BY",
+    "DisplayLike",
+    "PathLike",
+    "RunDirLike",
+    "aggregate_findings",
+    "aggregate_findings_async",
+    "as_run_dir",
+    "in_thread",
+    "make_analyzer",
+    "make_batches",
+    "make_manifest",
+    "make_stage",
+    "open_run_dir",
+    "path_list",
+    "refuse_in_loop",
+    "resolve_display",
+    "run_analysis",
+    "run_analysis_async",
+]
 
 
 def make_batches(
@@ -387,7 +276,7 @@ def run_analysis(
     """`run_analysis_async` in its own event loop, which owns Ctrl-C while the stage runs
     (the first stops dispatching, the second cancels; exit code 4). Re-running skips what
     is recorded."""
-    result: RunResult = _sync(
+    result: RunResult = run_sync(
         "run_analysis",
         functools.partial(
             run_analysis_async,

@@ -44,9 +44,11 @@ def manifest_cmd(
     display_name: DisplayOpt = None,
 ) -> int:
     """Find every trace under PATHS and write DIR/manifest.json."""
-    # the library loads when the command runs, not for its -h
-    from tracejury.orchestrator.pipeline import make_manifest, open_run_dir
+    # the library loads when the command runs, not for its -h; the manifest stage alone,
+    # without the run stage, the analyzers or aggregate (issue 14: start-up counts)
+    from tracejury.orchestrator.manifest_stage import make_manifest
     from tracejury.orchestrator.run.status import mark
+    from tracejury.orchestrator.stage_base import open_run_dir
 
     display = display_for(automation, display_name)
     rd = open_run_dir(out, create=True, display=display, phase="manifest")

@@ -12,7 +12,6 @@ from pathlib import Path
 from tracejury.models import InputProblem, Outcome, TraceRef
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.context import DiscoverContext
-from tracejury.orchestrator.readers.protocol import Reader
 from tracejury.orchestrator.readers.registry import (
     dir_readers,
     file_dispatch,
@@ -197,6 +196,14 @@ def _list(d: Path, scan: _Scan) -> list[Path]:
     return [p for p, _ in _entries(d, scan)]
 
 
+def _suffix_stem(name: str) -> tuple[str, str]:
+    """`Path(name).suffix.lower()` and `Path(name).stem`, without a Path per file."""
+    i = name.rfind(".")
+    if 0 < i < len(name) - 1:
+        return name[i:].lower(), name[:i]
+    return "", name
+
+
 def _plain_file(entry: os.DirEntry[str]) -> bool:
     """A regular file by its directory entry (no symlink): the listing's file type answers
     without a stat; the open that follows is non-blocking and checks again (fstat)."""
@@ -226,13 +233,14 @@ def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
                 yield from reader.discover(d, ctx)
                 return
     for p, entry in _entries(d, scan):
-        if p.name.startswith(".") or p.name in SKIP_DIRS:
+        name = entry.name
+        if name.startswith(".") or name in SKIP_DIRS:
             continue
-        suffix = p.suffix.lower()
-        is_trace_name = suffix in TRACE_SUFFIXES and p.stem.lower() not in SKIP_STEMS
+        suffix, stem = _suffix_stem(name)
+        is_trace_name = suffix in TRACE_SUFFIXES and stem.lower() not in SKIP_STEMS
         if _plain_file(entry):
             if is_trace_name:
-                yield from _file(p, ctx, explicit=False)
+                yield from _file(p, ctx, explicit=False, suffix=suffix)
             elif suffix in reader_suffixes():
                 yield from _claimed_file(p, suffix, ctx)
             continue
@@ -291,14 +299,6 @@ def _by_outcome(root: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[Trace
                     scan.report(p, f"not a regular file ({file_kind(st)}); not read")
 
 
-def _pick_file_reader(path: Path, head: bytes, force: str | None) -> Reader:
-    if force:
-        return get_reader(force)
-    picked = file_dispatch().pick(path, path.suffix.lower(), head)
-    assert picked is not None  # the fallback claims what no reader does
-    return picked
-
-
 def _claimed_file(path: Path, suffix: str, ctx: DiscoverContext) -> Iterator[TraceRef]:
     """A file of a suffix some reader asked for (`.md`, a plugin's `.tally`): read only when
     such a reader claims it; other files of that suffix (docs) are no trace candidates."""
@@ -316,10 +316,17 @@ def _claimed_file(path: Path, suffix: str, ctx: DiscoverContext) -> Iterator[Tra
             return
 
 
-def _file(path: Path, ctx: DiscoverContext, *, explicit: bool) -> Iterator[TraceRef]:
+def _file(
+    path: Path, ctx: DiscoverContext, *, explicit: bool, suffix: str | None = None
+) -> Iterator[TraceRef]:
     probe = probed(path) or probe_file(path)  # the one open: the readers below ask it
     head = probe.head if probe is not None else b""
-    reader = _pick_file_reader(path, head, ctx.force_format)
+    if ctx.force_format:
+        reader = get_reader(ctx.force_format)
+    else:
+        picked = file_dispatch().pick(path, path.suffix.lower() if suffix is None else suffix, head)
+        assert picked is not None  # the fallback claims what no reader does
+        reader = picked
     try:
         yield from reader.discover(path, ctx)
     except Exception as e:  # bad content is recorded on the ref, never dropped

@@ -9,7 +9,7 @@ picks (`tests/orchestrator/readers/test_sniff_dispatch.py` compares both).
 Conditions are kept deliberately loose (a sniff may let through a file detect refuses, never
 the reverse): a suffix set, the first byte after whitespace and byte-order marks, and literal
 bytes of which one must be in the head. A key a reader finds by parsing JSON may be written
-with `\\u` escapes, so those sniffs also pass any head holding `\\u`; a head with a NUL byte
+with `\\u` escapes, so those sniffs look for the key in quotes or any `\\u`; a head with a NUL byte
 (UTF-16/32, binaries) passes every sniff. Plugins and readers without a sniff are always asked.
 """
 
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracejury.orchestrator.readers.chat.records import MESSAGE_KEYS, RUN_LIST_KEYS
 from tracejury.orchestrator.readers.protocol import Reader
 
 
@@ -30,6 +31,7 @@ class Sniff:
     suffixes: frozenset[str] | None = None  # the file's lowercased suffix is one of these
     leads: bytes | None = None  # the first byte after whitespace and BOMs is one of these
     needles: tuple[bytes, ...] = ()  # one of these occurs in the head (empty: no condition)
+    name_ends: str | None = None  # the lowercased file name ends with this
 
 
 _JSONL = frozenset({".jsonl", ".ndjson"})
@@ -44,27 +46,37 @@ SNIFFS: dict[str, tuple[Sniff, ...]] = {
     "claude_code": (
         Sniff(
             suffixes=frozenset({".jsonl"}),
-            needles=(b"snapshot", b"leafUuid", b"sessionId", _ESC),
+            needles=(b'"snapshot"', b'"leafUuid"', b'"sessionId"', _ESC),
         ),
     ),
-    "codex": (Sniff(suffixes=frozenset({".jsonl"}), needles=(b"type", _ESC)),),
+    "codex": (Sniff(suffixes=frozenset({".jsonl"}), needles=(b'"type"', _ESC)),),
     "openhands": (
         Sniff(suffixes=frozenset({".json"}), needles=(b'"action"', b'"observation"')),
         Sniff(suffixes=_JSONL, needles=(b'"history"',)),
     ),
-    # `.traj`, `.traj.json` and `.json` names (discovery names never start with a dot here).
-    "swe_agent": (Sniff(suffixes=frozenset({".traj", ".json"}), leads=b"[{"),),
+    # (Names starting with a dot are never sniffed, so `.traj` names have that suffix.)
+    "swe_agent": (
+        Sniff(suffixes=frozenset({".traj"}), leads=b"{", needles=(b'"trajectory"', b'"history"')),
+        Sniff(name_ends=".traj.json", leads=b"[{"),
+        Sniff(suffixes=frozenset({".json"}), leads=b"{", needles=(b"mini-swe-agent",)),
+    ),
     "massgen_trace": (Sniff(suffixes=frozenset({".md"})),),
     "spans": (Sniff(needles=(b'"resourceSpans"', b'"span_id"')),),
-    "event_stream": (Sniff(needles=(b"event_type", b"attempt_id", _ESC)),),
+    "event_stream": (Sniff(needles=(b'"event_type"', b'"attempt_id"', _ESC)),),
     "labels": (Sniff(leads=b"[", needles=(b'"trajectory_id"',)),),
     "mast": (Sniff(leads=b"[{", needles=(b'"mas_name"',)),),
-    "chat_runs": (Sniff(leads=b"[{"),),
+    "chat_runs": (
+        Sniff(leads=b"{", needles=tuple(b'"%s"' % k.encode() for k in RUN_LIST_KEYS)),
+        Sniff(leads=b"[", needles=tuple(b'"%s"' % k.encode() for k in MESSAGE_KEYS)),
+    ),
     "chat": (
-        Sniff(suffixes=_JSONL, needles=(b"role", _ESC)),
+        Sniff(suffixes=_JSONL, needles=(b'"role"', _ESC)),
         Sniff(leads=b"[{", needles=(b'"role"',)),
     ),
 }
+
+_NAME_ENDS = tuple(sorted({s.name_ends for ss in SNIFFS.values() for s in ss if s.name_ends}))
+_NAME_END_SUFFIXES = frozenset(e[e.rfind(".") :] for e in _NAME_ENDS)
 
 # Whitespace `bytes.lstrip()` takes (a superset of what the readers strip) and UTF-8 BOMs.
 _LEAD = re.compile(rb"(?:[ \t\n\r\x0b\x0c]|\xef\xbb\xbf)*(.?)", re.S)
@@ -76,8 +88,9 @@ def lead_byte(head: bytes) -> bytes:
     return m.group(1) if m else b""
 
 
-# One candidate: a reader, and the bytes one of which must be in the head (None: no test).
-_Plan = tuple[tuple[Reader, tuple[bytes, ...] | None], ...]
+# One candidate: a reader, and a search for the bytes one of which must be in the head (None:
+# no test). A search of literals says whether any occurs, in one call.
+_Plan = tuple[tuple[Reader, re.Pattern[bytes] | None], ...]
 
 
 class FileDispatch:
@@ -86,11 +99,12 @@ class FileDispatch:
     def __init__(self, readers: Sequence[Reader], builtin: Sequence[Reader]) -> None:
         self.readers = tuple(readers)
         self._builtin = {id(r) for r in builtin}
-        self._plans: dict[tuple[str, bytes], _Plan] = {}
+        self._plans: dict[tuple[str, bytes, tuple[str, ...]], _Plan] = {}
         self._every: _Plan = tuple((r, None) for r in self.readers)
 
     def candidates(self, path: Path, suffix: str, head: bytes) -> _Plan:
-        """The readers that could claim `path`, each with the bytes its sniff needs."""
+        """The readers that could claim `path`, each with a search for the bytes its sniff
+        needs."""
         if b"\x00" in head or path.name.startswith("."):
             return self._every
         lead = head[:1]
@@ -98,14 +112,18 @@ class FileDispatch:
             lead = lead_byte(head)
             if lead not in (b"{", b"[", b""):
                 lead = b"?"  # no sniff tells other bytes apart
-        key = (suffix, lead)
+        ends: tuple[str, ...] = ()
+        if suffix in _NAME_END_SUFFIXES:  # (a name ending `.traj.json` has suffix `.json`)
+            low = path.name.lower()
+            ends = tuple(e for e in _NAME_ENDS if low.endswith(e))
+        key = (suffix, lead, ends)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = self._plan(suffix, lead)
+            plan = self._plans[key] = self._plan(suffix, lead, ends)
         return plan
 
-    def _plan(self, suffix: str, lead: bytes) -> _Plan:
-        out: list[tuple[Reader, tuple[bytes, ...] | None]] = []
+    def _plan(self, suffix: str, lead: bytes, ends: tuple[str, ...]) -> _Plan:
+        out: list[tuple[Reader, re.Pattern[bytes] | None]] = []
         for r in self.readers:
             sniffs = SNIFFS.get(r.name) if id(r) in self._builtin else None
             if sniffs is None:
@@ -118,25 +136,24 @@ class FileDispatch:
                     continue
                 if s.leads is not None and (not lead or lead not in s.leads):
                     continue
+                if s.name_ends is not None and s.name_ends not in ends:
+                    continue
                 if not s.needles:
                     passes, needles = True, []
                     break
                 passes = True
                 needles.extend(s.needles)
             if passes:
-                out.append((r, tuple(dict.fromkeys(needles)) or None))
+                wanted = b"|".join(re.escape(n) for n in dict.fromkeys(needles))
+                out.append((r, re.compile(wanted) if wanted else None))
         return tuple(out)
 
     def pick(self, path: Path, suffix: str, head: bytes, *, fallback: bool = True) -> Reader | None:
         """The first reader in registry order whose detect claims the file; the last reader
         (the plain fallback) when none does and `fallback`, else None."""
         for reader, needles in self.candidates(path, suffix, head):
-            if needles is not None:
-                for n in needles:
-                    if n in head:
-                        break
-                else:
-                    continue
+            if needles is not None and needles.search(head) is None:
+                continue
             if not fallback and reader is self.readers[-1]:
                 return None
             try:

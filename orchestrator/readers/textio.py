@@ -41,12 +41,17 @@ _BOMS = (
 )
 
 
+_BOM_STARTS = (b"\xef", b"\xff", b"\x00", b"\xfe")
+
+
 def strip_ansi(text: str) -> str:
     """Captured terminal text without its escape sequences."""
     return ANSI_ESCAPE.sub("", text)
 
 
 def bom_encoding(head: bytes) -> str | None:
+    if head[:1] not in _BOM_STARTS:  # (most heads: one test)
+        return None
     for bom, enc in _BOMS:
         if head.startswith(bom):
             return enc

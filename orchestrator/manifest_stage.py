@@ -1,0 +1,82 @@
+"""The manifest stage: every trace under the inputs found and written to manifest.json.
+
+Its own module, importing only discovery, the readers and the manifest builder, so
+`tracejury manifest` starts without loading the run stage, the analyzers or aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from tracejury.batches.manifest import build_manifest, write_manifest
+from tracejury.errors import ConfigError
+from tracejury.models import InputProblem, Manifest, TraceRef
+from tracejury.orchestrator.readers.accounting import skipped_files
+from tracejury.orchestrator.readers.discover import discover
+from tracejury.orchestrator.readers.registry import get_reader
+from tracejury.orchestrator.stage_base import (
+    DisplayLike,
+    PathLike,
+    RunDirLike,
+    as_run_dir,
+    path_list,
+    resolve_display,
+)
+
+
+def make_manifest(
+    paths: PathLike | Sequence[PathLike],
+    out: RunDirLike,
+    *,
+    force_format: str | None = None,
+    display: DisplayLike = None,
+) -> Manifest:
+    """Discover every trace under `paths` and write `out/manifest.json`. Nothing is dropped:
+    unreadable files stay with their reason, missing paths are listed as problems."""
+    shown = resolve_display(display)
+    paths_given = path_list(paths)
+    if not paths_given:
+        raise ConfigError("no input paths given")
+    if force_format:
+        get_reader(force_format)  # unknown names are a config error, before any work
+    rd = as_run_dir(out, shown, create=True)
+
+    def on_problem(p: InputProblem) -> None:
+        shown.problem(p.path, p.problem)
+
+    shown.stage("manifest", ", ".join(str(p) for p in paths_given))
+    found = 0
+
+    def on_trace(ref: TraceRef) -> None:
+        nonlocal found
+        found += 1
+        shown.discovering(found, ref.path)
+
+    refs, problems = discover(
+        paths_given, force_format=force_format, on_problem=on_problem, on_trace=on_trace
+    )
+    if not refs and problems and len(problems) == len(paths_given):
+        raise ConfigError(
+            "none of the input paths exist: "
+            + "; ".join(f"{p.path}: {p.problem}" for p in problems)
+        )
+    for ref in refs:
+        if ref.read_error:
+            shown.problem(_where(ref.root, ref.path), ref.read_error)
+        for w in ref.warnings:
+            shown.problem(_where(ref.root, ref.path), w)
+    roots = [p for p in paths_given if p.exists()]
+    manifest = build_manifest(refs, roots, problems)
+    manifest.skipped = skipped_files(roots, refs, problems)
+    write_manifest(rd.manifest, manifest)
+    unreadable = sum(1 for r in refs if r.read_error)
+    skipped = f", {len(manifest.skipped)} files skipped (listed in it)" if manifest.skipped else ""
+    shown.info(
+        f"manifest: {manifest.total} traces ({unreadable} unreadable){skipped} -> {rd.manifest}"
+    )
+    return manifest
+
+
+def _where(root: str, rel: str) -> str:
+    return str(Path(root) / rel)
