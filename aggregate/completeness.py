@@ -25,6 +25,7 @@ from tracejury.models.summary import Completeness, InvalidLine, LaneCompleteness
 
 MAX_LISTED = 200  # trace ids listed per kind per perspective; the counts stay exact
 MAX_INVALID = 1000  # invalid lines listed; the total stays exact
+_NEVER = float("-inf")
 
 
 @dataclass(slots=True)
@@ -87,9 +88,13 @@ class FindingsIndex:
         current hashes."""
         current = {i: self.current_hash_id(i) for i in range(len(self.lanes))}
         out: dict[int, list[tuple[int, int, bool, float]]] = defaultdict(list)
+        n = self.n_manifest
         for (t, lane, h), st in self.keys.items():
-            if t < self.n_manifest and current[lane] == h:
-                out[t].append((lane, st.kept_offset, st.has_ok, st.kept_ts))
+            if t < n and current[lane] == h:
+                if st.ok_offset >= 0:  # KeyState.kept_offset / kept_ts, inline
+                    out[t].append((lane, st.ok_offset, True, st.ok_rank[0]))
+                else:
+                    out[t].append((lane, st.err_offset, False, st.err_rank[0]))
         for v in out.values():
             v.sort()
         return out
@@ -106,27 +111,40 @@ def scan_findings(
     index = FindingsIndex(
         n_manifest=len(ids), trace_ids=ids, trace_index={t: i for i, t in enumerate(ids)}
     )
+    # Locals and inline lookups: this loop runs once per line (100,000s of times).
+    lane_index, lanes, keys, hashes = index.lane_index, index.lanes, index.keys, index.hashes
+    trace_index = index.trace_index
+    valid = 0
     for n, offset, item in scan_models(path, Finding):
         if isinstance(item, BadLine):
             index.invalid_total += 1
             if len(index.invalid) < MAX_INVALID:
                 index.invalid.append(InvalidLine(file=path.name, line=n, problem=item.problem))
             continue
-        index.valid_lines += 1
+        valid += 1
         if on_valid is not None:
             on_valid(item)
-        lane_idx = index.lane_for(item.perspective, item.criteria)
-        lane = index.lanes[lane_idx]
+        lane_idx = lane_index.get((item.perspective, item.criteria))
+        if lane_idx is None:
+            lane_idx = index.lane_for(item.perspective, item.criteria)
+        lane = lanes[lane_idx]
         ts = created_ts(item)
-        if ts > lane.hashes.get(item.criteria_hash, float("-inf")):
-            lane.hashes[item.criteria_hash] = ts
-        lane.hash_lines[item.criteria_hash] = lane.hash_lines.get(item.criteria_hash, 0) + 1
-        h = index.hashes.setdefault(item.criteria_hash, len(index.hashes))
-        key = (index.trace_for(item.trace_id), lane_idx, h)
-        st = index.keys.get(key)
+        ch = item.criteria_hash
+        if ts > lane.hashes.get(ch, _NEVER):
+            lane.hashes[ch] = ts
+        lane.hash_lines[ch] = lane.hash_lines.get(ch, 0) + 1
+        h = hashes.get(ch)
+        if h is None:
+            h = hashes[ch] = len(hashes)
+        t = trace_index.get(item.trace_id)
+        if t is None:
+            t = index.trace_for(item.trace_id)
+        key = (t, lane_idx, h)
+        st = keys.get(key)
         if st is None:
-            st = index.keys[key] = KeyState()
+            st = keys[key] = KeyState()
         st.add(offset, n, ts, item.status == "ok")
+    index.valid_lines = valid
     for lane in index.lanes:
         # The criteria a perspective was last run with is the current one; lines written
         # under an older hash are an earlier analysis (stale), not part of this one.

@@ -56,6 +56,7 @@ _NOT_RECOVERED = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def says_recovered(text: str) -> bool:
     """The text says the error was recovered from: then it is not the issue's cause."""
     return bool(_RECOVERED.search(text or "")) and not _NOT_RECOVERED.search(text or "")
@@ -63,6 +64,20 @@ def says_recovered(text: str) -> bool:
 
 def _fp(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
+
+
+# Cached: the same root causes and recommendations recur across thousands of findings.
+@lru_cache(maxsize=1 << 16)
+def _root_line(root: str) -> str:
+    return one_line(root, 500)
+
+
+@lru_cache(maxsize=1 << 16)
+def _action_slot(actionable: str) -> tuple[str, str] | None:
+    """(key, wording) a recommendation is counted under; None for no recommendation."""
+    if is_none_action(actionable):
+        return None
+    return action_key(actionable), one_line(actionable, 300)
 
 
 @dataclass(slots=True)
@@ -79,13 +94,13 @@ class Group:
 
     def note(self, root: str, actionable: str) -> None:
         self.count += 1
-        r = one_line(root, 500)
+        r = _root_line(root)
         if r and (self.rep_root is None or r < self.rep_root):
             self.rep_root = r
-        if is_none_action(actionable):
+        action = _action_slot(actionable)
+        if action is None:
             return
-        k = action_key(actionable)
-        a = one_line(actionable, 300)
+        k, a = action
         slot = self.actions.get(k)
         if slot is not None:
             self.actions[k] = (slot[0] + 1, min(a, slot[1]))

@@ -48,6 +48,8 @@ MAX_CORE = 12
 MAX_EXAMPLES = 5
 MAX_TOP_TASKS = 10
 CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
+_OUTCOME_CODE = {o: i for i, o in enumerate(OUTCOMES)}
+_UNKNOWN_CODE = OUTCOMES.index("unknown")
 
 
 class IssueBuilder:
@@ -58,6 +60,7 @@ class IssueBuilder:
         self._group_index: dict[tuple[str, str, object], int] = {}
         self._cats: dict[str, int] = {}
         self._subs: dict[str, int] = {}
+        self._sub_codes: dict[tuple[str | None, str | None], int] = {}  # (category, sub) -> code
         self._persp: dict[str, int] = {}
         # One entry per problem finding, kept as machine ints so 100k stay small.
         self._g = array("i")
@@ -99,17 +102,16 @@ class IssueBuilder:
 
     def _key(
         self, f: Finding | KeptFinding, facts: FactsInfo | None
-    ) -> tuple[tuple[str, str, object], Group]:
+    ) -> tuple[tuple[str, str, object], Signature | None, str]:
+        """The group key, the signature it is keyed on (None for text) and its category."""
         sig = self._matching_signature(f, facts)
         if sig is not None:
             # keyed on the category the finding names and the error its cause names
             cat = (f.category or "").strip().lower()
-            core = signature_core(sig.text)
-            return ("sig", cat, fold(core)), Group("signature", cat, sig.tokens, signature=core)
+            return ("sig", cat, fold(signature_core(sig.text))), sig, cat
         # Not keyed by category: perspectives classify in different taxonomies (and a model
         # may flip between two categories night to night) while describing one problem.
-        toks = self._text_tokens(f)
-        return ("text", "", toks), Group("text", "", toks)
+        return ("text", "", self._text_tokens(f)), None, ""
 
     @staticmethod
     def _code(table: dict[str, int], value: str) -> int:
@@ -124,22 +126,28 @@ class IssueBuilder:
         """Record a kept finding; returns its group (None when it names no problem)."""
         if not is_problem(f):
             return None
-        key, fresh = self._key(f, facts)
+        key, sig, cat = self._key(f, facts)
         gid = self._group_index.get(key)
         if gid is None:
             gid = len(self.groups)
+            if sig is not None:
+                fresh = Group("signature", cat, sig.tokens, signature=signature_core(sig.text))
+            else:
+                fresh = Group("text", "", key[2])  # type: ignore[arg-type]
             self.groups.append(fresh)
             self._group_index[key] = gid
         self.groups[gid].note(f.root_cause or f.summary, f.actionable)
         self._g.append(gid)
         self._t.append(trace_idx)
-        self._sub.append(
-            self._code(self._subs, f"{(f.category or '').strip().lower()}/{f.subcategory or ''}")
-        )
+        pair = (f.category, f.subcategory)
+        sub = self._sub_codes.get(pair)
+        if sub is None:
+            sub = self._sub_codes[pair] = self._code(
+                self._subs, f"{(f.category or '').strip().lower()}/{f.subcategory or ''}"
+            )
+        self._sub.append(sub)
         self._p.append(self._code(self._persp, f.perspective))
-        self._o.append(
-            OUTCOMES.index(outcome) if outcome in OUTCOMES else OUTCOMES.index("unknown")
-        )
+        self._o.append(_OUTCOME_CODE.get(outcome, _UNKNOWN_CODE))
         self._c.append(CONFIDENCE_RANK.get(f.confidence, 2))
         self._ts.append(created_ts(f))
         return gid

@@ -74,6 +74,7 @@ def tokens(text: str, *, keep_placeholders: bool = False) -> frozenset[str]:
 _CODE_AHEAD = re.compile(r"[\s:=\[(]*[-+]?\d")
 
 
+@lru_cache(maxsize=1 << 16)
 def text_tokens(root_cause: str, actionable: str) -> frozenset[str]:
     """`tokens(f"{root_cause}\\n{actionable}")` (the actionable left out when it is none), as
     the union of each line's tokens: no fold matches across a newline, so each distinct

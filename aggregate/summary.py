@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from tracejury.aggregate.inputs import FactsInfo, TraceInfo
-from tracejury.aggregate.issues import is_problem
+from tracejury.aggregate.issue_groups import NO_PROBLEM
 from tracejury.aggregate.normalize import action_key, is_none_action
 from tracejury.aggregate.rows import KeptFinding
 from tracejury.clip import one_line
@@ -39,6 +40,22 @@ def trace_outcome(
     """What the trace itself records first (facts, then the manifest), then the analysts."""
     recorded = first_known(facts.outcome if facts is not None else "unknown", trace.outcome)
     return recorded or majority(f.outcome for f in findings if f.status == "ok")
+
+
+@lru_cache(maxsize=1 << 12)
+def _category_keys(category: str | None, subcategory: str | None) -> tuple[str, bool, str]:
+    """An ok finding's category as counted, whether it names a problem (`is_problem`), and
+    its category/subcategory key (cached: a taxonomy has a few dozen pairs)."""
+    cat = (category or "").strip() or "none"
+    return cat, (category or "").strip().lower() not in NO_PROBLEM, f"{cat}/{subcategory or 'none'}"
+
+
+@lru_cache(maxsize=1 << 16)
+def _action_entry(text: str) -> tuple[str, str] | None:
+    """(key, wording) of a recommendation; None for none (cached: the same ones recur)."""
+    if is_none_action(text):
+        return None
+    return action_key(text) or text.strip().lower(), one_line(text, 200)
 
 
 @dataclass(slots=True)
@@ -136,10 +153,10 @@ class SummaryBuilder:
         self.traces_with_cost = 0
 
     def _action(self, text: str) -> None:
-        if is_none_action(text):
+        entry = _action_entry(text)
+        if entry is None:
             return
-        k = action_key(text) or text.strip().lower()
-        wording = one_line(text, 200)
+        k, wording = entry
         slot = self._actions.get(k)
         if slot is not None:
             slot[0] = int(slot[0]) + 1
@@ -181,11 +198,11 @@ class SummaryBuilder:
             if f.status != "ok":
                 continue
             self.total += 1
-            cat = (f.category or "").strip() or "none"
+            cat, problem, sub = _category_keys(f.category, f.subcategory)
             self.by_category[cat] += 1
             self.by_perspective[f.perspective][cat] += 1
-            if is_problem(f):
-                self.by_subcategory[f"{cat}/{f.subcategory or 'none'}"] += 1
+            if problem:
+                self.by_subcategory[sub] += 1
                 task.categories[cat] += 1
             self._action(f.actionable)
 

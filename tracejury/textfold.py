@@ -86,13 +86,19 @@ _NEEDS: tuple[tuple[str, bool], ...] = (
 assert len(_NEEDS) == len(_FOLDS)
 _FOLDS_NEEDS = tuple(zip(_FOLDS, _NEEDS, strict=True))
 _DIGIT = re.compile(r"\d")  # what `\d` in the folds matches: any Unicode decimal digit
+# The last three folds (hex, HEX, id) each match a whole word of 7 or more characters holding
+# a digit; without one, none of them can match.
+_LONG_WORD_FOLDS = len(_FOLDS) - 3
+_LONG_DIGIT_WORD = re.compile(r"(?<!\w)(?=\w{7})\w*\d")
 
 
 def _fold_details(text: str, *, quotes: bool) -> str:
     digits = _DIGIT.search(text) is not None
-    for (pattern, repl), (needle, needs_digit) in _FOLDS_NEEDS:
+    for i, ((pattern, repl), (needle, needs_digit)) in enumerate(_FOLDS_NEEDS):
         if (needs_digit and not digits) or needle not in text:
             continue
+        if i == _LONG_WORD_FOLDS and _LONG_DIGIT_WORD.search(text) is None:
+            break
         if quotes or repl != "<str>":
             text = pattern.sub(repl, text)
     if not digits:  # no number to fold
