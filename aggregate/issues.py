@@ -48,7 +48,7 @@ MAX_CORE = 12
 MAX_EXAMPLES = 5
 MAX_TOP_TASKS = 10
 CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
-_OUTCOME_CODE = {o: i for i, o in enumerate(OUTCOMES)}
+_OUTCOME_CODE: dict[str, int] = {o: i for i, o in enumerate(OUTCOMES)}
 _UNKNOWN_CODE = OUTCOMES.index("unknown")
 
 
