@@ -94,8 +94,10 @@ def make_batches(
     batch_size: int | None = None,
     group_by: GroupBy | None = None,
     display: DisplayLike = None,
+    manifest: Manifest | None = None,
 ) -> list[Batch]:
-    """Split `out/manifest.json` into `out/batches/batch_<n>.json`, one worker agent each."""
+    """Split `out/manifest.json` into `out/batches/batch_<n>.json`, one worker agent each.
+    `manifest` is the one `make_manifest` just wrote there (not read again)."""
     shown = resolve_display(display)
     if group_by is not None and group_by not in GROUP_BY:
         raise ConfigError(f"group_by must be task_name or outcome, not {group_by!r}")
@@ -104,7 +106,8 @@ def make_batches(
         raise ConfigError(
             f"{rd.path}: no manifest.json; run `tracejury manifest PATH --out {rd.path}` first"
         )
-    manifest = read_manifest(rd.manifest)
+    if manifest is None:
+        manifest = read_manifest(rd.manifest)
     plan = plan_batches(manifest, agents=agents, batch_size=batch_size, group_by=group_by)
     if plan_changes(rd.batches_dir, plan):  # others sharing the run may work from the old one
         refuse_replan_while_held(rd.claims_dir, rd.batches_dir)
@@ -186,6 +189,7 @@ async def run_analysis_async(
     analyzer: Analyzer | None = None,
     handle_signals: bool = False,
     deadline: float | None = None,
+    manifest: Manifest | None = None,
     **options: Unpack[RunOptions],
 ) -> RunResult:
     """The run stage: every batched trace x criteria not yet in `out/findings.jsonl`.
@@ -195,7 +199,8 @@ async def run_analysis_async(
     spent. With `handle_signals` (the sync variant's own loop) the first Ctrl-C stops
     dispatching and lets calls in flight finish, the second cancels them: exit code 4.
     `deadline` (a `time.monotonic()`) ends dispatching as `timeout` does (triage's covers
-    every stage)."""
+    every stage). `manifest` is the one `make_manifest` just wrote to `out` (triage's: its
+    refs are not read again and held twice)."""
     config = run_config(config, options, caller="run_analysis")
     shown = resolve_display(display, automation=config.automation)
     rd = as_run_dir(out, shown)
@@ -205,7 +210,7 @@ async def run_analysis_async(
     spent = await in_thread(spent_so_far, rd)
     if not config.dry_run:  # before any work: claims need locks that hold
         await in_thread(check_locks, rd.claims_dir)
-    _, by_agent = await in_thread(load_work, rd, shown)
+    _, by_agent = await in_thread(load_work, rd, shown, manifest)
     if config.dry_run:
         refs = [t for v in by_agent.values() for t in v]
         done = await in_thread(FindingsRecorder, rd.findings, retry_errors=retry_errors)
@@ -271,6 +276,7 @@ def run_analysis(
     retry_errors: bool = False,
     analyzer: Analyzer | None = None,
     deadline: float | None = None,
+    manifest: Manifest | None = None,
     **options: Unpack[RunOptions],
 ) -> RunResult:
     """`run_analysis_async` in its own event loop, which owns Ctrl-C while the stage runs
@@ -287,6 +293,7 @@ def run_analysis(
             analyzer=analyzer,
             handle_signals=True,
             deadline=deadline,
+            manifest=manifest,
             **options,
         ),
     )

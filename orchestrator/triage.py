@@ -199,9 +199,15 @@ async def triage_async(
             batch_size=batch_size,
             group_by=group_by,
             display=t.display,
+            manifest=manifest,
         )
         run = await run_analysis_async(
-            t.rd, t.config, display=t.display, retry_errors=retry_errors, deadline=t.deadline
+            t.rd,
+            t.config,
+            display=t.display,
+            retry_errors=retry_errors,
+            deadline=t.deadline,
+            manifest=manifest,
         )
     except BaseException as e:
         raise t.failed(e) from None
@@ -250,11 +256,22 @@ def triage(
         manifest = make_manifest(
             t.paths, t.rd, force_format=t.config.force_format, display=t.display
         )
+        # The manifest just written is handed on: 100,000 refs are not read again, nor held twice.
         make_batches(
-            t.rd, agents=agents, batch_size=batch_size, group_by=group_by, display=t.display
+            t.rd,
+            agents=agents,
+            batch_size=batch_size,
+            group_by=group_by,
+            display=t.display,
+            manifest=manifest,
         )
         run = run_analysis(
-            t.rd, t.config, display=t.display, retry_errors=retry_errors, deadline=t.deadline
+            t.rd,
+            t.config,
+            display=t.display,
+            retry_errors=retry_errors,
+            deadline=t.deadline,
+            manifest=manifest,
         )
     except BaseException as e:
         raise t.failed(e) from None

@@ -71,14 +71,18 @@ def resolve_criteria(config: RunConfig) -> list[Criteria]:
     return list(unique.values())
 
 
-def load_work(rd: RunDir, display: Display) -> tuple[Manifest, dict[str, list[TraceRef]]]:
+def load_work(
+    rd: RunDir, display: Display, manifest: Manifest | None = None
+) -> tuple[Manifest, dict[str, list[TraceRef]]]:
     """The manifest and the traces of each unit of work (a batch file, by its name), in plan
-    order; batches are planned if the stage was skipped."""
+    order; batches are planned if the stage was skipped. `manifest` is the one just written
+    to `rd` (triage's), so its refs are neither read again nor held twice."""
     if not rd.manifest.exists():
         raise ConfigError(
             f"{rd.path}: no manifest.json; run `tracejury manifest PATH --out {rd.path}` first"
         )
-    manifest = read_manifest(rd.manifest)
+    if manifest is None:
+        manifest = read_manifest(rd.manifest)
     plan = read_plan(rd.batches_dir)
     if not plan and manifest.total:
         display.info(f"no batches in {rd.batches_dir}; planning the default split")
