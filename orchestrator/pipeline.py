@@ -28,7 +28,7 @@ from tracejury.batches import (
 )
 from tracejury.choices import GroupBy, ReportScope
 from tracejury.errors import ConfigError, ExitCode
-from tracejury.models import Batch, Criteria
+from tracejury.models import Batch, Criteria, Manifest
 from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build_analyzer
 from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
