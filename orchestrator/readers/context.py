@@ -23,6 +23,7 @@ SAMPLE_BYTES = 4 * 1024 * 1024
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_EVERY_FIELD = set(TraceRef.model_fields)
 
 
 def trace_id_for(root_name: str, rel_path: str, locator: str | None) -> str:
@@ -244,7 +245,7 @@ class DiscoverContext:
         trial = trial_name or (path.stem if is_file else path.name)
         if locator and not trial_name:
             trial = f"{trial}#{locator}"
-        return TraceRef(
+        ref = TraceRef(
             trace_id=trace_id_for(self.root_name, rel, locator),
             trial_name=trial,
             task_name=task_name or trial.rsplit("__", 1)[0],
@@ -261,3 +262,7 @@ class DiscoverContext:
             warnings=warnings or [],
             metadata={**self.extra_meta, **(metadata or {})},
         )
+        # Every field is given, so every ref's set of given fields is the same one: shared
+        # (100,000 refs held 70 MB of equal sets). pydantic only ever adds a field's name to it.
+        object.__setattr__(ref, "__pydantic_fields_set__", _EVERY_FIELD)
+        return ref
