@@ -22,6 +22,7 @@ import math
 from array import array
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from tracejury.aggregate.inputs import FactsInfo, Signature, TraceInfo
 from tracejury.aggregate.issue_groups import (
@@ -50,6 +51,12 @@ MAX_TOP_TASKS = 10
 CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
 _OUTCOME_CODE: dict[str, int] = {o: i for i, o in enumerate(OUTCOMES)}
 _UNKNOWN_CODE = OUTCOMES.index("unknown")
+
+
+@lru_cache(maxsize=1 << 14)
+def _folded_core(signature: str) -> str:
+    """`fold(signature_core(signature))`, cached: a few signatures recur in thousands of traces."""
+    return fold(signature_core(signature))
 
 
 class IssueBuilder:
@@ -108,7 +115,7 @@ class IssueBuilder:
         if sig is not None:
             # keyed on the category the finding names and the error its cause names
             cat = (f.category or "").strip().lower()
-            return ("sig", cat, fold(signature_core(sig.text))), sig, cat
+            return ("sig", cat, _folded_core(sig.text)), sig, cat
         # Not keyed by category: perspectives classify in different taxonomies (and a model
         # may flip between two categories night to night) while describing one problem.
         return ("text", "", self._text_tokens(f)), None, ""
