@@ -232,7 +232,7 @@ def content_problem(path: Path) -> str | None:
     if enc is not None and enc != "utf-8-sig":
         # UTF-16/32 text is full of NUL bytes: judge it once decoded.
         head = head.decode(enc, errors="replace").encode("utf-8", errors="replace")
-    if not head.strip():
+    if not head or head.isspace():  # (`not head.strip()`, without a copy)
         return "file holds only whitespace"
     if looks_binary(head):
         return "binary file (not a text trace)"
