@@ -26,6 +26,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from tracejury.orchestrator.analysis.redact_gate import (
+    DOTTED_TOKEN_LEN,
+    TOKEN_LITERALS,
+    applies,
+    may_hold_secret,
+    may_join,
+)
 from tracejury.orchestrator.analysis.redact_patterns import KEY_BEGIN, KEY_END, PATTERNS, Pattern
 
 MARK = "[REDACTED:{kind}]"
@@ -54,20 +61,12 @@ def _kind(p: Pattern, m: re.Match[str]) -> str:
     return "token" if "token" in key else "secret"
 
 
-def _applies(p: Pattern, text: str, low: str) -> bool:
-    hay = low if p.fold else text
-    for lit in p.literals:  # noqa: SIM110 (faster than any() over a generator: hot path)
-        if lit in hay:
-            return p.gate is None or p.gate.search(text) is not None
-    return False
-
-
 def _spans(text: str, patterns: Iterable[Pattern] = PATTERNS) -> list[Span]:
     """Secret spans in `text`; an earlier (more specific) pattern wins an overlap."""
     low = text.lower()
     taken: list[Span] = []
     for p in patterns:
-        if not _applies(p, text, low):
+        if not applies(p, text, low):
             continue
         for m in p.regex.finditer(text):
             s, e = m.span("v") if "v" in p.regex.groupindex else m.span()
@@ -245,6 +244,16 @@ def redact(text: str) -> str:
     """Replace secrets in `text` with `[REDACTED:<kind>]`. Idempotent."""
     if not text or not _ENABLED[0]:
         return text
+    if not _EXTRA and not may_hold_secret(text):
+        return text  # proven clean: no pass below could find anything (see redact_gate)
+    return redact_full(text)
+
+
+def redact_full(text: str) -> str:
+    """`redact` without the prefilter: every pass, always (the reference the gate is tested
+    against)."""
+    if not text or not _ENABLED[0]:
+        return text
     text = _replace(text, _spans(text))
     text = _replace(text, _decoded_spans(text))
     text = _replace(text, _base64_spans(text))
@@ -255,15 +264,6 @@ def redact(text: str) -> str:
 
 
 _TOKEN_PATTERNS = [p for p in PATTERNS if p.token]
-# Gate of join_redact: the literals of the token shapes; a dot (the discord shape's only
-# literal) is in most words, so that shape is gated by its length instead.
-_TOKEN_LITERALS = re.compile(
-    "|".join(re.escape(lit) for p in _TOKEN_PATTERNS for lit in p.literals if lit != ".")
-)
-_TOKEN_LITERAL_SET = tuple(
-    dict.fromkeys(lit for p in _TOKEN_PATTERNS for lit in p.literals if lit != ".")
-)
-_DOTTED_TOKEN_LEN = 59
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
 _WORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 _MIN_TOKEN = 14
@@ -304,8 +304,8 @@ def join_redact(a: str, b: str) -> tuple[str, str]:
     if t_len + h_len < _MIN_TOKEN:
         return a, b
     word = tail[len(tail) - t_len :] + head[:h_len]
-    if not _TOKEN_LITERALS.search(word) and not (
-        len(word) >= _DOTTED_TOKEN_LEN and word.count(".") >= 2
+    if not TOKEN_LITERALS.search(word) and not (
+        len(word) >= DOTTED_TOKEN_LEN and word.count(".") >= 2
     ):
         return a, b
     cut = len(tail)
@@ -331,7 +331,7 @@ def _redact_line_joins(text: str) -> str:
         a, gap, b = m.groups()
         word = a + b
         if len(word) < _MIN_TOKEN or not (
-            _TOKEN_LITERALS.search(word) or len(word) >= _DOTTED_TOKEN_LEN and word.count(".") >= 2
+            TOKEN_LITERALS.search(word) or len(word) >= DOTTED_TOKEN_LEN and word.count(".") >= 2
         ):
             return m.group()
         cut = len(a)
@@ -346,24 +346,9 @@ def _redact_line_joins(text: str) -> str:
             return m.group()
         return m.group(1) + m.group(2) + _mark(m.group(1)[10:-1])
 
-    if _may_join(text):
+    if may_join(text):
         text = _LINE_JOIN.sub(repl, text)
     return _MARK_JOIN.sub(cont, text) if "[REDACTED:" in text else text
-
-
-_JOIN_GAP = re.compile(r"[ \t]*\r?\n[ \t]*")
-_LONG_RUN = re.compile(rf"[A-Za-z0-9_.\-]{{{_DOTTED_TOKEN_LEN},}}")
-
-
-def _may_join(text: str) -> bool:
-    """Whether any line join could hold a token: every joined word is a substring of the text
-    with its line breaks taken out, so without a token literal or a long dotted run there it
-    has neither (one C-speed pass instead of a Python call per line join)."""
-    joined = _JOIN_GAP.sub("", text)
-    for lit in _TOKEN_LITERAL_SET:  # substring tests beat the alternation regex several times
-        if lit in joined:
-            return True
-    return any(m.group().count(".") >= 2 for m in _LONG_RUN.finditer(joined))
 
 
 _BEGIN_KEY = re.compile(KEY_BEGIN)

@@ -1,0 +1,124 @@
+"""The prefilter of `redact`: a few C-speed scans that prove a text holds no secret shape.
+
+`redact` runs many passes (each pattern whose literal is present, decoded escapes, base64
+runs, bare high-entropy tokens, tokens split across line breaks); most trace text triggers
+none of them. `may_hold_secret(text)` is False only when every one of those passes would
+find nothing, so `redact` can return the text as it is. It over-approximates: anything it
+cannot rule out (an escape, a `%`, a marker, a literal of any pattern, a long run mixing
+upper case, lower case and digits, a possible line join) goes to the full path.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tracejury.orchestrator.analysis.redact_patterns import PATTERNS, Pattern
+
+
+def applies(p: Pattern, text: str, low: str) -> bool:
+    """Whether `p` can match `text` (`low`: its lower-cased form): one of its literals is
+    there and its gate, if any, matches."""
+    hay = low if p.fold else text
+    for lit in p.literals:  # noqa: SIM110 (faster than any() over a generator: hot path)
+        if lit in hay:
+            return p.gate is None or p.gate.search(text) is not None
+    return False
+
+
+# One scan for every case-sensitive pattern. Each branch starts with one literal character
+# (the rarer one of its literal, the rest checked by a lookbehind), so `re` skips ahead with
+# its first-character set instead of trying every alternative at every position: about 30
+# times faster than an alternation of the literals themselves. Each branch is implied by the
+# literal of a pattern (`xox`: by its regex's `xox[abposre]-`; the discord shape, whose only
+# literal is a dot, by its `.xxxxxx.` middle); `test_redact_gate` checks every literal.
+_EXACT_ANY = re.compile(
+    r"""-(?:(?<=sk-)|(?<=glpat-)|(?<=xapp-)|(?<=xox[abposre]-))
+    |_(?:live_|test_|(?<=gh[pousr]_)|(?<=github_)pat_|(?<=hf_)|(?<=npm_))
+    |A(?:KIA|SIA|BIA|CCA|IDA|ROA|Iza)
+    |V(?<=PRIV)ATE\ KEY|J(?<=eyJ)|SK|9\.(?<=ya29\.)
+    |\.(?:slack\.com(?<=hooks\.slack\.com)|[A-Za-z0-9_\-]{6}\.)
+    |://""",
+    re.VERBOSE,
+)
+_FOLDED = [p for p in PATTERNS if p.fold]
+_FOLDED_ANY = re.compile("|".join(re.escape(lit) for p in _FOLDED for lit in p.literals))
+# A maximal run of the characters base64 runs and bare high-entropy tokens are made of (the
+# lookbehind makes `re` try run starts only, not every position inside a short run).
+_RUN = re.compile(r"(?<![A-Za-z0-9+/=_\-])[A-Za-z0-9+/=_\-]{20,}")
+
+
+def patterns_may_apply(text: str) -> bool:
+    """Whether any pattern of the registry could match `text` (what `_spans` tries)."""
+    if _EXACT_ANY.search(text) is not None:
+        return True
+    low = text.lower()
+    if _FOLDED_ANY.search(low) is None:
+        return False
+    return any(applies(p, text, low) for p in _FOLDED)
+
+
+# Bytes of a run character (letters, digits, `+/=_-`) become `a`, every other byte a space:
+# a run of 20 is then one substring test, far cheaper than a regex over the text.
+_RUN_BYTES = bytes(
+    ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "+/=_-") else ord(" ")
+    for b in range(256)
+)
+_RUN_OF_20 = b"a" * 20
+
+
+def _mixed_run(text: str) -> bool:
+    """A run long enough to be base64 or a bare token that has upper case, lower case and a
+    digit (both shapes need all three), or that cannot be ruled out cheaply."""
+    if _RUN_OF_20 not in text.encode("utf-8", "surrogatepass").translate(_RUN_BYTES):
+        return False  # (a non-ASCII character's bytes are all >= 0x80: never `a`)
+    for run in _RUN.findall(text):  # noqa: SIM110 (hot path)
+        # No upper case, no lower case, or no digit (letters only): neither shape.
+        if not (run.islower() or run.isupper() or run.isalpha()):
+            return True
+    return False
+
+
+# --- line joins (a token wrapped across two lines) ------------------------------------------
+
+_TOKEN_PATTERNS = [p for p in PATTERNS if p.token]
+# The literals of the token shapes; a dot (the discord shape's only literal) is in most
+# words, so that shape is gated by its length instead.
+TOKEN_LITERALS = re.compile(
+    "|".join(re.escape(lit) for p in _TOKEN_PATTERNS for lit in p.literals if lit != ".")
+)
+_TOKEN_LITERAL_SET = tuple(
+    dict.fromkeys(lit for p in _TOKEN_PATTERNS for lit in p.literals if lit != ".")
+)
+DOTTED_TOKEN_LEN = 59
+_JOIN_GAP = re.compile(r"[ \t]*\r?\n[ \t]*")
+_LONG_RUN = re.compile(rf"[A-Za-z0-9_.\-]{{{DOTTED_TOKEN_LEN},}}")
+
+
+def may_join(text: str) -> bool:
+    """Whether any line join could hold a token: every joined word is a substring of the text
+    with its line breaks taken out, so without a token literal or a long dotted run there it
+    has neither (one C-speed pass instead of a Python call per line join)."""
+    joined = _JOIN_GAP.sub("", text)
+    for lit in _TOKEN_LITERAL_SET:  # substring tests beat the alternation regex several times
+        if lit in joined:
+            return True
+    return any(m.group().count(".") >= 2 for m in _LONG_RUN.finditer(joined))
+
+
+def _join_may_hold_token(text: str) -> bool:
+    """Whether a token could be split across a line break of `text`: a joined word is a
+    substring of the text with its line breaks taken out, and every match of a token shape
+    (all case-sensitive, the discord one included) holds a branch of `_EXACT_ANY`."""
+    # With all whitespace taken out (more than the joins take out, so every joined word is
+    # still there: the token shapes hold no whitespace), in one C-speed split.
+    return _EXACT_ANY.search("".join(text.split())) is not None
+
+
+def may_hold_secret(text: str) -> bool:
+    """False only when `redact`'s full path would return `text` unchanged (user patterns
+    from `--redact-extra` are not looked at here: the caller checks those)."""
+    if "\\" in text or "%" in text or "[REDACTED:" in text:
+        return True  # escapes to decode, or a marker a continuation could follow
+    if patterns_may_apply(text) or _mixed_run(text):
+        return True
+    return "\n" in text and _join_may_hold_token(text)

@@ -1,0 +1,166 @@
+"""The redaction prefilter: whatever it lets through unredacted, the full path leaves as it is.
+
+`redact` returns a text untouched when `may_hold_secret` proves it clean; these tests check
+that `redact` and `redact_full` (every pass, no prefilter) agree on texts full of secret
+shapes, cut, cased, wrapped, escaped and encoded, and that every literal of the registry
+trips the one-scan gate, so a pattern added later cannot slip past it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import urllib.parse
+
+import pytest
+
+from tracejury.orchestrator.analysis import redact_gate
+from tracejury.orchestrator.analysis.redact import redact, redact_full, set_extra_patterns
+from tracejury.orchestrator.analysis.redact_patterns import PATTERNS
+
+SAMPLES = [s for p in PATTERNS for s in p.samples]
+OPENAI = "sk-proj-Qm7Rt2Wx9Zk4Lp8Nv3Bc6Hd1Fg5Js0Ty"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKY"
+# The shapes the hostile suite plants: escaped, URL-encoded, base64, split, bare.
+PLANTED = [
+    json.dumps(OPENAI)[1:-1].replace("p", "\\u0070"),
+    urllib.parse.quote(f"OPENAI_API_KEY={OPENAI}", safe=""),
+    base64.b64encode(f"ANTHROPIC_API_KEY={OPENAI}\n".encode()).decode(),
+    "Authorization: Basic " + base64.b64encode(f"me:{OPENAI}".encode()).decode(),
+    f"export OPENAI_API_KEY={OPENAI[:16]}\n{OPENAI[16:]}  # wrapped by the terminal",
+    f"aws configure: secret is {AWS_SECRET}",
+]
+NOISE = [
+    "ok",
+    "Step 3: checking the result",
+    "tests/test_api.py::test_case PASSED",
+    "x" * 60,
+    "Traceback (most recent call last):",
+    "ModuleNotFoundError: No module named 'helper_2'",
+    "password",
+    "token",
+    "key:",
+    "secret =",
+    "Bearer",
+    "Basic",
+    "cookie:",
+    "mysql -u root",
+    "sshpass",
+    "https://example.com/a",
+    "AKIA",
+    "sk-",
+    "eyJ",
+    "ya29.",
+    "ghp_",
+    "hooks.slack.com/services/",
+    "xoxb-",
+    "a1b2C3d4E5f6G7h8I9j0K1",
+    "aws secret",
+    "MTA4NjY2NzE2.GZ3xYz.abc",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "[REDACTED:openai_key]",
+    " ",
+    "\n",
+    "  \n\t",
+    "\r\n",
+    "=",
+    "%",
+    "\\u0070",
+    "«⟪é»",
+    "K",  # Kelvin sign: lower-cases to k
+]
+
+
+def _mutate(rng: random.Random, s: str) -> str:
+    r = rng.random()
+    if r < 0.2 and len(s) > 4:
+        a = rng.randrange(len(s))
+        return s[a : a + rng.randrange(4, 40)]
+    if r < 0.35:
+        return s.upper() if rng.random() < 0.5 else s.lower()
+    if r < 0.5 and len(s) > 2:
+        cut = rng.randrange(1, len(s))
+        return s[:cut] + rng.choice(["\n", " \n ", "\r\n", "\n\t"]) + s[cut:]
+    if r < 0.6:
+        return base64.b64encode(s.encode()).decode()
+    if r < 0.65:
+        return urllib.parse.quote(s, safe="")
+    if r < 0.7:
+        return json.dumps(s)[1:-1].replace("p", "\\u0070")
+    return s
+
+
+def _texts(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    pool = SAMPLES + NOISE + PLANTED
+    for _ in range(n):
+        parts = [_mutate(rng, rng.choice(pool)) for _ in range(rng.randrange(1, 6))]
+        out.append(rng.choice(["", " ", "\n", "=", ": "]).join(parts))
+    return out
+
+
+def test_every_case_sensitive_literal_trips_the_one_scan_gate() -> None:
+    for p in PATTERNS:
+        if p.fold:
+            assert p in redact_gate._FOLDED
+            continue
+        for lit in p.literals:
+            if lit in (".", "xox"):  # gated by their shapes: the samples below
+                continue
+            assert redact_gate._EXACT_ANY.search(lit), (p.kind, lit)
+        for s in p.samples:
+            assert redact_gate._EXACT_ANY.search(s), (p.kind, s)
+
+
+@pytest.mark.parametrize("sample", SAMPLES + PLANTED)
+def test_every_sample_goes_to_the_full_path(sample: str) -> None:
+    for text in (sample, f"log: {sample} end", f"a\n{sample}\nb"):
+        assert redact_gate.may_hold_secret(text)
+        assert redact(text) == redact_full(text)
+
+
+def test_generated_texts_redact_exactly_as_the_full_path() -> None:
+    texts = _texts(4000, seed=14)
+    passed = 0
+    for text in texts:
+        full = redact_full(text)
+        assert redact(text) == full, text
+        if not redact_gate.may_hold_secret(text):
+            passed += 1
+            assert full == text, text
+    assert len(texts) == 4000
+    assert passed > 100  # the gate does let ordinary text through
+
+
+def test_ordinary_text_is_proven_clean() -> None:
+    for text in (
+        ("x" * 60 + "\n") * 20 + "line 5",
+        "collected 120 items\n" + "tests/test_api.py::test_case PASSED\n" * 20,
+        "Step 12: checking the result of the previous command before the next one.",
+        'Bash({"command": "pytest -x tests/test_api.py"})',
+    ):
+        assert not redact_gate.may_hold_secret(text)
+        assert redact(text) == text
+
+
+def test_user_patterns_always_take_the_full_path() -> None:
+    set_extra_patterns([r"corp-[0-9]{4}"])
+    try:
+        assert redact("ticket corp-1234 done") == "ticket [REDACTED:custom] done"
+    finally:
+        set_extra_patterns([])
+
+
+@pytest.mark.parametrize("sample", [s for p in PATTERNS if p.token for s in p.samples])
+def test_a_token_wrapped_at_any_point_goes_to_the_full_path(sample: str) -> None:
+    # Both halves short enough to pass every other gate: only the line-join one stops it.
+    for cut in range(1, len(sample)):
+        for gap in ("\n", " \n\t", "\r\n"):
+            text = f"{sample[:cut]}{gap}{sample[cut:]}"
+            full = redact_full(text)
+            assert redact(text) == full, text
+            if full != text:
+                assert redact_gate.may_hold_secret(text), text
