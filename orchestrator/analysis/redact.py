@@ -263,6 +263,27 @@ def redact_full(text: str) -> str:
     return text
 
 
+# The only shapes whose redacted span can hold a line break: a PEM block, and sshpass's
+# quoted password.
+_MULTILINE_WORDS = ("PRIVATE KEY", "sshpass")
+
+
+def keeps_line_breaks(text: str) -> bool:
+    """True when `redact(text)` has every line break of `text`, and no line of it empty
+    that was not: every span it can replace then lies within one line (a marker replaces a
+    non-empty span; line joins keep their gap). So its runs of line breaks stay as many."""
+    if _EXTRA:
+        return False  # a user's pattern may match anything
+    views = [text]
+    if "\\" in text or "%" in text:
+        views.append(
+            _ESCAPED.sub(
+                lambda m: chr(int(m.group(1) or m.group(2) or m.group(3) or "2f", 16)), text
+            )
+        )
+    return not any(w in v for v in views for w in _MULTILINE_WORDS)
+
+
 _TOKEN_PATTERNS = [p for p in PATTERNS if p.token]
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
 _WORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"

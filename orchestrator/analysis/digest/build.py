@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +19,7 @@ from tracejury.orchestrator.analysis.digest.reference import reference_items
 from tracejury.orchestrator.analysis.digest.render import Plan, compose
 from tracejury.orchestrator.analysis.facts import FactsBuilder, guarded_steps
 from tracejury.orchestrator.analysis.facts.hints import task_from_meta
-from tracejury.orchestrator.analysis.redact import redact
+from tracejury.orchestrator.analysis.redact import keeps_line_breaks, redact
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
 from tracejury.orchestrator.readers.model import ParsedTrace
 
@@ -89,6 +90,20 @@ def _hard_cut(text: str, max_tokens: int) -> str:
     return text[:lo] + end
 
 
+_LINE_BREAKS = re.compile(r"\n+")
+
+
+def surely_over(text: str, max_tokens: int) -> bool:
+    """Whether `redact(text)` is certain to estimate over `max_tokens`, without redacting it:
+    every run of line breaks is a token of its own (`estimate_tokens`), and redaction keeps
+    them all when `keeps_line_breaks`. A plan that lists 100,000 stub lines is then ruled
+    out at the cost of one count instead of a redaction of megabytes."""
+    if text.count("\n") <= max_tokens:
+        return False
+    runs = sum(1 for _ in _LINE_BREAKS.finditer(text))
+    return runs > max_tokens and keeps_line_breaks(text)
+
+
 def _full_chars(max_tokens: int) -> int:
     """Keep every step while the trace is small enough that showing it whole could fit."""
     return max(4000, int(max_tokens) * 5)
@@ -109,24 +124,31 @@ def render_digest(trace: ParsedTrace, facts: Facts, col: Collected, max_tokens: 
         text, shown = compose(col, facts, task, header, plan, full=full, reference=reference)
         return redact(text), shown
 
+    def fitting(plan: Plan, full: bool) -> tuple[str, int, int] | None:
+        """(text, tokens, steps shown) of `plan` when it fits the budget."""
+        text, shown = compose(col, facts, task, header, plan, full=full, reference=reference)
+        if surely_over(text, max_tokens):
+            return None
+        text = redact(text)
+        tokens = estimate_tokens(text)
+        return (text, tokens, shown) if tokens <= max_tokens else None
+
     # A short trace is shown whole if it fits with at least this much text per step.
     if col.full is not None:
         for chars in (16_000, 6000, 3000, 1500, 800):
-            text, shown = redacted(Plan(chars, 0, 0, 0, 8), True)
-            tokens = estimate_tokens(text)
-            if tokens <= max_tokens:
+            fit = fitting(Plan(chars, 0, 0, 0, 8), True)
+            if fit is not None:
                 clipped_any = any(len(c.text) > chars or c.chars > len(c.text) for c in col.full)
-                best = (text, tokens, shown)
+                best = fit
                 break
     if best is None:
         # Plans shrink (almost) monotonically: binary-search the most generous that fits.
         lo, hi = 0, len(PLANS) - 1
         while lo <= hi:
             mid = (lo + hi) // 2
-            text, shown = redacted(PLANS[mid], False)
-            tokens = estimate_tokens(text)
-            if tokens <= max_tokens:
-                best = (text, tokens, shown)
+            fit = fitting(PLANS[mid], False)
+            if fit is not None:
+                best = fit
                 hi = mid - 1
             else:
                 lo = mid + 1

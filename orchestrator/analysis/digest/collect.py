@@ -129,6 +129,7 @@ class Collected:
     first_user: Captured | None = None
     notes: list[str] = field(default_factory=list)
     stubs: list[Stub] | None = field(default_factory=list)  # by position; None past MAX_STUBS
+    stub_cache: dict[int, str] = field(default_factory=dict)  # rendered stub lines (render.py)
 
 
 class DigestCollector:

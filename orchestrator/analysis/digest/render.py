@@ -89,11 +89,25 @@ def _stub_line(s: Stub, gist: bool) -> str:
     return f"{OPEN}{text} (not shown){CLOSE}"
 
 
-def stub_lines(stubs: list[Stub], level: int) -> list[str]:
+def stub_lines(
+    stubs: list[Stub], level: int, cache: dict[int, str] | None = None, offset: int = 0
+) -> list[str]:
     """One line per left-out step (level 2: with the start of its text); level 1 folds
-    runs of one speaker and kind into a range line that still names every index."""
+    runs of one speaker and kind into a range line that still names every index.
+
+    `cache`: stub lines already rendered, by position (`offset` + index in `stubs`) and
+    level; every plan tried renders the same lines, and a trace may have 200,000 of them."""
+    if cache is None:
+        cache = {}
     if level >= 2:
-        return [_stub_line(s, True) for s in stubs]
+        out2: list[str] = []
+        for k, s in enumerate(stubs):
+            key = (offset + k) * 2 + 1
+            line = cache.get(key)
+            if line is None:
+                line = cache[key] = _stub_line(s, True)
+            out2.append(line)
+        return out2
     out: list[str] = []
     i = 0
     while i < len(stubs):
@@ -112,7 +126,12 @@ def stub_lines(stubs: list[Stub], level: int) -> list[str]:
                 f"{OPEN}steps {s.index}–{stubs[j].index}{who} · {kind} ×{j - i + 1} (not shown){CLOSE}"
             )
         else:
-            out += [_stub_line(x, False) for x in stubs[i : j + 1]]
+            for k in range(i, j + 1):
+                ck = (offset + k) * 2
+                line = cache.get(ck)
+                if line is None:
+                    line = cache[ck] = _stub_line(stubs[k], False)
+                out.append(line)
         i = j + 1
     return out
 
@@ -234,7 +253,7 @@ def compose(
 
     def gap_lines(start: int, end: int, more: str = "") -> list[str]:
         if stubs is not None and end <= len(stubs):
-            return stub_lines(stubs[start:end], plan.stubs)
+            return stub_lines(stubs[start:end], plan.stubs, col.stub_cache, start)
         return [f"{OPEN}… {end - start:,} {more}steps not shown …{CLOSE}"]
 
     prev: int | None = None

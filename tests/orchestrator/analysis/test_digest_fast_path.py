@@ -1,0 +1,137 @@
+"""The fast paths of facts + digest give exactly what the reference path gives.
+
+The reference path is today's code with every shortcut turned off: every text through
+`redact_full` (no prefilter), every digest plan redacted and measured (no line-count bound).
+Compared on the digest benchmark's generated log, on a log full of secret shapes, on the
+bundled examples and (slow) on the corpus: equal facts, equal digest text.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracejury.orchestrator.analysis import redact as redact_mod
+from tracejury.orchestrator.analysis.digest import build as build_mod
+from tracejury.orchestrator.analysis.digest import facts_and_digest
+from tracejury.orchestrator.analysis.redact_patterns import PATTERNS
+from tracejury.orchestrator.readers import discover, load_trace
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _bench() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_digest", REPO / "bench/bench_digest.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _result(path: Path, budget: int) -> list[tuple[Any, ...]]:
+    refs, _ = discover([path])
+    out = []
+    for ref in refs:
+        if ref.read_error:
+            out.append((ref.trace_id, ref.read_error))
+            continue
+        facts, d = facts_and_digest(load_trace(ref), budget)
+        out.append(
+            (
+                ref.trace_id,
+                facts.model_dump(),
+                d.text,
+                d.tokens,
+                d.truncated,
+                d.steps_total,
+                d.steps_shown,
+                d.notes,
+            )
+        )
+    return out
+
+
+def _both(path: Path, budget: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    fast = _result(path, budget)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(redact_mod, "may_hold_secret", lambda text: True)
+        mp.setattr(build_mod, "surely_over", lambda text, max_tokens: False)
+        ref = _result(path, budget)
+    return fast, ref
+
+
+def _secret_log(path: Path, n: int, seed: int) -> None:
+    """An event log whose texts are full of secret shapes: raw, cut, wrapped across lines
+    and across steps, escaped, next to ordinary output."""
+    rng = random.Random(seed)
+    samples = [s for p in PATTERNS for s in p.samples]
+    base = {"attempt_id": "ve-sec-1", "session_id": "s1", "task_id": "t1", "executor": "CODEX"}
+    with path.open("w") as f:
+
+        def ev(k: int, et: str, data: dict[str, Any]) -> None:
+            ts = f"2026-02-09T14:{k // 60 % 60:02d}:{k % 60:02d}Z"
+            f.write(json.dumps({"timestamp": ts, **base, "event_type": et, "data": data}) + "\n")
+
+        ev(0, "session_start", {"prompt": "deploy it", "prompt_type": "initial"})
+        for i in range(1, n):
+            s = rng.choice(samples)
+            cut = rng.randrange(1, len(s))
+            text = rng.choice(
+                [
+                    f"using {s} now",
+                    f"{s[:cut]}\n{s[cut:]}",
+                    f"export KEY={s[:cut]}",  # the rest starts the next step
+                    s[cut:] + " done",
+                    json.dumps(s)[1:-1].replace("k", "\\u006b"),
+                    ("x" * 60 + "\n") * rng.randrange(1, 30) + f"line {i}",
+                    "Traceback (most recent call last):\nValueError: bad " + s[:cut],
+                ]
+            )
+            if i % 3 == 0:
+                ev(i, "tool_call", {"tool_name": "Bash", "tool_id": f"c{i}",
+                                    "tool_params": {"command": f"echo {s}"}})  # fmt: skip
+            elif i % 3 == 1:
+                status = "error" if i % 7 == 0 else "success"
+                ev(i, "tool_result", {"tool_name": "Bash", "tool_id": f"c{i - 1}",
+                                      "result": status, "result_data": text})  # fmt: skip
+            else:
+                ev(i, "agent_thinking", {"thinking": text})
+        ev(n, "session_end", {"completion_status": "failed", "cost_usd": 1.5})
+
+
+@pytest.mark.parametrize("budget", [12_000, 600])
+def test_bench_log_facts_and_digest_match_the_reference(tmp_path: Path, budget: int) -> None:
+    path = tmp_path / "agent-work-stream.jsonl"
+    lines = _bench().generate(path, 700_000)
+    fast, ref = _both(path, budget)
+    assert len(fast) == 1 and fast[0][1]["steps"] == lines
+    assert fast == ref
+
+
+@pytest.mark.parametrize("budget", [12_000, 1500])
+def test_secret_shaped_log_matches_the_reference(tmp_path: Path, budget: int) -> None:
+    path = tmp_path / "secrets.jsonl"
+    _secret_log(path, 1500, seed=budget)
+    fast, ref = _both(path, budget)
+    assert len(fast) == 1 and fast[0][1]["steps"] == 1501
+    assert fast == ref
+    assert "[REDACTED:" in fast[0][2]
+
+
+def test_examples_match_the_reference() -> None:
+    fast, ref = _both(REPO / "examples", 12_000)
+    assert len(fast) > 10
+    assert fast == ref
+
+
+@pytest.mark.slow
+def test_corpus_matches_the_reference(corpus_dir: Path) -> None:
+    for budget in (12_000, 3000):
+        fast, ref = _both(corpus_dir, budget)
+        assert len(fast) > 50
+        assert fast == ref
