@@ -102,10 +102,10 @@ def stub_lines(
     if level >= 2:
         out2: list[str] = []
         for k, s in enumerate(stubs):
-            key = (offset + k) * 2 + 1
-            line = cache.get(key)
+            ck = (offset + k) * 2 + 1
+            line = cache.get(ck)
             if line is None:
-                line = cache[key] = _stub_line(s, True)
+                line = cache[ck] = _stub_line(s, True)
             out2.append(line)
         return out2
     out: list[str] = []
