@@ -20,6 +20,7 @@ from tracejury.errors import ConfigError
 from tracejury.models.status import Phase
 from tracejury.orchestrator.display import Display, make_display
 from tracejury.orchestrator.run.status import mark, previous_run_note
+from tracejury.orchestrator.sync_loop import run_interruptible
 from tracejury.rundir import DEFAULT_RUNS_ROOT, RUN_MARKER, RunDir, new_run_dir
 
 PathLike = str | Path
@@ -51,9 +52,10 @@ def refuse_in_loop(name: str) -> None:
 
 
 def run_sync(name: str, fn: Callable[[], Any]) -> Any:
-    """Run the coroutine function `fn` in a new event loop."""
+    """Run the coroutine function `fn` in a new event loop, where a Ctrl-C ends the work in
+    order and then raises one plain KeyboardInterrupt (`sync_loop.py`)."""
     refuse_in_loop(name)
-    return anyio.run(fn)
+    return run_interruptible(fn)
 
 
 async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

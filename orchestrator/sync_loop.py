@@ -1,0 +1,70 @@
+"""The event loop the sync entry points (`run_analysis`, `triage`, ...) run their stage in.
+
+asyncio lets a `KeyboardInterrupt` raised inside the loop (by Python's SIGINT handler while the
+loop waits or runs a task, by asyncio's own second-Ctrl-C handler, or by code) escape the loop
+at once, from the middle of whatever ran. The loop is then closed by cancelling every task
+natively: anyio's shields do not hold against that, so a queued group-commit sync could be
+dropped (findings lost), a task group could hand the caller a `BaseExceptionGroup` instead of
+the `KeyboardInterrupt`, and worker threads could be left behind.
+
+Here the interrupt is delivered like any other failure instead: the task that raised it ends
+with it, the work is cancelled through an anyio cancel scope (so every cleanup runs: the last
+sync, the claims' release, `status.json` saying "interrupted", worker threads joined), the loop
+finishes normally, and only then does `run_sync` raise one plain `KeyboardInterrupt`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+
+T = TypeVar("T")
+
+
+class InterruptibleLoop(asyncio.SelectorEventLoop):
+    """A KeyboardInterrupt out of one loop iteration cancels the work; the loop goes on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.interrupted = False
+        self.scope: anyio.CancelScope | None = None
+
+    def _run_once(self) -> None:
+        try:
+            super()._run_once()  # type: ignore[misc]
+        except KeyboardInterrupt:
+            # A task that raised it already holds it as its exception (asyncio sets it before
+            # re-raising); the handles not yet run this iteration stay queued for the next.
+            self.interrupted = True
+            if self.scope is not None:
+                self.scope.cancel()
+
+
+def run_interruptible(fn: Callable[[], Awaitable[T]]) -> T:
+    """`anyio.run(fn)` in an `InterruptibleLoop`; a Ctrl-C inside it (after the work has
+    wound down) raises `KeyboardInterrupt` here."""
+    loops: list[InterruptibleLoop] = []
+
+    def new_loop() -> InterruptibleLoop:
+        loops.append(InterruptibleLoop())
+        return loops[-1]
+
+    async def root() -> T | None:
+        loop = loops[-1]
+        with anyio.CancelScope() as loop.scope:
+            return await fn()
+        return None  # cancelled: only an interrupt cancels this scope
+
+    try:
+        result = anyio.run(root, backend_options={"loop_factory": new_loop})
+    except BaseException as e:
+        if loops and loops[-1].interrupted and not isinstance(e, KeyboardInterrupt):
+            # the task groups it crossed wrapped it (with the cancellations it caused)
+            raise KeyboardInterrupt from None
+        raise
+    if loops[-1].interrupted:
+        raise KeyboardInterrupt
+    return result  # type: ignore[return-value]  # not interrupted: fn returned
