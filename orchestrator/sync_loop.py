@@ -10,13 +10,17 @@ the `KeyboardInterrupt`, and worker threads could be left behind.
 Here the interrupt is delivered like any other failure instead: the task that raised it ends
 with it, the work is cancelled through an anyio cancel scope (so every cleanup runs: the last
 sync, the claims' release, `status.json` saying "interrupted", worker threads joined), the loop
-finishes normally, and only then does `run_sync` raise one plain `KeyboardInterrupt`.
+finishes normally, and only then does `run_interruptible` raise one plain `KeyboardInterrupt`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import signal
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import TypeVar
 
 import anyio
@@ -43,6 +47,31 @@ class InterruptibleLoop(asyncio.SelectorEventLoop):
                 self.scope.cancel()
 
 
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as Python's default handler does, but under a handler
+    of its own: asyncio's runner installs its handler only over the default one, and that
+    handler cancels the main task natively, which anyio's shields do not hold against. The
+    run stage's own Ctrl-C handling (the first stops dispatching) still takes over while it
+    dispatches."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:
+        yield  # the program chose its own handling: keep it
+        return
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_interruptible(fn: Callable[[], Awaitable[T]]) -> T:
     """`anyio.run(fn)` in an `InterruptibleLoop`; a Ctrl-C inside it (after the work has
     wound down) raises `KeyboardInterrupt` here."""
@@ -59,7 +88,8 @@ def run_interruptible(fn: Callable[[], Awaitable[T]]) -> T:
         return None  # cancelled: only an interrupt cancels this scope
 
     try:
-        result = anyio.run(root, backend_options={"loop_factory": new_loop})
+        with _ctrl_c_raises():
+            result = anyio.run(root, backend_options={"loop_factory": new_loop})
     except BaseException as e:
         if loops and loops[-1].interrupted and not isinstance(e, KeyboardInterrupt):
             # the task groups it crossed wrapped it (with the cancellations it caused)

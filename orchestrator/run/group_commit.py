@@ -131,7 +131,11 @@ class GroupCommit:
             batch, self._queue, self._lines = self._queue, [], 0
             self._wake, self._full = anyio.Event(), anyio.Event()
             if batch:
-                await self._commit(batch)
+                # Shielded: a batch off the queue is written whatever cancels the writer now.
+                # A to_thread call that is not abandoned on cancel still checkpoints before
+                # its thread starts, and a cancel there dropped the batch (findings lost).
+                with anyio.CancelScope(shield=True):
+                    await self._commit(batch)
             if self._closing and not self._queue:
                 return
 
