@@ -76,12 +76,18 @@ class AnalysisCost:
 
     totals: dict[str, _Usage] = field(default_factory=dict)
     by_perspective: dict[str, float] = field(default_factory=dict)
+    # (backend, model) -> its entry of `totals`, so the name is built once per analyzer
+    _by_analyzer: dict[tuple[str, str | None], _Usage] = field(default_factory=dict, repr=False)
 
     def add(self, f: Finding) -> None:
-        name = f.analyzer.backend + (f"/{f.analyzer.model}" if f.analyzer.model else "")
-        a = self.totals.get(name)
+        an = f.analyzer
+        a = self._by_analyzer.get((an.backend, an.model))
         if a is None:
-            a = self.totals[name] = _Usage()
+            name = an.backend + (f"/{an.model}" if an.model else "")
+            a = self.totals.get(name)
+            if a is None:
+                a = self.totals[name] = _Usage()
+            self._by_analyzer[(an.backend, an.model)] = a
         u = f.usage
         a.findings += 1
         a.requests += u.requests

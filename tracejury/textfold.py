@@ -60,28 +60,29 @@ _KEEP_CODE_BEFORE = re.compile(
 _SPACES = re.compile(r"\s+")
 
 
-# What each fold needs in the text to match at all, in _FOLDS' order: a substring every match
-# contains, and whether every match holds a digit. A fold that cannot match is skipped, which
-# changes nothing (a test compares with the unskipped folding); no placeholder brings back a
-# digit or one of these substrings, so the digit test on the original text holds throughout.
-_NEEDS: tuple[tuple[str, bool], ...] = (
-    ("-", True),  # date
-    (":", True),  # time
-    ("-", False),  # uuid (its hex may be all letters)
-    ("://", False),
-    ("@", False),
-    (".", True),  # ip
-    ("'", False),
-    ('"', False),
-    ("`", False),
-    (":\\", False),  # a Windows path
-    ("/", False),
-    ("/", False),
-    (".", False),  # a file name
-    ("0x", False),
-    ("", True),  # hex
-    ("", True),  # HEX
-    ("", True),  # an id mixing letters and digits
+# What each fold needs in the text to match at all, in _FOLDS' order: a character or
+# substring every match holds at least that many times, and whether every match holds a
+# digit. A fold that cannot match is skipped, which changes nothing (a test compares with the
+# unskipped folding); no placeholder brings back a digit or one of these substrings, so the
+# digit test on the original text holds throughout.
+_NEEDS: tuple[tuple[str, int, bool], ...] = (
+    ("-", 2, True),  # date: 2025-01-15
+    (":", 2, True),  # time: 12:30:45
+    ("-", 4, False),  # uuid (its hex may be all letters)
+    ("://", 1, False),
+    ("@", 1, False),
+    (".", 3, True),  # ip: 10.0.0.1
+    ("'", 2, False),
+    ('"', 2, False),
+    ("`", 2, False),
+    (":\\", 1, False),  # a Windows path
+    ("/", 1, False),
+    ("/", 1, False),
+    (".", 1, False),  # a file name
+    ("0x", 1, False),
+    ("", 0, True),  # hex
+    ("", 0, True),  # HEX
+    ("", 0, True),  # an id mixing letters and digits
 )
 assert len(_NEEDS) == len(_FOLDS)
 _FOLDS_NEEDS = tuple(zip(_FOLDS, _NEEDS, strict=True))
@@ -94,8 +95,10 @@ _LONG_DIGIT_WORD = re.compile(r"(?<!\w)(?=\w{7})\w*\d")
 
 def _fold_details(text: str, *, quotes: bool) -> str:
     digits = _DIGIT.search(text) is not None
-    for i, ((pattern, repl), (needle, needs_digit)) in enumerate(_FOLDS_NEEDS):
+    for i, ((pattern, repl), (needle, times, needs_digit)) in enumerate(_FOLDS_NEEDS):
         if (needs_digit and not digits) or needle not in text:
+            continue
+        if times > 1 and text.count(needle) < times:
             continue
         if i == _LONG_WORD_FOLDS and _LONG_DIGIT_WORD.search(text) is None:
             break
