@@ -164,3 +164,15 @@ def test_a_token_wrapped_at_any_point_goes_to_the_full_path(sample: str) -> None
             assert redact(text) == full, text
             if full != text:
                 assert redact_gate.may_hold_secret(text), text
+
+
+def test_lowered_gates_answer_as_the_case_insensitive_ones_on_ascii_text() -> None:
+    texts = [t for t in _texts(3000, seed=9) if t.isascii()]
+    assert len(texts) > 1000
+    for p, low_gate in redact_gate._FOLDED_LOW_GATES:
+        if p.gate is None:
+            assert low_gate is None
+            continue
+        assert low_gate is not None
+        for text in texts + [s.upper() for s in SAMPLES] + ['PassWord = "x"', "API_KEY:\t1"]:
+            assert bool(p.gate.search(text)) == bool(low_gate.search(text.lower())), text
