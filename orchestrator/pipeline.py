@@ -27,7 +27,7 @@ from tracejury.batches import (
     write_batches,
 )
 from tracejury.choices import GroupBy, ReportScope
-from tracejury.errors import ConfigError, ExitCode
+from tracejury.errors import ConfigError, ExitCode, RunInterrupted
 from tracejury.models import Batch, Criteria, Manifest
 from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build_analyzer
 from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
@@ -46,6 +46,7 @@ from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.recorder import FindingsRecorder
 from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
+from tracejury.orchestrator.run.status import mark
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
 from tracejury.orchestrator.stage_base import (
     DisplayLike,
@@ -320,16 +321,29 @@ def aggregate_findings(
     rd = as_run_dir(out, shown)
     shown.stage("aggregate", str(rd.path))
     synthesizer: Callable[[str], str] | None = None
-    if synthesize:
-        synthesizer = make_synthesizer(config or run_config_of(rd.path), shown)
-    result = aggregate_run(
-        rd.path,
-        strict=strict,
-        in_place=in_place,
-        force=force,
-        synthesizer=synthesizer,
-        reports=reports,
-    )
+    try:
+        if synthesize:
+            synthesizer = make_synthesizer(config or run_config_of(rd.path), shown)
+        result = aggregate_run(
+            rd.path,
+            strict=strict,
+            in_place=in_place,
+            force=force,
+            synthesizer=synthesizer,
+            reports=reports,
+        )
+    except KeyboardInterrupt:
+        # status.json must not keep the run stage's "done": the findings stay, the reports
+        # are not all written; exit 4 and the command that finishes it, as for any Ctrl-C.
+        mark(
+            rd.status,
+            rd.path,
+            "stopped",
+            message="interrupted while aggregating; the findings are kept; "
+            "re-run the same command to write the reports",
+            exit_code=int(ExitCode.INTERRUPTED),
+        )
+        raise RunInterrupted(rd.path) from None
     for line in [*result.messages, *result.refusals]:
         shown.problem(str(rd.path), line)
     return result

@@ -233,6 +233,32 @@ def test_interrupt_keeps_findings_and_says_so_in_status(tree, tmp_path: Path) ->
     assert result.exit_code == ExitCode.OK and len(findings(rd.path)) == 60
 
 
+def test_ctrl_c_while_aggregating_says_interrupted_and_keeps_the_findings(
+    tree, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    import tracejury.aggregate.api as aggregate_api
+
+    out = tmp_path / "run"
+    args = ["triage", str(tree.root), "--backend", "rules", "--out", str(out), "--display", "none"]
+
+    def ctrl_c(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(aggregate_api, "executive_summary", ctrl_c)
+        assert main(args) == ExitCode.INTERRUPTED
+    status = json.loads((out / "status.json").read_text())
+    assert status["phase"] == "stopped" and status["exit_code"] == ExitCode.INTERRUPTED
+    assert "interrupted while aggregating" in status["message"]
+    assert len(findings(out)) == 60  # the run stage had finished: every finding is kept
+    assert "interrupted; what was recorded is kept" in capsys.readouterr().err
+    assert not (out / "analysis_summary.json").exists()
+    assert main(args) == 0  # the same command finishes it
+    status = json.loads((out / "status.json").read_text())
+    assert status["phase"] == "done" and status["exit_code"] == 0
+    assert len(findings(out)) == 60 and (out / "analysis_summary.json").exists()
+
+
 @pytest.mark.slow
 def test_ctrl_c_in_the_cli_exits_4_and_a_rerun_completes(tmp_path: Path) -> None:
     import signal
