@@ -67,3 +67,16 @@ def test_joined_token_sets_equal_the_tokens_of_both_lines() -> None:
     for root, act in pairs:
         want = tokens.__wrapped__(f"{root}\n{act if not is_none_action(act) else ''}")
         assert text_tokens(root, act) == want, (root, act)
+
+
+def test_says_recovered_with_its_quick_gate_matches_the_regexes() -> None:
+    from tracejury.aggregate.issue_groups import _NOT_RECOVERED, _RECOVERED, says_recovered
+
+    words = ["recovered", "Recovered", "RECOVERS", "recover", "unrecovered", "not recovered"]
+    words += ["never recovered", "did not recover", "recovered failed", "it recovered from it"]
+    words += ["reco\u0301vered", "ſ", "recoveredly", "the error", "", "K", "İ"]
+    rng = random.Random(9)
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 4))) for _ in range(3000)]
+    for text in texts + words:
+        want = bool(_RECOVERED.search(text)) and not _NOT_RECOVERED.search(text)
+        assert says_recovered.__wrapped__(text) == want, text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 
 from tracejury import textfold
 from tracejury.textfold import _FOLDS, _KEEP_CODE_BEFORE, _NUMBER, _SPACES
@@ -139,3 +140,13 @@ def test_fold_and_signature_over_generated_texts() -> None:
             quotes=True,
         )[: textfold.SIGNATURE_CHARS]
         assert textfold.normalize_signature(text) == sig, text
+
+
+def test_whitespace_collapses_as_the_regex_did_for_every_code_point() -> None:
+    """`str.split()` and the regex `\\s` know the same whitespace, all of Unicode."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    regex_spaces = "".join(re.findall(r"\s", every))
+    assert regex_spaces == "".join(c for c in every if c.isspace())
+    for c in regex_spaces + "ax\x00\u200b\ufeff":
+        text = f"{c} a{c}{c}b {c}"
+        assert textfold._collapse_spaces(text) == _SPACES.sub(" ", text).strip(), hex(ord(c))
