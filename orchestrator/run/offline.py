@@ -65,13 +65,14 @@ def read_failure(ref: TraceRef, e: Exception) -> tuple[str | None, str]:
 def analyze_chunk(
     work: list[TraceWork],
     analyzer: SyncAnalyzer,
-    findings: FindingsRecorder,
-    facts_recorder: FactsRecorder,
+    findings: FindingsRecorder | None,
+    facts_recorder: FactsRecorder | None,
     stopping: Callable[[], bool],
     budget: TraceBudget | None = None,
 ) -> ChunkResult:
     """Blocking: run in a worker thread. Stops between traces once `stopping()`. Each
-    trace's reading is held to `budget` (between steps: one thread holds the whole chunk)."""
+    trace's reading is held to `budget` (between steps: one thread holds the whole chunk).
+    Without recorders (a worker process) the lines are left for the caller to encode."""
     out = ChunkResult()
     for w in work:
         if stopping() or out.stop_reason or out.fatal:
@@ -116,6 +117,8 @@ def analyze_chunk(
                 finding = error_finding(ref, c, c.perspective, analyzer, reason)
             out.findings.append(finding)
     # Encoded here, off the loop thread; the group commit only writes and syncs.
-    out.findings_data = findings.encode(out.findings)
-    out.facts_data = facts_recorder.encode(out.facts)
+    if findings is not None:
+        out.findings_data = findings.encode(out.findings)
+    if facts_recorder is not None:
+        out.facts_data = facts_recorder.encode(out.facts)
     return out

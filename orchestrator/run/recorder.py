@@ -99,7 +99,7 @@ class JsonlRecorder(Generic[M]):
         return len(items)
 
     def encode(self, records: Iterable[M]) -> bytes:
-        return "".join(r.model_dump_json() + "\n" for r in records).encode("utf-8")
+        return encode_lines(records)
 
     def mark_recorded(self, records: Iterable[M]) -> None:
         """Called only after the records' lines are synced."""
@@ -128,6 +128,11 @@ class JsonlRecorder(Generic[M]):
                 # Nothing was appended since our last read: our lines need no reading back.
                 self._offset = size + len(data)
                 self._next_line += data.count(b"\n")
+
+
+def encode_lines(records: Iterable[BaseModel]) -> bytes:
+    """The JSONL lines of `records`, as every recorder writes them."""
+    return "".join(r.model_dump_json() + "\n" for r in records).encode("utf-8")
 
 
 def finding_key(f: Finding) -> tuple[str, str, str]:

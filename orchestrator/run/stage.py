@@ -42,7 +42,8 @@ from tracejury.orchestrator.run.claim_session import ClaimSession
 from tracejury.orchestrator.run.claims import ClaimBoard
 from tracejury.orchestrator.run.group_commit import GroupCommit, Queued
 from tracejury.orchestrator.run.lock_check import check_locks
-from tracejury.orchestrator.run.offline import CHUNK_TRACES, TraceWork, analyze_chunk, read_failure
+from tracejury.orchestrator.run.offline import CHUNK_TRACES, TraceWork, read_failure
+from tracejury.orchestrator.run.offline_procs import ChunkRunner
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder, JsonlRecorder, M
 from tracejury.orchestrator.run.status import (
     STATUS_INTERVAL_S,
@@ -171,6 +172,7 @@ class RunStage:
         self.commit: GroupCommit | None = None
         self.claimer: UnitClaimer | None = None
         self._settle: TaskGroup | None = None  # waits for queued appends to be synced
+        self._chunks: ChunkRunner | None = None  # the rules backend's threads and processes
         for bad in self.findings.bad_lines:
             display.problem(f"{rd.findings}:{bad.line_no}", bad.problem)
 
@@ -235,6 +237,15 @@ class RunStage:
         slots = (
             self.config.concurrency if self.analyzer.needs_digest else min(4, (os.cpu_count() or 2))
         )
+        chunks = self._chunks = ChunkRunner(
+            self.analyzer,
+            self.config.redact,
+            self.config.redact_extra,
+            state.progress.remaining // max(1, len(self.criteria)),
+            self.display,
+        )
+        if chunks.slots:  # worker processes take every chunk: this thread only orchestrates
+            slots = chunks.slots
         limiter = anyio.CapacityLimiter(max(1, slots))
         session = ClaimSession(
             ClaimBoard(self.rd.claims_dir), on_lost=self._lost, finished=claimer.finished
@@ -254,7 +265,8 @@ class RunStage:
                             tg.start_soon(self._on_sigint, state, scope)
                         if timeout:
                             tg.start_soon(self._watchdog, state, timeout)
-                        await self._dispatch(claimer, limiter, state)
+                        async with chunks:  # the worker processes end with the dispatch
+                            await self._dispatch(claimer, limiter, state)
                         tg.cancel_scope.cancel()
         finally:
             self.commit = self._settle = None
@@ -419,9 +431,9 @@ class RunStage:
         state: _RunState,
     ) -> None:
         state.progress.in_flight += len(work)
+        assert self._chunks is not None
         try:
-            done = await anyio.to_thread.run_sync(
-                analyze_chunk,
+            done = await self._chunks.run(
                 work,
                 analyzer,
                 self.findings,

@@ -21,8 +21,10 @@ TRACEJURY = Path(sys.executable).parent / "tracejury"
 # a kill mid-write leaves it) and then the process waits to be killed.
 _KILLED_MID_BATCH = """
 import os, sys, time
+from tracejury.orchestrator.run import offline_procs
 from tracejury.orchestrator.run.recorder import JsonlRecorder
 ready = sys.argv.pop(1)
+offline_procs.PROCESS_MIN_TRACES = int(sys.argv.pop(1))
 real = JsonlRecorder.append_bytes
 batches = 0
 def append_bytes(self, data):
@@ -51,9 +53,29 @@ def _lines(path: Path) -> list[dict[str, object]]:
     return out
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", [False, True], ids=["threads", "worker-processes"])
 def test_sigkill_during_rules_triage_then_resume_gives_one_finding_per_trace(
-    tmp_path: Path,
+    tmp_path: Path, workers: bool
 ) -> None:
     n = 300
     traces = make_by_outcome_tree(tmp_path / "traces", n, with_bad_files=False).root
@@ -61,7 +83,7 @@ def test_sigkill_during_rules_triage_then_resume_gives_one_finding_per_trace(
     ready = tmp_path / "ready"
     args = ["triage", str(traces), "--out", str(run), "--backend", "rules", "--automation"]
     proc = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_MID_BATCH, str(ready), *args],
+        [sys.executable, "-c", _KILLED_MID_BATCH, str(ready), "0" if workers else "1000000", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -69,8 +91,14 @@ def test_sigkill_during_rules_triage_then_resume_gives_one_finding_per_trace(
     while not ready.exists():
         assert proc.poll() is None and time.monotonic() < deadline, "never reached the 3rd batch"
         time.sleep(0.05)
+    kids = _children(proc.pid) if Path("/proc").is_dir() else []
+    assert bool(kids) == (workers and (os.cpu_count() or 1) >= 2 and Path("/proc").is_dir())
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 30
+    while any(_running(k) for k in kids):  # a killed parent's workers end on their own
+        assert time.monotonic() < deadline, "a worker process outlived its killed parent"
+        time.sleep(0.05)
     before = _lines(run / "findings.jsonl")
     assert 0 < len(before) < n  # killed part-way, with a torn tail
     assert not (run / "findings.jsonl").read_bytes().endswith(b"\n")
@@ -83,3 +111,66 @@ def test_sigkill_during_rules_triage_then_resume_gives_one_finding_per_trace(
     facts = Counter(f["trace_id"] for f in _lines(run / "facts.jsonl"))
     assert len(facts) == n and set(facts.values()) == {1}
     assert {t for t, _ in per_key} == set(facts)
+
+
+# Real triage with worker processes; the findings file's 2nd batch waits a moment after saying
+# so, for the test's Ctrl-C to arrive while chunks are in flight.
+_CTRL_C_MID_RUN = """
+import sys, time
+from tracejury.orchestrator.run import offline_procs
+from tracejury.orchestrator.run.recorder import JsonlRecorder
+ready = sys.argv.pop(1)
+offline_procs.PROCESS_MIN_TRACES = 0
+real = JsonlRecorder.append_bytes
+batches = 0
+def append_bytes(self, data):
+    global batches
+    if self.path.name == "findings.jsonl":
+        batches += 1
+        if batches == 2:
+            open(ready, "w").close()
+            time.sleep(1.0)
+    real(self, data)
+JsonlRecorder.append_bytes = append_bytes
+from tracejury.orchestrator.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no worker processes")
+def test_ctrl_c_with_worker_processes_keeps_what_finished_then_resume_completes(
+    tmp_path: Path,
+) -> None:
+    n = 600
+    traces = make_by_outcome_tree(tmp_path / "traces", n, with_bad_files=False).root
+    run = tmp_path / "run"
+    ready = tmp_path / "ready"
+    args = ["triage", str(traces), "--out", str(run), "--backend", "rules", "--automation"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C_MID_RUN, str(ready), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "never reached the 2nd batch"
+        time.sleep(0.02)
+    kids = _children(proc.pid)
+    assert kids  # the chunks are in worker processes
+    os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C reaches the whole group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 4, err.decode()[-2000:]  # interrupted, not crashed
+    assert "Traceback" not in err.decode()
+    assert not any(_running(k) for k in kids)  # the workers ended with the run
+    before = _lines(run / "findings.jsonl")
+    assert 0 < len(before) < n and len({f["trace_id"] for f in before}) == len(before)
+
+    res = subprocess.run([str(TRACEJURY), *args], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    findings = _lines(run / "findings.jsonl")
+    per_key = Counter((f["trace_id"], f["perspective"]) for f in findings)
+    assert len(per_key) == n and set(per_key.values()) == {1}
+    facts = Counter(f["trace_id"] for f in _lines(run / "facts.jsonl"))
+    assert len(facts) == n and set(facts.values()) == {1}
