@@ -98,10 +98,15 @@ def surely_over(text: str, max_tokens: int) -> bool:
     every run of line breaks is a token of its own (`estimate_tokens`), and redaction keeps
     them all when `keeps_line_breaks`. A plan that lists 100,000 stub lines is then ruled
     out at the cost of one count instead of a redaction of megabytes."""
-    if text.count("\n") <= max_tokens:
+    breaks = text.count("\n")
+    if breaks <= max_tokens:
         return False
-    runs = sum(1 for _ in _LINE_BREAKS.finditer(text))
-    return runs > max_tokens and keeps_line_breaks(text)
+    # A run of n breaks holds n // 2 non-overlapping pairs: breaks - 2 * pairs <= runs.
+    if breaks - 2 * text.count("\n\n") <= max_tokens:
+        runs = sum(1 for _ in _LINE_BREAKS.finditer(text))
+        if runs <= max_tokens:
+            return False
+    return keeps_line_breaks(text)
 
 
 def _full_chars(max_tokens: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tracejury.orchestrator.analysis.facts import guarded_steps
 from tracejury.orchestrator.analysis.facts.commands import step_command
@@ -21,6 +22,9 @@ from tracejury.orchestrator.analysis.facts.signatures import (
     step_location,
 )
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
+
+if TYPE_CHECKING:  # (render imports this module)
+    from tracejury.orchestrator.analysis.digest.render import StubLines
 
 HEAD_STEPS = 40  # kept; a plan shows as many as its budget allows
 HEAD_MAX_STEPS = 60  # the head grows past HEAD_STEPS until the agent has acted a few times
@@ -129,7 +133,7 @@ class Collected:
     first_user: Captured | None = None
     notes: list[str] = field(default_factory=list)
     stubs: list[Stub] | None = field(default_factory=list)  # by position; None past MAX_STUBS
-    stub_cache: dict[int, str] = field(default_factory=dict)  # rendered stub lines (render.py)
+    stub_lines: StubLines | None = None  # the stub lines, rendered once for every plan
 
 
 class DigestCollector:

@@ -89,25 +89,11 @@ def _stub_line(s: Stub, gist: bool) -> str:
     return f"{OPEN}{text} (not shown){CLOSE}"
 
 
-def stub_lines(
-    stubs: list[Stub], level: int, cache: dict[int, str] | None = None, offset: int = 0
-) -> list[str]:
+def stub_lines(stubs: list[Stub], level: int) -> list[str]:
     """One line per left-out step (level 2: with the start of its text); level 1 folds
-    runs of one speaker and kind into a range line that still names every index.
-
-    `cache`: stub lines already rendered, by position (`offset` + index in `stubs`) and
-    level; every plan tried renders the same lines, and a trace may have 200,000 of them."""
-    if cache is None:
-        cache = {}
+    runs of one speaker and kind into a range line that still names every index."""
     if level >= 2:
-        out2: list[str] = []
-        for k, s in enumerate(stubs):
-            ck = (offset + k) * 2 + 1
-            line = cache.get(ck)
-            if line is None:
-                line = cache[ck] = _stub_line(s, True)
-            out2.append(line)
-        return out2
+        return [_stub_line(s, True) for s in stubs]
     out: list[str] = []
     i = 0
     while i < len(stubs):
@@ -119,21 +105,57 @@ def stub_lines(
         ):
             j += 1
         if j - i + 1 >= STUB_RUN:
-            s = stubs[i]
-            who = f" · {field_text(s.speaker, 40)}" if s.speaker else ""
-            kind = field_text(s.kind, 50) + (" FAILED" if s.failed else "")
-            out.append(
-                f"{OPEN}steps {s.index}–{stubs[j].index}{who} · {kind} ×{j - i + 1} (not shown){CLOSE}"
-            )
+            out.append(_range_line(stubs[i], stubs[j], j - i + 1))
         else:
-            for k in range(i, j + 1):
-                ck = (offset + k) * 2
-                line = cache.get(ck)
-                if line is None:
-                    line = cache[ck] = _stub_line(stubs[k], False)
-                out.append(line)
+            out += [_stub_line(x, False) for x in stubs[i : j + 1]]
         i = j + 1
     return out
+
+
+def _range_line(first: Stub, last: Stub, n: int) -> str:
+    who = f" · {field_text(first.speaker, 40)}" if first.speaker else ""
+    kind = field_text(first.kind, 50) + (" FAILED" if first.failed else "")
+    return f"{OPEN}steps {first.index}–{last.index}{who} · {kind} ×{n} (not shown){CLOSE}"
+
+
+@dataclass
+class StubLines:
+    """`stub_lines` of any stretch of one trace's stubs, each line rendered once: every plan
+    tried renders the same lines again, and a trace may have 200,000 of them."""
+
+    stubs: list[Stub]
+    _full: list[str] | None = None  # level 2, by position
+    _bare: list[str] | None = None  # level 1 single lines, by position
+    _run_end: list[int] | None = None  # where the run of one speaker and kind at i ends
+
+    def lines(self, start: int, end: int, level: int) -> list[str]:
+        """`stub_lines(stubs[start:end], level)`."""
+        stubs = self.stubs
+        if level >= 2:
+            if self._full is None:
+                self._full = [_stub_line(s, True) for s in stubs]
+            return self._full[start:end]
+        if self._bare is None or self._run_end is None:
+            self._bare = [_stub_line(s, False) for s in stubs]
+            run_end = [0] * len(stubs)
+            nxt, prev_key = len(stubs), None
+            for i in range(len(stubs) - 1, -1, -1):
+                key = (stubs[i].speaker, stubs[i].kind, stubs[i].failed)
+                if key != prev_key:
+                    nxt, prev_key = i + 1, key
+                run_end[i] = nxt
+            self._run_end = run_end
+        bare, run_end = self._bare, self._run_end
+        out: list[str] = []
+        i = start
+        while i < end:
+            j = min(run_end[i], end)  # a run is cut where the stretch ends, as stub_lines does
+            if j - i >= STUB_RUN:
+                out.append(_range_line(stubs[i], stubs[j - 1], j - i))
+            else:
+                out += bare[i:j]
+            i = j
+        return out
 
 
 def render_step(c: Captured, limit: int) -> list[str]:
@@ -250,10 +272,12 @@ def compose(
             lines += end_lines
 
     stubs = col.stubs if plan.stubs and col.stubs is not None else None
+    if stubs is not None and (col.stub_lines is None or col.stub_lines.stubs is not stubs):
+        col.stub_lines = StubLines(stubs)
 
     def gap_lines(start: int, end: int, more: str = "") -> list[str]:
-        if stubs is not None and end <= len(stubs):
-            return stub_lines(stubs[start:end], plan.stubs, col.stub_cache, start)
+        if stubs is not None and end <= len(stubs) and col.stub_lines is not None:
+            return col.stub_lines.lines(start, end, plan.stubs)
         return [f"{OPEN}… {end - start:,} {more}steps not shown …{CLOSE}"]
 
     prev: int | None = None

@@ -19,6 +19,8 @@ import pytest
 from tracejury.orchestrator.analysis import redact as redact_mod
 from tracejury.orchestrator.analysis.digest import build as build_mod
 from tracejury.orchestrator.analysis.digest import facts_and_digest
+from tracejury.orchestrator.analysis.digest.collect import Stub
+from tracejury.orchestrator.analysis.digest.render import StubLines, stub_lines
 from tracejury.orchestrator.analysis.redact_patterns import PATTERNS
 from tracejury.orchestrator.readers import discover, load_trace
 
@@ -135,3 +137,22 @@ def test_corpus_matches_the_reference(corpus_dir: Path) -> None:
         fast, ref = _both(corpus_dir, budget)
         assert len(fast) > 50
         assert fast == ref
+
+
+def test_stub_lines_rendered_once_equal_stub_lines_of_every_stretch() -> None:
+    rng = random.Random(3)
+    kinds = ["thinking", "tool_call Bash", "tool_result Bash"]
+    stubs = []
+    for i in range(400):
+        k = rng.choice(kinds) if rng.random() < 0.5 else (stubs[-1].kind if stubs else kinds[0])
+        stubs.append(Stub(i, rng.choice(["agent", None]) if rng.random() < 0.1 else "agent", k,
+                          rng.random() < 0.05, f"gist {i} sk-proj-{i:030d}"))  # fmt: skip
+    cached = StubLines(stubs)
+    checked = 0
+    for _ in range(300):
+        a = rng.randrange(0, len(stubs))
+        b = rng.randrange(a, len(stubs) + 1)
+        for level in (1, 2):
+            assert cached.lines(a, b, level) == stub_lines(stubs[a:b], level)
+            checked += 1
+    assert checked == 600
