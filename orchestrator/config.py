@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from tracejury.choices import (
     DEFAULT_MAX_TRACE_TOKENS,
+    DEFAULT_RATE_LIMIT_PATIENCE,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RETRIES,
     AttributionMode,
@@ -59,6 +60,11 @@ class RunConfig(VersionedRecord):
         ge=0,
         le=100,
         description="retries of a request that failed (5xx, timeout, connection); 429s are waited out",
+    )
+    rate_limit_patience: float = Field(
+        default=DEFAULT_RATE_LIMIT_PATIENCE,
+        ge=0,
+        description="minutes of 429 waits one request may spend before it fails",
     )
     timeout: float | None = Field(default=None, gt=0, description="whole-run wall clock limit, s")
     price_file: Path | None = None
@@ -139,6 +145,7 @@ class RunOptions(TypedDict, total=False):
     max_attempts: int
     request_timeout: float
     retries: int
+    rate_limit_patience: float
     timeout: float | None
     price_file: str | Path | None
     dry_run: bool

@@ -45,5 +45,7 @@ FORMAT_NAMES: tuple[str, ...] = (
 DEFAULT_MAX_TRACE_TOKENS = 12_000
 DEFAULT_RETRIES = 4
 DEFAULT_REQUEST_TIMEOUT = 120.0  # seconds
+# Minutes of 429 waits one request may spend before it fails (--rate-limit-patience).
+DEFAULT_RATE_LIMIT_PATIENCE = 15.0
 WATCH_ENV_PREFIX = "TRACEJURY_WATCH_"
 DEFAULT_LOGS_LIMIT = 10  # logs list --limit

@@ -13,6 +13,7 @@ import typer
 
 from tracejury.choices import (
     DEFAULT_MAX_TRACE_TOKENS,
+    DEFAULT_RATE_LIMIT_PATIENCE,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RETRIES,
     FORMAT_NAMES,
@@ -191,7 +192,16 @@ RetriesOpt = Annotated[
     typer.Option(
         "--retries",
         metavar="N",
-        help="Retries of a request that failed (5xx, timeout, connection); 429s are waited out.",
+        help="Retries of a request that failed (5xx, timeout, connection); 429s are waited "
+        "out (--rate-limit-patience).",
+    ),
+]
+RateLimitPatienceOpt = Annotated[
+    float,
+    typer.Option(
+        "--rate-limit-patience",
+        metavar="MINUTES",
+        help="How long one request may wait out 429s (rate limits) before it fails.",
     ),
 ]
 PriceFileOpt = Annotated[
@@ -317,6 +327,7 @@ def build_config(
     no_redact: bool = False,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
+    rate_limit_patience: float = DEFAULT_RATE_LIMIT_PATIENCE,
     attribution_mode: AttributionMode = "all-at-once",
     attribution_window: int = 2,
     trace_time_limit: float = 600.0,
@@ -345,6 +356,7 @@ def build_config(
             timeout=timeout,
             request_timeout=request_timeout,
             retries=retries,
+            rate_limit_patience=rate_limit_patience,
             price_file=price_file,
             force_format=force_format,
             openai_api=openai_api,
@@ -389,6 +401,7 @@ _RUN_OPTIONS: dict[str, tuple[object, object]] = {
     "timeout": (TimeoutOpt, None),
     "request_timeout": (RequestTimeoutOpt, DEFAULT_REQUEST_TIMEOUT),
     "retries": (RetriesOpt, DEFAULT_RETRIES),
+    "rate_limit_patience": (RateLimitPatienceOpt, DEFAULT_RATE_LIMIT_PATIENCE),
     "price_file": (PriceFileOpt, None),
     "force_format": (FormatOpt, None),
     "openai_api": (OpenAIApiOpt, None),

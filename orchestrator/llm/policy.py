@@ -101,7 +101,9 @@ class CallPolicy:
     ) -> CallPolicy:
         return cls(
             limiter=RateLimiter(concurrency=config.concurrency, rpm=config.rpm, tpm=config.tpm),
-            retry=RetryPolicy.with_retries(config.retries),
+            retry=RetryPolicy.with_retries(
+                config.retries, rate_limit_patience=config.rate_limit_patience * 60
+            ),
             prices=prices or PriceTable.load(config.price_file),
             max_cost=config.max_cost,
             spent_before=spent_before,

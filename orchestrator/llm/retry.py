@@ -20,7 +20,7 @@ from typing import Literal
 
 import httpx2
 
-from tracejury.choices import DEFAULT_RETRIES
+from tracejury.choices import DEFAULT_RATE_LIMIT_PATIENCE, DEFAULT_RETRIES
 
 # A server asking for more than this is down, not busy: waiting longer helps nobody.
 MAX_RETRY_AFTER = 60.0
@@ -28,7 +28,8 @@ MAX_RETRY_AFTER = 60.0
 # is "not now", not a failure: waiting it out counts against RATE_LIMIT_PATIENCE
 # instead, so a storm is ridden out rather than turned into errors.
 DEFAULT_MAX_ATTEMPTS = DEFAULT_RETRIES + 1
-RATE_LIMIT_PATIENCE = 900.0  # seconds of 429 waits per request before giving up
+# seconds of 429 waits per request before giving up (`--rate-limit-patience` is in minutes)
+RATE_LIMIT_PATIENCE = DEFAULT_RATE_LIMIT_PATIENCE * 60
 # OpenAI answers 429 when the account is out of credit: no wait will fix that.
 _NO_QUOTA = "insufficient_quota"
 
@@ -191,8 +192,11 @@ class RetryPolicy:
     rate_limit_patience: float = RATE_LIMIT_PATIENCE
 
     @classmethod
-    def with_retries(cls, retries: int) -> RetryPolicy:
-        return cls(max_attempts=max(0, retries) + 1)
+    def with_retries(
+        cls, retries: int, *, rate_limit_patience: float = RATE_LIMIT_PATIENCE
+    ) -> RetryPolicy:
+        """`--retries` and `--rate-limit-patience` (here in seconds)."""
+        return cls(max_attempts=max(0, retries) + 1, rate_limit_patience=rate_limit_patience)
 
     def classify(self, exc: BaseException) -> RetryDecision:
         return classify(exc, max_retry_after=self.max_retry_after)

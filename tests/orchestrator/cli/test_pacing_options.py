@@ -1,4 +1,4 @@
-"""`--retries` and `--request-timeout` as people type them, through the real console
+"""`--retries`, `--request-timeout` and `--rate-limit-patience` as people type them, through the real console
 script: recorded in run.json (what the run stage's call policy is built from), and a bad
 value is one line."""
 
@@ -37,6 +37,8 @@ def test_retries_and_request_timeout_reach_the_run_config(tmp_path: Path) -> Non
         "2",
         "--request-timeout",
         "7.5",
+        "--rate-limit-patience",
+        "2.5",
         "--out",
         str(out),
         "--display",
@@ -46,12 +48,19 @@ def test_retries_and_request_timeout_reach_the_run_config(tmp_path: Path) -> Non
     assert r.returncode == 0, r.stderr[-2000:]
     config = json.loads((out / "run.json").read_text())
     assert (config["retries"], config["request_timeout"]) == (2, 7.5)
+    assert config["rate_limit_patience"] == 2.5
 
 
 @pytest.mark.parametrize(
     ("flag", "value", "expected"),
     [
         ("--retries", "-1", "--retries: Input should be greater than or equal to 0"),
+        pytest.param(
+            "--rate-limit-patience",
+            "-1",
+            "--rate-limit-patience: Input should be greater than or equal to 0",
+            marks=pytest.mark.slow,
+        ),
         pytest.param(
             "--request-timeout",
             "0",

@@ -98,6 +98,21 @@ async def test_429s_give_up_once_the_patience_is_spent() -> None:
     with pytest.raises(openai.RateLimitError):
         await policy.call(client, request())
     assert len(provider.requests) == 3  # waited 0.02 + 0.02; a third wait would pass 0.05
+
+
+async def test_rate_limit_patience_is_the_run_options_minutes() -> None:
+    assert CallPolicy.from_config(RunConfig()).retry.rate_limit_patience == 15 * 60
+    # 0.0005 minutes = 0.03 s: one 0.02 s wait fits, a second would not.
+    config = RunConfig(retries=5, rate_limit_patience=0.0005)
+    built = CallPolicy.from_config(config).retry
+    assert built.rate_limit_patience == pytest.approx(0.03) and built.max_attempts == 6
+    provider = Recorder(error(429))
+    client = client_for(provider.client())
+    policy, sleeps = policy_for(built)
+    with pytest.raises(openai.RateLimitError):
+        await policy.call(client, request())
+    assert len(provider.requests) == 2 and sleeps.delays == [pytest.approx(0.02)]
+    await client.aclose()
     assert policy.stats().failed == 1
     await client.aclose()
 
