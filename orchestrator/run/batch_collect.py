@@ -2,7 +2,10 @@
 by custom id (they come in any order), each answer priced at the batch discount, then
 validated, grounded and recorded by `LLMAnalyzer.analyze`, the path of live answers (an
 unusable answer is asked again live). Items the provider did not answer are marked, so the
-run resubmits them once and then analyzes them live."""
+run resubmits them once and then analyzes them live. A job is saved as collected only once
+every finding it gave is on disk: the group commit syncs them a little later, and a job
+marked collected is never read again, so a SIGKILL in between lost its findings for good
+(the run then ended "stopped" with them left)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,16 @@ import anyio
 
 from tracejury.errors import BudgetStop, FatalBackendError
 from tracejury.jsonl import iter_jsonl_models
-from tracejury.models import Facts, JobItem, ProviderJob, TraceFacts, TraceRef, Usage, utc_now
+from tracejury.models import (
+    Facts,
+    Finding,
+    JobItem,
+    ProviderJob,
+    TraceFacts,
+    TraceRef,
+    Usage,
+    utc_now,
+)
 from tracejury.orchestrator.analysis.analyzers.llm import describe_call_error
 from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest, error_finding
 from tracejury.orchestrator.analysis.attribution import digest_budget
@@ -23,6 +35,7 @@ from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.llm.batch.protocol import ItemOutcome
 from tracejury.orchestrator.readers import load_trace
 from tracejury.orchestrator.readers.model import ParsedTrace
+from tracejury.orchestrator.run.group_commit import GroupCommit, Queued
 from tracejury.orchestrator.run.stage import _RunState
 
 if TYPE_CHECKING:
@@ -32,6 +45,7 @@ if TYPE_CHECKING:
 class Collector:
     def __init__(self, stage: BatchRunStage) -> None:
         self.stage = stage
+        self._unsynced: list[Queued] = []  # the findings of the job being collected
 
     async def collect(self, job: ProviderJob, state: _RunState) -> None:
         stage = self.stage
@@ -40,6 +54,7 @@ class Collector:
         job.cost_usd, job.usage = 0.0, Usage()  # counted again from the results, once
         limiter = anyio.CapacityLimiter(max(4, stage.config.concurrency))
         t0 = time.monotonic()
+        self._unsynced = []
         try:
             async with anyio.create_task_group() as tg:
                 async for outcome in stage.backend.results(job.provider_id):
@@ -60,6 +75,12 @@ class Collector:
         for item in job.items:
             if item.result == "pending":
                 item.result = "missing"
+        try:
+            for queued in self._unsynced:
+                await GroupCommit.synced(queued)
+        except OSError as e:  # not marked collected: a re-run reads its results again
+            stage.display.problem(job.job, f"recording its findings failed: {e}")
+            return
         job.state = "collected"
         job.collected_at = utc_now()
         stage.save(job)
@@ -100,7 +121,7 @@ class Collector:
             except Exception as e:
                 reason = f"cannot read the trace again: {e.__class__.__name__}: {e}"[:300]
                 item.result = "invalid"
-                await stage.record(
+                await self._record(
                     error_finding(ref, c, c.perspective, stage.analyzer, reason), state
                 )
                 return
@@ -126,8 +147,22 @@ class Collector:
                 reason = f"internal error: {e.__class__.__name__}: {e}".splitlines()[0][:300]
                 finding = error_finding(ref, c, c.perspective, stage.analyzer, reason)
             item.result = "ok" if finding.status == "ok" and finding.attempts == 1 else "invalid"
-            await stage.record(finding, state)
+            await self._record(finding, state)
             stage.timings.add("validate", time.monotonic() - t0)
+
+    async def _record(self, finding: Finding, state: _RunState) -> None:
+        """The stage's `record` (queued for the group commit, counted once synced), keeping
+        what to wait for before the job is marked collected."""
+        stage = self.stage
+        if stage.commit is None or stage._settle is None or stage.commit.closing:
+            await stage.record(finding, state)  # appended directly: on disk when it returns
+            return
+        stage._handed.add(finding.key)  # as `BatchRunStage.record` does
+        queued = stage.commit.enqueue(stage.findings, [finding])
+        stage._settle.start_soon(
+            stage._synced_then, queued, partial(stage._counted, finding, state)
+        )
+        self._unsynced.append(queued)
 
     async def _facts_for(self, ref: TraceRef, trace: ParsedTrace) -> Facts:
         stage = self.stage

@@ -68,11 +68,11 @@ def test_killed_twice_and_restarted_ends_with_one_finding_per_trace(tmp_path: Pa
     config = {"batch_processing_s": 1.5, "batch_item_error_rate": 0.05, "seed": 7}
     with start_fake_provider(config) as fp:
         cmd = command(traces, run, fp)
-        # Killed mid-build or mid-submission, then mid-poll or mid-collection. On a quiet
-        # machine a run may stop on its own first (exit 3 was seen once in CI, under
-        # investigation); the invariants below must hold either way.
-        assert kill_after(cmd, 4.0) in (-signal.SIGKILL, 0, 3)
-        assert kill_after(cmd, 3.0) in (-signal.SIGKILL, 0, 3)
+        # Killed mid-build or mid-submission, then mid-poll or mid-collection; on a quiet
+        # machine a run may finish first. (Exit 3 was a bug: a job saved as collected
+        # before the group commit synced its findings lost them to the kill for good.)
+        assert kill_after(cmd, 4.0) in (-signal.SIGKILL, 0)
+        assert kill_after(cmd, 3.0) in (-signal.SIGKILL, 0)
         r = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stdout[-1500:] + r.stderr[-1500:]
         sent = fp.batch_submissions()["items"]

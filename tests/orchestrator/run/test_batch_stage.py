@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 from by_outcome_factory import make_by_outcome_tree
 from fakeprovider import FakeProviderConfig, RunningFakeProvider, serve
@@ -13,11 +14,13 @@ from fakeprovider import FakeProviderConfig, RunningFakeProvider, serve
 from tracejury.errors import ConfigError, ExitCode
 from tracejury.files import write_model
 from tracejury.jsonl import iter_jsonl_models
-from tracejury.models import Finding
+from tracejury.models import Finding, ProviderJob
 from tracejury.orchestrator.llm.batch.store import JobStore
 from tracejury.orchestrator.llm.pricing import PriceTable
 from tracejury.orchestrator.pipeline import make_manifest, run_analysis_async
 from tracejury.orchestrator.results import RunResult
+from tracejury.orchestrator.run.batch_stage import BatchRunStage
+from tracejury.orchestrator.run.group_commit import GroupCommit, Queued
 
 pytestmark = pytest.mark.anyio
 N = 8
@@ -150,3 +153,33 @@ async def test_a_second_process_on_the_same_batch_run_is_refused(run_dir: Path) 
         with held, pytest.raises(ConfigError, match="another process is already running"):
             await batch_run(run_dir, fp)  # as if another process drove this run's jobs
     assert fp.provider.batches.created == 0 and not findings(run_dir)
+
+
+async def test_a_job_is_marked_collected_only_once_its_findings_are_on_disk(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A job marked collected is never read again: had its findings still been queued for
+    # the group commit, a SIGKILL then lost them for good (the e2e kill test exited 3).
+    commit = GroupCommit._commit
+
+    async def slow_commit(self: GroupCommit, batch: list[Queued]) -> None:
+        await anyio.sleep(0.2)  # a sync that takes a while: the window the kill hit
+        await commit(self, batch)
+
+    monkeypatch.setattr(GroupCommit, "_commit", slow_commit)
+    on_disk_when_collected: list[bool] = []
+    save = BatchRunStage.save
+
+    def checked_save(self: BatchRunStage, job: ProviderJob) -> None:
+        if job.state == "collected":
+            path = run_dir / "findings.jsonl"
+            keys = {f.key for f in findings(run_dir)} if path.exists() else set()
+            on_disk_when_collected.append(all(i.key in keys for i in job.items if i.result == "ok"))
+        save(self, job)
+
+    monkeypatch.setattr(BatchRunStage, "save", checked_save)
+    async with serve(FakeProviderConfig(batch_processing_s=0.02)) as fp:
+        result = await batch_run(run_dir, fp)
+    assert result.exit_code == ExitCode.OK, result.message
+    assert on_disk_when_collected == [True]
+    assert len(findings(run_dir)) == N
