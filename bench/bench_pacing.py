@@ -32,11 +32,10 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_throughput import drive as drive_all  # noqa: E402
 from bench_throughput import make_client, make_requests  # noqa: E402
 from fakeprovider.fixtures import FakeProviderProcess, start_fake_provider  # noqa: E402
 
-from tracejury.orchestrator.llm.limiter import RateLimiter  # noqa: E402
-from tracejury.orchestrator.llm.policy import CallPolicy  # noqa: E402
 from tracejury.orchestrator.llm.types import LLMRequest  # noqa: E402
 
 LIMIT_RPS = 10.0
@@ -66,22 +65,9 @@ class Outcome:
 async def drive(
     client: Any, requests: list[LLMRequest], rpm: float | None, concurrency: int
 ) -> tuple[int, float]:
-    policy = CallPolicy(limiter=RateLimiter(concurrency=concurrency, rpm=rpm))
-    failures = 0
-
-    async def one(req: LLMRequest) -> None:
-        nonlocal failures
-        try:
-            await policy.call(client, req)
-        except Exception:
-            failures += 1
-
-    start = time.monotonic()
-    async with anyio.create_task_group() as tg:
-        for req in requests:
-            tg.start_soon(one, req)
+    policy, failures, wall = await drive_all(client, requests, rpm, concurrency)
     assert failures == 0, f"{failures} calls failed"
-    return policy.stats().succeeded, time.monotonic() - start
+    return policy.stats().succeeded, wall
 
 
 def recovery_after(records: list[dict[str, Any]], storm_end: float) -> float | None:

@@ -101,12 +101,11 @@ def make_client(api: str, server: FakeProviderProcess) -> LLMClient:
     )
 
 
-async def run_one(
-    api: str, scenario: str, server: FakeProviderProcess, n: int, concurrency: int
-) -> Result:
-    rpm, _, _ = SCENARIOS[scenario]
-    requests = make_requests(n)
-    client = make_client(api, server)
+async def drive(
+    client: LLMClient, requests: list[LLMRequest], rpm: float | None, concurrency: int
+) -> tuple[CallPolicy, int, float]:
+    """Every request at once through one CallPolicy (as the run stage sends them): the
+    policy (its stats), how many calls failed, and the wall time. bench_pacing uses it too."""
     policy = CallPolicy(limiter=RateLimiter(concurrency=concurrency, rpm=rpm))
     failures = 0
 
@@ -121,7 +120,15 @@ async def run_one(
     async with anyio.create_task_group() as tg:
         for req in requests:
             tg.start_soon(one, req)
-    wall = time.monotonic() - start
+    return policy, failures, time.monotonic() - start
+
+
+async def run_one(
+    api: str, scenario: str, server: FakeProviderProcess, n: int, concurrency: int
+) -> Result:
+    rpm, _, _ = SCENARIOS[scenario]
+    client = make_client(api, server)
+    policy, failures, wall = await drive(client, make_requests(n), rpm, concurrency)
     await client.aclose()
     stats = policy.stats()
     server_stats = server.stats()
