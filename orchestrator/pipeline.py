@@ -28,13 +28,12 @@ from tracejury.batches import (
 )
 from tracejury.choices import GroupBy, ReportScope
 from tracejury.errors import ConfigError, ExitCode, RunInterrupted
-from tracejury.models import Batch, Criteria, Manifest
+from tracejury.models import Batch, Manifest
 from tracejury.orchestrator.analysis.analyzers.factory import make_analyzer as build_analyzer
-from tracejury.orchestrator.analysis.analyzers.llm import LLMAnalyzer
 from tracejury.orchestrator.analysis.analyzers.protocol import Analyzer
 from tracejury.orchestrator.config import RunConfig, RunOptions, run_config
 from tracejury.orchestrator.display import Display
-from tracejury.orchestrator.llm.backends import make_batch_backend, resolve_backend
+from tracejury.orchestrator.llm.backends import resolve_backend
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.preflight import preflight
 from tracejury.orchestrator.manifest_stage import make_manifest
@@ -46,6 +45,7 @@ from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.recorder import FindingsRecorder
 from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
+from tracejury.orchestrator.run.stage_setup import StageSetup
 from tracejury.orchestrator.run.status import mark
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
 from tracejury.orchestrator.stage_base import (
@@ -60,7 +60,6 @@ from tracejury.orchestrator.stage_base import (
     resolve_display,
     run_sync,
 )
-from tracejury.rundir import RunDir
 
 GROUP_BY: tuple[GroupBy, ...] = ("task_name", "outcome")
 
@@ -135,50 +134,9 @@ def make_analyzer(
     return build_analyzer(resolved, policy), policy
 
 
-def make_stage(
-    rd: RunDir,
-    config: RunConfig,
-    display: Display,
-    analyzer: Analyzer,
-    criteria: list[Criteria],
-    *,
-    retry_errors: bool,
-    policy: CallPolicy | None,
-    spent_before: float,
-    handle_signals: bool,
-    deadline: float | None,
-) -> RunStage:
+def make_stage(setup: StageSetup) -> RunStage:
     """The run stage: live calls, or with `batch_api` the provider's batch API."""
-    if not config.batch_api:
-        return RunStage(
-            rd,
-            config,
-            display,
-            analyzer,
-            criteria,
-            retry_errors=retry_errors,
-            policy=policy,
-            spent_before=spent_before,
-            handle_signals=handle_signals,
-            deadline=deadline,
-        )
-    if not isinstance(analyzer, LLMAnalyzer) or not isinstance(analyzer.policy, CallPolicy):
-        raise ConfigError("--batch-api needs an LLM backend (openai or anthropic), not rules")
-    resolved = config.model_copy(update={"backend": analyzer.backend, "model": analyzer.model})
-    return BatchRunStage(
-        rd,
-        config,
-        display,
-        analyzer,
-        criteria,
-        backend=make_batch_backend(resolved),
-        policy=analyzer.policy,
-        prices=analyzer.policy.prices,
-        retry_errors=retry_errors,
-        spent_before=spent_before,
-        handle_signals=handle_signals,
-        deadline=deadline,
-    )
+    return BatchRunStage(setup) if setup.config.batch_api else RunStage(setup)
 
 
 async def run_analysis_async(
@@ -249,16 +207,18 @@ async def run_analysis_async(
             f"earlier runs of this directory; ${max(0.0, config.max_cost - spent):.4f} left"
         )
     stage = make_stage(
-        rd,
-        config,
-        shown,
-        analyzer,
-        criteria,
-        retry_errors=retry_errors,
-        policy=policy,
-        spent_before=spent,
-        handle_signals=handle_signals,
-        deadline=deadline,
+        StageSetup(
+            rd,
+            config,
+            shown,
+            analyzer,
+            criteria,
+            retry_errors=retry_errors,
+            policy=policy,
+            spent_before=spent,
+            handle_signals=handle_signals,
+            deadline=deadline,
+        )
     )
     try:
         return await stage.run(by_agent)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
@@ -37,15 +38,14 @@ from tracejury.orchestrator.analysis.analyzers.llm import (
     is_fatal,
 )
 from tracejury.orchestrator.analysis.analyzers.protocol import AnalysisRequest, error_finding
-from tracejury.orchestrator.config import RunConfig
-from tracejury.orchestrator.display.protocol import Display, Progress
+from tracejury.orchestrator.display.protocol import Progress
+from tracejury.orchestrator.llm.backends import make_batch_backend
 from tracejury.orchestrator.llm.batch.poll import Backoff, max_requests_cap
 from tracejury.orchestrator.llm.batch.protocol import BatchBackend
 from tracejury.orchestrator.llm.batch.store import JobStore, covered_keys, failed_rounds, new_item
 from tracejury.orchestrator.llm.batch.timings import Timings
 from tracejury.orchestrator.llm.batch.writer import JobWriter, encode_line
 from tracejury.orchestrator.llm.policy import CallPolicy
-from tracejury.orchestrator.llm.pricing import PriceTable
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.batch_collect import Collector
 from tracejury.orchestrator.run.batch_signals import ctrl_c
@@ -58,7 +58,7 @@ from tracejury.orchestrator.run.stage import (
     analyze_trace,
     prepare_trace,
 )
-from tracejury.rundir import RunDir
+from tracejury.orchestrator.run.stage_setup import StageSetup
 
 Key = tuple[str, str, str]
 Built = tuple[JobItem, bytes, float | None]
@@ -66,43 +66,24 @@ SUBMIT_TRIES = 3  # a job the provider refuses this often goes back to the pool 
 
 
 class BatchRunStage(RunStage):
-    def __init__(
-        self,
-        rd: RunDir,
-        config: RunConfig,
-        display: Display,
-        analyzer: LLMAnalyzer,
-        criteria: list[Criteria],
-        *,
-        backend: BatchBackend,
-        policy: CallPolicy,
-        prices: PriceTable,
-        retry_errors: bool = False,
-        spent_before: float = 0.0,
-        handle_signals: bool = False,
-        deadline: float | None = None,
-    ) -> None:
-        super().__init__(
-            rd,
-            config,
-            display,
-            analyzer,
-            criteria,
-            retry_errors=retry_errors,
-            policy=policy,
-            spent_before=spent_before,
-            handle_signals=handle_signals,
-            deadline=deadline,
-        )
+    def __init__(self, setup: StageSetup, *, backend: BatchBackend | None = None) -> None:
+        """`backend`: the provider's batch API, by default the one the analyzer calls."""
+        analyzer = setup.analyzer
+        if not isinstance(analyzer, LLMAnalyzer) or not isinstance(analyzer.policy, CallPolicy):
+            raise ConfigError("--batch-api needs an LLM backend (openai or anthropic), not rules")
+        if backend is None:
+            resolved = {"backend": analyzer.backend, "model": analyzer.model}
+            backend = make_batch_backend(setup.config.model_copy(update=resolved))
+        super().__init__(replace(setup, policy=analyzer.policy))
         self.llm = analyzer
         self.backend = backend
-        self.calls = policy  # its spend covers live re-asks and batch answers alike
-        self.prices = prices
-        self.store = JobStore(rd.provider_jobs_dir)
+        self.calls = analyzer.policy  # its spend covers live re-asks and batch answers alike
+        self.prices = analyzer.policy.prices
+        self.store = JobStore(setup.rd.provider_jobs_dir)
         self.timings = Timings()
         self.max_requests = max_requests_cap(backend.limits.max_requests)
         self._refs: dict[str, TraceRef] = {}
-        self._criteria = {c.hash: c for c in criteria}
+        self._criteria = {c.hash: c for c in setup.criteria}
         self._facts: dict[str, Facts] = {}
         self._fresh: set[str] = set()  # jobs this process wrote: no need to look for them
         self._submit_failures: dict[str, int] = {}

@@ -22,7 +22,6 @@ from tracejury.models.claim import ClaimView
 from tracejury.models.status import Phase
 from tracejury.orchestrator.analysis.analyzers.protocol import (
     AnalysisRequest,
-    Analyzer,
     SyncAnalyzer,
     error_finding,
 )
@@ -32,7 +31,6 @@ from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.analysis.redact import configure as configure_redaction
 from tracejury.orchestrator.config import RunConfig
 from tracejury.orchestrator.display.protocol import Display, Progress
-from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import load_trace
 from tracejury.orchestrator.readers.budget import TraceBudget, TraceBudgetExceeded, budgeted
 from tracejury.orchestrator.readers.model import ParsedTrace
@@ -45,6 +43,7 @@ from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.offline import CHUNK_TRACES, TraceWork, read_failure
 from tracejury.orchestrator.run.offline_procs import ChunkRunner
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder, JsonlRecorder, M
+from tracejury.orchestrator.run.stage_setup import StageSetup
 from tracejury.orchestrator.run.status import (
     STATUS_INTERVAL_S,
     StatusWriter,
@@ -131,20 +130,9 @@ class _RunState:
 class RunStage:
     """Analyze every (trace, criteria) pair not yet recorded."""
 
-    def __init__(
-        self,
-        rd: RunDir,
-        config: RunConfig,
-        display: Display,
-        analyzer: Analyzer,
-        criteria: list[Criteria],
-        *,
-        retry_errors: bool = False,
-        policy: CallPolicy | None = None,
-        spent_before: float = 0.0,
-        handle_signals: bool = False,
-        deadline: float | None = None,
-    ) -> None:
+    def __init__(self, setup: StageSetup) -> None:
+        rd, config, display, analyzer = setup.rd, setup.config, setup.display, setup.analyzer
+        criteria, policy, spent_before = setup.criteria, setup.policy, setup.spent_before
         self.rd = rd
         self.config = config
         self.policy = policy  # its cost, beside the findings', is what this invocation paid
@@ -152,16 +140,16 @@ class RunStage:
         self.spent_before = spent_before
         # Only the owner of the event loop in the main thread may take over Ctrl-C.
         self.handle_signals = (
-            handle_signals and threading.current_thread() is threading.main_thread()
+            setup.handle_signals and threading.current_thread() is threading.main_thread()
         )
-        self.deadline = deadline
+        self.deadline = setup.deadline
         configure_redaction(enabled=config.redact, extra=config.redact_extra)
         self.display = display
         self.analyzer = analyzer
         self.criteria = criteria
         # Criteria.hash serialises and hashes the criteria: once per run, not per trace.
         self._keyed = [(c, c.perspective, c.hash) for c in criteria]
-        self.findings = FindingsRecorder(rd.findings, retry_errors=retry_errors)
+        self.findings = FindingsRecorder(rd.findings, retry_errors=setup.retry_errors)
         self.facts = FactsRecorder(rd.facts)
         if note := previous_run_note(rd.status):
             display.info(note)
