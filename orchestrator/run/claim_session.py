@@ -67,10 +67,14 @@ class ClaimSession:
             if lost and self._on_lost:
                 self._on_lost(lost)
 
-    async def claim(self, unit: str, *, digest: str = "", keys: int = 0) -> Claim | None:
-        """The unit's claim, now ours, or None while another live process holds it."""
+    async def claim(
+        self, unit: str, *, digest: str = "", keys: int = 0, unless_done: bool = False
+    ) -> Claim | None:
+        """The unit's claim, now ours, or None while another live process holds it (with
+        `unless_done`, another holder's done claim as it is: `ClaimBoard.claim`)."""
         return await anyio.to_thread.run_sync(
-            lambda: self.board.claim(unit, digest=digest, keys=keys), limiter=self._thread
+            lambda: self.board.claim(unit, digest=digest, keys=keys, unless_done=unless_done),
+            limiter=self._thread,
         )
 
     async def release(self, unit: str, *, done: bool) -> None:

@@ -189,14 +189,25 @@ class ClaimBoard:
             return None
         return None if self.stale(c) else c
 
-    def claim(self, unit: str, *, digest: str = "", keys: int = 0) -> Claim | None:
+    def claim(
+        self, unit: str, *, digest: str = "", keys: int = 0, unless_done: bool = False
+    ) -> Claim | None:
         """Take `unit` for this process, or None while another live holder has it. A stale
-        claim is taken over; the returned claim's last history event says so."""
+        claim is taken over; the returned claim's last history event says so. With
+        `unless_done`, a unit another holder has finished is left as it is and its done claim
+        returned: the caller reads that holder's appends before deciding to claim it again."""
         path = self.path(unit)
         self.folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             now = utc_now()
             old = self.read(unit)
+            if (
+                unless_done
+                and old is not None
+                and old.state == "done"
+                and old.holder != self.holder
+            ):
+                return old
             kind: EventKind = "claimed"
             previous, reason = None, None
             if old is not None and old.state == "held" and old.holder != self.holder:

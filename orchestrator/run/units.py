@@ -129,7 +129,16 @@ class UnitClaimer:
         if held and not stale and current is not None and current.holder != board.holder:
             busy.append(current)
             return False
-        claim = await self._claim(name, left)
+        claim = await self._claim(name, left, unless_done=True)
+        if claim is not None and claim.state == "done" and claim.holder != board.holder:
+            # Another process finished it since our last look: read its appends first, and
+            # claim it only for keys still missing (an errored finding `--retry-errors` redoes).
+            await self.refresh()
+            left = self.pending_in(name)
+            if not left:
+                self._complete.add(name)
+                return False
+            claim = await self._claim(name, left)
         if claim is None:
             return False  # another process was quicker
         self.dispatched.add(name)
@@ -139,12 +148,14 @@ class UnitClaimer:
             return False
         return True
 
-    async def _claim(self, name: str, left: int) -> Claim | None:
+    async def _claim(self, name: str, left: int, *, unless_done: bool = False) -> Claim | None:
         assert self.session is not None
         digest = unit_digest(self._keys[name])
-        claim = await self.session.claim(name, digest=digest, keys=len(self._keys[name]))
-        if claim is None:
-            return None
+        claim = await self.session.claim(
+            name, digest=digest, keys=len(self._keys[name]), unless_done=unless_done
+        )
+        if claim is None or claim.holder != self.session.board.holder:
+            return claim
         last = claim.history[-1] if claim.history else None
         # The event this claim just added (not one from an earlier claim of ours).
         if last is not None and last.kind == "taken_over" and last.at == claim.claimed_at:
