@@ -40,6 +40,7 @@ def analyze_chunk_in_process(
     out = analyze_chunk(work, RulesAnalyzer(), None, None, _never, budget)
     out.findings_data = encode_lines(out.findings)
     out.facts_data = encode_lines(out.facts)
+    out.facts_keys, out.facts = [f.trace_id for f in out.facts], []
     return out
 
 

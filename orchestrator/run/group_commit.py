@@ -10,7 +10,7 @@ and resume and the several-processes guarantees hold exactly as for `JsonlRecord
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -29,7 +29,7 @@ class Queued:
     """Lines waiting for the writer; `done` is set once they are synced (or failed)."""
 
     recorder: JsonlRecorder[Any]
-    items: list[Any]
+    keys: list[Hashable]  # the lines' records' keys, marked recorded once they are synced
     data: bytes
     done: anyio.Event = field(default_factory=anyio.Event)
     error: BaseException | None = None
@@ -82,7 +82,7 @@ class GroupCommit:
         for group in by_file.values():
             group[0].recorder.append_bytes(b"".join(p.data for p in group))
             for p in group:
-                p.recorder.mark_recorded(p.items)
+                p.recorder.mark_keys(p.keys)
                 p.done.set()
 
     async def record(
@@ -98,14 +98,22 @@ class GroupCommit:
         return await self.synced(self.enqueue(recorder, items, data))
 
     def enqueue(
-        self, recorder: JsonlRecorder[Any], records: list[Any], data: bytes | None = None
+        self,
+        recorder: JsonlRecorder[Any],
+        records: list[Any],
+        data: bytes | None = None,
+        keys: list[Hashable] | None = None,
     ) -> Queued:
         """Queue at once, without awaiting: a caller cancelled right after (Ctrl-C) still has
-        its lines written when the commit closes. `await synced(...)` to learn they are on disk."""
+        its lines written when the commit closes. `await synced(...)` to learn they are on disk.
+        With `data` already encoded, `keys` may stand for the records (a worker process's
+        facts come back as their lines and keys only)."""
         # Serialised by the caller (here, or in its worker thread): the writer only does file work.
-        p = Queued(recorder, records, recorder.encode(records) if data is None else data)
+        if keys is None:
+            keys = [recorder.key_of(r) for r in records]
+        p = Queued(recorder, keys, recorder.encode(records) if data is None else data)
         self._queue.append(p)
-        self._lines += len(records)
+        self._lines += len(keys)
         self._wake.set()
         if self._lines >= self.max_lines:
             self._full.set()
@@ -120,7 +128,7 @@ class GroupCommit:
         await p.done.wait()
         if p.error is not None:
             raise p.error
-        return len(p.items)
+        return len(p.keys)
 
     async def _writer(self) -> None:
         while True:
@@ -153,7 +161,7 @@ class GroupCommit:
                     p.error = e
             else:
                 for p in group:
-                    rec.mark_recorded(p.items)
+                    rec.mark_keys(p.keys)
             for p in group:
                 p.done.set()
         self.batches += 1

@@ -101,10 +101,16 @@ class JsonlRecorder(Generic[M]):
     def encode(self, records: Iterable[M]) -> bytes:
         return encode_lines(records)
 
+    def key_of(self, record: M) -> Hashable:
+        return self._key(record)
+
     def mark_recorded(self, records: Iterable[M]) -> None:
         """Called only after the records' lines are synced."""
-        for r in records:
-            self._recorded.add(self._key(r))
+        self.mark_keys(self._key(r) for r in records)
+
+    def mark_keys(self, keys: Iterable[Hashable]) -> None:
+        """`mark_recorded` by the records' keys: called only after their lines are synced."""
+        self._recorded.update(keys)
 
     def append_bytes(self, data: bytes) -> None:
         """Whole lines, under the file lock, written and fsynced before returning."""

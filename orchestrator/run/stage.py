@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -439,8 +439,9 @@ class RunStage:
         if done.fatal:
             state.fatal = state.fatal or done.fatal
         # A trace's facts are queued before its findings, so they share (or precede) its batch.
-        if done.facts:
-            await self.append(self.facts, done.facts, data=done.facts_data)
+        if done.facts or done.facts_keys:
+            keys: list[Hashable] | None = list(done.facts_keys) if done.facts_keys else None
+            await self.append(self.facts, done.facts, data=done.facts_data, keys=keys)
         if done.findings:
             found = done.findings
             await self.append(
@@ -472,18 +473,24 @@ class RunStage:
         then: Callable[[], None] | None = None,
         *,
         data: bytes | None = None,
+        keys: list[Hashable] | None = None,
     ) -> None:
-        """Queue `record` (or several, `data` their encoding when already done) for the group
-        commit and return at once, so a trace's capacity slot is not held while its batch
-        syncs; `then` runs only once the lines are on disk."""
+        """Queue `record` (or several, `data` their encoding when already done, `keys` their
+        keys when only those came back) for the group commit and return at once, so a
+        trace's capacity slot is not held while its batch syncs; `then` runs only once the
+        lines are on disk."""
         records = record if isinstance(record, list) else [record]
         if self.commit is None or self._settle is None or self.commit.closing:
-            await anyio.to_thread.run_sync(recorder.record, records)
+            if keys is not None and data is not None:
+                await anyio.to_thread.run_sync(recorder.append_bytes, data)
+                recorder.mark_keys(keys)
+            else:
+                await anyio.to_thread.run_sync(recorder.record, records)
             if then:
                 then()
             return
         # Queued now, not in the task: a Ctrl-C before the task starts must not lose the lines.
-        queued = self.commit.enqueue(recorder, records, data)
+        queued = self.commit.enqueue(recorder, records, data, keys)
         self._settle.start_soon(self._synced_then, queued, then)
 
     @staticmethod

@@ -17,8 +17,9 @@ from by_outcome_factory import make_by_outcome_tree
 
 TRACEJURY = Path(sys.executable).parent / "tracejury"
 
-# Real triage, except that the findings file's 3rd batch is written only half (a torn line, as
-# a kill mid-write leaves it) and then the process waits to be killed.
+# Real triage, except that the findings file's 2nd batch is written only half (a torn line, as
+# a kill mid-write leaves it) and then the process waits to be killed. (Not a later one: with
+# worker processes and a slow fsync, the whole rest of the run can land in the 2nd batch.)
 _KILLED_MID_BATCH = """
 import os, sys, time
 from tracejury.orchestrator.run import offline_procs
@@ -31,7 +32,7 @@ def append_bytes(self, data):
     global batches
     if self.path.name == "findings.jsonl":
         batches += 1
-        if batches == 3:
+        if batches == 2:
             with open(self.path, "ab") as f:
                 f.write(data[: len(data) // 2 + 1])
             open(ready, "w").close()
@@ -77,7 +78,7 @@ def _running(pid: int) -> bool:
 def test_sigkill_during_rules_triage_then_resume_gives_one_finding_per_trace(
     tmp_path: Path, workers: bool
 ) -> None:
-    n = 300
+    n = 2000 if workers else 300
     traces = make_by_outcome_tree(tmp_path / "traces", n, with_bad_files=False).root
     run = tmp_path / "run"
     ready = tmp_path / "ready"
@@ -89,7 +90,7 @@ def test_sigkill_during_rules_triage_then_resume_gives_one_finding_per_trace(
     )
     deadline = time.monotonic() + 120
     while not ready.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "never reached the 3rd batch"
+        assert proc.poll() is None and time.monotonic() < deadline, "never reached the 2nd batch"
         time.sleep(0.05)
     kids = _children(proc.pid) if Path("/proc").is_dir() else []
     assert bool(kids) == (workers and (os.cpu_count() or 1) >= 2 and Path("/proc").is_dir())
@@ -113,13 +114,14 @@ def test_sigkill_during_rules_triage_then_resume_gives_one_finding_per_trace(
     assert {t for t, _ in per_key} == set(facts)
 
 
-# Real triage with worker processes; the findings file's 2nd batch waits a moment after saying
-# so, for the test's Ctrl-C to arrive while chunks are in flight.
+# Real triage with worker processes; the findings file's 2nd batch says so and then waits for
+# the test's go (sent after its Ctrl-C), so the Ctrl-C arrives while chunks are in flight.
 _CTRL_C_MID_RUN = """
-import sys, time
+import os, sys, time
 from tracejury.orchestrator.run import offline_procs
 from tracejury.orchestrator.run.recorder import JsonlRecorder
 ready = sys.argv.pop(1)
+go = ready + ".go"
 offline_procs.PROCESS_MIN_TRACES = 0
 real = JsonlRecorder.append_bytes
 batches = 0
@@ -129,7 +131,9 @@ def append_bytes(self, data):
         batches += 1
         if batches == 2:
             open(ready, "w").close()
-            time.sleep(1.0)
+            deadline = time.monotonic() + 60
+            while not os.path.exists(go) and time.monotonic() < deadline:
+                time.sleep(0.01)
     real(self, data)
 JsonlRecorder.append_bytes = append_bytes
 from tracejury.orchestrator.cli.main import main
@@ -142,7 +146,7 @@ sys.exit(main(sys.argv[1:]))
 def test_ctrl_c_with_worker_processes_keeps_what_finished_then_resume_completes(
     tmp_path: Path,
 ) -> None:
-    n = 600
+    n = 2000
     traces = make_by_outcome_tree(tmp_path / "traces", n, with_bad_files=False).root
     run = tmp_path / "run"
     ready = tmp_path / "ready"
@@ -160,6 +164,8 @@ def test_ctrl_c_with_worker_processes_keeps_what_finished_then_resume_completes(
     kids = _children(proc.pid)
     assert kids  # the chunks are in worker processes
     os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C reaches the whole group
+    time.sleep(0.5)  # handled: no new chunks; the ones in flight finish
+    (tmp_path / "ready.go").touch()
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 4, err.decode()[-2000:]  # interrupted, not crashed
     assert "Traceback" not in err.decode()
