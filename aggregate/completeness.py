@@ -9,17 +9,18 @@ missing; findings for traces outside the manifest are extra; surplus lines are d
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tracejury.aggregate.dedupe import KeyState
 from tracejury.aggregate.inputs import TraceInfo
-from tracejury.aggregate.rows import created_ts
+from tracejury.aggregate.rows import KeptFinding
+from tracejury.aggregate.scan_lines import FindingLine, finding_line, line_of_finding
 from tracejury.criteria_loader import load_criteria
 from tracejury.errors import TracejuryError
-from tracejury.jsonl import BadLine, scan_models
+from tracejury.jsonl import BadLine, raw_lines, validate_line
 from tracejury.models import Finding
 from tracejury.models.summary import Completeness, InvalidLine, LaneCompleteness
 
@@ -61,6 +62,8 @@ class FindingsIndex:
     valid_lines: int = 0
     invalid: list[InvalidLine] = field(default_factory=list)
     invalid_total: int = 0
+    self_checked: set[int] = field(default_factory=set)  # lines the model read here
+    last_line: int = 0
 
     def lane_for(self, perspective: str, criteria: str) -> int:
         k = (perspective, criteria)
@@ -83,30 +86,60 @@ class FindingsIndex:
         h = self.lanes[lane_idx].current_hash
         return self.hashes.get(h) if h is not None else None
 
-    def kept(self) -> dict[int, list[tuple[int, int, bool, float]]]:
-        """manifest trace index -> [(lane, offset of the kept line, ok, its created ts)] under
-        current hashes."""
+    def kept(self) -> dict[int, list[tuple[int, KeptFinding]]]:
+        """manifest trace index -> [(lane, the kept line's fields)] under current hashes,
+        in lane order."""
         current = {i: self.current_hash_id(i) for i in range(len(self.lanes))}
-        out: dict[int, list[tuple[int, int, bool, float]]] = defaultdict(list)
+        out: dict[int, list[tuple[int, KeptFinding]]] = defaultdict(list)
         n = self.n_manifest
         for (t, lane, h), st in self.keys.items():
             if t < n and current[lane] == h:
-                if st.ok_offset >= 0:  # KeyState.kept_offset / kept_ts, inline
-                    out[t].append((lane, st.ok_offset, True, st.ok_rank[0]))
-                else:
-                    out[t].append((lane, st.err_offset, False, st.err_rank[0]))
+                row = st.ok_row if st.ok_offset >= 0 else st.err_row  # KeyState.kept_row
+                if row is not None:
+                    out[t].append((lane, row))
         for v in out.values():
-            v.sort()
+            v.sort(key=_lane)  # one line per lane
         return out
+
+
+def _lane(item: tuple[int, KeptFinding]) -> int:
+    return item[0]
+
+
+def _lines(
+    path: Path, projected_through: int, known: dict[int, BadLine], index: FindingsIndex
+) -> Iterator[tuple[int, int, FindingLine, float] | BadLine]:
+    """Every line's fields or its BadLine. Up to line `projected_through`, decoded by the
+    projection, the model reading only what it does not take; the model reads every other
+    line (those lines noted in `index.self_checked`). `known`: lines already found invalid
+    (by the validation process)."""
+    for n, offset, raw in raw_lines(path):
+        index.last_line = n
+        if n in known:
+            yield known[n]
+            continue
+        got = finding_line(raw) if n <= projected_through else None
+        if got is None:
+            index.self_checked.add(n)
+            item = validate_line(n, raw, Finding)
+            if isinstance(item, BadLine):
+                yield item
+                continue
+            got = line_of_finding(item)
+        yield n, offset, got[0], got[1]
 
 
 def scan_findings(
     path: Path,
     traces: list[TraceInfo],
-    on_valid: Callable[[Finding], None] | None = None,
+    on_valid: Callable[[FindingLine], None] | None = None,
+    *,
+    projected_through: int = 0,
+    known: dict[int, BadLine] | None = None,
 ) -> FindingsIndex:
-    """One pass, each line validated once; `on_valid` sees every valid line (e.g. to add up
-    what analysis cost)."""
+    """One pass, each line validated once: here by `Finding`, or (up to line
+    `projected_through`) by the validation process while the projection decodes it here
+    (`checked.py`). `on_valid` sees every valid line (e.g. to add up what analysis cost)."""
     ids = [t.trace_id for t in traces]
     index = FindingsIndex(
         n_manifest=len(ids), trace_ids=ids, trace_index={t: i for i, t in enumerate(ids)}
@@ -115,12 +148,15 @@ def scan_findings(
     lane_index, lanes, keys, hashes = index.lane_index, index.lanes, index.keys, index.hashes
     trace_index = index.trace_index
     valid = 0
-    for n, offset, item in scan_models(path, Finding):
-        if isinstance(item, BadLine):
+    for got in _lines(path, projected_through, known or {}, index):
+        if isinstance(got, BadLine):
             index.invalid_total += 1
             if len(index.invalid) < MAX_INVALID:
-                index.invalid.append(InvalidLine(file=path.name, line=n, problem=item.problem))
+                index.invalid.append(
+                    InvalidLine(file=path.name, line=got.line_no, problem=got.problem)
+                )
             continue
+        n, offset, item, ts = got
         valid += 1
         if on_valid is not None:
             on_valid(item)
@@ -128,7 +164,6 @@ def scan_findings(
         if lane_idx is None:
             lane_idx = index.lane_for(item.perspective, item.criteria)
         lane = lanes[lane_idx]
-        ts = created_ts(item)
         ch = item.criteria_hash
         if ts > lane.hashes.get(ch, _NEVER):
             lane.hashes[ch] = ts
@@ -143,7 +178,17 @@ def scan_findings(
         st = keys.get(key)
         if st is None:
             st = keys[key] = KeyState()
-        st.add(offset, n, ts, item.status == "ok")
+        ok = item.status == "ok"
+        if st.add(offset, n, ts, ok):
+            row = KeptFinding(
+                offset, ts, item.status, item.category, item.subcategory, item.perspective,  # type: ignore[arg-type]
+                item.criteria, item.outcome, item.confidence, item.summary, item.root_cause,  # type: ignore[arg-type]
+                item.actionable,
+            )  # fmt: skip
+            if ok:
+                st.ok_row = row
+            else:
+                st.err_row = row
     index.valid_lines = valid
     for lane in index.lanes:
         # The criteria a perspective was last run with is the current one; lines written

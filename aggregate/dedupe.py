@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracejury.aggregate.rows import KeptFinding
+
 
 @dataclass(slots=True)
 class KeyState:
@@ -19,16 +21,28 @@ class KeyState:
     ok_rank: tuple[float, int] = (float("-inf"), -1)
     err_offset: int = -1
     err_rank: tuple[float, int] = (float("-inf"), -1)
+    # The fields of each candidate line, kept so that no line is read twice.
+    ok_row: KeptFinding | None = None
+    err_row: KeptFinding | None = None
 
-    def add(self, offset: int, line_no: int, created_ts: float, ok: bool) -> None:
+    def add(self, offset: int, line_no: int, created_ts: float, ok: bool) -> bool:
+        """Count a line; True when it is now its kind's candidate (`ok_row` / `err_row`
+        are the caller's to set then)."""
         self.lines += 1
         # Newest by created_at; equal stamps: the later line in the file.
         rank = (created_ts, line_no)
         if ok:
             if rank > self.ok_rank:
                 self.ok_rank, self.ok_offset = rank, offset
+                return True
         elif rank > self.err_rank:
             self.err_rank, self.err_offset = rank, offset
+            return True
+        return False
+
+    @property
+    def kept_row(self) -> KeptFinding | None:
+        return self.ok_row if self.has_ok else self.err_row
 
     @property
     def has_ok(self) -> bool:

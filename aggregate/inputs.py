@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.aggregate.normalize import tokens
+from tracejury.aggregate.scan_lines import FactsFields, facts_line, line_of_facts
 from tracejury.errors import ConfigError
 from tracejury.files import read_model
-from tracejury.jsonl import BadLine, LineReader, scan_models
+from tracejury.jsonl import BadLine, LineReader, raw_lines, validate_line
 from tracejury.models import Facts, Manifest, TraceFacts
 from tracejury.models.summary import InvalidLine
 from tracejury.rundir import RunDir
@@ -71,6 +72,8 @@ class FactsIndex:
     by_trace: dict[str, FactsInfo] = field(default_factory=dict)
     invalid: list[InvalidLine] = field(default_factory=list)
     invalid_total: int = 0
+    self_checked: set[int] = field(default_factory=set)  # lines the model read here
+    last_line: int = 0
 
     def load(self, trace_id: str, reader: LineReader) -> Facts | None:
         info = self.by_trace.get(trace_id)
@@ -130,7 +133,7 @@ def _signature(text: str, kind: str) -> Signature:
     return sig
 
 
-def _facts_info(offset: int, facts: Facts) -> FactsInfo:
+def _facts_info(offset: int, facts: FactsFields) -> FactsInfo:
     errs = sorted(facts.errors, key=lambda e: (-e.count, e.signature))[:MAX_SIGNATURES]
     return FactsInfo(
         offset=offset,
@@ -144,16 +147,37 @@ def _facts_info(offset: int, facts: Facts) -> FactsInfo:
     )
 
 
-def index_facts(rd: RunDir, max_invalid: int) -> FactsIndex:
-    """One line per trace; when a trace was re-run, its last line wins."""
+def index_facts(
+    rd: RunDir,
+    max_invalid: int,
+    *,
+    projected_through: int = 0,
+    known: dict[int, BadLine] | None = None,
+) -> FactsIndex:
+    """One line per trace; when a trace was re-run, its last line wins. Each line is
+    validated once: here by `TraceFacts`, or (up to line `projected_through`) by the
+    validation process while the projection decodes it here (`checked.py`); `known`: lines
+    found invalid there."""
     index = FactsIndex(rd.facts)
-    for n, offset, item in scan_models(rd.facts, TraceFacts):
-        if isinstance(item, BadLine):
+    known = known or {}
+    for n, offset, raw in raw_lines(rd.facts):
+        index.last_line = n
+        got = known.get(n)
+        line = facts_line(raw) if n <= projected_through and got is None else None
+        if got is None and line is None:
+            index.self_checked.add(n)
+            item = validate_line(n, raw, TraceFacts)
+            if isinstance(item, BadLine):
+                got = item
+            else:
+                line = line_of_facts(item)
+        if got is not None:
             index.invalid_total += 1
             if len(index.invalid) < max_invalid:
-                index.invalid.append(InvalidLine(file=rd.facts.name, line=n, problem=item.problem))
+                index.invalid.append(InvalidLine(file=rd.facts.name, line=n, problem=got.problem))
             continue
-        index.by_trace[item.trace_id] = _facts_info(offset, item.facts)
+        assert line is not None
+        index.by_trace[line.trace_id] = _facts_info(offset, line.facts)
     return index
 
 

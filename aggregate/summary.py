@@ -16,6 +16,7 @@ from tracejury.aggregate.inputs import FactsInfo, TraceInfo
 from tracejury.aggregate.issue_groups import NO_PROBLEM
 from tracejury.aggregate.normalize import action_key, is_none_action
 from tracejury.aggregate.rows import KeptFinding
+from tracejury.aggregate.scan_lines import FindingLine
 from tracejury.clip import one_line
 from tracejury.models import Finding
 from tracejury.models.summary import (
@@ -79,7 +80,7 @@ class AnalysisCost:
     # (backend, model) -> its entry of `totals`, so the name is built once per analyzer
     _by_analyzer: dict[tuple[str, str | None], _Usage] = field(default_factory=dict, repr=False)
 
-    def add(self, f: Finding) -> None:
+    def add(self, f: Finding | FindingLine) -> None:
         an = f.analyzer
         a = self._by_analyzer.get((an.backend, an.model))
         if a is None:

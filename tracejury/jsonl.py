@@ -83,6 +83,16 @@ def _validated(n: int, raw: bytes, model: type[M]) -> M | BadLine:
         )
 
 
+def raw_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, raw line) of every non-blank line, not yet parsed."""
+    return _lines(path)
+
+
+def validate_line(n: int, raw: bytes, model: type[M]) -> M | BadLine:
+    """Line `n` validated against `model`, as `scan_models` validates it."""
+    return _validated(n, raw, model)
+
+
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
     """(line number, object or BadLine); blank lines are skipped, a missing file is empty."""
     for n, _, raw in _lines(path):

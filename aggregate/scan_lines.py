@@ -1,0 +1,149 @@
+"""The fields aggregation reads from a findings or facts line, decoded by msgspec.
+
+Pydantic validates every line once (`Finding`, `TraceFacts` stay the definition of the
+files), in another process on a big run (`checked.py`). This process then only needs the
+values: a projection of the model decodes just the fields the scan, counts and issues read.
+The projection is strict where the model is lax (an int given as 5.0, a date as a number):
+any line it does not take exactly is read through the model here (`None` below), so every
+value it returns is the value the model gives for that line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import get_args
+
+import msgspec
+from pydantic import TypeAdapter, ValidationError
+
+from tracejury.models import Finding, TraceFacts
+from tracejury.models.common import Confidence, FindingStatus, Outcome
+from tracejury.models.finding import utc_now
+
+_STATUSES = frozenset(get_args(FindingStatus))
+_OUTCOMES = frozenset(get_args(Outcome))
+_CONFIDENCES = frozenset(get_args(Confidence))
+
+
+class LineAnalyzer(msgspec.Struct):
+    backend: str
+    model: str | None = None
+
+
+class LineUsage(msgspec.Struct):
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cost_usd: float | None = None
+
+
+class FindingLine(msgspec.Struct):
+    """A `Finding`'s fields the scan reads, with the model's names and defaults."""
+
+    trace_id: str
+    perspective: str
+    criteria: str
+    criteria_hash: str
+    outcome: str
+    analyzer: LineAnalyzer
+    status: str = "ok"
+    category: str | None = None
+    subcategory: str | None = None
+    confidence: str = "low"
+    summary: str = ""
+    root_cause: str = ""
+    actionable: str = ""
+    usage: LineUsage = msgspec.field(default_factory=LineUsage)
+    # the text (absent: the model's default, now); its time is read by the model's own parser
+    created_at: str | msgspec.UnsetType = msgspec.UNSET
+
+
+_decode_finding = msgspec.json.Decoder(FindingLine).decode
+# The model's own datetime parser, called without TypeAdapter's per-call wrapper (6x its cost).
+_parse_datetime = TypeAdapter(datetime).validator.validate_python
+
+
+def _stamp(dt: datetime) -> float:
+    """When the finding was written, as epoch seconds (0 for a date out of range)."""
+    try:
+        return dt.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return 0.0
+
+
+def finding_line(raw: bytes) -> tuple[FindingLine, float] | None:
+    """The line's fields and created_at as epoch seconds; None when the projection does not
+    take the line exactly (then `Finding` reads it). It may take a line the model rejects
+    (a field it does not read is wrong): the validation process says so."""
+    try:
+        r = _decode_finding(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if r.status not in _STATUSES or r.outcome not in _OUTCOMES or r.confidence not in _CONFIDENCES:
+        return None
+    if r.created_at is msgspec.UNSET:
+        return r, utc_now().timestamp()  # the model's default: now
+    try:
+        return r, _stamp(_parse_datetime(r.created_at))
+    except ValidationError:
+        return None
+
+
+def line_of_finding(f: Finding) -> tuple[FindingLine, float]:
+    """The same fields from a validated `Finding`."""
+    u = f.usage
+    line = FindingLine(
+        f.trace_id, f.perspective, f.criteria, f.criteria_hash, f.outcome,
+        LineAnalyzer(f.analyzer.backend, f.analyzer.model), f.status, f.category,
+        f.subcategory, f.confidence, f.summary, f.root_cause, f.actionable,
+        LineUsage(u.requests, u.input_tokens, u.output_tokens, u.cached_input_tokens, u.cost_usd),
+        f.created_at.isoformat(),
+    )  # fmt: skip
+    return line, _stamp(f.created_at)
+
+
+class FactsError(msgspec.Struct):
+    signature: str
+    count: int
+    kind: str = "error"
+
+
+class FactsFields(msgspec.Struct):
+    """A `Facts`' fields the summary and issues read."""
+
+    outcome: str = "unknown"
+    outcome_evidence: str | None = None
+    cost_usd: float | None = None
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    errors: list[FactsError] = msgspec.field(default_factory=list)
+
+
+class FactsLine(msgspec.Struct):
+    trace_id: str
+    facts: FactsFields
+
+
+_decode_facts = msgspec.json.Decoder(FactsLine).decode
+
+
+def facts_line(raw: bytes) -> FactsLine | None:
+    """A facts line's fields; None when the projection does not take it exactly."""
+    try:
+        r = _decode_facts(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return r if r.facts.outcome in _OUTCOMES else None
+
+
+def line_of_facts(tf: TraceFacts) -> FactsLine:
+    f = tf.facts
+    return FactsLine(
+        tf.trace_id,
+        FactsFields(
+            f.outcome, f.outcome_evidence, f.cost_usd, f.model, f.input_tokens, f.output_tokens,
+            [FactsError(e.signature, e.count, e.kind) for e in f.errors],
+        ),
+    )  # fmt: skip
