@@ -41,6 +41,8 @@ def is_event(obj: Any) -> bool:
     if not isinstance(obj, dict):
         return False
     et = obj.get("event_type")
+    if isinstance(et, str) and isinstance(obj.get("attempt_id"), (str, int)):
+        return True  # the common line, answered before the general test below
     has_id = any(isinstance(obj.get(k), (str, int)) for k in (*ID_FIELDS, "task_id"))
     if isinstance(et, str) and (has_id or (et in EVENT_TYPES and "round_number" not in obj)):
         # (MassGen's own events.jsonl has agent_id/round_number and no attempt ids.)
