@@ -54,6 +54,8 @@ from tracejury.rundir import RunDir
 
 # In-flight calls get this long to finish after a timeout before they are cancelled.
 STOP_GRACE_S = 30.0
+# Work left with no stop reported: say so, rather than guess a cause (it was "timeout").
+INCOMPLETE = "incomplete: no stage reported why"
 
 
 def resolve_criteria(config: RunConfig) -> list[Criteria]:
@@ -289,7 +291,7 @@ class RunStage:
             msg = f"interrupted: {p.remaining} analyses left; re-run the same command to resume"
         elif state.stop_reason or p.remaining:
             code = ExitCode.STOPPED
-            msg = f"stopped ({state.stop_reason or 'timeout'}): {p.remaining} analyses left; re-run to resume"
+            msg = f"stopped ({state.stop_reason or INCOMPLETE}): {p.remaining} analyses left; re-run to resume"
         else:
             code = ExitCode.OK
             msg = f"done: {p.skipped + p.done}/{p.total} analyses ({p.errors} analysis errors)"
@@ -311,7 +313,7 @@ class RunStage:
             ok=p.ok,
             errors=p.errors,
             cost_usd=p.cost_usd,
-            stop_reason=state.fatal or state.stop_reason or ("timeout" if p.remaining else None),
+            stop_reason=state.fatal or state.stop_reason or (INCOMPLETE if p.remaining else None),
         )
 
     async def _status_loop(self, state: _RunState) -> None:
