@@ -44,10 +44,11 @@ from tracejury.orchestrator.run.claims import refuse_replan_while_held
 from tracejury.orchestrator.run.dry_run import estimate_run
 from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.recorder import FindingsRecorder
-from tracejury.orchestrator.run.stage import RunStage, load_work, resolve_criteria, save_config
+from tracejury.orchestrator.run.stage import RunStage, save_config
 from tracejury.orchestrator.run.stage_setup import StageSetup
 from tracejury.orchestrator.run.status import mark
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
+from tracejury.orchestrator.run.work import load_work, resolve_criteria
 from tracejury.orchestrator.stage_base import (
     DisplayLike,
     PathLike,

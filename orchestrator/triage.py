@@ -39,8 +39,8 @@ from tracejury.orchestrator.pipeline import (
 from tracejury.orchestrator.results import DeepDiveResult, RunResult, TriageResult
 from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.resume import find_resumable, fingerprint_of, record_fingerprint
-from tracejury.orchestrator.run.stage import resolve_criteria
 from tracejury.orchestrator.run.status import mark
+from tracejury.orchestrator.run.work import resolve_criteria
 from tracejury.rundir import RunDir
 
 

@@ -180,7 +180,7 @@ def _ask_to_resume(paths: list[Path], config: RunConfig) -> tuple[Path | None, b
     """On a terminal: offer the run that can resume; (out, new) for `triage`."""
     # only triage on a terminal asks: the resume lookup loads then
     from tracejury.orchestrator.run.resume import find_resumable, fingerprint_of
-    from tracejury.orchestrator.run.stage import resolve_criteria
+    from tracejury.orchestrator.run.work import resolve_criteria
 
     choice = find_resumable(fingerprint_of(paths, config, resolve_criteria(config)))
     if choice.run_dir is None:

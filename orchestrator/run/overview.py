@@ -21,9 +21,9 @@ from tracejury.models import Finding, JobCounts, Record
 from tracejury.orchestrator.llm.batch.store import JobStore
 from tracejury.orchestrator.run.budget import spent_so_far
 from tracejury.orchestrator.run.claims import ClaimsOverview, claims_overview
-from tracejury.orchestrator.run.stage import resolve_criteria
 from tracejury.orchestrator.run.status import Liveness, liveness, read_status
 from tracejury.orchestrator.run.synthesize import run_config_of
+from tracejury.orchestrator.run.work import resolve_criteria
 from tracejury.rundir import RunDir
 
 

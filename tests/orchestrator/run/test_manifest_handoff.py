@@ -11,7 +11,7 @@ from by_outcome_factory import make_by_outcome_tree
 from tracejury.batches import read_manifest
 from tracejury.orchestrator.display import PlainDisplay
 from tracejury.orchestrator.pipeline import make_batches, make_manifest
-from tracejury.orchestrator.run.stage import load_work
+from tracejury.orchestrator.run.work import load_work
 from tracejury.rundir import RunDir
 
 

@@ -20,8 +20,8 @@ from tracejury.orchestrator.run.resume import (
     fingerprint_of,
     record_fingerprint,
 )
-from tracejury.orchestrator.run.stage import resolve_criteria
 from tracejury.orchestrator.run.status import mark
+from tracejury.orchestrator.run.work import resolve_criteria
 from tracejury.rundir import RunDir
 
 
