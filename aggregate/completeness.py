@@ -147,6 +147,8 @@ def scan_findings(
     # Locals and inline lookups: this loop runs once per line (100,000s of times).
     lane_index, lanes, keys, hashes = index.lane_index, index.lanes, index.keys, index.hashes
     trace_index = index.trace_index
+    shared: dict[str | None, str | None] = {}
+    share = shared.setdefault
     valid = 0
     for got in _lines(path, projected_through, known or {}, index):
         if isinstance(got, BadLine):
@@ -180,10 +182,14 @@ def scan_findings(
             st = keys[key] = KeyState()
         ok = item.status == "ok"
         if st.add(offset, n, ts, ok):
+            # One object per distinct text: a decoded line's strings are its own, and the
+            # same categories, perspectives and wordings recur in 100,000s of rows.
             row = KeptFinding(
-                offset, ts, item.status, item.category, item.subcategory, item.perspective,  # type: ignore[arg-type]
-                item.criteria, item.outcome, item.confidence, item.summary, item.root_cause,  # type: ignore[arg-type]
-                item.actionable,
+                offset, ts, share(item.status, item.status), share(item.category, item.category),  # type: ignore[arg-type]
+                share(item.subcategory, item.subcategory), share(item.perspective, item.perspective),
+                share(item.criteria, item.criteria), share(item.outcome, item.outcome),  # type: ignore[arg-type]
+                share(item.confidence, item.confidence), share(item.summary, item.summary),  # type: ignore[arg-type]
+                share(item.root_cause, item.root_cause), share(item.actionable, item.actionable),
             )  # fmt: skip
             if ok:
                 st.ok_row = row
