@@ -147,7 +147,7 @@ def scan_findings(
     # Locals and inline lookups: this loop runs once per line (100,000s of times).
     lane_index, lanes, keys, hashes = index.lane_index, index.lanes, index.keys, index.hashes
     trace_index = index.trace_index
-    shared: dict[str | None, str | None] = {}
+    shared: dict[Any, Any] = {}  # a str (or None) -> that one object
     share = shared.setdefault
     valid = 0
     for got in _lines(path, projected_through, known or {}, index):
@@ -185,10 +185,10 @@ def scan_findings(
             # One object per distinct text: a decoded line's strings are its own, and the
             # same categories, perspectives and wordings recur in 100,000s of rows.
             row = KeptFinding(
-                offset, ts, share(item.status, item.status), share(item.category, item.category),  # type: ignore[arg-type]
+                offset, ts, share(item.status, item.status), share(item.category, item.category),
                 share(item.subcategory, item.subcategory), share(item.perspective, item.perspective),
-                share(item.criteria, item.criteria), share(item.outcome, item.outcome),  # type: ignore[arg-type]
-                share(item.confidence, item.confidence), share(item.summary, item.summary),  # type: ignore[arg-type]
+                share(item.criteria, item.criteria), share(item.outcome, item.outcome),
+                share(item.confidence, item.confidence), share(item.summary, item.summary),
                 share(item.root_cause, item.root_cause), share(item.actionable, item.actionable),
             )  # fmt: skip
             if ok:
