@@ -50,14 +50,8 @@ from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.batch_collect import Collector
 from tracejury.orchestrator.run.batch_signals import ctrl_c
 from tracejury.orchestrator.run.group_commit import GroupCommit
-from tracejury.orchestrator.run.stage import (
-    STOP_GRACE_S,
-    Prepared,
-    RunStage,
-    _RunState,
-    analyze_trace,
-    prepare_trace,
-)
+from tracejury.orchestrator.run.per_trace import Prepared, analyze_trace, prepare_trace
+from tracejury.orchestrator.run.stage import STOP_GRACE_S, RunStage, _RunState
 from tracejury.orchestrator.run.stage_setup import StageSetup
 
 Key = tuple[str, str, str]

@@ -5,7 +5,7 @@ thread and back (load, then facts, then the analyzer) cost more than the work: t
 waited for the GIL behind the workers at every hand-off. Here a chunk of traces goes to one
 thread call, which loads each, computes its facts, analyzes every pending criteria and returns
 the facts and findings already encoded for the group commit. Each trace gets exactly what
-`stage.analyze_trace` gives it: the same findings, the same error findings, the same problems.
+`per_trace.analyze_trace` gives it: the same findings, the same error findings, the same problems.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from tracejury.orchestrator.analysis.facts import compute_facts
 from tracejury.orchestrator.readers import budget as budget_mod
 from tracejury.orchestrator.readers.budget import TraceBudget, TraceBudgetExceeded, budgeted
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
-from tracejury.orchestrator.run.stage import _backstop
+from tracejury.orchestrator.run.per_trace import _backstop
 
 pytestmark = pytest.mark.attack("size")
 
