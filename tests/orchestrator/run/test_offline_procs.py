@@ -108,3 +108,17 @@ def test_a_worker_process_ignores_ctrl_c_and_ends_with_its_input() -> None:
             os.kill(pid, 0)  # ended and reaped
 
     anyio.run(go)
+
+
+def test_a_worker_that_cannot_start_leaves_the_chunks_to_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = make_by_outcome_tree(tmp_path / "traces", 40, with_bad_files=False)
+    rd = RunDir(tmp_path / "run")
+    make_manifest([tree.root], rd, display=PlainDisplay())
+    monkeypatch.setattr(offline_procs, "PROCESS_MIN_TRACES", 0)
+    monkeypatch.setattr(offline_procs, "WORKER_MODULE", "tracejury.no_such_module")
+    r = run_analysis(rd, RunConfig(), display=PlainDisplay(), analyzer=RulesAnalyzer())
+    assert (r.exit_code, r.done) == (0, 40)
+    assert len(_lines(rd.findings)) == 40 and len(_lines(rd.facts)) == 40
+    assert "a worker process failed" in capsys.readouterr().err
