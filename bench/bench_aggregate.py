@@ -4,7 +4,9 @@ Generates synthetic run directories (4 perspectives per trace, recurring problem
 with varying details, facts with error signatures, ~2% duplicate lines) at 10k and 100k
 findings, then measures, each in a fresh process:
 
-- `aggregate_run` (the real thing: completeness, dedupe, issues, the linked reports);
+- `aggregate_run` (the real thing: completeness, dedupe, issues, the linked reports; at
+  100k its validation process runs on the second core: its peak is printed too, and the
+  two added up are held to the memory target);
 - DuckDB's bare group-by of the same findings.jsonl (import included, as for aggregate):
   the limit issue 14 measures aggregation against;
 - the seed's naive aggregation (load every line into a list, count), for scale.
@@ -59,7 +61,8 @@ else:  # the seed's approach: every finding in memory at once
     info = {"findings": len(findings), "categories": len(cats)}
 seconds = time.perf_counter() - t0
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, **info}))
+child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # its largest child
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "child_mb": child_mb, **info}))
 """
 
 
@@ -137,8 +140,13 @@ def main() -> None:
             f"ratios: aggregate peak / naive in-memory load peak at {n2:,}: {a2['peak_mb'] / nv2['peak_mb']:.2f} "
             f"(the naive load only counts; aggregate also writes {int(a2['reports']):,} reports)"
         )
+        both = a2["peak_mb"] + a2.get("child_mb", 0.0)
+        print(
+            f"aggregate at {n2:,}: this process {a2['peak_mb']:.0f} MB + its validation process "
+            f"{a2.get('child_mb', 0.0):.0f} MB = {both:.0f} MB"
+        )
         ok_t = a2["seconds"] < TARGET_SECONDS
-        ok_m = a2["peak_mb"] < TARGET_MB
+        ok_m = both < TARGET_MB
         ratio = a2["seconds"] / d2["seconds"]
         ok_r = ratio <= TARGET_RATIO
         print(
@@ -147,7 +155,7 @@ def main() -> None:
         )
         print(
             f"target {n2:,} findings: {a2['seconds']:.1f} s / {TARGET_SECONDS:.0f} s = {a2['seconds'] / TARGET_SECONDS:.2f} "
-            f"[{'ok' if ok_t else 'MISSED'}]; {a2['peak_mb']:.0f} MB / {TARGET_MB:.0f} MB = {a2['peak_mb'] / TARGET_MB:.2f} "
+            f"[{'ok' if ok_t else 'MISSED'}]; {both:.0f} MB / {TARGET_MB:.0f} MB = {both / TARGET_MB:.2f} "
             f"[{'ok' if ok_m else 'MISSED'}]"
         )
         if not (ok_t and ok_m and ok_r):

@@ -14,6 +14,7 @@ from test_aggregate_golden import BUILDERS, _golden, _normalized
 import tracejury.aggregate.checked as checked
 from tracejury.aggregate.api import aggregate_run
 from tracejury.aggregate.synthetic import generate
+from tracejury.errors import ConfigError
 from tracejury.rundir import RunDir
 
 
@@ -90,3 +91,19 @@ def test_lines_appended_after_the_process_read_the_file(
 
     monkeypatch.setattr(checked.Checker, "verdicts", fewer)
     assert _outputs(rd2) == want
+
+
+def test_an_invalid_manifest_says_what_the_model_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rd = _tricky(tmp_path / "run")
+    doc = json.loads(rd.manifest.read_text())
+    del doc["created_at"]  # the projection does not read it; the model requires it
+    rd.manifest.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError) as here:
+        aggregate_run(rd.path)
+    monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 0)
+    with pytest.raises(ConfigError) as there:
+        aggregate_run(rd.path)
+    assert str(there.value) == str(here.value)
+    assert "not a valid Manifest" in str(here.value)
