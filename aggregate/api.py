@@ -13,10 +13,9 @@ Streaming so memory stays bounded whatever the number of findings:
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +49,7 @@ from tracejury.files import (
     read_model,
     write_model,
 )
+from tracejury.gc_pause import gc_paused
 from tracejury.jsonl import BadLine, LineReader, iter_jsonl_models
 from tracejury.models import Finding
 from tracejury.models.summary import AnalysisSummary, Completeness, Issue
@@ -342,19 +342,6 @@ def linked_traces(summary: AnalysisSummary) -> set[str]:
     return {t for i in summary.issues for t in i.example_traces}
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic collector off while aggregating: the scan keeps 100,000s of small objects
-    alive, which each collection walks again (~20% of the time), and it makes no cycles."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def aggregate_run(
     run_dir: Path,
     *,
@@ -373,7 +360,7 @@ def aggregate_run(
     `anyio.to_thread.run_sync`): a synthesizer may start its own."""
     rd = RunDir(Path(run_dir))
     now = datetime.now(UTC)
-    with _gc_paused():
+    with gc_paused():
         run = _Run(rd)
         issues = IssueBuilder()
         summary, outcomes = _summarize(rd, run, issues, now)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracejury.gc_pause import gc_paused
 from tracejury.models import InputProblem, Outcome, TraceRef
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.context import DiscoverContext
@@ -105,20 +104,6 @@ def discover(
         for raw in paths:
             _discover_one(raw, force_format, report, seen, refs, on_trace)
     return refs, problems
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while discovery runs. Every ref found stays alive, so
-    the full collections the growing heap sets off free nothing (35 objects over 100,000
-    files) and cost 15% of the stage; reference counting still frees everything else."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _discover_one(

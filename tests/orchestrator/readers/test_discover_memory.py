@@ -8,8 +8,9 @@ from pathlib import Path
 
 from manifest_fixture import build_tree, small_tree
 
+from tracejury.gc_pause import gc_paused
 from tracejury.models import TraceRef
-from tracejury.orchestrator.readers.discover import discover, gc_paused
+from tracejury.orchestrator.readers.discover import discover
 
 
 def test_refs_share_one_set_of_given_fields_equal_to_a_validated_one(tmp_path: Path) -> None:
