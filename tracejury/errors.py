@@ -39,6 +39,11 @@ class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C during a stage with no result to return (discovery, batching): still a
     KeyboardInterrupt, and it names the run directory so the message can say how to resume."""
 
+    # The run directory of the last one raised: typer turns a KeyboardInterrupt inside a
+    # command into exit 130 and drops the exception, so the CLI asks here to name it.
+    last_run_dir: object = None
+
     def __init__(self, run_dir: object) -> None:
         super().__init__(str(run_dir))
         self.run_dir = run_dir
+        RunInterrupted.last_run_dir = run_dir

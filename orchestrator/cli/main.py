@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: list[str]) -> int:
     RUN_DIR_SEEN.path = None
     RUN_DIR_SEEN.argv = list(args)
+    RunInterrupted.last_run_dir = None
     try:
         rc = app(args=args, prog_name=PROG, standalone_mode=False)
     except TracejuryError as e:
@@ -222,7 +223,7 @@ def _main(args: list[str]) -> int:
         _error(crash_line(e, save_traceback(e, args, RUN_DIR_SEEN.path)))
         return int(ExitCode.EXECUTION)
     if rc == 130:  # typer turns Ctrl-C inside a command into this return value
-        return _interrupted(args)
+        return _interrupted(args, RunInterrupted.last_run_dir)
     return rc if isinstance(rc, int) else 0
 
 

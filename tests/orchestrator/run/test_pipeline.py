@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import anyio
@@ -251,7 +252,9 @@ def test_ctrl_c_while_aggregating_says_interrupted_and_keeps_the_findings(
     assert status["phase"] == "stopped" and status["exit_code"] == ExitCode.INTERRUPTED
     assert "interrupted while aggregating" in status["message"]
     assert len(findings(out)) == 60  # the run stage had finished: every finding is kept
-    assert "interrupted; what was recorded is kept" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "interrupted; what was recorded is kept" in err
+    assert f"resume with: {shlex.join(['tracejury', *args])}" in err
     assert not (out / "analysis_summary.json").exists()
     assert main(args) == 0  # the same command finishes it
     status = json.loads((out / "status.json").read_text())
