@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tracejury.aggregate.rows import connect
 from tracejury.choices import OutputFormat
 from tracejury.errors import ConfigError
 from tracejury.orchestrator.query.schema import literal
@@ -23,6 +22,18 @@ if TYPE_CHECKING:
     import duckdb
 
 CELL_CHARS = 80  # a table cell is clipped; csv, json and parquet keep every character
+
+
+def connect(database: str = ":memory:", memory_limit: str = "200MB") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with a bounded memory limit (it spills beyond it)."""
+    # duckdb is imported here, not at module top: it costs ~100 ms and tens of MB, and only
+    # `tracejury query` and `export` run SQL (`tracejury --help` must stay fast).
+    import duckdb
+
+    con = duckdb.connect(database, config={"memory_limit": memory_limit, "threads": 2})
+    con.execute("SET enable_progress_bar = false")  # never draw on the user's terminal
+    con.execute("SET preserve_insertion_order = false")  # every query here says its order
+    return con
 
 
 @dataclass

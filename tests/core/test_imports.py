@@ -16,7 +16,7 @@ ROOTS = {
     "tracejury.aggregate": REPO / "aggregate",
 }
 # Deliberately lazy: the SDKs (and the client modules that import them) load only when their
-# backend is used, DuckDB only where SQL runs (aggregation, `tracejury query`); the public
+# backend is used, DuckDB only where SQL runs (`tracejury query` and `export`); the public
 # API imports each name on first use.
 SDK_MODULES = {
     "duckdb",
