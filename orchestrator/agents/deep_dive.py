@@ -10,6 +10,7 @@ then writes the per-trace answers and the synthesis.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -42,6 +43,7 @@ from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.readers import TraceLoadError
 from tracejury.orchestrator.results import DeepDiveResult
 from tracejury.orchestrator.run.recorder import FindingsRecorder
+from tracejury.orchestrator.sync_loop import run_interruptible
 from tracejury.rundir import RunDir
 
 PERSPECTIVE = DEEP_DIVE
@@ -324,8 +326,10 @@ def run_deep_dive(
     stop = None
     if todo:
         require_llm(config, "deep-dive")
-        done, errors, stop = anyio.run(
-            _dive_all, rd, todo, why, criteria, questions, config, budget or Budget(), recorder
+        done, errors, stop = run_interruptible(
+            functools.partial(
+                _dive_all, rd, todo, why, criteria, questions, config, budget or Budget(), recorder
+            )
         )
     report = write_report(
         rd.path / "deep_dives" / f"{slug(category, subcategory)}.md",
