@@ -14,7 +14,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tracejury.models import InputProblem, SkippedFile, TraceRef
-from tracejury.orchestrator.readers.discover import SKIP_DIRS, SKIP_STEMS, TRACE_SUFFIXES
+from tracejury.orchestrator.readers.discover import (
+    SKIP_DIRS,
+    SKIP_STEMS,
+    TRACE_SUFFIXES,
+    is_dataset_file,
+)
 from tracejury.orchestrator.readers.registry import dir_readers, file_dispatch, reader_suffixes
 from tracejury.orchestrator.readers.textio import read_head
 from tracejury.rundir import is_run_dir
@@ -60,6 +65,8 @@ def _reason(p: Path, root: Path, claims: _Claims) -> str:
         r = file_dispatch().pick(p, suffix, read_head(p), fallback=False)
         if r is not None:
             return f"a {r.name} file with no trace in it"
+        if is_dataset_file(p, r):
+            return f"{name} is the dataset's description of its traces, not a trace"
     if suffix in reader_suffixes():
         return f"no reader claims this {suffix} file"
     if suffix not in TRACE_SUFFIXES:

@@ -13,6 +13,7 @@ from tracejury.gc_pause import gc_paused
 from tracejury.models import InputProblem, Outcome, TraceRef
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.context import DiscoverContext
+from tracejury.orchestrator.readers.protocol import Reader
 from tracejury.orchestrator.readers.registry import (
     dir_readers,
     file_dispatch,
@@ -34,6 +35,9 @@ OUTCOME_DIRS: dict[str, Outcome] = {"passed": "passed", "failed": "failed", "err
 TRACE_SUFFIXES = {".json", ".jsonl", ".ndjson", ".eval", ".log", ".txt", ".traj"}
 SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "tracejury-runs", ".tracejury"}
 SKIP_STEMS = {"license", "licence", "readme", "notice", "changelog", "requirements"}
+# A dataset's own file about the traces beside it (a corpus folder's manifest.json): in a
+# folder walk, when only the plain fallback would read it, a named skip, not a trace.
+DATASET_FILES = {"manifest.json"}
 
 ProblemSink = Callable[[InputProblem], None]
 
@@ -317,6 +321,13 @@ def _claimed_file(path: Path, suffix: str, ctx: DiscoverContext) -> Iterator[Tra
             return
 
 
+def is_dataset_file(path: Path, reader: Reader | None) -> bool:
+    """A dataset's metadata file that no specific reader claims (`reader`: the one that
+    claims it, None for none), so only the plain fallback would read it."""
+    fallback = file_dispatch().readers[-1]
+    return path.name.lower() in DATASET_FILES and (reader is None or reader is fallback)
+
+
 def _file(
     path: Path, ctx: DiscoverContext, *, explicit: bool, suffix: str | None = None
 ) -> Iterator[TraceRef]:
@@ -328,6 +339,8 @@ def _file(
         picked = file_dispatch().pick(path, path.suffix.lower() if suffix is None else suffix, head)
         assert picked is not None  # the fallback claims what no reader does
         reader = picked
+        if not explicit and is_dataset_file(path, reader):
+            return  # listed in the manifest's skipped, with its reason (accounting.py)
     try:
         yield from reader.discover(path, ctx)
     except Exception as e:  # bad content is recorded on the ref, never dropped
