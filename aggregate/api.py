@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,37 +100,71 @@ def _messages(c: Completeness) -> list[str]:
 
 
 class _Run:
-    """State shared by the passes of one aggregation."""
+    """State shared by the passes of one aggregation.
 
-    def __init__(self, rd: RunDir) -> None:
+    On a big run the validation process checks every line while this one scans them, and
+    its verdict is waited for only in `settle()`: the caller computes the summary from the
+    scan meanwhile (the other core is still validating), and computes it again in the rare
+    case the verdict changes the scan. Call `close()` when done (it ends the process)."""
+
+    def __init__(self, rd: RunDir, *, settle: bool = True) -> None:
         self.rd = rd
         files = [(rd.findings, "Finding"), (rd.facts, "TraceFacts")]
         # A big run: the validation process checks every line while this one decodes them.
         checked = Checker.worth_it([p for p, _ in files])
         through = sys.maxsize if checked else 0
-        with Checker(files) if checked else nullcontext() as checker:
+        self._checker = Checker(files).start() if checked else None
+        try:
             self.traces, self.input_problems = load_manifest(rd)
             self.facts: FactsIndex = index_facts(rd, max_invalid=1000, projected_through=through)
             self.cost = AnalysisCost()
             self.index = scan_findings(
                 rd.findings, self.traces, on_valid=self.cost.add, projected_through=through
             )
-            if checker is not None:
-                self._settle(checker.verdicts())
-        add_configured_lanes(self.index, read_run_config(rd))
+            self._derive()
+            if settle:
+                self.settle()
+        except BaseException:
+            self.close()
+            raise
+
+    def _derive(self) -> None:
+        """What the passes after the scan read, from the index."""
+        add_configured_lanes(self.index, read_run_config(self.rd))
         if not self.index.lanes and self.traces:
             self.index.lane_for("any", "")  # nothing analyzed at all: every trace is missing
         self.kept = self.index.kept()
         self.labels = [lane.label for lane in self.index.lanes]
         self.group_by_offset: dict[int, int] = {}  # kept finding line -> its issue group
 
-    def _settle(self, verdicts: list[Verdict] | None) -> None:
+    def settle(self) -> bool:
+        """Wait for the validation process's verdict (if one runs) and take it; True when it
+        changed the scan (then whatever was computed from it must be computed again)."""
+        checker, self._checker = self._checker, None
+        if checker is None:
+            return False
+        try:
+            changed = self._take(checker.verdicts())
+        finally:
+            checker.close()
+        if changed:
+            self._derive()
+        return changed
+
+    def close(self) -> None:
+        if self._checker is not None:
+            self._checker.close()
+            self._checker = None
+
+    def _take(self, verdicts: list[Verdict] | None) -> bool:
         """Take the validation process's verdict. Where it could not say, where it saw fewer
         lines than the scan (appended since), or where it rejects a line the projection took,
         that file is read again: its invalid lines as it found them, every line it did not
         see validated here."""
         findings, facts = verdicts if verdicts is not None else (None, None)
+        changed = False
         if _unsettled(findings, self.index.last_line, self.index.self_checked):
+            changed = True
             self.cost = AnalysisCost()
             self.index = scan_findings(
                 self.rd.findings,
@@ -141,12 +174,14 @@ class _Run:
                 known=findings.bad if findings is not None else None,
             )
         if _unsettled(facts, self.facts.last_line, self.facts.self_checked):
+            changed = True
             self.facts = index_facts(
                 self.rd,
                 max_invalid=1000,
                 projected_through=facts.last_line if facts is not None else 0,
                 known=facts.bad if facts is not None else None,
             )
+        return changed
 
     def completeness(self) -> Completeness:
         c = compute_completeness(
@@ -361,9 +396,15 @@ def aggregate_run(
     rd = RunDir(Path(run_dir))
     now = datetime.now(UTC)
     with gc_paused():
-        run = _Run(rd)
-        issues = IssueBuilder()
-        summary, outcomes = _summarize(rd, run, issues, now)
+        run = _Run(rd, settle=False)
+        try:
+            issues = IssueBuilder()
+            summary, outcomes = _summarize(rd, run, issues, now)
+            if run.settle():  # the validation process found what the scan could not
+                issues = IssueBuilder()
+                summary, outcomes = _summarize(rd, run, issues, now)
+        finally:
+            run.close()
     summary.executive_summary = executive_summary(summary, synthesizer)
     result = AggregateResult(summary=summary, missing=summary.completeness.missing, strict=strict)
     result.messages = _messages(summary.completeness)
