@@ -22,26 +22,34 @@ def build_manifest(
     )
 
 
-def write_manifest(path: Path, manifest: Manifest) -> None:
+def write_manifest(path: Path, manifest: Manifest, entries: Iterable[str] | None = None) -> None:
     """`manifest.json`, the same text as `write_model` writes, one trace at a time: the text of
-    100,000 traces held whole (twice, as text and encoded) was a third of the stage's memory."""
-    atomic_write_chunks(path, manifest_json(manifest))
+    100,000 traces held whole (twice, as text and encoded) was a third of the stage's memory.
+    `entries`: the traces already encoded (`entry_text`), in order, in place of
+    `manifest.traces` (which is then empty)."""
+    atomic_write_chunks(path, manifest_json(manifest, entries))
 
 
 _TRACES = '\n  "traces": [],'
 
 
-def manifest_json(manifest: Manifest) -> Iterator[str]:
-    """`manifest.model_dump_json(indent=2) + "\n"`, in pieces."""
+def entry_text(ref: TraceRef) -> str:
+    """One trace as `manifest.json` holds it (indented as in the traces list)."""
+    return ref.model_dump_json(indent=2).replace("\n", "\n    ")
+
+
+def manifest_json(manifest: Manifest, entries: Iterable[str] | None = None) -> Iterator[str]:
+    """`manifest.model_dump_json(indent=2) + "\n"`, in pieces (with `entries` as its traces)."""
     head = manifest.model_copy(update={"traces": []}).model_dump_json(indent=2)
     before, found, after = head.partition(_TRACES)
-    if not found or not manifest.traces:
+    texts = iter(entries if entries is not None else map(entry_text, manifest.traces))
+    first = next(texts, None)
+    if not found or first is None:
         yield head + "\n"
         return
-    yield before + '\n  "traces": [\n'
-    for i, ref in enumerate(manifest.traces):
-        text = ref.model_dump_json(indent=2).replace("\n", "\n    ")
-        yield ("    " if i == 0 else ",\n    ") + text
+    yield before + '\n  "traces": [\n    ' + first
+    for text in texts:
+        yield ",\n    " + text
     yield "\n  ]," + after + "\n"
 
 

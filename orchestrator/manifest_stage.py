@@ -11,9 +11,10 @@ from pathlib import Path
 
 from tracejury.batches.manifest import build_manifest, write_manifest
 from tracejury.errors import ConfigError
-from tracejury.models import InputProblem, Manifest, TraceRef
-from tracejury.orchestrator.readers.accounting import skipped_files
+from tracejury.models import InputProblem, Manifest, SkippedFile, TraceRef
+from tracejury.orchestrator.readers.accounting import more_skipped, skipped_files
 from tracejury.orchestrator.readers.discover import discover
+from tracejury.orchestrator.readers.discover_split import Split, discover_split
 from tracejury.orchestrator.readers.registry import get_reader
 from tracejury.orchestrator.stage_base import (
     DisplayLike,
@@ -76,6 +77,54 @@ def make_manifest(
         f"manifest: {manifest.total} traces ({unreadable} unreadable){skipped} -> {rd.manifest}"
     )
     return manifest
+
+
+def write_manifest_file(
+    paths: PathLike | Sequence[PathLike],
+    out: RunDirLike,
+    *,
+    force_format: str | None = None,
+    display: DisplayLike = None,
+) -> int:
+    """`make_manifest` for a caller that needs only the file (`tracejury manifest`): the same
+    `out/manifest.json` and display, and the number of traces. A big input folder is walked
+    on both cores (`discover_split`), its traces kept as their text, not as `TraceRef`s."""
+    paths_given = path_list(paths)
+    split = None
+    if len(paths_given) == 1 and not force_format:
+        split = discover_split(str(paths_given[0]))
+    if split is None:
+        return make_manifest(paths, out, force_format=force_format, display=display).total
+    shown = resolve_display(display)
+    rd = as_run_dir(out, shown, create=True)
+    shown.stage("manifest", ", ".join(str(p) for p in paths_given))
+    found = 0
+    for share in split.shares:
+        for path, problem in share.problems:
+            shown.problem(path, problem)
+        if share.ids:
+            found += len(share.ids)
+            shown.discovering(found, share.last_path)
+    for share in split.shares:
+        for where, problem in share.shown:
+            shown.problem(where, problem)
+    root = str(paths_given[0])
+    manifest = build_manifest([], [paths_given[0]], _problems(split))
+    manifest.total = split.total
+    manifest.skipped = [SkippedFile(path=p, root=root, reason=r) for p, r in split.skipped]
+    if split.skipped_more:
+        manifest.skipped.append(more_skipped(split.skipped_more))
+    write_manifest(rd.manifest, manifest, (t for s in split.shares for t in s.entries))
+    unreadable = sum(s.unreadable for s in split.shares)
+    skipped = f", {len(manifest.skipped)} files skipped (listed in it)" if manifest.skipped else ""
+    shown.info(
+        f"manifest: {manifest.total} traces ({unreadable} unreadable){skipped} -> {rd.manifest}"
+    )
+    return manifest.total
+
+
+def _problems(split: Split) -> list[InputProblem]:
+    return [InputProblem(path=p, problem=w) for s in split.shares for p, w in s.problems]
 
 
 def _where(root: str, rel: str) -> str:

@@ -46,15 +46,15 @@ def manifest_cmd(
     """Find every trace under PATHS and write DIR/manifest.json."""
     # the library loads when the command runs, not for its -h; the manifest stage alone,
     # without the run stage, the analyzers or aggregate (issue 14: start-up counts)
-    from tracejury.orchestrator.manifest_stage import make_manifest
+    from tracejury.orchestrator.manifest_stage import write_manifest_file
     from tracejury.orchestrator.run.status import mark
     from tracejury.orchestrator.stage_base import open_run_dir
 
     display = display_for(automation, display_name)
     rd = open_run_dir(out, create=True, display=display, phase="manifest")
-    manifest = make_manifest(paths, rd, force_format=force_format, display=display)
-    mark(rd.status, rd.path, "stopped", message=f"manifest: {manifest.total} traces", exit_code=0)
-    display.result({"manifest": str(rd.manifest), "traces": str(manifest.total)})
+    total = write_manifest_file(paths, rd, force_format=force_format, display=display)
+    mark(rd.status, rd.path, "stopped", message=f"manifest: {total} traces", exit_code=0)
+    display.result({"manifest": str(rd.manifest), "traces": str(total)})
     return 0
 
 

@@ -10,7 +10,7 @@ problems (links out of the tree, FIFOs) are left to those.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tracejury.models import InputProblem, SkippedFile, TraceRef
@@ -27,7 +27,7 @@ from tracejury.rundir import is_run_dir
 MAX_SKIPPED = 5000  # past this, one line says how many more there were
 
 
-class _Claims:
+class Claims:
     """Which folders a folder reader claims (cached: a listing per folder at most)."""
 
     def __init__(self) -> None:
@@ -47,7 +47,7 @@ class _Claims:
         return self._cache[d]
 
 
-def _reason(p: Path, root: Path, claims: _Claims) -> str:
+def _reason(p: Path, root: Path, claims: Claims) -> str:
     name, suffix = p.name, p.suffix.lower()
     if name.startswith("."):
         return "hidden file; not read"
@@ -74,10 +74,9 @@ def _reason(p: Path, root: Path, claims: _Claims) -> str:
     return "no reader claimed it"
 
 
-def skipped_files(
-    roots: Iterable[Path], refs: Iterable[TraceRef], problems: Iterable[InputProblem] = ()
-) -> list[SkippedFile]:
-    """The files (and pruned folders) under the folder inputs that no trace holds."""
+def trace_members(refs: Iterable[TraceRef]) -> dict[str, tuple[set[str], list[str]]]:
+    """Per root (resolved, as refs hold it): the files traces hold, and the folder traces
+    (relative, ending "/"; "" for the input folder itself)."""
     by_root: dict[str, tuple[set[str], list[str]]] = {}
     for ref in refs:
         files, dirs = by_root.setdefault(ref.root, (set(), []))
@@ -90,10 +89,21 @@ def skipped_files(
             dirs.append(ref.path.rstrip("/") + "/")
         elif ref.path == Path(ref.root).name and not full.exists():
             dirs.append("")  # the input folder is itself the trace (a trial, a MassGen log)
+    return by_root
+
+
+Add = Callable[[str, str], None]
+
+
+def skipped_files(
+    roots: Iterable[Path], refs: Iterable[TraceRef], problems: Iterable[InputProblem] = ()
+) -> list[SkippedFile]:
+    """The files (and pruned folders) under the folder inputs that no trace holds."""
+    by_root = trace_members(refs)
     named = {str(Path(p.path)) for p in problems}
     out: list[SkippedFile] = []
     more = 0
-    claims = _Claims()
+    claims = Claims()
     for root in roots:
         if not root.is_dir():
             continue  # a file named directly is a trace or a problem
@@ -109,30 +119,50 @@ def skipped_files(
             else:
                 more += 1
 
-        for dirpath, dirnames, filenames in os.walk(root):
-            here = Path(dirpath)
-            rel_dir = "" if here == root else here.relative_to(root).as_posix() + "/"
-            keep = []
-            for d in sorted(dirnames):
-                rel = rel_dir + d + "/"
-                if rel in trace_dirs or rel.startswith(trace_dirs) or str(here / d) in named:
-                    continue  # a folder trace holds everything below it
-                if d.startswith("."):
-                    add(rel, "hidden folder; not read")
-                elif d in SKIP_DIRS:
-                    add(rel, f"{d} folder; not read")
-                elif is_run_dir(here / d):
-                    add(rel, "a tracejury run directory; not read")
-                elif os.path.islink(here / d):
-                    continue  # discovery named it, or followed it inside the tree
-                else:
-                    keep.append(d)
-            dirnames[:] = keep
-            for f in sorted(filenames):
-                rel = rel_dir + f
-                if rel in files or str(here / f) in named:
-                    continue
-                add(rel, _reason(here / f, root, claims))
+        walk_skips(root, root, files, trace_dirs, named, claims, add)
     if more:
-        out.append(SkippedFile(path="…", root="", reason=f"{more} more files skipped"))
+        out.append(more_skipped(more))
     return out
+
+
+def more_skipped(more: int) -> SkippedFile:
+    return SkippedFile(path="…", root="", reason=f"{more} more files skipped")
+
+
+def walk_skips(
+    root: Path,
+    top: Path,
+    files: set[str],
+    trace_dirs: tuple[str, ...],
+    named: set[str],
+    claims: Claims,
+    add: Add,
+    *,
+    descend: bool = True,
+) -> None:
+    """What is skipped under `top` (`root` or a folder below it), in `os.walk` order with
+    sorted names; with `descend` False, only `top`'s own entries."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        here = Path(dirpath)
+        rel_dir = "" if here == root else here.relative_to(root).as_posix() + "/"
+        keep = []
+        for d in sorted(dirnames):
+            rel = rel_dir + d + "/"
+            if rel in trace_dirs or rel.startswith(trace_dirs) or str(here / d) in named:
+                continue  # a folder trace holds everything below it
+            if d.startswith("."):
+                add(rel, "hidden folder; not read")
+            elif d in SKIP_DIRS:
+                add(rel, f"{d} folder; not read")
+            elif is_run_dir(here / d):
+                add(rel, "a tracejury run directory; not read")
+            elif os.path.islink(here / d):
+                continue  # discovery named it, or followed it inside the tree
+            else:
+                keep.append(d)
+        dirnames[:] = keep if descend else []
+        for f in sorted(filenames):
+            rel = rel_dir + f
+            if rel in files or str(here / f) in named:
+                continue
+            add(rel, _reason(here / f, root, claims))

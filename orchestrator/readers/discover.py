@@ -72,10 +72,14 @@ class _Scan:
     inside: Path
     report: Callable[[Path, str], None]
     walked: set[tuple[int, int]] = field(default_factory=set)
+    # A folder reached through a symlink, or seen twice: the walk's result then depends on
+    # what was walked before, so a walk split across processes is not used (`discover_split`).
+    order_dependent: bool = False
 
     def first_visit(self, st: os.stat_result) -> bool:
         key = (st.st_dev, st.st_ino)
         if key in self.walked:
+            self.order_dependent = True
             return False
         self.walked.add(key)
         return True
@@ -174,6 +178,8 @@ def _follow(p: Path, scan: _Scan) -> os.stat_result | None:
     st, problem = stat_entry(target)
     if st is None:
         scan.report(p, problem or "cannot stat")
+    elif stat.S_ISDIR(st.st_mode):
+        scan.order_dependent = True
     return st
 
 
@@ -238,34 +244,41 @@ def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
                 yield from reader.discover(d, ctx)
                 return
     for p, entry in _entries(d, scan):
-        name = entry.name
-        if name.startswith(".") or name in SKIP_DIRS:
-            continue
-        suffix, stem = _suffix_stem(name)
-        is_trace_name = suffix in TRACE_SUFFIXES and stem.lower() not in SKIP_STEMS
-        if _plain_file(entry):
-            if is_trace_name:
-                yield from _file(p, ctx, explicit=False, suffix=suffix)
-            elif suffix in reader_suffixes():
-                yield from _claimed_file(p, suffix, ctx)
-            continue
-        st = _entry_stat(p, scan)  # folders, symlinks, special files
-        if st is None:
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            if is_run_dir(p):
-                continue  # our own output (an --out inside the tree): listed as skipped
-            if scan.first_visit(st):
-                yield from _walk_dir(p, ctx, scan)
-            else:
-                scan.report(p, "folder already scanned (a symlink loop or a second link); skipped")
-        elif stat.S_ISREG(st.st_mode):
-            if is_trace_name:
-                yield from _file(p, ctx, explicit=False)
-            elif suffix in reader_suffixes():
-                yield from _claimed_file(p, suffix, ctx)
+        yield from _entry_refs(p, entry, ctx, scan)
+
+
+def _entry_refs(
+    p: Path, entry: os.DirEntry[str], ctx: DiscoverContext, scan: _Scan
+) -> Iterator[TraceRef]:
+    """The traces of one entry of a walked folder (a file, or a folder walked whole)."""
+    name = entry.name
+    if name.startswith(".") or name in SKIP_DIRS:
+        return
+    suffix, stem = _suffix_stem(name)
+    is_trace_name = suffix in TRACE_SUFFIXES and stem.lower() not in SKIP_STEMS
+    if _plain_file(entry):
+        if is_trace_name:
+            yield from _file(p, ctx, explicit=False, suffix=suffix)
+        elif suffix in reader_suffixes():
+            yield from _claimed_file(p, suffix, ctx)
+        return
+    st = _entry_stat(p, scan)  # folders, symlinks, special files
+    if st is None:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        if is_run_dir(p):
+            return  # our own output (an --out inside the tree): listed as skipped
+        if scan.first_visit(st):
+            yield from _walk_dir(p, ctx, scan)
         else:
-            scan.report(p, f"not a regular file ({file_kind(st)}); not read")
+            scan.report(p, "folder already scanned (a symlink loop or a second link); skipped")
+    elif stat.S_ISREG(st.st_mode):
+        if is_trace_name:
+            yield from _file(p, ctx, explicit=False)
+        elif suffix in reader_suffixes():
+            yield from _claimed_file(p, suffix, ctx)
+    else:
+        scan.report(p, f"not a regular file ({file_kind(st)}); not read")
 
 
 def _by_outcome(root: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:

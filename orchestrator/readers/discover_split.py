@@ -1,0 +1,300 @@
+"""The manifest of a big input folder on both cores: its top-level folders walked in this
+process and in a worker process (`discover_worker.py`), results identical to one walk.
+
+The walk of a folder is a concatenation: its entries in natural order, each a file or a
+folder walked whole. So the input folder's entries are cut into shares (runs of top-level
+folders, and the root's other entries), each share walked, accounted for and encoded as
+`manifest.json` holds it (`discover_unit.walk_share`), and the shares' texts concatenated in
+order. The worker takes shares from the front, this process from the back, until they meet;
+this process reads the worker's answers between its own traces, so the worker never waits
+on a full pipe. A worker that fails, or cannot start, leaves its shares to this process.
+
+A split is only tried where the shares cannot see one another: one input folder, named
+without `--format`, that no folder reader claims and that is no by-outcome tree, with
+`SPLIT_MIN_FILES` files or more. It is dropped (the caller then walks in one process) when a
+share reached a folder through a symlink or twice, when a trace holds files of two shares, or
+when two shares found the same folder or trace id. Per trace, this process only keeps the
+worker's text: the `TraceRef`s are not rebuilt (triage, which hands its refs on, keeps the
+one-process walk).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import subprocess
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracejury.natural import natural_key
+from tracejury.orchestrator.readers.accounting import MAX_SKIPPED, Claims, trace_members
+from tracejury.orchestrator.readers.discover import SKIP_DIRS, is_by_outcome_root
+from tracejury.orchestrator.readers.discover_unit import Share, capped_skips, walk_share
+from tracejury.orchestrator.readers.registry import dir_readers
+from tracejury.rundir import is_run_dir
+
+# Below this, a worker's start (~0.3 s of imports) costs more than it saves, and small trees
+# (tests) stay in one process.
+SPLIT_MIN_FILES = 4000
+SHARE_FILES = 500  # about this many files to a share of folders
+WORKER_ARGV = [sys.executable, "-m", "tracejury.orchestrator.readers.discover_worker"]
+_IN_FLIGHT = 2  # shares sent ahead to the worker
+
+
+@dataclass(slots=True)
+class Split:
+    """An input folder's manifest parts: its shares in walk order and its skipped files."""
+
+    shares: list[Share]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped_more: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(len(s.ids) for s in self.shares)
+
+
+def discover_split(root_arg: str, min_files: int | None = None) -> Split | None:
+    """The input folder `root_arg`'s traces and skipped files over two processes, or None
+    where the split does not apply (the caller walks in one process)."""
+    plan = _plan(root_arg, SPLIT_MIN_FILES if min_files is None else min_files)
+    if plan is None:
+        return None
+    results: list[Share | None] = [None] * len(plan)
+    folder_shares = [i for i, (folders, _) in enumerate(plan) if folders]
+    with _Worker.start() as worker:
+        _walk_shared(root_arg, plan, folder_shares, results, worker)
+    shares = [s for s in results if s is not None]
+    if len(shares) != len(plan) or not _independent(shares):
+        return None
+    return _with_skipped(root_arg, plan, shares)
+
+
+def _plan(root_arg: str, min_files: int) -> list[tuple[bool, list[str]]] | None:
+    """The shares of `root_arg` in walk order: (True, top-level folders) or (False, other
+    entries); None where no split applies."""
+    root = Path(root_arg)
+    if os.name != "posix" or str(root.expanduser()) != root_arg:
+        return None
+    try:
+        if not root.is_dir() or is_by_outcome_root(root):
+            return None
+        if any(r.detect(root, b"") for r in dir_readers()):
+            return None
+        with os.scandir(root) as it:
+            entries = list(it)
+    except Exception:  # anything unusual: the one-process walk says what
+        return None
+    entries.sort(key=lambda e: natural_key(e.name))
+    plan: list[tuple[bool, list[str]]] = []
+    total = 0
+    size = 0
+    for e in entries:
+        n = _folder_size(root, e)
+        if n is None:
+            if plan and not plan[-1][0]:
+                plan[-1][1].append(e.name)
+            else:
+                plan.append((False, [e.name]))
+            continue
+        total += n
+        if plan and plan[-1][0] and size < SHARE_FILES:
+            plan[-1][1].append(e.name)
+            size += n
+        else:
+            plan.append((True, [e.name]))
+            size = n
+    if total < min_files or sum(1 for folders, _ in plan if folders) < 2:
+        return None
+    return plan
+
+
+def _folder_size(root: Path, e: os.DirEntry[str]) -> int | None:
+    """A top-level folder the walk enters whole: its number of entries (the share size
+    estimate); None for any other entry."""
+    if e.name.startswith(".") or e.name in SKIP_DIRS:
+        return None
+    try:
+        if not e.is_dir(follow_symlinks=False) or is_run_dir(root / e.name):
+            return None
+        return len(os.listdir(root / e.name))
+    except OSError:
+        return None
+
+
+def _walk_shared(
+    root_arg: str,
+    plan: list[tuple[bool, list[str]]],
+    order: list[int],
+    results: list[Share | None],
+    worker: _Worker | None,
+) -> None:
+    """The folder shares `order` (plan indexes): the worker's from the front, this process's
+    from the back; whatever the worker did not answer, here."""
+    lo, hi = 0, len(order)
+    sent: deque[int] = deque()
+
+    def feed() -> None:
+        nonlocal lo
+        while worker is not None and worker.alive and len(sent) < _IN_FLIGHT and lo < hi:
+            if not worker.send((root_arg, plan[order[lo]][1])):
+                return
+            sent.append(order[lo])
+            lo += 1
+
+    def collect(block: bool = False) -> None:
+        if worker is None:
+            return
+        for reply in worker.replies(block):
+            ok, share = reply
+            i = sent.popleft()
+            if ok and isinstance(share, Share):
+                results[i] = share
+        if not worker.alive:
+            sent.clear()  # unanswered: done below
+        feed()
+
+    feed()
+    for i, (folders, names) in enumerate(plan):  # the root's own entries: a few, here
+        if not folders:
+            results[i] = walk_share(root_arg, names, folders=False, tick=collect)
+    while lo < hi:
+        hi -= 1
+        i = order[hi]
+        results[i] = walk_share(root_arg, plan[i][1], folders=True, tick=collect)
+        collect()
+    while sent and worker is not None and worker.alive:
+        collect(block=True)
+    for i in order:  # a share the worker failed (or never got): here
+        if results[i] is None:
+            results[i] = walk_share(root_arg, plan[i][1], folders=True)
+
+
+def _independent(shares: list[Share]) -> bool:
+    if not all(s.independent for s in shares):
+        return False
+    walked = [w for s in shares for w in s.walked]
+    ids = [i for s in shares for i in s.ids]
+    return len(set(walked)) == len(walked) and len(set(ids)) == len(ids)
+
+
+def _with_skipped(root_arg: str, plan: list[tuple[bool, list[str]]], shares: list[Share]) -> Split:
+    """The skipped files of the whole input, in `skipped_files`' order: the root's own level
+    (its pruned folders and its files), then each top-level folder's tree, by sorted name."""
+    root = Path(root_arg)
+    out = Split(shares)
+    own = [r for s in shares for r in s.refs]
+    files, dirs = trace_members(own).get(str(root.resolve()), (set(), []))
+    named = {str(Path(p)) for s in shares for p, _ in s.problems}
+    parts = [capped_skips(root, root, files, tuple(dirs), named, Claims(), descend=False)]
+    by_name = {name: got for s in shares for name, got in s.skipped.items()}
+    parts += [by_name[n] for n in sorted(by_name)]
+    for got, more in parts:
+        room = MAX_SKIPPED - len(out.skipped)
+        out.skipped.extend(got[:room])
+        out.skipped_more += max(0, len(got) - room) + more
+    return out
+
+
+class _Worker:
+    """The worker process and its two pipes; answers are read as they arrive."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        assert proc.stdin is not None and proc.stdout is not None
+        self._in = proc.stdin
+        self._fd = proc.stdout.fileno()
+        self._buf = bytearray()
+        self.alive = True
+
+    @classmethod
+    def start(cls) -> _WorkerScope:
+        try:
+            proc = subprocess.Popen(
+                WORKER_ARGV,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C is this process's to handle
+            )
+        except OSError:
+            return _WorkerScope(None)
+        return _WorkerScope(cls(proc))
+
+    def send(self, request: object) -> bool:
+        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self._in.write(b"%d\n" % len(data) + data)
+            self._in.flush()
+        except OSError:
+            self.alive = False
+        return self.alive
+
+    def replies(self, block: bool) -> list[tuple[bool, object]]:
+        """The answers complete so far (waiting for one when `block`)."""
+        got: list[tuple[bool, object]] = []
+        while self.alive:
+            ready, _, _ = select.select([self._fd], [], [], None if block and not got else 0)
+            if not ready:
+                break
+            chunk = os.read(self._fd, 1 << 20)
+            if not chunk:
+                self.alive = False
+                break
+            self._buf += chunk
+            got += self._parse()
+        return got
+
+    def _parse(self) -> list[tuple[bool, object]]:
+        got: list[tuple[bool, object]] = []
+        while (nl := self._buf.find(b"\n")) >= 0:
+            try:
+                n = int(self._buf[:nl])
+            except ValueError:
+                self.alive = False
+                break
+            if len(self._buf) < nl + 1 + n:
+                break
+            try:
+                reply = pickle.loads(self._buf[nl + 1 : nl + 1 + n])
+            except Exception:
+                self.alive = False
+                break
+            del self._buf[: nl + 1 + n]
+            if not (isinstance(reply, tuple) and len(reply) == 2):
+                self.alive = False
+                break
+            got.append((bool(reply[0]), reply[1]))
+        return got
+
+    def close(self, *, kill: bool = False) -> None:
+        """Ends the worker: its stdin closed (it exits), or killed (an error here: it may
+        be mid-share, blocked on a pipe no one reads)."""
+        try:
+            self._in.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=0 if kill else 5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+class _WorkerScope:
+    """`with _Worker.start() as w:` — w is None when no worker could start."""
+
+    def __init__(self, worker: _Worker | None) -> None:
+        self.worker = worker
+
+    def __enter__(self) -> _Worker | None:
+        return self.worker
+
+    def __exit__(self, et: type[BaseException] | None, *rest: object) -> None:
+        if self.worker is not None:
+            self.worker.close(kill=et is not None or not self.worker.alive)

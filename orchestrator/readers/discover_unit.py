@@ -1,0 +1,143 @@
+"""One share of a split discovery (`discover_split.py`): a top-level folder of the input, or
+the input folder's own entries, walked, accounted for and encoded as `manifest.json` holds it.
+
+A share is walked with the same code as the one-process walk (`discover._entry_refs` for its
+entries, `accounting.walk_skips` for its skipped files), in a scan of its own. What makes the
+shares' results depend on one another is reported (`Share.independent` False): a folder
+reached through a symlink or seen twice (which one is walked depends on the walk's order), a
+trace holding a file outside its share. The caller then discards the split and walks the
+whole input in one process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracejury.batches.manifest import entry_text
+from tracejury.gc_pause import gc_paused
+from tracejury.models import TraceRef
+from tracejury.natural import natural_key
+from tracejury.orchestrator.readers.accounting import (
+    MAX_SKIPPED,
+    Claims,
+    trace_members,
+    walk_skips,
+)
+from tracejury.orchestrator.readers.context import DiscoverContext
+from tracejury.orchestrator.readers.discover import _entry_refs, _real, _Scan
+from tracejury.orchestrator.readers.textio import probing
+
+
+@dataclass(slots=True)
+class Share:
+    """What one share of an input folder holds, as the one-process stage would write it."""
+
+    ids: list[str] = field(default_factory=list)  # trace ids, in walk order
+    last_path: str = ""  # the last trace's path (for the progress display)
+    entries: list[str] = field(default_factory=list)  # each trace's manifest text (`entry_text`)
+    shown: list[tuple[str, str]] = field(default_factory=list)  # (where, problem) read around
+    unreadable: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, problem)
+    # Per top-level folder: its skipped files (rel, reason), at most MAX_SKIPPED, and how
+    # many more there were.
+    skipped: dict[str, tuple[list[tuple[str, str]], int]] = field(default_factory=dict)
+    walked: list[tuple[int, int]] = field(default_factory=list)  # (dev, inode) of folders
+    independent: bool = True
+    refs: list[TraceRef] = field(default_factory=list)  # the root's own entries' (kept here)
+
+
+def walk_share(
+    root_arg: str, names: list[str], *, folders: bool, tick: Callable[[], None] | None = None
+) -> Share:
+    """The share of input folder `root_arg` (as named) made of its entries `names`: top-level
+    folders walked whole (`folders`), or the root's other entries (files, links, folders no
+    walk enters), whose refs are kept for the root's own level of accounting. `tick` is
+    called every few traces (the caller's chance to read a worker's answers)."""
+    root = Path(root_arg)
+    ctx = DiscoverContext(root=root)
+    out = Share()
+    scan = _Scan(inside=_real(root), report=lambda p, why: out.problems.append((str(p), why)))
+    refs: list[TraceRef] = []
+    seen: set[str] = set()
+    with probing(), gc_paused():
+        for name, entry in _listing(root, set(names)):
+            for ref in _entry_refs(root / name, entry, ctx, scan):
+                if ref.trace_id in seen:
+                    continue
+                seen.add(ref.trace_id)
+                refs.append(ref)
+                out.ids.append(ref.trace_id)
+                out.last_path = ref.path
+                out.entries.append(entry_text(ref))
+                where = str(Path(ref.root) / ref.path)
+                if ref.read_error:
+                    out.unreadable += 1
+                    out.shown.append((where, ref.read_error))
+                out.shown.extend((where, w) for w in ref.warnings)
+                if tick is not None and len(refs) % 32 == 0:
+                    tick()
+        out.independent = not scan.order_dependent and _inside(refs, names if folders else None)
+        out.walked = sorted(scan.walked)
+        if not folders:
+            out.refs = refs
+        elif out.independent:
+            _account(root, names, refs, out)
+    return out
+
+
+def _listing(root: Path, wanted: set[str]) -> list[tuple[str, os.DirEntry[str]]]:
+    """The root's entries named in `wanted`, in the walk's (natural) order."""
+    with os.scandir(root) as it:
+        found = {e.name: e for e in it if e.name in wanted}
+    return [(n, found[n]) for n in sorted(found, key=natural_key)]
+
+
+def _inside(refs: list[TraceRef], names: list[str] | None) -> bool:
+    """Every trace's path and files are inside the share: under one of its folders, or (the
+    root's own entries) directly in the root."""
+    if names is None:
+        return all("/" not in p for r in refs for p in (r.path, *r.files))
+    prefixes = tuple(n + "/" for n in names)
+    return all(p.startswith(prefixes) for r in refs for p in (r.path, *r.files))
+
+
+def _account(root: Path, names: list[str], refs: list[TraceRef], out: Share) -> None:
+    """The share's part of `skipped_files`: each folder's tree, in the order `os.walk` with
+    sorted names gives."""
+    files, dirs = trace_members(refs).get(str(root.resolve()), (set(), []))
+    trace_dirs = tuple(dirs)
+    named = {str(Path(p)) for p, _ in out.problems}
+    claims = Claims()
+    for name in sorted(names):
+        rel = name + "/"
+        if rel in trace_dirs or rel.startswith(trace_dirs) or str(root / name) in named:
+            continue  # a folder trace holds everything below it
+        out.skipped[name] = capped_skips(root, root / name, files, trace_dirs, named, claims)
+
+
+def capped_skips(
+    root: Path,
+    top: Path,
+    files: set[str],
+    trace_dirs: tuple[str, ...],
+    named: set[str],
+    claims: Claims,
+    *,
+    descend: bool = True,
+) -> tuple[list[tuple[str, str]], int]:
+    """`walk_skips` of `top`: the first MAX_SKIPPED (rel, reason) and how many more."""
+    got: list[tuple[str, str]] = []
+    more = 0
+
+    def add(rel: str, reason: str) -> None:
+        nonlocal more
+        if len(got) < MAX_SKIPPED:
+            got.append((rel, reason))
+        else:
+            more += 1
+
+    walk_skips(root, top, files, trace_dirs, named, claims, add, descend=descend)
+    return got, more
