@@ -31,6 +31,7 @@ from tracejury.aggregate.in_place import is_massgen, write_in_place
 from tracejury.aggregate.inputs import FactsIndex, index_facts, load_manifest, read_run_config
 from tracejury.aggregate.issues import IssueBuilder
 from tracejury.aggregate.markdown import render_summary_md
+from tracejury.aggregate.normalize import known_tokens
 from tracejury.aggregate.reports_swap import ReportsStage
 from tracejury.aggregate.rows import KeptFinding
 from tracejury.aggregate.summary import AnalysisCost, SummaryBuilder, trace_outcome
@@ -113,7 +114,7 @@ class _Run:
         # A big run: the validation process checks every line while this one decodes them.
         checked = Checker.worth_it([p for p, _ in files])
         through = sys.maxsize if checked else 0
-        self._checker = Checker(files).start() if checked else None
+        self._checker = Checker(files, root_tokens=not settle).start() if checked else None
         try:
             self.traces, self.input_problems = load_manifest(rd)
             self.facts: FactsIndex = index_facts(rd, max_invalid=1000, projected_through=through)
@@ -150,6 +151,10 @@ class _Run:
         if changed:
             self._derive()
         return changed
+
+    def known_tokens(self) -> dict[str, frozenset[str]] | None:
+        """The root causes' token sets, if the validation process has computed them by now."""
+        return self._checker.known_tokens() if self._checker is not None else None
 
     def close(self) -> None:
         if self._checker is not None:
@@ -398,11 +403,12 @@ def aggregate_run(
     with gc_paused():
         run = _Run(rd, settle=False)
         try:
-            issues = IssueBuilder()
-            summary, outcomes = _summarize(rd, run, issues, now)
-            if run.settle():  # the validation process found what the scan could not
+            with known_tokens(run.known_tokens()):
                 issues = IssueBuilder()
                 summary, outcomes = _summarize(rd, run, issues, now)
+                if run.settle():  # the validation process found what the scan could not
+                    issues = IssueBuilder()
+                    summary, outcomes = _summarize(rd, run, issues, now)
         finally:
             run.close()
     summary.executive_summary = executive_summary(summary, synthesizer)

@@ -1,4 +1,8 @@
-"""The validation process (`python -m tracejury.aggregate.check_worker FILE MODEL ...`).
+"""The validation process (`python -m tracejury.aggregate.check_worker [--tokens OUT] FILE
+MODEL ...`).
+
+With `--tokens OUT` it first writes the token sets of the first Finding file's root causes
+to OUT (`root_tokens.py`), for issue keying in the aggregating process.
 
 Validates every line of each file with its pydantic model, exactly as an in-process scan
 does (`tracejury.jsonl.scan_models`), and writes the invalid lines as one JSON document on
@@ -13,6 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from tracejury.aggregate.root_tokens import write_root_tokens
+from tracejury.errors import ConfigError
 from tracejury.jsonl import BadLine, scan_models
 from tracejury.models import Finding, TraceFacts
 
@@ -31,6 +37,14 @@ def check(path: Path, model: type[BaseModel]) -> tuple[int, list[tuple[int, str,
 
 def main() -> None:
     args = sys.argv[1:]
+    if args[:1] == ["--tokens"]:
+        tokens_out, args = Path(args[1]), args[2:]
+        findings = [Path(args[i]) for i in range(0, len(args) - 1, 2) if args[i + 1] == "Finding"]
+        if findings:
+            try:
+                write_root_tokens(findings[0], tokens_out)
+            except (OSError, ConfigError):
+                pass  # the aggregating process folds them itself
     out = [check(Path(args[i]), MODELS[args[i + 1]]) for i in range(0, len(args) - 1, 2)]
     sys.stdout.write(json.dumps(out))
     sys.stdout.flush()

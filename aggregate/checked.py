@@ -4,18 +4,23 @@ facts.jsonl with the pydantic models while this process decodes the same lines' 
 
 Only on big files (CHECK_MIN_BYTES together): the worker's start (~0.2 s of imports, on the
 other core) would cost a small run more than its validation. When the worker fails in any
-way, `invalid()` says None and the caller validates in this process instead.
+way, `verdicts()` says None and the caller validates in this process instead. With
+`root_tokens`, the process first folds the findings' root causes for issue keying
+(`root_tokens.py`; `known_tokens()`).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from tracejury.aggregate.root_tokens import read_root_tokens
 from tracejury.jsonl import BadLine
 
 CHECK_MIN_BYTES = 16_000_000  # ~18,000 findings
@@ -35,8 +40,10 @@ class Checker:
     """The validation process of some (file, model name) pairs; a context manager that
     ends the process if it is still running on exit."""
 
-    def __init__(self, files: list[tuple[Path, str]]) -> None:
+    def __init__(self, files: list[tuple[Path, str]], *, root_tokens: bool = False) -> None:
         self.files = files
+        self.root_tokens = root_tokens
+        self._tmp: Path | None = None  # where the process writes the root causes' tokens
         self._proc: subprocess.Popen[bytes] | None = None
         self._result: list[Verdict] | None = None
         self._done = False
@@ -53,6 +60,12 @@ class Checker:
 
     def start(self) -> Checker:
         args = [a for path, model in self.files for a in (str(path), model)]
+        if self.root_tokens:
+            try:
+                self._tmp = Path(tempfile.mkdtemp(prefix="tracejury-aggregate-"))
+                args[:0] = ["--tokens", str(self._tokens_file)]
+            except OSError:
+                self._tmp = None
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", WORKER_MODULE, *args],
@@ -64,6 +77,17 @@ class Checker:
         except OSError:
             self._proc = None
         return self
+
+    @property
+    def _tokens_file(self) -> Path:
+        assert self._tmp is not None
+        return self._tmp / "root_tokens.json"
+
+    def known_tokens(self) -> dict[str, frozenset[str]] | None:
+        """The root causes' token sets if the process has written them by now (never waits)."""
+        if self._proc is None or self._tmp is None:
+            return None
+        return read_root_tokens(self._tokens_file)
 
     def verdicts(self) -> list[Verdict] | None:
         """Per file (in order) its verdict; None when the worker could not say."""
@@ -93,6 +117,9 @@ class Checker:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
 
     def __enter__(self) -> Checker:
         return self.start()

@@ -8,6 +8,8 @@ compare well and hash stably.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from tracejury.textfold import fold
@@ -48,10 +50,34 @@ def _stem(word: str) -> str:
     return w
 
 
-@lru_cache(maxsize=1 << 16)
+# tokens() of texts computed by this same function in another process (the validation
+# process folds a big run's root causes on the other core, `root_tokens.py`), while
+# `known_tokens` is in effect.
+_KNOWN: dict[str, frozenset[str]] = {}
+
+
+@contextmanager
+def known_tokens(known: dict[str, frozenset[str]] | None) -> Iterator[None]:
+    """`tokens(text)` is `known[text]` inside the block (each is what tokens() gives)."""
+    _KNOWN.update(known or {})
+    try:
+        yield
+    finally:
+        _KNOWN.clear()
+
+
 def tokens(text: str, *, keep_placeholders: bool = False) -> frozenset[str]:
     """Informative tokens of `text`: folded, stemmed, stopwords dropped (cached: the same
     recommendations and signatures recur thousands of times)."""
+    if not keep_placeholders:
+        got = _KNOWN.get(text)
+        if got is not None:
+            return got
+    return _tokens(text, keep_placeholders)
+
+
+@lru_cache(maxsize=1 << 16)
+def _tokens(text: str, keep_placeholders: bool) -> frozenset[str]:
     out: set[str] = set()
     for w in _WORD.findall(fold(text)):
         if w in PLACEHOLDERS:

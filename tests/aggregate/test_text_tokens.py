@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from tracejury.aggregate.normalize import is_none_action, text_tokens, tokens
+from tracejury.aggregate.normalize import _tokens, is_none_action, text_tokens
 
 PIECES = [
     "The agent passed /work/task-1/src/mod_7.py",
@@ -65,7 +65,7 @@ def test_joined_token_sets_equal_the_tokens_of_both_lines() -> None:
     pairs = [(_line(rng), _line(rng)) for _ in range(5000)]
     pairs += [(a, b) for a in PIECES for b in PIECES]
     for root, act in pairs:
-        want = tokens.__wrapped__(f"{root}\n{act if not is_none_action(act) else ''}")
+        want = _tokens.__wrapped__(f"{root}\n{act if not is_none_action(act) else ''}", False)
         assert text_tokens(root, act) == want, (root, act)
 
 

@@ -1,0 +1,63 @@
+"""The token sets of a findings file's root causes, computed by the validation process.
+
+Issue keying folds every distinct root cause once (`normalize.tokens`): on a big run that
+is a fifth of this process's time. The validation process (`check_worker.py`) computes them
+first, before it validates, on the other core, and writes them to a file this process takes
+if it is there by the time issues are keyed (`normalize.known_tokens`); any text it lacks is
+folded here as before. Both sides run the same `tokens()`, so the keys are the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import msgspec
+
+from tracejury.aggregate.normalize import tokens
+from tracejury.jsonl import raw_lines
+
+
+class _Root(msgspec.Struct):
+    root_cause: str = ""
+
+
+_decode_root = msgspec.json.Decoder(_Root).decode
+
+
+def root_causes(path: Path) -> list[str]:
+    """Every distinct root cause of the file's decodable lines, in first-seen order."""
+    seen: dict[str, None] = {}
+    for _, _, raw in raw_lines(path):
+        try:
+            seen[_decode_root(raw).root_cause] = None
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue  # whatever the scan makes of this line, it folds it itself
+    return list(seen)
+
+
+def write_root_tokens(findings: Path, out: Path) -> None:
+    """`[[text, [token, ...]], ...]` of every root cause, written whole (a temporary file
+    renamed) so a reader sees all of it or nothing."""
+    doc = [[text, sorted(tokens(text))] for text in root_causes(findings)]
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(doc), encoding="utf-8")
+    os.replace(tmp, out)
+
+
+def read_root_tokens(path: Path) -> dict[str, frozenset[str]] | None:
+    """The file's token sets; None when it is not (yet) there or not what we wrote."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    out: dict[str, frozenset[str]] = {}
+    try:
+        for text, toks in doc:
+            if not isinstance(text, str) or not all(isinstance(t, str) for t in toks):
+                return None
+            out[text] = frozenset(toks)
+    except (TypeError, ValueError):
+        return None
+    return out

@@ -1,0 +1,116 @@
+"""The root causes' token sets the validation process computes (`root_tokens.py`) are exactly
+what `tokens()` gives here, and aggregation that takes them writes exactly what it writes
+without them: on the golden run directories and on lines the projection cannot decode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_aggregate_golden import BUILDERS, _golden, _normalized
+
+import tracejury.aggregate.checked as checked
+from tracejury.aggregate import normalize
+from tracejury.aggregate.api import aggregate_run
+from tracejury.aggregate.normalize import _tokens, known_tokens, tokens
+from tracejury.aggregate.root_tokens import read_root_tokens, root_causes, write_root_tokens
+from tracejury.aggregate.synthetic import generate
+from tracejury.rundir import RunDir
+
+ODD = [
+    "",
+    "   ",
+    "Exit code 137 at 2025-01-15T02:00:00Z in /work/a/b.py",
+    "No module named 'pandas' — ModuleNotFoundError",
+    "ünïcödé 日本語 error 0xDEADBEEF a1b2c3d4e5f6g7h8i9",
+    'quoted "value" and `code` and C:\\Users\\me\\f.txt',
+    "lone surrogate \ud800 here",
+    "line one\nline two 42",
+]
+
+
+def _run_with_odd_roots(root: Path) -> RunDir:
+    rd = RunDir(root)
+    generate(rd, traces=30, perspectives=("triage", "correctness"), tasks=4, seed=7)
+    lines = rd.findings.read_text().splitlines()
+    for i, text in enumerate(ODD):
+        d = json.loads(lines[i])
+        d["root_cause"] = text
+        lines[i] = json.dumps(d)
+    d = json.loads(lines[len(ODD)])
+    d["root_cause"] = 5  # not a string: neither side takes it
+    lines[len(ODD)] = json.dumps(d)
+    lines.append("{torn")
+    rd.findings.write_text("\n".join(lines) + "\n")
+    return rd
+
+
+def test_the_written_tokens_are_what_tokens_gives(tmp_path: Path) -> None:
+    rd = _run_with_odd_roots(tmp_path / "run")
+    out = tmp_path / "tokens.json"
+    write_root_tokens(rd.findings, out)
+    got = read_root_tokens(out)
+    assert got is not None
+    texts = root_causes(rd.findings)
+    # msgspec does not decode a lone surrogate: that line is the model's to read
+    assert {t for t in ODD if "\ud800" not in t} <= set(got) and list(got) == texts
+    _tokens.cache_clear()
+    assert all(got[t] == _tokens(t, False) for t in texts)
+
+
+def test_unreadable_token_files_are_none(tmp_path: Path) -> None:
+    assert read_root_tokens(tmp_path / "absent.json") is None
+    for bad in ("{", '{"a": 1}', "[[1, []]]", '[["a", [2]]]', '[["a"]]'):
+        (tmp_path / "bad.json").write_text(bad)
+        assert read_root_tokens(tmp_path / "bad.json") is None
+
+
+def test_known_tokens_hold_only_inside_the_block() -> None:
+    with known_tokens({"some root cause": frozenset({"x"})}):
+        assert tokens("some root cause") == frozenset({"x"})
+        assert tokens("some root cause", keep_placeholders=True) == frozenset({"root", "caus"})
+    assert tokens("some root cause") == frozenset({"root", "caus"})
+    assert not normalize._KNOWN
+
+
+@pytest.fixture
+def waited(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The validation process on any run, and its token sets always taken (the test waits
+    for the process; a real run takes them only if they are there in time)."""
+    monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 0)
+    taken: list[int] = []
+    real = checked.Checker.known_tokens
+
+    def wait(self: checked.Checker) -> dict[str, frozenset[str]] | None:
+        assert self._proc is not None
+        self._proc.wait()
+        got = real(self)
+        taken.append(-1 if got is None else len(got))
+        return got
+
+    monkeypatch.setattr(checked.Checker, "known_tokens", wait)
+    return taken
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_golden_output_with_the_tokens_taken(tmp_path: Path, name: str, waited: list[int]) -> None:
+    rd = BUILDERS[name](tmp_path)
+    _tokens.cache_clear()
+    aggregate_run(rd.path)
+    assert waited and waited[0] > 0
+    assert _normalized(rd) == _golden(name)
+
+
+def test_odd_root_causes_with_and_without_the_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, waited: list[int]
+) -> None:
+    def outputs(rd: RunDir) -> dict[str, str]:
+        _tokens.cache_clear()
+        aggregate_run(rd.path, reports="all")
+        return _normalized(rd)
+
+    with_tokens = outputs(_run_with_odd_roots(tmp_path / "a" / "run"))
+    assert waited and waited[0] >= len(ODD)
+    monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 1 << 60)  # no process: folded here
+    assert outputs(_run_with_odd_roots(tmp_path / "b" / "run")) == with_tokens
