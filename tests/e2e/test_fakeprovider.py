@@ -9,7 +9,7 @@ import anthropic
 import anyio
 import openai
 import pytest
-from fakeprovider import FakeProviderConfig, RunningFakeProvider, serve
+from fakeprovider import FakeProviderConfig, ManualClock, RunningFakeProvider, serve
 from fakeprovider.fixtures import FakeProviderProcess
 
 from tracejury.criteria_loader import load_criteria
@@ -140,8 +140,10 @@ async def test_429_then_success(kind: str) -> None:
 
 
 async def test_rate_limit_headers_and_retry_hints() -> None:
-    config = FakeProviderConfig(rps=5, burst=5)
-    async with serve(config) as fp:
+    # The fake's clock stands still unless advanced: on a loaded machine the burst takes
+    # longer than one refill (0.2 s at 5/s), which let a sixth request through.
+    clock = ManualClock()
+    async with serve(FakeProviderConfig(rps=5, burst=5), clock=clock) as fp:
         sdk = openai.AsyncOpenAI(api_key="k", base_url=fp.openai_base_url, max_retries=0)
         results: list[Any] = []
 
@@ -157,20 +159,28 @@ async def test_rate_limit_headers_and_retry_hints() -> None:
         async with anyio.create_task_group() as tg:
             for _ in range(12):
                 tg.start_soon(one)
+        burst = list(results)
+        clock.advance(0.2)  # one request's worth back, in both windows
+        await one()
+        await one()
         await sdk.close()
-    limited = [r for r in results if isinstance(r, openai.RateLimitError)]
-    ok = [r for r in results if not isinstance(r, Exception)]
+    limited = [r for r in burst if isinstance(r, openai.RateLimitError)]
+    ok = [r for r in burst if not isinstance(r, Exception)]
     assert len(ok) == 5 and len(limited) == 7  # a burst of 12 against a bucket of 5
     for e in limited:
-        assert float(e.response.headers["retry-after-ms"]) > 0
-        assert int(e.response.headers["retry-after"]) >= 1
+        assert e.response.headers["retry-after-ms"] == "200"  # one unit at 5/s
+        assert e.response.headers["retry-after"] == "1"
         # What is left of the per-minute quota: the refusal came from the shorter window.
         assert e.response.headers["x-ratelimit-remaining-requests"] == "295"
     assert all(h["x-ratelimit-limit-requests"] == "300" for h in ok)  # 5/s stated per minute
+    refilled, after = results[12:]
+    assert not isinstance(refilled, Exception) and isinstance(after, openai.RateLimitError)
+    assert refilled["x-ratelimit-remaining-requests"] == "295"  # 296 refilled, one taken
+    assert after.response.headers["retry-after-ms"] == "200"
 
 
 async def test_anthropic_rate_limit_headers() -> None:
-    async with serve(FakeProviderConfig(rps=1, burst=1)) as fp:
+    async with serve(FakeProviderConfig(rps=1, burst=1), clock=ManualClock()) as fp:
         sdk = anthropic.AsyncAnthropic(api_key="k", base_url=fp.anthropic_base_url, max_retries=0)
         msg: dict[str, Any] = {"model": "claude-haiku-4-5", "max_tokens": 50,
                "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip

@@ -6,6 +6,7 @@ Out of process (the CLI in a subprocess): `python -m fakeprovider --port 0`, or 
 """
 
 from .config import FakeProviderConfig
+from .ratelimit import ManualClock
 from .server import FakeProvider, RunningFakeProvider, serve
 
-__all__ = ["FakeProvider", "FakeProviderConfig", "RunningFakeProvider", "serve"]
+__all__ = ["FakeProvider", "FakeProviderConfig", "ManualClock", "RunningFakeProvider", "serve"]

@@ -20,6 +20,21 @@ from .config import FakeProviderConfig, Storm
 FAMILIES = ("openai", "anthropic")
 
 
+class ManualClock:
+    """A clock a test moves by hand (`serve(config, clock=ManualClock())`): the buckets
+    refill only when it is advanced, so what a burst gets does not depend on how fast a
+    loaded machine sends it (at 5 requests a second, 0.2 s of delay is one more request)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class Bucket:
     """A token bucket: `capacity` units, refilled at `rate` per second."""
 

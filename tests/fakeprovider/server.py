@@ -17,7 +17,7 @@ import math
 import random
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -336,9 +336,13 @@ class FakeProvider:
     """The behaviour behind the HTTP routes; one per server."""
 
     def __init__(
-        self, config: FakeProviderConfig | None = None, record_path: Path | None = None
+        self,
+        config: FakeProviderConfig | None = None,
+        record_path: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config or FakeProviderConfig()
+        self.clock = clock  # what the rate limits and storms measure time by
         self.record_path = record_path
         self.records: deque[dict[str, Any]] = deque(maxlen=self.config.max_recorded or None)
         self.stats: Counter[str] = Counter()
@@ -352,7 +356,7 @@ class FakeProvider:
         self.rng = random.Random(config.seed)
         self.script: deque[str] = deque(str(s) for s in config.script)
         self.batches.reconfigured()
-        self.limits = RateLimits(config, time.monotonic())
+        self.limits = RateLimits(config, self.clock())
 
     def reconfigure(self, changes: dict[str, Any]) -> None:
         merged = {**self.config.model_dump(), **changes}
@@ -410,7 +414,7 @@ class FakeProvider:
                 record, Response.json(200, {"input_tokens": tokens_of(len(prompt.text))})
             )
 
-        now = time.monotonic()
+        now = self.clock()
         est_tokens = tokens_of(len(prompt.text)) + (prompt.max_output or 0)
         refused = self.limits.check(family, est_tokens, now)
         rl_headers = self.limits.headers(family, now)
@@ -646,7 +650,7 @@ class FakeProvider:
                 storm = Storm.model_validate(json.loads(req.body or b"{}"))
             except ValueError as e:
                 return Response.json(400, {"error": str(e)})
-            self.limits.start_storm(storm, time.monotonic())
+            self.limits.start_storm(storm, self.clock())
             return Response.json(200, storm.model_dump())
         if req.path == "/_fake/reset" and req.method == "POST":
             self.reset()
@@ -903,9 +907,11 @@ async def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     record_path: Path | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[RunningFakeProvider]:
-    """Run the fake provider in the current event loop for the duration of the block."""
-    provider = FakeProvider(config, record_path)
+    """Run the fake provider in the current event loop for the duration of the block.
+    `clock`: a `ManualClock` makes the rate limits refill only when a test advances it."""
+    provider = FakeProvider(config, record_path, clock)
     listener = await anyio.create_tcp_listener(local_host=host, local_port=port)
     bound = listener.extra(SocketAttribute.local_port)
     async with listener, anyio.create_task_group() as tg:
