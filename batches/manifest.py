@@ -31,6 +31,7 @@ def write_manifest(path: Path, manifest: Manifest, entries: Iterable[str] | None
 
 
 _TRACES = '\n  "traces": [],'
+TRACE_SEP = ",\n    "  # between two traces' texts
 
 
 def entry_text(ref: TraceRef) -> str:
@@ -49,7 +50,7 @@ def manifest_json(manifest: Manifest, entries: Iterable[str] | None = None) -> I
         return
     yield before + '\n  "traces": [\n    ' + first
     for text in texts:
-        yield ",\n    " + text
+        yield TRACE_SEP + text
     yield "\n  ]," + after + "\n"
 
 

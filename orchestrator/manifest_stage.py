@@ -114,7 +114,8 @@ def write_manifest_file(
     manifest.skipped = [SkippedFile(path=p, root=root, reason=r) for p, r in split.skipped]
     if split.skipped_more:
         manifest.skipped.append(more_skipped(split.skipped_more))
-    write_manifest(rd.manifest, manifest, (t for s in split.shares for t in s.entries))
+    # (share texts joined as traces are: the same text)
+    write_manifest(rd.manifest, manifest, (s.text for s in split.shares if s.text))
     unreadable = sum(s.unreadable for s in split.shares)
     skipped = f", {len(manifest.skipped)} files skipped (listed in it)" if manifest.skipped else ""
     shown.info(

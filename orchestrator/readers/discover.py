@@ -200,7 +200,13 @@ def _entries(d: Path, scan: _Scan) -> list[tuple[Path, os.DirEntry[str]]]:
     except OSError as e:
         scan.report(d, f"cannot list folder ({e.strerror or e})")
         return []
-    return [(d / n, entries[n]) for n in sorted(entries, key=natural_key)]
+    child = _CHILD or Path.joinpath
+    return [(child(d, n), entries[n]) for n in sorted(entries, key=natural_key)]
+
+
+# `d / name` parses `name` for separators (2-3 us a file on 3.11); a listing's names hold
+# none, and pathlib's own walk builds children with this. `/` where it is gone.
+_CHILD: Callable[[Path, str], Path] | None = getattr(Path, "_make_child_relpath", None)
 
 
 def _list(d: Path, scan: _Scan) -> list[Path]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracejury.batches.manifest import entry_text
+from tracejury.batches.manifest import TRACE_SEP, entry_text
 from tracejury.gc_pause import gc_paused
 from tracejury.models import TraceRef
 from tracejury.natural import natural_key
@@ -37,7 +37,9 @@ class Share:
 
     ids: list[str] = field(default_factory=list)  # trace ids, in walk order
     last_path: str = ""  # the last trace's path (for the progress display)
-    entries: list[str] = field(default_factory=list)  # each trace's manifest text (`entry_text`)
+    # The traces' manifest texts (`entry_text`), joined as the traces list joins them: one
+    # string a share, not one a trace, to pickle and to write.
+    text: str = ""
     shown: list[tuple[str, str]] = field(default_factory=list)  # (where, problem) read around
     unreadable: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, problem)
@@ -62,6 +64,7 @@ def walk_share(
     scan = _Scan(inside=_real(root), report=lambda p, why: out.problems.append((str(p), why)))
     refs: list[TraceRef] = []
     seen: set[str] = set()
+    texts: list[str] = []
     with probing(), gc_paused():
         for name, entry in _listing(root, set(names)):
             for ref in _entry_refs(root / name, entry, ctx, scan):
@@ -71,14 +74,16 @@ def walk_share(
                 refs.append(ref)
                 out.ids.append(ref.trace_id)
                 out.last_path = ref.path
-                out.entries.append(entry_text(ref))
-                where = str(Path(ref.root) / ref.path)
-                if ref.read_error:
-                    out.unreadable += 1
-                    out.shown.append((where, ref.read_error))
-                out.shown.extend((where, w) for w in ref.warnings)
+                texts.append(entry_text(ref))
+                if ref.read_error or ref.warnings:
+                    where = str(Path(ref.root) / ref.path)
+                    if ref.read_error:
+                        out.unreadable += 1
+                        out.shown.append((where, ref.read_error))
+                    out.shown.extend((where, w) for w in ref.warnings)
                 if tick is not None and len(refs) % 32 == 0:
                     tick()
+        out.text = TRACE_SEP.join(texts)
         out.independent = not scan.order_dependent and _inside(refs, names if folders else None)
         out.walked = sorted(scan.walked)
         if not folders:
