@@ -21,6 +21,7 @@ from tracejury.aggregate.root_tokens import write_root_tokens
 from tracejury.errors import ConfigError
 from tracejury.jsonl import BadLine, scan_models
 from tracejury.models import Finding, TraceFacts
+from tracejury.worker_procs import worker_channel
 
 MODELS: dict[str, type[BaseModel]] = {"Finding": Finding, "TraceFacts": TraceFacts}
 
@@ -36,6 +37,7 @@ def check(path: Path, model: type[BaseModel]) -> tuple[int, list[tuple[int, str,
 
 
 def main() -> None:
+    _, channel = worker_channel()  # SIGINT ignored; only the verdicts reach stdout
     args = sys.argv[1:]
     if args[:1] == ["--tokens"]:
         tokens_out, args = Path(args[1]), args[2:]
@@ -46,8 +48,8 @@ def main() -> None:
             except (OSError, ConfigError):
                 pass  # the aggregating process folds them itself
     out = [check(Path(args[i]), MODELS[args[i + 1]]) for i in range(0, len(args) - 1, 2)]
-    sys.stdout.write(json.dumps(out))
-    sys.stdout.flush()
+    channel.write(json.dumps(out).encode())
+    channel.flush()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from types import TracebackType
 
 from tracejury.aggregate.root_tokens import read_root_tokens
 from tracejury.jsonl import BadLine
+from tracejury.worker_procs import pipe_options, worker_command
 
 CHECK_MIN_BYTES = 16_000_000  # ~18,000 findings
 WORKER_MODULE = "tracejury.aggregate.check_worker"
@@ -68,11 +68,7 @@ class Checker:
                 self._tmp = None
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", WORKER_MODULE, *args],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C is this process's to handle
+                worker_command(WORKER_MODULE, *args), **pipe_options(subprocess.DEVNULL)
             )
         except OSError:
             self._proc = None

@@ -8,16 +8,15 @@ threads for the GIL (which left a worker waiting for its next chunk). A worker o
 and encodes exactly as `analyze_chunk` does in a thread, and hands the `ChunkResult` back.
 Every append, lock and fsync stays in this process's group commit, so resume, SIGKILL and the
 several-processes guarantees are unchanged (a killed parent's workers find their pipe closed
-and exit). Workers run in their own session: Ctrl-C is this process's to handle, and a chunk
-in flight finishes and is recorded, as one in a thread does.
+and exit). Workers run in their own session and ignore SIGINT (`tracejury.worker_procs`):
+Ctrl-C is this process's to handle, and a chunk in flight finishes and is recorded, as one in
+a thread does.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -32,13 +31,13 @@ from tracejury.orchestrator.display.protocol import Display
 from tracejury.orchestrator.readers.budget import TraceBudget
 from tracejury.orchestrator.run.offline import ChunkResult, TraceWork, analyze_chunk
 from tracejury.orchestrator.run.recorder import FactsRecorder, FindingsRecorder
+from tracejury.worker_procs import MAX_HEADER, frame, pipe_options, worker_command
 
 # Below this a worker's start (~0.3 s of imports) is not worth it, and small runs (tests)
 # stay in one process.
 PROCESS_MIN_TRACES = 2000
 MAX_WORKERS = 2
 WORKER_MODULE = "tracejury.orchestrator.run.chunk_worker"
-_MAX_HEADER = 32
 
 
 class WorkerFailed(Exception):
@@ -69,20 +68,14 @@ class WorkerPool:
         return [w.process.pid for w in self._all]
 
     async def _start(self) -> _Worker:
-        process = await anyio.open_process(
-            [sys.executable, "-m", WORKER_MODULE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        process = await anyio.open_process(worker_command(WORKER_MODULE), **pipe_options())
         assert process.stdout is not None
         w = _Worker(process, BufferedByteReceiveStream(process.stdout))
         self._all.append(w)
         return w
 
     async def call(self, args: tuple[object, ...]) -> ChunkResult:
-        request = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
+        request = frame(args)
         async with self._limiter:
             w = self._idle.pop() if self._idle else await self._start()
             try:
@@ -90,8 +83,8 @@ class WorkerPool:
                 # the worker's pipe out of step.
                 with anyio.CancelScope(shield=True):
                     assert w.process.stdin is not None
-                    await w.process.stdin.send(b"%d\n" % len(request) + request)
-                    header = await w.replies.receive_until(b"\n", _MAX_HEADER)
+                    await w.process.stdin.send(request)
+                    header = await w.replies.receive_until(b"\n", MAX_HEADER)
                     reply = await w.replies.receive_exactly(int(header))
             except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.IncompleteRead) as e:
                 await self._discard(w)
