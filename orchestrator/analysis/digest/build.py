@@ -18,10 +18,12 @@ from tracejury.orchestrator.analysis.digest.model import DEFAULT_MAX_TOKENS, Dig
 from tracejury.orchestrator.analysis.digest.reference import reference_items
 from tracejury.orchestrator.analysis.digest.render import Plan, compose
 from tracejury.orchestrator.analysis.facts import FactsBuilder, guarded_steps
+from tracejury.orchestrator.analysis.facts.bulk import add_ok_result, add_thinking, add_tool_call
 from tracejury.orchestrator.analysis.facts.hints import task_from_meta
+from tracejury.orchestrator.analysis.facts.signatures import is_failed_result
 from tracejury.orchestrator.analysis.redact import keeps_line_breaks, redact
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
-from tracejury.orchestrator.readers.model import ParsedTrace
+from tracejury.orchestrator.readers.model import ParsedTrace, Step
 
 MIN_TOKENS = 200
 
@@ -182,6 +184,27 @@ def build_digest(trace: ParsedTrace, facts: Facts, max_tokens: int = DEFAULT_MAX
     return render_digest(trace, facts, collect(trace, _full_chars(max_tokens)), max_tokens)
 
 
+def add_step(fb: FactsBuilder, dc: DigestCollector, step: Step) -> None:
+    """`fb.add(step)` then `dc.add(step, fb.last_hits)`: the bulk kinds (reasoning, tool
+    calls, results that worked) through their own shorter paths, with the same result."""
+    if not step.usage:
+        kind = step.kind
+        if kind == "thinking":
+            add_thinking(fb, step)
+            dc.add(step, fb.last_hits, (False, True, None))
+            return
+        if kind == "tool_call":
+            cmd = add_tool_call(fb, step)
+            dc.add(step, fb.last_hits, (False, True, cmd))
+            return
+        if kind == "tool_result" and not is_failed_result(step):
+            add_ok_result(fb, step)
+            dc.add(step, fb.last_hits, (False, False, None))
+            return
+    fb.add(step)
+    dc.add(step, fb.last_hits)
+
+
 def facts_and_digest(
     trace: ParsedTrace, max_tokens: int = DEFAULT_MAX_TOKENS
 ) -> tuple[Facts, Digest]:
@@ -190,8 +213,7 @@ def facts_and_digest(
     fb = FactsBuilder()
     dc = DigestCollector(_full_chars(max_tokens))
     for step in guarded_steps(trace, dc.out.notes):
-        fb.add(step)
-        dc.add(step, fb.last_hits)
+        add_step(fb, dc, step)
     fb.notes.extend(dc.out.notes)
     facts = fb.finish(trace)
     return facts, render_digest(trace, facts, dc.finish(), max_tokens)

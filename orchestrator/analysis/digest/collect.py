@@ -56,13 +56,23 @@ class Captured:
     shown: str | None = None  # redacted, neutralized body: computed once, clipped per plan
 
 
-def capture(step: Step, pos: int) -> Captured:
+# What the caller may know of a step already (the facts' pass computed it): whether it
+# failed (`kind == "error" or is_failed_result`), whether the agent acted (`is_agent_step`)
+# and its shell command (`step_command`).
+Known = tuple[bool, bool, str | None]
+
+
+def known_of(step: Step) -> Known:
+    return (step.kind == "error" or is_failed_result(step), is_agent_step(step), step_command(step))
+
+
+def capture(step: Step, pos: int, known: Known | None = None) -> Captured:
     text = step.text or ""
     chars = len(text)
     if chars > CAPTURE_CHARS:
         half = CAPTURE_CHARS // 2
         text = text[:half] + "\n…\n" + text[-half:]
-    command = step_command(step)
+    failed, agent, command = known if known is not None else known_of(step)
     if command is not None and len(command) > CAPTURE_CHARS:
         command = command[: CAPTURE_CHARS // 2] + " … " + command[-CAPTURE_CHARS // 2 :]
     return Captured(
@@ -77,8 +87,8 @@ def capture(step: Step, pos: int) -> Captured:
         status=step.status,
         error_type=step.error_type,
         command=command,
-        failed=step.kind == "error" or is_failed_result(step),
-        agent=is_agent_step(step),
+        failed=failed,
+        agent=agent,
     )
 
 
@@ -97,16 +107,23 @@ class Stub:
     gist: str  # the start of its first line of text (redacted when rendered)
 
 
-def stub_of(step: Step) -> Stub:
-    text = (step.text or "").lstrip()
-    first = text.split("\n", 1)[0][:STUB_GIST_CHARS] if text else ""
-    command = step_command(step) if step.kind in ("tool_call", "command") else None
+def stub_of(step: Step, known: Known | None = None) -> Stub:
+    if known is None:
+        known = known_of(step)
+    failed, _, command = known
+    if command:
+        gist = f"$ {command[:STUB_GIST_CHARS]}"
+    else:
+        # The start of the first line, without splitting off (copying) the rest of a long text.
+        text = (step.text or "").lstrip()
+        end = text.find("\n", 0, STUB_GIST_CHARS)
+        gist = text[:end] if end >= 0 else text[:STUB_GIST_CHARS]
     return Stub(
         step.index,
         step.speaker or step.agent,
         step.kind + (f" {step.tool_name}" if step.tool_name else ""),
-        step.kind == "error" or is_failed_result(step),
-        (f"$ {command[:STUB_GIST_CHARS]}" if command else first),
+        failed,
+        gist,
     )
 
 
@@ -146,16 +163,19 @@ class DigestCollector:
         self._open: list[ErrorWindow] = []
         self._seen: set[str] = set()
 
-    def add(self, step: Step, hits: list[ErrorHit] | None = None) -> None:
-        """Keep what the digest may show of `step`. `hits`: its errors, when the caller has
-        them already (facts computed in the same pass)."""
+    def add(
+        self, step: Step, hits: list[ErrorHit] | None = None, known: Known | None = None
+    ) -> None:
+        """Keep what the digest may show of `step`. `hits`: its errors, and `known`, when
+        the caller has them already (facts computed in the same pass)."""
         out = self.out
         pos = out.total
         out.total += 1
         cap: Captured | None = None
         if out.stubs is not None:
             if len(out.stubs) < MAX_STUBS:
-                out.stubs.append(stub_of(step))
+                known = known or known_of(step)
+                out.stubs.append(stub_of(step, known))
             else:
                 out.stubs = None
                 out.notes.append(
@@ -163,7 +183,7 @@ class DigestCollector:
                 )
 
         if out.full is not None:
-            cap = capture(step, pos)
+            cap = capture(step, pos, known)
             self._full_chars += len(cap.text) + len(cap.command or "")
             if self._full_chars > self._full_cap:
                 out.full = None
@@ -173,17 +193,17 @@ class DigestCollector:
         if len(out.head) < HEAD_STEPS or (
             self._head_agent < HEAD_AGENT_STEPS and len(out.head) < HEAD_MAX_STEPS
         ):
-            cap = cap or capture(step, pos)
+            cap = cap or capture(step, pos, known)
             out.head.append(cap)
             if cap.agent:
                 self._head_agent += 1
         if out.first_user is None and step.kind == "message" and not is_agent_step(step):
-            cap = cap or capture(step, pos)
+            cap = cap or capture(step, pos, known)
             if (cap.speaker or "").lower() not in ("system", "developer"):
                 out.first_user = cap
 
         if self._open:
-            cap = cap or capture(step, pos)
+            cap = cap or capture(step, pos, known)
             for w in self._open:
                 w.steps.append(cap)
                 w.after_left -= 1
@@ -197,7 +217,7 @@ class DigestCollector:
                 self._seen.add(h.signature)
             if fresh:
                 if len(out.windows) < MAX_ERROR_WINDOWS:
-                    cap = cap or capture(step, pos)
+                    cap = cap or capture(step, pos, known)
                     h = fresh[0]
                     before = [capture(s, p) for p, s in list(self._ring)[-ERROR_BEFORE:]]
                     w = ErrorWindow(

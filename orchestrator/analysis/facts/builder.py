@@ -207,7 +207,8 @@ class FactsBuilder:
             acc = self.tools[name] = ToolTally()
         return acc
 
-    def _call(self, step: Step) -> None:
+    def _call(self, step: Step) -> str | None:
+        """Tally a call; returns its shell command (`step_command`), if any."""
         self.tool_calls += 1
         name = step.tool_name or ("shell" if step.kind == "command" else "tool")
         loc = step_location(step)
@@ -231,8 +232,10 @@ class FactsBuilder:
                 self.pending.pop(next(iter(self.pending)))
             self.pending[step.tool_id] = pend
         self.last_call = pend
+        return cmd
 
-    def _result(self, step: Step) -> None:
+    def _result(self, step: Step, failed: bool | None = None) -> None:
+        """Tally a result (`failed`: `is_failed_result(step)`, when the caller has it)."""
         pend: PendingCall | None = None
         if step.tool_id and step.tool_id in self.pending:
             pend = self.pending.pop(step.tool_id)
@@ -246,7 +249,8 @@ class FactsBuilder:
             acc.calls += 1
         else:
             pend.resolved = True
-        failed = is_failed_result(step)
+        if failed is None:
+            failed = is_failed_result(step)
         self.last_result_failed = failed
         if failed:
             self.tool_failures += 1

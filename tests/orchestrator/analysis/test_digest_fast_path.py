@@ -1,7 +1,8 @@
 """The fast paths of facts + digest give exactly what the reference path gives.
 
 The reference path is today's code with every shortcut turned off: every text through
-`redact_full` (no prefilter), every digest plan redacted and measured (no line-count bound).
+`redact_full` (no prefilter), every digest plan redacted and measured (no line-count bound),
+every step through the generic `FactsBuilder.add` and `DigestCollector.add` (no bulk path).
 Compared on the digest benchmark's generated log, on a log full of secret shapes, on the
 bundled examples and (slow) on the corpus: equal facts, equal digest text.
 """
@@ -19,10 +20,12 @@ import pytest
 from tracejury.orchestrator.analysis import redact as redact_mod
 from tracejury.orchestrator.analysis.digest import build as build_mod
 from tracejury.orchestrator.analysis.digest import facts_and_digest
-from tracejury.orchestrator.analysis.digest.collect import Stub
+from tracejury.orchestrator.analysis.digest.collect import DigestCollector, Stub
 from tracejury.orchestrator.analysis.digest.render import StubLines, stub_lines
+from tracejury.orchestrator.analysis.facts import FactsBuilder
 from tracejury.orchestrator.analysis.redact_patterns import PATTERNS
 from tracejury.orchestrator.readers import discover, load_trace
+from tracejury.orchestrator.readers.model import Step
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -58,11 +61,18 @@ def _result(path: Path, budget: int) -> list[tuple[Any, ...]]:
     return out
 
 
+def _generic_add(fb: FactsBuilder, dc: DigestCollector, step: Step) -> None:
+    """`build.add_step` without its bulk paths: every step through the generic ones."""
+    fb.add(step)
+    dc.add(step, fb.last_hits)
+
+
 def _both(path: Path, budget: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     fast = _result(path, budget)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(redact_mod, "may_hold_secret", lambda text: True)
         mp.setattr(build_mod, "surely_over", lambda text, max_tokens: False)
+        mp.setattr(build_mod, "add_step", _generic_add)
         ref = _result(path, budget)
     return fast, ref
 
@@ -156,3 +166,74 @@ def test_stub_lines_rendered_once_equal_stub_lines_of_every_stretch() -> None:
             assert cached.lines(a, b, level) == stub_lines(stubs[a:b], level)
             checked += 1
     assert checked == 600
+
+
+def _edge_log(path: Path, ended: bool) -> int:
+    """Bulk lines at their edges: malformed JSON, a huge line, an event type's name inside
+    a payload, escapes, CRLF line ends, a secret in a bulk line's text, results whose text
+    opens like a failure or holds an exception, calls with and without ids, steps with
+    usage, and a half-written last line. Returns the number of complete event lines."""
+    base = {"attempt_id": "ve-edge-1", "session_id": "s1", "task_id": "t1", "executor": "CODEX"}
+    secret = "sk-proj-" + "Q9w8E7r6T5y4U3i2O1p0" * 2
+    rows: list[bytes] = []
+
+    def ev(k: int, et: str, data: dict[str, Any], end: bytes = b"\n", **extra: Any) -> None:
+        ts = f"2026-02-09T14:{k // 60 % 60:02d}:{k % 60:02d}Z"
+        obj = {"timestamp": ts, **base, "event_type": et, "data": data, **extra}
+        rows.append(json.dumps(obj).encode() + end)
+
+    ev(0, "session_start", {"prompt": "fix it", "prompt_type": "initial"})
+    for i in range(1, 400):
+        r = i % 12
+        if r == 0:
+            ev(i, "agent_thinking", {"thinking": f'the "event_type": "tool_result" key, step {i}'})
+        elif r == 1:
+            ev(i, "tool_call", {"tool_name": "Bash", "tool_id": f"c{i}",
+                                "tool_params": {"command": f"cat f{i % 5}.py"}})  # fmt: skip
+        elif r == 2:
+            ev(i, "tool_result", {"tool_name": "Bash", "tool_id": f"c{i - 1}",
+                                  "result": "success", "result_data": f"token {secret} ok"})  # fmt: skip
+        elif r == 3:
+            rows.append(b'{"timestamp": "2026-02-09T14:00:00Z", "attempt_id": "ve-edge-1", '
+                        b'"event_type": "agent_thinking", "data": {"thinking": "cut\n')  # fmt: skip
+        elif r == 4:
+            ev(i, "agent_thinking", {"thinking": "caf\u00e9 \\u0041 \t tab"}, end=b"\r\n")
+        elif r == 5:
+            ev(i, "tool_result", {"tool_name": "Bash", "result": "success",
+                                  "result_data": f"ok\nValueError: bad value {i % 3}"})  # fmt: skip
+        elif r == 6:
+            ev(i, "tool_result", {"tool_name": "Bash", "tool_id": f"c{i}", "result": "success",
+                                  "result_data": "ran\nTraceback (most recent call last):\n  x\n"
+                                                 f"KeyError: 'k{i % 3}'"})  # fmt: skip
+        elif r == 7:
+            ev(i, "agent_thinking", {"thinking": "x" * 300_000 + f" {secret}"})
+        elif r == 8:
+            ev(i, "agent_output", {"output": f"stdout line {i}", "stream_type": "stdout"})
+        elif r == 9:
+            ev(i, "tool_result", {"tool_name": "Read", "tool_id": f"r{i}", "result": "success",
+                                  "result_data": {"lines": [1, 2, i]}, "duration_ms": 12})  # fmt: skip
+        elif r == 10:
+            ev(i, "tool_call", {"tool_name": "Edit", "tool_params": {"path": f"a{i}.py"}})
+        else:
+            ev(i, "tool_result", {"tool_name": "Bash", "result": "error",
+                                  "error_message": f"exit code {i % 4 + 1}"})  # fmt: skip
+    if ended:
+        ev(400, "session_end", {"completion_status": "failed", "cost_usd": 1.5})
+    else:  # a failed result, then the agent acts again: the run did not end on it
+        ev(400, "tool_result", {"tool_name": "Bash", "result": "error", "error_message": "no"})
+        ev(401, "tool_call", {"tool_name": "Bash", "tool_params": {"command": "ls"}})
+    half = (
+        b'{"timestamp": "2026-02-09T14:09:00Z", "attempt_id": "ve-edge-1", "event_type": "agent_th'
+    )
+    path.write_bytes(b"".join(rows) + half)
+    return sum(1 for r in rows if r.rstrip().endswith(b"}"))
+
+
+@pytest.mark.parametrize(("budget", "ended"), [(12_000, True), (800, True), (12_000, False)])
+def test_edge_case_log_matches_the_reference(tmp_path: Path, budget: int, ended: bool) -> None:
+    path = tmp_path / "edges.jsonl"
+    complete = _edge_log(path, ended)
+    fast, ref = _both(path, budget)
+    assert len(fast) == 1 and fast[0][1]["steps"] == complete
+    assert fast == ref
+    assert "Q9w8E7r6T5y4U3i2O1p0" not in fast[0][2]
