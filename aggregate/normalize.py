@@ -76,6 +76,11 @@ def tokens(text: str, *, keep_placeholders: bool = False) -> frozenset[str]:
     return _tokens(text, keep_placeholders)
 
 
+def tokens_uncached(text: str) -> frozenset[str]:
+    """`tokens(text)`, neither cached nor taken from `known_tokens` (for texts folded once)."""
+    return _tokens.__wrapped__(text, False)
+
+
 @lru_cache(maxsize=1 << 16)
 def _tokens(text: str, keep_placeholders: bool) -> frozenset[str]:
     out: set[str] = set()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from tracejury.aggregate.normalize import tokens
+from tracejury.aggregate.normalize import tokens_uncached
 from tracejury.jsonl import raw_lines
 
 
@@ -40,9 +40,14 @@ def root_causes(path: Path) -> list[str]:
 def write_root_tokens(findings: Path, out: Path) -> None:
     """`[[text, [token, ...]], ...]` of every root cause, written whole (a temporary file
     renamed) so a reader sees all of it or nothing."""
-    doc = [[text, sorted(tokens(text))] for text in root_causes(findings)]
+    # One entry at a time, uncached: this process keeps none of the 10,000s of token sets.
+    entries = (json.dumps([text, sorted(tokens_uncached(text))]) for text in root_causes(findings))
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(doc), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write("[")
+        for i, entry in enumerate(entries):
+            f.write("," + entry if i else entry)
+        f.write("]")
     os.replace(tmp, out)
 
 
