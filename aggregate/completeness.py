@@ -9,7 +9,7 @@ missing; findings for traces outside the manifest are extra; surplus lines are d
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,27 +106,17 @@ def _lane(item: tuple[int, KeptFinding]) -> int:
     return item[0]
 
 
-def _lines(
-    path: Path, projected_through: int, known: dict[int, BadLine], index: FindingsIndex
-) -> Iterator[tuple[int, int, FindingLine, float] | BadLine]:
-    """Every line's fields or its BadLine. Up to line `projected_through`, decoded by the
-    projection, the model reading only what it does not take; the model reads every other
-    line (those lines noted in `index.self_checked`). `known`: lines already found invalid
-    (by the validation process)."""
-    for n, offset, raw in raw_lines(path):
-        index.last_line = n
-        if n in known:
-            yield known[n]
-            continue
-        got = finding_line(raw) if n <= projected_through else None
-        if got is None:
-            index.self_checked.add(n)
-            item = validate_line(n, raw, Finding)
-            if isinstance(item, BadLine):
-                yield item
-                continue
-            got = line_of_finding(item)
-        yield n, offset, got[0], got[1]
+def _slow_line(
+    n: int, raw: bytes, known: dict[int, BadLine], index: FindingsIndex
+) -> tuple[FindingLine, float] | BadLine:
+    """A line the projection does not take here: its known BadLine, or the model reads it
+    (noted in `index.self_checked`)."""
+    bad = known.get(n)
+    if bad is not None:
+        return bad
+    index.self_checked.add(n)
+    item = validate_line(n, raw, Finding)
+    return item if isinstance(item, BadLine) else line_of_finding(item)
 
 
 def scan_findings(
@@ -150,15 +140,23 @@ def scan_findings(
     shared: dict[Any, Any] = {}  # a str (or None) -> that one object
     share = shared.setdefault
     valid = 0
-    for got in _lines(path, projected_through, known or {}, index):
-        if isinstance(got, BadLine):
-            index.invalid_total += 1
-            if len(index.invalid) < MAX_INVALID:
-                index.invalid.append(
-                    InvalidLine(file=path.name, line=got.line_no, problem=got.problem)
-                )
-            continue
-        n, offset, item, ts = got
+    known = known or {}
+    # Every line's fields: up to line `projected_through` decoded by the projection, the
+    # model reading only what it does not take; the model reads every other line.
+    n = 0
+    for n, offset, raw in raw_lines(path):
+        got = finding_line(raw) if n <= projected_through and n not in known else None
+        if got is None:
+            slow = _slow_line(n, raw, known, index)
+            if isinstance(slow, BadLine):
+                index.invalid_total += 1
+                if len(index.invalid) < MAX_INVALID:
+                    index.invalid.append(
+                        InvalidLine(file=path.name, line=slow.line_no, problem=slow.problem)
+                    )
+                continue
+            got = slow
+        item, ts = got
         valid += 1
         if on_valid is not None:
             on_valid(item)
@@ -184,11 +182,11 @@ def scan_findings(
         if st.add(offset, n, ts, ok):
             # One object per distinct text: a decoded line's strings are its own, and the
             # same categories, perspectives and wordings recur in 100,000s of rows.
+            # (status, outcome and confidence are literals: one object each already)
             row = KeptFinding(
-                offset, ts, share(item.status, item.status), share(item.category, item.category),
-                share(item.subcategory, item.subcategory), share(item.perspective, item.perspective),
-                share(item.criteria, item.criteria), share(item.outcome, item.outcome),
-                share(item.confidence, item.confidence), share(item.summary, item.summary),
+                offset, ts, item.status, share(item.category, item.category),
+                share(item.subcategory, item.subcategory), lane.perspective, lane.criteria, item.outcome,
+                item.confidence, share(item.summary, item.summary),
                 share(item.root_cause, item.root_cause), share(item.actionable, item.actionable),
             )  # fmt: skip
             if ok:
@@ -196,6 +194,7 @@ def scan_findings(
             else:
                 st.err_row = row
     index.valid_lines = valid
+    index.last_line = n
     for lane in index.lanes:
         # The criteria a perspective was last run with is the current one; lines written
         # under an older hash are an earlier analysis (stale), not part of this one.
