@@ -45,10 +45,12 @@ def redact_steps(steps: Iterator[Step]) -> Iterator[Step]:
         else:
             text = redact(raw)
             in_block = opens_key_block(raw)
-        args = redact_value(step.args)
+        args = step.args
+        if args is not None:
+            args = redact_value(args)
         # Copied only when redaction changed something: the reader's own steps stay untouched,
         # and most steps hold no secret (a copy per step cost 4% of a digest pass).
-        if text != raw or args != step.args:
+        if text != raw or (args is not None and args != step.args):
             step = replace(step, text=text, args=args)
         if pending is not None:
             a, b = join_redact(pending.text, step.text)

@@ -48,6 +48,14 @@ def to_epoch(value: Any) -> float | None:
     """
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, str) and _PLAIN_ISO.fullmatch(value):
+        # the common shape first (it holds a `-`, so it is never numeric): no rewriting
+        # needed (3.11+ reads Z)
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:  # (24:00, month 13): what the path below also answers
+            return None
+        return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
     if isinstance(value, (int, float)) or (isinstance(value, str) and _numeric(value)):
         f = as_float(value)
         if f is None or f <= 0:
@@ -60,12 +68,6 @@ def to_epoch(value: Any) -> float | None:
             return f / 1e3
         return f
     if isinstance(value, str):
-        if _PLAIN_ISO.fullmatch(value):  # the common shape: no rewriting needed (3.11+ reads Z)
-            try:
-                dt = datetime.fromisoformat(value)
-            except ValueError:  # (24:00, month 13): what the path below also answers
-                return None
-            return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
         text = value.strip()
         if not text:
             return None

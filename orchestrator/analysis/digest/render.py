@@ -78,12 +78,21 @@ REPEAT_MIN_CHARS = 200  # a step body this long shown again is replaced by a poi
 STUB_RUN = 4  # this many same-speaker, same-kind steps in a row become one range line
 
 
-def _stub_line(s: Stub, gist: bool) -> str:
-    bits = [f"step {s.index}"]
-    if s.speaker:
-        bits.append(field_text(s.speaker, 40))
-    bits.append(field_text(s.kind, 50) + (" FAILED" if s.failed else ""))
-    text = " · ".join(bits)
+def _stub_line(
+    s: Stub, gist: bool, who: dict[tuple[str | None, str, bool], str] | None = None
+) -> str:
+    """`who`: a cache of the speaker-and-kind part, the same on most of a trace's stubs."""
+    key = (s.speaker, s.kind, s.failed)
+    part = who.get(key) if who is not None else None
+    if part is None:
+        bits = []
+        if s.speaker:
+            bits.append(field_text(s.speaker, 40))
+        bits.append(field_text(s.kind, 50) + (" FAILED" if s.failed else ""))
+        part = " · ".join(bits)
+        if who is not None:
+            who[key] = part
+    text = f"step {s.index} · {part}"
     if gist and s.gist.strip():
         text += f': "{field_text(redact(s.gist), 80)}"'
     return f"{OPEN}{text} (not shown){CLOSE}"
@@ -133,10 +142,12 @@ class StubLines:
         stubs = self.stubs
         if level >= 2:
             if self._full is None:
-                self._full = [_stub_line(s, True) for s in stubs]
+                who: dict[tuple[str | None, str, bool], str] = {}
+                self._full = [_stub_line(s, True, who) for s in stubs]
             return self._full[start:end]
         if self._bare is None or self._run_end is None:
-            self._bare = [_stub_line(s, False) for s in stubs]
+            who = {}
+            self._bare = [_stub_line(s, False, who) for s in stubs]
             run_end = [0] * len(stubs)
             nxt, prev_key = len(stubs), None
             for i in range(len(stubs) - 1, -1, -1):

@@ -54,11 +54,15 @@ _ERROR_PREFIX = re.compile(
 )
 
 
+# `json.dumps(value, ensure_ascii=False, default=str)` builds this encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def json_text(value: Any, limit: int = 4000) -> str:
     if isinstance(value, str):
         return value
     try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
+        text = _ENCODER.encode(value)
     except (TypeError, ValueError):
         text = str(value)
     return text[:limit] if limit else text

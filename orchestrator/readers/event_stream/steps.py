@@ -18,18 +18,31 @@ def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
     ts = to_epoch(obj.get("timestamp"))
     executor = as_str(obj.get("executor")) or as_str(obj.get("executor_variant"))
     dur = as_float(data.get("duration_ms"))
-    common: dict[str, Any] = {"timestamp": ts, "location": location, "duration_ms": dur}
     if et == "agent_output":
         text = as_str(data.get("output")) or as_str(data.get("content")) or json_text(data)
         if data.get("stream_type") == "stderr":
             text = f"[stderr] {text}"
         return Step(
-            index, "message", text=text, speaker=executor or "agent", agent=executor, **common
+            index,
+            "message",
+            text=text,
+            speaker=executor or "agent",
+            agent=executor,
+            timestamp=ts,
+            location=location,
+            duration_ms=dur,
         )
     if et == "agent_thinking":
         text = as_str(data.get("thinking")) or json_text(data)
         return Step(
-            index, "thinking", text=text, speaker=executor or "agent", agent=executor, **common
+            index,
+            "thinking",
+            text=text,
+            speaker=executor or "agent",
+            agent=executor,
+            timestamp=ts,
+            location=location,
+            duration_ms=dur,
         )
     if et == "tool_call":
         name = as_str(data.get("tool_name"))
@@ -43,7 +56,9 @@ def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
             tool_name=name,
             tool_id=as_str(data.get("tool_id") or data.get("tool_call_id") or data.get("call_id")),
             args=args,
-            **common,
+            timestamp=ts,
+            location=location,
+            duration_ms=dur,
         )
     if et == "tool_result":
         name = as_str(data.get("tool_name"))
@@ -71,7 +86,9 @@ def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
             tool_id=as_str(data.get("tool_id") or data.get("tool_call_id") or data.get("call_id")),
             status="error" if failed else "ok",
             error_type=etype if failed else None,
-            **common,
+            timestamp=ts,
+            location=location,
+            duration_ms=dur,
         )
     if et == "error":
         text = as_str(data.get("error_message")) or json_text(data)
@@ -80,7 +97,15 @@ def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
             text = f"{text}\n{stack}"
         etype = as_str(data.get("error_fingerprint")) or as_str(data.get("error_category"))
         return Step(
-            index, "error", text=text, speaker=executor, agent=executor, error_type=etype, **common
+            index,
+            "error",
+            text=text,
+            speaker=executor,
+            agent=executor,
+            error_type=etype,
+            timestamp=ts,
+            location=location,
+            duration_ms=dur,
         )
     if et in ("session_start", "followup_sent"):
         prompt = as_str(data.get("prompt")) or as_str(data.get("message"))
@@ -89,8 +114,16 @@ def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
         head = f"[{what}{', ' + kind_note if kind_note else ''}]"
         # The prompt is what the agent was told: the user's turn, whoever sent it.
         if prompt:
-            return Step(index, "message", text=f"{head} {prompt}", speaker="user", **common)
-        return Step(index, "event", text=head, **common)
+            return Step(
+                index,
+                "message",
+                text=f"{head} {prompt}",
+                speaker="user",
+                timestamp=ts,
+                location=location,
+                duration_ms=dur,
+            )
+        return Step(index, "event", text=head, timestamp=ts, location=location, duration_ms=dur)
     if et == "session_end":
         status = as_str(data.get("completion_status")) or "unknown"
         outcome, etype = classify_status(status)
@@ -118,7 +151,9 @@ def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
             status=status,
             error_type=etype,
             usage=usage or None,
-            **common,
+            timestamp=ts,
+            location=location,
+            duration_ms=dur,
         )
     if isinstance(obj.get("metrics"), dict):
         return Step(
@@ -136,5 +171,7 @@ def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
         "event",
         text=f"{et or 'event'}: {json_text(data or obj)}",
         speaker=executor,
-        **common,
+        timestamp=ts,
+        location=location,
+        duration_ms=dur,
     )

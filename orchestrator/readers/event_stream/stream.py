@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,22 @@ def _belongs(obj: dict[str, Any], ref: TraceRef) -> bool:
             return str(aid) == key
         return isinstance(sid, (str, int)) and str(sid) in set(ref.metadata.get("sessions") or [])
     return not (isinstance(aid, (str, int)) and str(aid)) and str(sid) == key
+
+
+def _belongs_test(ref: TraceRef) -> Callable[[dict[str, Any]], bool]:
+    """`_belongs(obj, ref)` as one callable, answering the common line (its own string
+    `attempt_id`) without the general test."""
+    key = ref.locator
+    if key is None or ref.metadata.get("id_field") != "attempt_id":
+        return lambda obj: _belongs(obj, ref)
+
+    def belongs(obj: dict[str, Any]) -> bool:
+        aid = obj.get("attempt_id")
+        if type(aid) is str and aid:
+            return aid == key
+        return _belongs(obj, ref)
+
+    return belongs
 
 
 def index_key(raw: bytes) -> Hashable:
@@ -126,13 +142,19 @@ def _scanned_steps(
 ) -> Iterator[Step]:
     label = path.name
     needles = None if ref.locator in (None, UNATTRIBUTED) else _needles(ref)
+    # (an ASCII id is one needle: one substring test, no generator per line)
+    needle = needles[0] if needles is not None and len(needles) == 1 else None
+    belongs = _belongs_test(ref)
     i = 0
     with path.open("rb") as f:
         for n, raw, _complete in iter_raw_lines(f, limit, start, first_line):
-            if needles is not None and not any(nd in raw for nd in needles):
+            if needle is not None:
+                if needle not in raw:
+                    continue
+            elif needles is not None and not any(nd in raw for nd in needles):
                 continue
             obj, _ = loads_line(raw)
-            if not is_event(obj) or not _belongs(obj, ref):
+            if not is_event(obj) or not belongs(obj):
                 continue
             yield event_step(obj, i, f"{label}:{n}")
             i += 1
