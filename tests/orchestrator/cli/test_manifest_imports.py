@@ -5,20 +5,9 @@ of 100,000 small files near the cost of reading them, start-up included)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-SCRIPT = Path(sys.executable).parent / "tracejury"
-
-_RUN_SCRIPT = """
-import atexit, os, runpy, sys
-out = os.environ["MODULES_OUT"]
-atexit.register(lambda: open(out, "w").write("\\n".join(sorted(sys.modules))))
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
+from script_imports import imported_by
 
 NOT_FOR_A_MANIFEST = (
     "tracejury.orchestrator.pipeline",
@@ -38,18 +27,8 @@ def test_manifest_imports_no_other_stage(tmp_path: Path) -> None:
     traces = tmp_path / "traces"
     traces.mkdir()
     (traces / "a.log").write_text("step 1\nexit code 0\n")
-    out, modules = tmp_path / "run", tmp_path / "modules.txt"
-    args = ["manifest", str(traces), "--out", str(out), "--display", "none"]
-    p = subprocess.run(
-        [sys.executable, "-c", _RUN_SCRIPT, str(SCRIPT), *args],
-        env={**os.environ, "MODULES_OUT": str(modules)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert p.returncode == 0, p.stderr[-2000:]
+    out = tmp_path / "run"
+    loaded = imported_by(tmp_path, "manifest", str(traces), "--out", str(out), "--display", "none")
     assert json.loads((out / "manifest.json").read_text())["total"] == 1
-    loaded = set(modules.read_text().splitlines())
     assert "tracejury.orchestrator.manifest_stage" in loaded  # the list was really written
     assert not [m for m in loaded if m.startswith(NOT_FOR_A_MANIFEST)]
