@@ -20,7 +20,11 @@ NO_PROBLEM = frozenset({"", "none", "passed", "pass", "success", "ok", "no_failu
 
 def is_problem(f: Finding | KeptFinding) -> bool:
     """An ok finding that names a failure category (passed runs carry none)."""
-    return f.status == "ok" and (f.category or "").strip().lower() not in NO_PROBLEM
+    return f.status == "ok" and is_problem_category(f.category)
+
+
+def is_problem_category(category: str | None) -> bool:
+    return (category or "").strip().lower() not in NO_PROBLEM
 
 
 # A raised exception's name, dotted module path included (requests.exceptions.HTTPError).

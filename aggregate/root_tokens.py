@@ -57,12 +57,12 @@ def read_root_tokens(path: Path) -> dict[str, frozenset[str]] | None:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    out: dict[str, frozenset[str]] = {}
+    # The file is ours (in this run's private temporary folder): its shape is checked, and
+    # the tokens' type is that of the one writer.
     try:
-        for text, toks in doc:
-            if not isinstance(text, str) or not all(isinstance(t, str) for t in toks):
-                return None
-            out[text] = frozenset(toks)
+        out = {text: frozenset(toks) for text, toks in doc}
     except (TypeError, ValueError):
+        return None
+    if not all(isinstance(text, str) for text in out):
         return None
     return out

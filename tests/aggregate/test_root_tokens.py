@@ -61,7 +61,7 @@ def test_the_written_tokens_are_what_tokens_gives(tmp_path: Path) -> None:
 
 def test_unreadable_token_files_are_none(tmp_path: Path) -> None:
     assert read_root_tokens(tmp_path / "absent.json") is None
-    for bad in ("{", '{"a": 1}', "[[1, []]]", '[["a", [2]]]', '[["a"]]'):
+    for bad in ("{", '{"a": 1}', "[[1, []]]", '[["a", 2]]', '[["a"]]'):
         (tmp_path / "bad.json").write_text(bad)
         assert read_root_tokens(tmp_path / "bad.json") is None
 
