@@ -16,6 +16,7 @@ from tracejury.orchestrator.readers.accounting import more_skipped, skipped_file
 from tracejury.orchestrator.readers.discover import discover
 from tracejury.orchestrator.readers.discover_split import Split, discover_split
 from tracejury.orchestrator.readers.registry import get_reader
+from tracejury.orchestrator.split_worker import SplitWorker
 from tracejury.orchestrator.stage_base import (
     DisplayLike,
     PathLike,
@@ -85,14 +86,18 @@ def write_manifest_file(
     *,
     force_format: str | None = None,
     display: DisplayLike = None,
+    worker: SplitWorker | None = None,
 ) -> int:
     """`make_manifest` for a caller that needs only the file (`tracejury manifest`): the same
     `out/manifest.json` and display, and the number of traces. A big input folder is walked
-    on both cores (`discover_split`), its traces kept as their text, not as `TraceRef`s."""
+    on both cores (`discover_split`; `worker`: its worker process, started early, ended here),
+    its traces kept as their text, not as `TraceRef`s."""
     paths_given = path_list(paths)
     split = None
     if len(paths_given) == 1 and not force_format:
-        split = discover_split(str(paths_given[0]))
+        split = discover_split(str(paths_given[0]), worker=worker)
+    elif worker is not None:
+        worker.close()
     if split is None:
         return make_manifest(paths, out, force_format=force_format, display=display).total
     shown = resolve_display(display)

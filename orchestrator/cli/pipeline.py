@@ -46,13 +46,20 @@ def manifest_cmd(
     """Find every trace under PATHS and write DIR/manifest.json."""
     # the library loads when the command runs, not for its -h; the manifest stage alone,
     # without the run stage, the analyzers or aggregate (issue 14: start-up counts)
-    from tracejury.orchestrator.manifest_stage import write_manifest_file
-    from tracejury.orchestrator.run.status import mark
-    from tracejury.orchestrator.stage_base import open_run_dir
+    from tracejury.orchestrator.split_worker import WorkerScope, early_worker
 
-    display = display_for(automation, display_name)
-    rd = open_run_dir(out, create=True, display=display, phase="manifest")
-    total = write_manifest_file(paths, rd, force_format=force_format, display=display)
+    # A big folder's worker process starts before this process loads the readers, so the
+    # two processes' imports overlap (`discover_split`).
+    with WorkerScope(early_worker(paths, force_format)) as worker:
+        from tracejury.orchestrator.manifest_stage import write_manifest_file
+        from tracejury.orchestrator.run.status import mark
+        from tracejury.orchestrator.stage_base import open_run_dir
+
+        display = display_for(automation, display_name)
+        rd = open_run_dir(out, create=True, display=display, phase="manifest")
+        total = write_manifest_file(
+            paths, rd, force_format=force_format, display=display, worker=worker
+        )
     mark(rd.status, rd.path, "stopped", message=f"manifest: {total} traces", exit_code=0)
     display.result({"manifest": str(rd.manifest), "traces": str(total)})
     return 0

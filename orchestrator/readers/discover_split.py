@@ -21,10 +21,6 @@ one-process walk).
 from __future__ import annotations
 
 import os
-import pickle
-import select
-import subprocess
-import sys
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,13 +30,10 @@ from tracejury.orchestrator.readers.accounting import MAX_SKIPPED, Claims, trace
 from tracejury.orchestrator.readers.discover import SKIP_DIRS, is_by_outcome_root
 from tracejury.orchestrator.readers.discover_unit import Share, capped_skips, walk_share
 from tracejury.orchestrator.readers.registry import dir_readers
+from tracejury.orchestrator.split_worker import SPLIT_MIN_FILES, SplitWorker, WorkerScope
 from tracejury.rundir import is_run_dir
 
-# Below this, a worker's start (~0.3 s of imports) costs more than it saves, and small trees
-# (tests) stay in one process.
-SPLIT_MIN_FILES = 4000
 SHARE_FILES = 500  # about this many files to a share of folders
-WORKER_ARGV = [sys.executable, "-m", "tracejury.orchestrator.readers.discover_worker"]
 _IN_FLIGHT = 2  # shares sent ahead to the worker
 
 
@@ -57,16 +50,28 @@ class Split:
         return sum(len(s.ids) for s in self.shares)
 
 
-def discover_split(root_arg: str, min_files: int | None = None) -> Split | None:
+def discover_split(
+    root_arg: str, min_files: int | None = None, worker: SplitWorker | None = None
+) -> Split | None:
     """The input folder `root_arg`'s traces and skipped files over two processes, or None
-    where the split does not apply (the caller walks in one process)."""
-    plan = _plan(root_arg, SPLIT_MIN_FILES if min_files is None else min_files)
-    if plan is None:
-        return None
+    where the split does not apply (the caller walks in one process). `worker`: one started
+    early (`split_worker.early_worker`), ended here in any case."""
+    with WorkerScope(worker) as started:
+        plan = _plan(root_arg, SPLIT_MIN_FILES if min_files is None else min_files)
+        if plan is None:
+            return None
+        if started is None:
+            with WorkerScope(SplitWorker.start()) as fresh:
+                return _split(root_arg, plan, fresh)
+        return _split(root_arg, plan, started)
+
+
+def _split(
+    root_arg: str, plan: list[tuple[bool, list[str]]], worker: SplitWorker | None
+) -> Split | None:
     results: list[Share | None] = [None] * len(plan)
     folder_shares = [i for i, (folders, _) in enumerate(plan) if folders]
-    with _Worker.start() as worker:
-        _walk_shared(root_arg, plan, folder_shares, results, worker)
+    _walk_shared(root_arg, plan, folder_shares, results, worker)
     shares = [s for s in results if s is not None]
     if len(shares) != len(plan) or not _independent(shares):
         return None
@@ -130,7 +135,7 @@ def _walk_shared(
     plan: list[tuple[bool, list[str]]],
     order: list[int],
     results: list[Share | None],
-    worker: _Worker | None,
+    worker: SplitWorker | None,
 ) -> None:
     """The folder shares `order` (plan indexes): the worker's from the front, this process's
     from the back; whatever the worker did not answer, here."""
@@ -197,104 +202,3 @@ def _with_skipped(root_arg: str, plan: list[tuple[bool, list[str]]], shares: lis
         out.skipped.extend(got[:room])
         out.skipped_more += max(0, len(got) - room) + more
     return out
-
-
-class _Worker:
-    """The worker process and its two pipes; answers are read as they arrive."""
-
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self.proc = proc
-        assert proc.stdin is not None and proc.stdout is not None
-        self._in = proc.stdin
-        self._fd = proc.stdout.fileno()
-        self._buf = bytearray()
-        self.alive = True
-
-    @classmethod
-    def start(cls) -> _WorkerScope:
-        try:
-            proc = subprocess.Popen(
-                WORKER_ARGV,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C is this process's to handle
-            )
-        except OSError:
-            return _WorkerScope(None)
-        return _WorkerScope(cls(proc))
-
-    def send(self, request: object) -> bool:
-        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            self._in.write(b"%d\n" % len(data) + data)
-            self._in.flush()
-        except OSError:
-            self.alive = False
-        return self.alive
-
-    def replies(self, block: bool) -> list[tuple[bool, object]]:
-        """The answers complete so far (waiting for one when `block`)."""
-        got: list[tuple[bool, object]] = []
-        while self.alive:
-            ready, _, _ = select.select([self._fd], [], [], None if block and not got else 0)
-            if not ready:
-                break
-            chunk = os.read(self._fd, 1 << 20)
-            if not chunk:
-                self.alive = False
-                break
-            self._buf += chunk
-            got += self._parse()
-        return got
-
-    def _parse(self) -> list[tuple[bool, object]]:
-        got: list[tuple[bool, object]] = []
-        while (nl := self._buf.find(b"\n")) >= 0:
-            try:
-                n = int(self._buf[:nl])
-            except ValueError:
-                self.alive = False
-                break
-            if len(self._buf) < nl + 1 + n:
-                break
-            try:
-                reply = pickle.loads(self._buf[nl + 1 : nl + 1 + n])
-            except Exception:
-                self.alive = False
-                break
-            del self._buf[: nl + 1 + n]
-            if not (isinstance(reply, tuple) and len(reply) == 2):
-                self.alive = False
-                break
-            got.append((bool(reply[0]), reply[1]))
-        return got
-
-    def close(self, *, kill: bool = False) -> None:
-        """Ends the worker: its stdin closed (it exits), or killed (an error here: it may
-        be mid-share, blocked on a pipe no one reads)."""
-        try:
-            self._in.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=0 if kill else 5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
-class _WorkerScope:
-    """`with _Worker.start() as w:` — w is None when no worker could start."""
-
-    def __init__(self, worker: _Worker | None) -> None:
-        self.worker = worker
-
-    def __enter__(self) -> _Worker | None:
-        return self.worker
-
-    def __exit__(self, et: type[BaseException] | None, *rest: object) -> None:
-        if self.worker is not None:
-            self.worker.close(kill=et is not None or not self.worker.alive)

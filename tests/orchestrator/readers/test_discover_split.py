@@ -16,6 +16,7 @@ from manifest_fixture import build_tree
 import tracejury.orchestrator.readers.accounting as accounting
 import tracejury.orchestrator.readers.discover_split as split
 import tracejury.orchestrator.readers.discover_unit as unit
+import tracejury.orchestrator.split_worker as split_worker
 from tracejury.orchestrator.manifest_stage import make_manifest, write_manifest_file
 from tracejury.rundir import RUN_MARKER
 
@@ -27,6 +28,7 @@ _CHAT = {"messages": [{"role": "user", "content": "go"}, {"role": "assistant", "
 def forced(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every folder of two or more top-level folders is split, one folder to a share."""
     monkeypatch.setattr(split, "SPLIT_MIN_FILES", 0)
+    monkeypatch.setattr(split_worker, "SPLIT_MIN_FILES", 0)
     monkeypatch.setattr(split, "SHARE_FILES", 1)
 
 
@@ -109,7 +111,7 @@ def test_edge_tree(tmp_path: Path, forced: None, monkeypatch) -> None:
 
 
 def test_edge_tree_with_workers_off(tmp_path: Path, forced: None, monkeypatch) -> None:
-    monkeypatch.setattr(split, "WORKER_ARGV", [str(tmp_path / "no-such-python")])
+    monkeypatch.setattr(split_worker, "WORKER_ARGV", [str(tmp_path / "no-such-python")])
     _same(tmp_path, _edge_tree(tmp_path / "in", tmp_path / "outside"))
 
 
@@ -129,7 +131,7 @@ def test_edge_tree_with_workers_off(tmp_path: Path, forced: None, monkeypatch) -
 def test_failing_worker_leaves_the_same_manifest(
     tmp_path: Path, forced: None, monkeypatch, script: str
 ) -> None:
-    monkeypatch.setattr(split, "WORKER_ARGV", [sys.executable, "-c", script])
+    monkeypatch.setattr(split_worker, "WORKER_ARGV", [sys.executable, "-c", script])
     _same(tmp_path, _edge_tree(tmp_path / "in", tmp_path / "outside"))
 
 
@@ -159,8 +161,29 @@ def test_examples(tmp_path: Path, forced: None) -> None:
 def test_skipped_list_cut_at_the_same_place(tmp_path: Path, forced: None, monkeypatch) -> None:
     for mod in (accounting, unit, split):
         monkeypatch.setattr(mod, "MAX_SKIPPED", 7)
-    monkeypatch.setattr(split, "WORKER_ARGV", [str(tmp_path / "none")])  # the cap is per process
+    monkeypatch.setattr(
+        split_worker, "WORKER_ARGV", [str(tmp_path / "none")]
+    )  # the cap is per process
     _same(tmp_path, _edge_tree(tmp_path / "in", tmp_path / "outside"))
+
+
+def test_the_command_with_its_early_worker(tmp_path: Path, forced: None) -> None:
+    from tracejury.orchestrator.cli.main import main
+
+    root = _edge_tree(tmp_path / "in", tmp_path / "outside")
+    make_manifest([root], tmp_path / "one", display="none")
+    assert main(["manifest", str(root), "--out", str(tmp_path / "two"), "--display", "none"]) == 0
+    assert _text(tmp_path / "two") == _text(tmp_path / "one")
+
+
+def test_an_early_worker_not_needed_is_ended(tmp_path: Path, forced: None) -> None:
+    shutil.copytree(REPO / "examples" / "by-outcome", tmp_path / "bo")
+    worker = split_worker.early_worker([tmp_path / "bo"], None)
+    assert worker is not None
+    write_manifest_file([tmp_path / "bo"], tmp_path / "two", display="none", worker=worker)
+    assert worker.proc.poll() is not None  # a by-outcome tree is not split: the worker is gone
+    make_manifest([tmp_path / "bo"], tmp_path / "one", display="none")
+    assert _text(tmp_path / "two") == _text(tmp_path / "one")
 
 
 def test_small_trees_stay_in_one_process(tmp_path: Path) -> None:

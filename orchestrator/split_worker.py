@@ -1,0 +1,149 @@
+"""The discovery worker process as `discover_split.py` sees it: started, fed requests, its
+answers read as they arrive. It imports nothing of tracejury, so `tracejury manifest` can
+start the worker before loading the readers (`early_worker`): the worker's imports then run
+on the other core beside this process's own.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+# Below this, a worker's start (~0.3 s of imports) costs more than it saves, and small trees
+# (tests) stay in one process.
+SPLIT_MIN_FILES = 4000
+WORKER_ARGV = [sys.executable, "-m", "tracejury.orchestrator.readers.discover_worker"]
+
+
+def early_worker(
+    paths: Sequence[str | os.PathLike[str]], force_format: str | None
+) -> SplitWorker | None:
+    """A worker started now for an input `discover_split` will likely split: one folder
+    with SPLIT_MIN_FILES entries or more in its top-level folders. A cheap look (a listing
+    per top-level folder); `discover_split` decides, and ends the worker when it does not
+    split."""
+    if force_format or len(paths) != 1 or os.name != "posix":
+        return None
+    root = Path(paths[0])
+    total = 0
+    try:
+        with os.scandir(root) as it:
+            for e in it:
+                if not e.name.startswith(".") and e.is_dir(follow_symlinks=False):
+                    total += len(os.listdir(e.path))
+    except OSError:
+        return None
+    return SplitWorker.start() if total >= SPLIT_MIN_FILES else None
+
+
+class SplitWorker:
+    """The worker process and its two pipes; answers are read as they arrive."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        assert proc.stdin is not None and proc.stdout is not None
+        self._in = proc.stdin
+        self._fd = proc.stdout.fileno()
+        self._buf = bytearray()
+        self.alive = True
+        self._used = False  # a share was sent
+        self._closed = False
+
+    @classmethod
+    def start(cls) -> SplitWorker | None:
+        try:
+            proc = subprocess.Popen(
+                WORKER_ARGV,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C is this process's to handle
+            )
+        except OSError:
+            return None
+        return cls(proc)
+
+    def send(self, request: object) -> bool:
+        self._used = True
+        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self._in.write(b"%d\n" % len(data) + data)
+            self._in.flush()
+        except OSError:
+            self.alive = False
+        return self.alive
+
+    def replies(self, block: bool) -> list[tuple[bool, object]]:
+        """The answers complete so far (waiting for one when `block`)."""
+        got: list[tuple[bool, object]] = []
+        while self.alive:
+            ready, _, _ = select.select([self._fd], [], [], None if block and not got else 0)
+            if not ready:
+                break
+            chunk = os.read(self._fd, 1 << 20)
+            if not chunk:
+                self.alive = False
+                break
+            self._buf += chunk
+            got += self._parse()
+        return got
+
+    def _parse(self) -> list[tuple[bool, object]]:
+        got: list[tuple[bool, object]] = []
+        while (nl := self._buf.find(b"\n")) >= 0:
+            try:
+                n = int(self._buf[:nl])
+            except ValueError:
+                self.alive = False
+                break
+            if len(self._buf) < nl + 1 + n:
+                break
+            try:
+                reply = pickle.loads(self._buf[nl + 1 : nl + 1 + n])
+            except Exception:
+                self.alive = False
+                break
+            del self._buf[: nl + 1 + n]
+            if not (isinstance(reply, tuple) and len(reply) == 2):
+                self.alive = False
+                break
+            got.append((bool(reply[0]), reply[1]))
+        return got
+
+    def close(self, *, kill: bool = False) -> None:
+        """Ends the worker: its stdin closed (it exits), or killed (an error here: it may
+        be mid-share, blocked on a pipe no one reads)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._in.close()
+        except OSError:
+            pass
+        try:  # (one never sent a share may still be importing: not waited for)
+            self.proc.wait(timeout=0 if kill or not self._used else 5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+class WorkerScope:
+    """`with WorkerScope(SplitWorker.start()) as w:` (None when no worker could start): the
+    worker ends with the block, killed when the block raised."""
+
+    def __init__(self, worker: SplitWorker | None) -> None:
+        self.worker = worker
+
+    def __enter__(self) -> SplitWorker | None:
+        return self.worker
+
+    def __exit__(self, et: type[BaseException] | None, *rest: object) -> None:
+        if self.worker is not None:
+            self.worker.close(kill=et is not None or not self.worker.alive)
