@@ -10,14 +10,15 @@ import os
 import pickle
 import select
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from tracejury.worker_procs import MAX_HEADER, Reply, frame, pipe_options, worker_command
 
 # Below this, a worker's start (~0.3 s of imports) costs more than it saves, and small trees
 # (tests) stay in one process.
 SPLIT_MIN_FILES = 4000
-WORKER_ARGV = [sys.executable, "-m", "tracejury.orchestrator.readers.discover_worker"]
+WORKER_ARGV = worker_command("tracejury.orchestrator.readers.discover_worker")
 
 
 def early_worker(
@@ -57,30 +58,24 @@ class SplitWorker:
     @classmethod
     def start(cls) -> SplitWorker | None:
         try:
-            proc = subprocess.Popen(
-                WORKER_ARGV,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C is this process's to handle
-            )
+            proc = subprocess.Popen(WORKER_ARGV, **pipe_options())
         except OSError:
             return None
         return cls(proc)
 
     def send(self, request: object) -> bool:
         self._used = True
-        data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self._in.write(b"%d\n" % len(data) + data)
+            self._in.write(frame(request))
             self._in.flush()
         except OSError:
             self.alive = False
         return self.alive
 
-    def replies(self, block: bool) -> list[tuple[bool, object]]:
-        """The answers complete so far (waiting for one when `block`)."""
-        got: list[tuple[bool, object]] = []
+    def replies(self, block: bool) -> list[Reply]:
+        """The answers complete so far (waiting for one when `block`). Read as they arrive,
+        not a frame at a time: this process reads between its own traces."""
+        got: list[Reply] = []
         while self.alive:
             ready, _, _ = select.select([self._fd], [], [], None if block and not got else 0)
             if not ready:
@@ -93,9 +88,12 @@ class SplitWorker:
             got += self._parse()
         return got
 
-    def _parse(self) -> list[tuple[bool, object]]:
-        got: list[tuple[bool, object]] = []
-        while (nl := self._buf.find(b"\n")) >= 0:
+    def _parse(self) -> list[Reply]:
+        got: list[Reply] = []
+        while (nl := self._buf.find(b"\n", 0, MAX_HEADER)) >= 0 or len(self._buf) >= MAX_HEADER:
+            if nl < 0:  # no length line where one must be: not a worker's answer
+                self.alive = False
+                break
             try:
                 n = int(self._buf[:nl])
             except ValueError:

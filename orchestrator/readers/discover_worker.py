@@ -1,44 +1,22 @@
 """A discovery worker process: `python -m tracejury.orchestrator.readers.discover_worker`.
 
-It reads requests from stdin and answers on stdout, each a decimal length line and that many
-bytes of pickle: a request is `walk_share`'s arguments `(root, names)`, an answer `(True,
-Share)` or `(False, reason)`. It writes no file and ends when stdin closes. Its own module,
-not `anyio.to_process`, which re-runs the caller's main script in the worker.
+It serves `walk_share` requests (`tracejury.worker_procs.serve_requests`): a request is
+`(root, names)`, top-level folders of input folder `root`; the answer is their `Share`. It
+writes no file and ends when stdin closes.
 """
 
 from __future__ import annotations
 
-import os
-import pickle
-import signal
-import sys
+from typing import Any
 
-from tracejury.orchestrator.readers.discover_unit import walk_share
+from tracejury.orchestrator.readers.discover_unit import Share, walk_share
+from tracejury.worker_procs import serve_requests
 
 
-def main() -> None:
-    # Ctrl-C is the parent's (the worker runs in its own session; this covers a direct one).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
-    # Nothing but the answers may reach the channel.
-    sys.stdin = open(os.devnull)  # noqa: SIM115
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
-    while True:
-        header = inp.readline()
-        if not header:
-            return
-        root, names = pickle.loads(inp.read(int(header)))
-        try:
-            reply: tuple[bool, object] = (True, walk_share(root, names, folders=True))
-        except Exception as e:  # a reader's error is recorded on its ref; this is a bug
-            reply = (False, f"{e.__class__.__name__}: {e}".splitlines()[0][:300])
-        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            out.write(b"%d\n" % len(data) + data)
-            out.flush()
-        except BrokenPipeError:  # the parent is gone
-            return
+def _walk(request: Any) -> Share:
+    root, names = request
+    return walk_share(root, names, folders=True)
 
 
 if __name__ == "__main__":
-    main()
+    serve_requests(_walk)
