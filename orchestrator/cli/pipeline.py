@@ -51,6 +51,7 @@ def manifest_cmd(
     # A big folder's worker process starts before this process loads the readers, so the
     # two processes' imports overlap (`discover_split`).
     with WorkerScope(early_worker(paths, force_format)) as worker:
+        # (loaded while the worker starts)
         from tracejury.orchestrator.manifest_stage import write_manifest_file
         from tracejury.orchestrator.run.status import mark
         from tracejury.orchestrator.stage_base import open_run_dir
