@@ -51,18 +51,12 @@ def write_root_tokens(findings: Path, out: Path) -> None:
     os.replace(tmp, out)
 
 
+_decode_tokens = msgspec.json.Decoder(list[tuple[str, frozenset[str]]]).decode
+
+
 def read_root_tokens(path: Path) -> dict[str, frozenset[str]] | None:
     """The file's token sets; None when it is not (yet) there or not what we wrote."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return dict(_decode_tokens(path.read_bytes()))
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return None
-    # The file is ours (in this run's private temporary folder): its shape is checked, and
-    # the tokens' type is that of the one writer.
-    try:
-        out = {text: frozenset(toks) for text, toks in doc}
-    except (TypeError, ValueError):
-        return None
-    if not all(isinstance(text, str) for text in out):
-        return None
-    return out
