@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from test_aggregate_golden import BUILDERS, _golden, _normalized
 
+import tracejury.aggregate.api as api
 import tracejury.aggregate.checked as checked
 from tracejury.aggregate import normalize
 from tracejury.aggregate.api import aggregate_run
@@ -114,3 +115,29 @@ def test_odd_root_causes_with_and_without_the_tokens(
     assert waited and waited[0] >= len(ODD)
     monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 1 << 60)  # no process: folded here
     assert outputs(_run_with_odd_roots(tmp_path / "b" / "run")) == with_tokens
+
+
+def test_a_failed_aggregation_ends_the_process_and_removes_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 0)
+    started: list[checked.Checker] = []
+    folders: list[Path | None] = []
+    real_start = checked.Checker.start
+
+    def start(self: checked.Checker) -> checked.Checker:
+        started.append(real_start(self))
+        folders.append(self._tmp)
+        return self
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(checked.Checker, "start", start)
+    monkeypatch.setattr(api, "_summarize", boom)
+    rd = _run_with_odd_roots(tmp_path / "run")
+    with pytest.raises(RuntimeError):
+        aggregate_run(rd.path)
+    (checker,) = started
+    assert checker._proc is not None and checker._proc.poll() is not None
+    assert checker._tmp is None and folders[0] is not None and not folders[0].exists()
