@@ -63,6 +63,9 @@ class ParsedTrace:
     meta: dict[str, Any] = field(default_factory=dict)  # task, ground_truth, reward, model, ...
     hints: dict[str, Any] = field(default_factory=dict)  # Facts fields the format states outright
     warnings: list[str] = field(default_factory=list)
+    # the step source `load_trace` set: a trace whose source is still it can be read again
+    # from its ref alone, in another process (`step_feed.py`)
+    loaded_source: Callable[[], Iterator[Step]] | None = None
 
     def steps(self) -> Iterator[Step]:
         return self.step_source()

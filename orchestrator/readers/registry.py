@@ -142,4 +142,6 @@ def load_trace(ref: TraceRef) -> ParsedTrace:
         raise TraceLoadError(f"{e.__class__.__name__}: {e}".splitlines()[0][:300]) from None
     parsed.warnings = list(dict.fromkeys([*ref.warnings, *parsed.warnings]))
     # Secrets are redacted as the steps stream, before facts, digests or any report see them.
-    return redacted_trace(parsed)
+    parsed = redacted_trace(parsed)
+    parsed.loaded_source = parsed.step_source
+    return parsed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +25,7 @@ from tracejury.orchestrator.analysis.facts.signatures import is_failed_result
 from tracejury.orchestrator.analysis.redact import keeps_line_breaks, redact
 from tracejury.orchestrator.analysis.tokens import estimate_tokens
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
+from tracejury.orchestrator.readers.step_feed import WorkerLost, worker_steps
 
 MIN_TOKENS = 200
 
@@ -209,10 +211,23 @@ def facts_and_digest(
     trace: ParsedTrace, max_tokens: int = DEFAULT_MAX_TOKENS
 ) -> tuple[Facts, Digest]:
     """Facts and digest in ONE pass over the steps (half the reading of computing them apart),
-    for callers that need both, as `inspect --digest` and the LLM workers do."""
+    for callers that need both, as `inspect --digest` and the LLM workers do. A big trace's
+    steps are read on the other core (`readers/step_feed.py`), with the same result."""
+    feed = worker_steps(trace)
+    if feed is not None:
+        try:
+            return _one_pass(trace, max_tokens, feed)
+        except WorkerLost:
+            pass  # read here instead, from the start
+    return _one_pass(trace, max_tokens, None)
+
+
+def _one_pass(
+    trace: ParsedTrace, max_tokens: int, source: Callable[[], Iterator[Step]] | None
+) -> tuple[Facts, Digest]:
     fb = FactsBuilder()
     dc = DigestCollector(_full_chars(max_tokens))
-    for step in guarded_steps(trace, dc.out.notes):
+    for step in guarded_steps(trace, dc.out.notes, source):
         add_step(fb, dc, step)
     fb.notes.extend(dc.out.notes)
     facts = fb.finish(trace)

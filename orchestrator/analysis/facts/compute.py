@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tracejury.models import Facts
 from tracejury.orchestrator.analysis.facts.accumulators import LONG_OUTPUT_CHARS
 from tracejury.orchestrator.analysis.facts.builder import FactsBuilder
 from tracejury.orchestrator.readers.budget import TraceBudgetExceeded
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
+from tracejury.orchestrator.readers.step_feed import WorkerLost
 
 
 def compute_facts(trace: ParsedTrace, *, long_output_chars: int = LONG_OUTPUT_CHARS) -> Facts:
@@ -20,12 +21,15 @@ def compute_facts(trace: ParsedTrace, *, long_output_chars: int = LONG_OUTPUT_CH
     return builder.finish(trace)
 
 
-def guarded_steps(trace: ParsedTrace, notes: list[str]) -> Iterator[Step]:
-    """`trace.steps()`, ending early (with a note) if the reader's stream raises: the steps
-    read so far still count. Only the reader is guarded, not the caller's processing."""
+def guarded_steps(
+    trace: ParsedTrace, notes: list[str], source: Callable[[], Iterator[Step]] | None = None
+) -> Iterator[Step]:
+    """`trace.steps()` (or `source()`: the same steps read elsewhere), ending early (with a
+    note) if the reader's stream raises: the steps read so far still count. Only the reader
+    is guarded, not the caller's processing."""
     n = 0
     try:
-        it = iter(trace.steps())
+        it = iter(source() if source is not None else trace.steps())
         while True:
             try:
                 step = next(it)
@@ -33,7 +37,7 @@ def guarded_steps(trace: ParsedTrace, notes: list[str]) -> Iterator[Step]:
                 return
             n += 1
             yield step
-    except (GeneratorExit, MemoryError, TraceBudgetExceeded):
+    except (GeneratorExit, MemoryError, TraceBudgetExceeded, WorkerLost):
         # Out of memory or over the per-trace budget is not a trace that ends early: the
         # run stage turns it into an analysis_error with the reason, never an `ok` finding
         # over the steps read so far.

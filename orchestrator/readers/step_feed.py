@@ -1,0 +1,77 @@
+"""A big trace's steps read on the other core while this process computes facts and digest.
+
+Reading (lines, JSON, steps, redaction) is most of a facts + digest pass over a big trace;
+`worker_steps(trace)` gives the same steps, in the same order, read by a worker process
+(`step_worker.py`) from the trace's ref, so both cores work on one trace. Only for a trace
+exactly as `load_trace` made it (its step source not wrapped since, by a budget or a test),
+at least `MIN_BYTES` big. Steps are rebuilt from their fields, so they are equal to the ones
+read here; an exception of the reader's stream is raised here as it would have been. When
+the worker cannot do its part, `WorkerLost` is raised and the caller reads the trace itself.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+from collections.abc import Callable, Iterator
+
+from tracejury.models import TraceRef
+from tracejury.orchestrator.analysis import redact as redact_mod
+from tracejury.orchestrator.readers.model import ParsedTrace, Step
+from tracejury.worker_procs import MAX_HEADER, frame, pipe_options, worker_command
+
+MIN_BYTES = 64 * 1024 * 1024
+WORKER_MODULE = "tracejury.orchestrator.readers.step_worker"
+
+
+class WorkerLost(Exception):
+    """The worker could not stream the steps: read the trace in this process instead."""
+
+
+def worker_steps(trace: ParsedTrace) -> Callable[[], Iterator[Step]] | None:
+    """The step source of `trace` on a worker process, or None when it is not worth one."""
+    if trace.loaded_source is None or trace.step_source is not trace.loaded_source:
+        return None
+    if (trace.ref.size_bytes or 0) < MIN_BYTES:
+        return None
+    ref = trace.ref
+    return lambda: _stream(ref)
+
+
+def _stream(ref: TraceRef) -> Iterator[Step]:
+    settings = (redact_mod._ENABLED[0], [p.pattern for p in redact_mod._EXTRA])
+    try:
+        proc = subprocess.Popen(worker_command(WORKER_MODULE), **pipe_options())
+    except OSError as e:
+        raise WorkerLost(str(e)) from None
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        out = proc.stdout
+        try:
+            proc.stdin.write(frame((ref, *settings)))
+            proc.stdin.close()
+        except OSError as e:
+            raise WorkerLost(str(e)) from None
+        while True:
+            try:
+                header = out.readline(MAX_HEADER)
+                if not header.endswith(b"\n"):
+                    raise WorkerLost("the worker ended early")
+                kind, value = pickle.loads(out.read(int(header)))
+            except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError) as e:
+                raise WorkerLost(str(e)) from None
+            if kind == "steps":
+                for fields in value:
+                    yield Step(*fields)
+            elif kind == "end":
+                return
+            elif kind == "raise" and isinstance(value, BaseException):
+                raise value
+            else:
+                raise WorkerLost(f"the worker could not read the trace ({kind})")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -1,0 +1,73 @@
+"""The reading of one big trace on the other core: `python -m tracejury.orchestrator.readers.step_worker`.
+
+It reads one request frame from stdin, `(ref, redaction enabled, extra patterns)`, loads the
+trace as `load_trace` does, and streams its (redacted) steps to stdout as frames of
+`("steps", [step fields, ...])`, then `("end", None)`; `("raise", exception)` when the
+reader's stream raised, `("lost", None)` when it could not do its part (the parent then reads
+the trace itself). Frames as in `tracejury.worker_procs`. A full pipe blocks it, so it is
+never more than a few batches ahead of the parent.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import fields
+from operator import attrgetter
+from typing import BinaryIO
+
+from tracejury.orchestrator.analysis.redact import configure as configure_redaction
+from tracejury.orchestrator.readers.model import Step
+from tracejury.orchestrator.readers.registry import load_trace
+from tracejury.worker_procs import frame, worker_channel
+
+BATCH = 500  # steps a frame
+STEP_FIELDS = attrgetter(*(f.name for f in fields(Step)))  # Step(*fields) rebuilds it
+
+
+def _send(out: BinaryIO, kind: str, value: object) -> None:
+    out.write(frame((kind, value)))
+    out.flush()
+
+
+def serve(inp: BinaryIO, out: BinaryIO) -> None:
+    header = inp.readline()
+    if not header:
+        return
+    ref, enabled, extra = pickle.loads(inp.read(int(header)))
+    configure_redaction(enabled=enabled, extra=extra)
+    it = iter(load_trace(ref).steps())
+    batch: list[tuple[object, ...]] = []
+    while True:
+        try:
+            step = next(it)
+        except StopIteration:
+            break
+        except BaseException as e:  # the reader's stream failed: the parent raises it
+            if batch:
+                _send(out, "steps", batch)
+            _send(out, "raise", e)
+            return
+        batch.append(STEP_FIELDS(step))
+        if len(batch) >= BATCH:
+            _send(out, "steps", batch)
+            batch = []
+    if batch:
+        _send(out, "steps", batch)
+    _send(out, "end", None)
+
+
+def main() -> None:
+    inp, out = worker_channel()
+    try:
+        serve(inp, out)
+    except BrokenPipeError:  # the parent is gone, or stopped reading
+        return
+    except Exception:  # anything else (a value pickle refuses): the parent reads it itself
+        try:
+            _send(out, "lost", None)
+        except Exception:
+            return
+
+
+if __name__ == "__main__":
+    main()

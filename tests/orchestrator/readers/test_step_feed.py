@@ -1,0 +1,136 @@
+"""A big trace's steps read by a worker process: the same facts and digest as read here.
+
+`MIN_BYTES` is lowered so small files take the worker; a worker that dies, or whose reader
+raises, gives what reading here gives.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracejury.orchestrator.analysis.digest import facts_and_digest
+from tracejury.orchestrator.readers import discover, load_trace, step_feed
+from tracejury.orchestrator.readers.budget import TraceBudget, budgeted
+from tracejury.orchestrator.readers.model import Step
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _bench_log(path: Path, size: int) -> int:
+    spec = importlib.util.spec_from_file_location("bench_digest", REPO / "bench/bench_digest.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return int(mod.generate(path, size))
+
+
+def _results(path: Path, budget: int = 12_000) -> list[tuple[Any, ...]]:
+    refs, _ = discover([path])
+    out = []
+    for ref in refs:
+        if ref.read_error:
+            continue
+        facts, d = facts_and_digest(load_trace(ref), budget)
+        out.append((ref.trace_id, facts.model_dump(), d))
+    return out
+
+
+def _local(path: Path, mp: pytest.MonkeyPatch, budget: int = 12_000) -> list[tuple[Any, ...]]:
+    with mp.context() as m:
+        m.setattr(step_feed, "MIN_BYTES", 1 << 62)
+        return _results(path, budget)
+
+
+def _compare(path: Path, mp: pytest.MonkeyPatch, budget: int) -> list[tuple[Any, ...]]:
+    """The results through the worker, checked equal to those read here."""
+    local = _local(path, mp, budget)
+    started: list[int] = []
+    real = step_feed._stream
+
+    def counted(ref: Any) -> Any:
+        started.append(1)
+        return real(ref)
+
+    with mp.context() as m:
+        m.setattr(step_feed, "MIN_BYTES", 0)
+        m.setattr(step_feed, "_stream", counted)
+        remote = _results(path, budget)
+    assert remote == local
+    assert len(started) == len(remote)
+    return remote
+
+
+def test_worker_gives_the_same_facts_and_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = _bench_log(tmp_path / "agent-work-stream.jsonl", 400_000)
+    (tmp_path / "secret.jsonl").write_text(
+        '{"attempt_id": "a1", "event_type": "tool_result", "data": {"result": "success", '
+        '"result_data": "key sk-proj-Q9w8E7r6T5y4U3i2O1p0Q9w8E7r6T5y4U3i2O1p0 here"}}\n'
+    )
+    remote = _compare(tmp_path, monkeypatch, 12_000)
+    assert len(remote) == 2
+    assert lines in (remote[0][1]["steps"], remote[1][1]["steps"])
+    assert all("Q9w8E7r6T5y4U3i2O1p0" not in r[2].text for r in remote)
+    assert any("[REDACTED:" in r[2].text for r in remote)
+
+
+@pytest.mark.slow
+def test_worker_gives_the_same_on_the_examples(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert len(_compare(REPO / "examples", monkeypatch, 3000)) > 10
+
+
+def test_a_worker_that_dies_leaves_the_trace_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "agent-work-stream.jsonl"
+    _bench_log(path, 100_000)
+    local = _local(path, monkeypatch)
+    monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
+    for code in ("pass", "import sys; sys.stdout.buffer.write(b'12\\nnot a pickle')"):
+        monkeypatch.setattr(
+            step_feed, "worker_command", lambda m, c=code: [sys.executable, "-c", c]
+        )
+        assert _results(path) == local
+
+
+def test_the_readers_exception_is_raised_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Steps, then the reader's stream raising: the steps so far count, with the note."""
+    path = tmp_path / "agent-work-stream.jsonl"
+    _bench_log(path, 50_000)
+    refs, _ = discover([path])
+    steps = list(load_trace(refs[0]).steps())[:7]
+    frames = b""
+    for kind, value in (("steps", [tuple(getattr(s, f) for f in Step.__slots__) for s in steps]),
+                        ("raise", ValueError("disk gone"))):  # fmt: skip
+        data = pickle.dumps((kind, value))
+        frames += b"%d\n" % len(data) + data
+    blob = tmp_path / "frames.bin"
+    blob.write_bytes(frames)
+    script = f"import sys; sys.stdout.buffer.write(open({str(blob)!r}, 'rb').read())"
+    monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
+    monkeypatch.setattr(step_feed, "worker_command", lambda m: [sys.executable, "-c", script])
+    facts, d = facts_and_digest(load_trace(refs[0]), 12_000)
+    assert facts.steps == 7
+    assert "stopped reading after 7 steps (ValueError: disk gone)" in facts.notes
+
+
+def test_only_a_big_trace_as_loaded_takes_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "agent-work-stream.jsonl"
+    _bench_log(path, 20_000)
+    refs, _ = discover([path])
+    trace = load_trace(refs[0])
+    assert step_feed.worker_steps(trace) is None  # small
+    monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
+    assert step_feed.worker_steps(trace) is not None
+    assert step_feed.worker_steps(budgeted(load_trace(refs[0]), TraceBudget())) is None
