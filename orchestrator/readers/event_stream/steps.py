@@ -6,9 +6,31 @@ from typing import Any
 
 from tracejury.orchestrator.readers.chat.messages import call_text, json_text, normalize_args
 from tracejury.orchestrator.readers.event_stream.lines import classify_status
-from tracejury.orchestrator.readers.model import Step
+from tracejury.orchestrator.readers.model import Step, StepKind
 from tracejury.orchestrator.readers.values import as_dict, as_float, as_str, to_epoch
 from tracejury.outcome import STEP_FAILED_WORDS
+
+
+def _said(
+    index: int,
+    kind: StepKind,
+    text: str,
+    executor: str | None,
+    ts: float | None,
+    location: str,
+    dur: float | None,
+) -> Step:
+    """An output or thinking step: the agent's own words, with no tool."""
+    return Step(
+        index,
+        kind,
+        text=text,
+        speaker=executor or "agent",
+        agent=executor,
+        timestamp=ts,
+        location=location,
+        duration_ms=dur,
+    )
 
 
 def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
@@ -22,28 +44,10 @@ def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
         text = as_str(data.get("output")) or as_str(data.get("content")) or json_text(data)
         if data.get("stream_type") == "stderr":
             text = f"[stderr] {text}"
-        return Step(
-            index,
-            "message",
-            text=text,
-            speaker=executor or "agent",
-            agent=executor,
-            timestamp=ts,
-            location=location,
-            duration_ms=dur,
-        )
+        return _said(index, "message", text, executor, ts, location, dur)
     if et == "agent_thinking":
         text = as_str(data.get("thinking")) or json_text(data)
-        return Step(
-            index,
-            "thinking",
-            text=text,
-            speaker=executor or "agent",
-            agent=executor,
-            timestamp=ts,
-            location=location,
-            duration_ms=dur,
-        )
+        return _said(index, "thinking", text, executor, ts, location, dur)
     if et == "tool_call":
         name = as_str(data.get("tool_name"))
         args = normalize_args(name, data.get("tool_params", data.get("args")))
