@@ -11,6 +11,7 @@ the worker cannot do its part, `WorkerLost` is raised and the caller reads the t
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import subprocess
 from collections.abc import Callable, Iterator
@@ -73,5 +74,8 @@ def _stream(ref: TraceRef) -> Iterator[Step]:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+        if proc.stdin is not None and not proc.stdin.closed:
+            with contextlib.suppress(OSError):  # its write failed: the pipe is broken
+                proc.stdin.close()
         if proc.stdout is not None:
             proc.stdout.close()

@@ -141,6 +141,9 @@ class ChunkRunner:
         # Only the stateless built-in analyzer: a worker builds its own.
         use = workers >= 1 and type(analyzer) is RulesAnalyzer and traces >= PROCESS_MIN_TRACES
         self.pool = WorkerPool(workers) if use else None
+        # Closed on exit, also after a failure ended its use: closing it at the failure
+        # would cut another chunk's exchange with the other worker half-way.
+        self._owned = self.pool
         self.slots = workers if use else 0  # chunks in flight: one per worker
         self._redact = (redact, tuple(redact_extra))
         self._display = display
@@ -154,8 +157,8 @@ class ChunkRunner:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.pool is not None:
-            await self.pool.aclose()
+        if self._owned is not None:
+            await self._owned.aclose()
 
     async def run(
         self,
@@ -172,7 +175,6 @@ class ChunkRunner:
                 return await pool.call((work, budget, *self._redact))
             except (WorkerFailed, OSError) as e:  # nothing was recorded: redo it here
                 self.pool = None
-                await pool.aclose()
                 self._display.info(f"a worker process failed ({e}); analyzing in threads")
         return await anyio.to_thread.run_sync(
             analyze_chunk, work, analyzer, findings, facts, stopping, budget

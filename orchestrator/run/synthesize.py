@@ -8,12 +8,12 @@ aggregate falls back to the summary composed from the numbers, and says so.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import anyio
 from pydantic import BaseModel, Field, ValidationError
 
 from tracejury.errors import TracejuryError
@@ -25,6 +25,7 @@ from tracejury.orchestrator.llm.backends import make_client, model_for, resolve_
 from tracejury.orchestrator.llm.client import LLMClient
 from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.llm.types import LLMRequest, LLMResponse
+from tracejury.orchestrator.sync_loop import run_interruptible
 from tracejury.rundir import RunDir
 
 SYSTEM = (
@@ -81,7 +82,8 @@ class LLMSynthesizer:
         self.cost_usd = 0.0
 
     def __call__(self, prompt: str) -> str:
-        return anyio.run(self._ask, prompt)
+        # as the stages run theirs: a Ctrl-C arrives as one plain KeyboardInterrupt
+        return run_interruptible(functools.partial(self._ask, prompt))
 
     async def _ask(self, prompt: str) -> str:
         policy = self._policy or CallPolicy.from_config(self.config)
