@@ -94,7 +94,7 @@ class FindingsIndex:
         n = self.n_manifest
         for (t, lane, h), st in self.keys.items():
             if t < n and current[lane] == h:
-                row = st.ok_row if st.ok_offset >= 0 else st.err_row  # KeyState.kept_row
+                row = st.kept_row
                 if row is not None:
                     out[t].append((lane, row))
         for v in out.values():

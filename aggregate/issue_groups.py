@@ -23,6 +23,7 @@ def is_problem(f: Finding | KeptFinding) -> bool:
     return f.status == "ok" and is_problem_category(f.category)
 
 
+@lru_cache(maxsize=4096)  # asked once per kept finding; the categories are few
 def is_problem_category(category: str | None) -> bool:
     return (category or "").strip().lower() not in NO_PROBLEM
 

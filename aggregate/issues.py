@@ -31,7 +31,6 @@ from tracejury.aggregate.issue_groups import (
     _fp,
     core_tokens,
     is_problem,
-    is_problem_category,
     says_recovered,
     signature_core,
 )
@@ -79,7 +78,6 @@ class IssueBuilder:
         self._c = array("b")
         self._ts = array("d")
         self.group_fingerprint: dict[int, str] = {}
-        self._problem_category: dict[str | None, bool] = {}
 
     # ---- grouping -------------------------------------------------------------------
 
@@ -133,18 +131,9 @@ class IssueBuilder:
         self, f: Finding | KeptFinding, trace_idx: int, facts: FactsInfo | None, outcome: str
     ) -> int | None:
         """Record a kept finding; returns its group (None when it names no problem)."""
-        # is_problem(f), its category's half looked up once per distinct category
-        problem = self._problem_category.get(f.category)
-        if problem is None:
-            problem = self._problem_category[f.category] = is_problem_category(f.category)
-        if f.status != "ok" or not problem:
+        if not is_problem(f):
             return None
-        if facts is None or not facts.signatures:  # _key without a signature to match
-            key: tuple[str, str, object] = ("text", "", self._text_tokens(f))
-            sig: Signature | None = None
-            cat = ""
-        else:
-            key, sig, cat = self._key(f, facts)
+        key, sig, cat = self._key(f, facts)
         gid = self._group_index.get(key)
         if gid is None:
             gid = len(self.groups)
@@ -167,7 +156,7 @@ class IssueBuilder:
         self._p.append(self._code(self._persp, f.perspective))
         self._o.append(_OUTCOME_CODE.get(outcome, _UNKNOWN_CODE))
         self._c.append(CONFIDENCE_RANK.get(f.confidence, 2))
-        self._ts.append(f.created_ts if isinstance(f, KeptFinding) else created_ts(f))
+        self._ts.append(created_ts(f))
         return gid
 
     # ---- clustering -----------------------------------------------------------------

@@ -9,6 +9,7 @@ kept in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from tracejury.models import Finding
 from tracejury.models.common import Confidence, FindingStatus, Outcome
@@ -36,7 +37,12 @@ def created_ts(f: Finding | KeptFinding) -> float:
     """When the finding was written, as epoch seconds (0 for a date out of range)."""
     if isinstance(f, KeptFinding):
         return f.created_ts
+    return epoch_seconds(f.created_at)
+
+
+def epoch_seconds(dt: datetime) -> float:
+    """`dt` as epoch seconds; 0 for a date out of range."""
     try:
-        return f.created_at.timestamp()
+        return dt.timestamp()
     except (OverflowError, OSError, ValueError):
         return 0.0

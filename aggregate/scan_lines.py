@@ -16,6 +16,7 @@ from typing import get_args
 import msgspec
 from pydantic import TypeAdapter, ValidationError
 
+from tracejury.aggregate.rows import epoch_seconds
 from tracejury.models import Finding, TraceFacts
 from tracejury.models.common import Confidence, FindingStatus, Outcome
 from tracejury.models.finding import utc_now
@@ -63,14 +64,6 @@ _decode_finding = msgspec.json.Decoder(FindingLine).decode
 _parse_datetime = TypeAdapter(datetime).validator.validate_python
 
 
-def _stamp(dt: datetime) -> float:
-    """When the finding was written, as epoch seconds (0 for a date out of range)."""
-    try:
-        return dt.timestamp()
-    except (OverflowError, OSError, ValueError):
-        return 0.0
-
-
 def finding_line(raw: bytes) -> tuple[FindingLine, float] | None:
     """The line's fields and created_at as epoch seconds; None when the projection does not
     take the line exactly (then `Finding` reads it). It may take a line the model rejects
@@ -82,7 +75,7 @@ def finding_line(raw: bytes) -> tuple[FindingLine, float] | None:
     if r.created_at is msgspec.UNSET:
         return r, utc_now().timestamp()  # the model's default: now
     try:
-        return r, _stamp(_parse_datetime(r.created_at))
+        return r, epoch_seconds(_parse_datetime(r.created_at))
     except ValidationError:
         return None
 
@@ -97,7 +90,7 @@ def line_of_finding(f: Finding) -> tuple[FindingLine, float]:
         LineUsage(u.requests, u.input_tokens, u.output_tokens, u.cached_input_tokens, u.cost_usd),
         f.created_at.isoformat(),
     )  # fmt: skip
-    return line, _stamp(f.created_at)
+    return line, epoch_seconds(f.created_at)
 
 
 class FactsError(msgspec.Struct):
