@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 MAX_HEADER = 32  # the longest length line a reader of frames accepts
 Reply = tuple[bool, object]
@@ -45,6 +45,18 @@ def frame(obj: object) -> bytes:
     return b"%d\n" % len(data) + data
 
 
+def read_frame(inp: IO[bytes]) -> object:
+    """The next frame's object; EOFError when the stream ends before a whole frame."""
+    header = inp.readline(MAX_HEADER)
+    if not header.endswith(b"\n"):
+        raise EOFError("the stream ended" if not header else "a frame's length line cut short")
+    size = int(header)
+    data = inp.read(size)
+    if len(data) != size:
+        raise EOFError("the stream ended inside a frame")
+    return pickle.loads(data)
+
+
 def one_line(e: BaseException) -> str:
     """An exception as a worker's `(False, reason)` states it."""
     return f"{e.__class__.__name__}: {e}".splitlines()[0][:300]
@@ -66,10 +78,10 @@ def serve_requests(handle: Callable[[Any], object]) -> None:
     `(False, reason)` when `handle` raises; returns when stdin closes or the parent is gone."""
     inp, out = worker_channel()
     while True:
-        header = inp.readline()
-        if not header:
+        try:
+            request = read_frame(inp)
+        except EOFError:
             return
-        request = pickle.loads(inp.read(int(header)))
         try:
             reply: Reply = (True, handle(request))
         except Exception as e:  # the work records its own errors; this is a bug

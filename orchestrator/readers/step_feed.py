@@ -15,11 +15,12 @@ import contextlib
 import pickle
 import subprocess
 from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 from tracejury.models import TraceRef
 from tracejury.orchestrator.analysis import redact as redact_mod
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
-from tracejury.worker_procs import MAX_HEADER, frame, pipe_options, worker_command
+from tracejury.worker_procs import frame, pipe_options, read_frame, worker_command
 
 MIN_BYTES = 64 * 1024 * 1024
 WORKER_MODULE = "tracejury.orchestrator.readers.step_worker"
@@ -55,10 +56,7 @@ def _stream(ref: TraceRef) -> Iterator[Step]:
             raise WorkerLost(str(e)) from None
         while True:
             try:
-                header = out.readline(MAX_HEADER)
-                if not header.endswith(b"\n"):
-                    raise WorkerLost("the worker ended early")
-                kind, value = pickle.loads(out.read(int(header)))
+                kind, value = cast(tuple[str, Any], read_frame(out))
             except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError) as e:
                 raise WorkerLost(str(e)) from None
             if kind == "steps":

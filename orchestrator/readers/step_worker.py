@@ -10,15 +10,15 @@ never more than a few batches ahead of the parent.
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import fields
 from operator import attrgetter
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
+from tracejury.models import TraceRef
 from tracejury.orchestrator.analysis.redact import configure as configure_redaction
 from tracejury.orchestrator.readers.model import Step
 from tracejury.orchestrator.readers.registry import load_trace
-from tracejury.worker_procs import frame, worker_channel
+from tracejury.worker_procs import frame, read_frame, worker_channel
 
 BATCH = 500  # steps a frame
 STEP_FIELDS = attrgetter(*(f.name for f in fields(Step)))  # Step(*fields) rebuilds it
@@ -30,10 +30,11 @@ def _send(out: BinaryIO, kind: str, value: object) -> None:
 
 
 def serve(inp: BinaryIO, out: BinaryIO) -> None:
-    header = inp.readline()
-    if not header:
+    try:
+        request = read_frame(inp)
+    except EOFError:
         return
-    ref, enabled, extra = pickle.loads(inp.read(int(header)))
+    ref, enabled, extra = cast(tuple[TraceRef, bool, list[str]], request)
     configure_redaction(enabled=enabled, extra=extra)
     it = iter(load_trace(ref).steps())
     batch: list[tuple[object, ...]] = []
