@@ -153,16 +153,9 @@ class Collector:
     async def _record(self, finding: Finding, state: _RunState) -> None:
         """The stage's `record` (queued for the group commit, counted once synced), keeping
         what to wait for before the job is marked collected."""
-        stage = self.stage
-        if stage.commit is None or stage._settle is None or stage.commit.closing:
-            await stage.record(finding, state)  # appended directly: on disk when it returns
-            return
-        stage._handed.add(finding.key)  # as `BatchRunStage.record` does
-        queued = stage.commit.enqueue(stage.findings, [finding])
-        stage._settle.start_soon(
-            stage._synced_then, queued, partial(stage._counted, finding, state)
-        )
-        self._unsynced.append(queued)
+        queued = await self.stage.record(finding, state)
+        if queued is not None:  # None: appended directly, on disk already
+            self._unsynced.append(queued)
 
     async def _facts_for(self, ref: TraceRef, trace: ParsedTrace) -> Facts:
         stage = self.stage

@@ -49,7 +49,7 @@ from tracejury.orchestrator.llm.policy import CallPolicy
 from tracejury.orchestrator.results import RunResult
 from tracejury.orchestrator.run.batch_collect import Collector
 from tracejury.orchestrator.run.batch_signals import ctrl_c
-from tracejury.orchestrator.run.group_commit import GroupCommit
+from tracejury.orchestrator.run.group_commit import GroupCommit, Queued
 from tracejury.orchestrator.run.per_trace import Prepared, analyze_trace, prepare_trace
 from tracejury.orchestrator.run.stage import STOP_GRACE_S, RunStage, _RunState
 from tracejury.orchestrator.run.stage_setup import StageSetup
@@ -439,9 +439,9 @@ class BatchRunStage(RunStage):
             if (ref.trace_id, c.perspective, c.hash) not in self._handed
         ]
 
-    async def record(self, finding: Finding, state: _RunState) -> None:
+    async def record(self, finding: Finding, state: _RunState) -> Queued | None:
         self._handed.add(finding.key)
-        await super().record(finding, state)
+        return await super().record(finding, state)
 
     def halt(self) -> None:
         """Stop the run now (what is recorded stays; jobs at the provider keep running)."""

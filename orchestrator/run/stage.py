@@ -406,11 +406,11 @@ class RunStage:
         *,
         data: bytes | None = None,
         keys: list[Hashable] | None = None,
-    ) -> None:
+    ) -> Queued | None:
         """Queue `record` (or several, `data` their encoding when already done, `keys` their
         keys when only those came back) for the group commit and return at once, so a
         trace's capacity slot is not held while its batch syncs; `then` runs only once the
-        lines are on disk."""
+        lines are on disk. Returns the queued batch (None: appended directly, on disk now)."""
         records = record if isinstance(record, list) else [record]
         if self.commit is None or self._settle is None or self.commit.closing:
             if keys is not None and data is not None:
@@ -420,10 +420,11 @@ class RunStage:
                 await anyio.to_thread.run_sync(recorder.record, records)
             if then:
                 then()
-            return
+            return None
         # Queued now, not in the task: a Ctrl-C before the task starts must not lose the lines.
         queued = self.commit.enqueue(recorder, records, data, keys)
         self._settle.start_soon(self._synced_then, queued, then)
+        return queued
 
     @staticmethod
     async def _synced_then(queued: Queued, then: Callable[[], None] | None) -> None:
@@ -431,8 +432,8 @@ class RunStage:
         if then:
             then()
 
-    async def record(self, finding: Finding, state: _RunState) -> None:
-        await self.append(self.findings, finding, lambda: self._counted(finding, state))
+    async def record(self, finding: Finding, state: _RunState) -> Queued | None:
+        return await self.append(self.findings, finding, lambda: self._counted(finding, state))
 
     def _counted_all(self, findings: list[Finding], state: _RunState) -> None:
         for f in findings:
