@@ -46,7 +46,7 @@ from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.recorder import FindingsRecorder
 from tracejury.orchestrator.run.stage import RunStage, save_config
 from tracejury.orchestrator.run.stage_setup import StageSetup
-from tracejury.orchestrator.run.status import mark
+from tracejury.orchestrator.run.status import mark_interrupted
 from tracejury.orchestrator.run.synthesize import make_synthesizer, run_config_of
 from tracejury.orchestrator.run.work import load_work, resolve_criteria
 from tracejury.orchestrator.stage_base import (
@@ -296,13 +296,11 @@ def aggregate_findings(
     except KeyboardInterrupt:
         # status.json must not keep the run stage's "done": the findings stay, the reports
         # are not all written; exit 4 and the command that finishes it, as for any Ctrl-C.
-        mark(
+        mark_interrupted(
             rd.status,
             rd.path,
-            "stopped",
-            message="interrupted while aggregating; the findings are kept; "
+            "interrupted while aggregating; the findings are kept; "
             "re-run the same command to write the reports",
-            exit_code=int(ExitCode.INTERRUPTED),
         )
         raise RunInterrupted(rd.path) from None
     for line in [*result.messages, *result.refusals]:

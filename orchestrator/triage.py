@@ -39,7 +39,7 @@ from tracejury.orchestrator.pipeline import (
 from tracejury.orchestrator.results import DeepDiveResult, RunResult, TriageResult
 from tracejury.orchestrator.run.lock_check import check_locks
 from tracejury.orchestrator.run.resume import find_resumable, fingerprint_of, record_fingerprint
-from tracejury.orchestrator.run.status import mark
+from tracejury.orchestrator.run.status import mark, mark_interrupted
 from tracejury.orchestrator.run.work import resolve_criteria
 from tracejury.rundir import RunDir
 
@@ -119,12 +119,8 @@ class _Triage:
         if self._rd is None:
             return e
         if isinstance(e, KeyboardInterrupt):
-            mark(
-                self.rd.status,
-                self.rd.path,
-                "stopped",
-                message="interrupted; re-run the same command to resume",
-                exit_code=int(ExitCode.INTERRUPTED),
+            mark_interrupted(
+                self.rd.status, self.rd.path, "interrupted; re-run the same command to resume"
             )
             return e if isinstance(e, RunInterrupted) else RunInterrupted(self.rd.path)
         if isinstance(e, TracejuryError):

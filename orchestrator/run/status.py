@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from tracejury.errors import ExitCode
 from tracejury.files import write_model
 from tracejury.models import RunStatus, utc_now
 from tracejury.models.claim import ClaimView
@@ -166,3 +167,8 @@ def mark(
     except OSError:
         pass  # as StatusWriter: a full disk must not turn into a second error
     return status
+
+
+def mark_interrupted(path: Path, run_dir: Path, message: str) -> None:
+    """status.json says a Ctrl-C stopped the run (exit 4; `message`: how to go on)."""
+    mark(path, run_dir, "stopped", message=message, exit_code=int(ExitCode.INTERRUPTED))
