@@ -227,6 +227,11 @@ def configure(*, enabled: bool = True, extra: Iterable[str] = ()) -> None:
     set_extra_patterns(extra)
 
 
+def configuration() -> tuple[bool, list[str]]:
+    """What `configure` was given (enabled, extra patterns), e.g. to pass to a worker."""
+    return _ENABLED[0], [p.pattern for p in _EXTRA]
+
+
 def _extra_spans(text: str, taken: list[Span]) -> list[Span]:
     found: list[Span] = []
     for rx in _EXTRA:

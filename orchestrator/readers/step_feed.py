@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from tracejury.models import TraceRef
-from tracejury.orchestrator.analysis import redact as redact_mod
+from tracejury.orchestrator.analysis.redact import configuration as redaction_configuration
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.worker_procs import frame, pipe_options, read_frame, worker_command
 
@@ -41,7 +41,7 @@ def worker_steps(trace: ParsedTrace) -> Callable[[], Iterator[Step]] | None:
 
 
 def _stream(ref: TraceRef) -> Iterator[Step]:
-    settings = (redact_mod._ENABLED[0], [p.pattern for p in redact_mod._EXTRA])
+    settings = redaction_configuration()
     try:
         proc = subprocess.Popen(worker_command(WORKER_MODULE), **pipe_options())
     except OSError as e:
