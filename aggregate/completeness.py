@@ -17,10 +17,15 @@ from typing import Any
 from tracejury.aggregate.dedupe import KeyState
 from tracejury.aggregate.inputs import TraceInfo
 from tracejury.aggregate.rows import KeptFinding
-from tracejury.aggregate.scan_lines import FindingLine, finding_line, line_of_finding
+from tracejury.aggregate.scan_lines import (
+    FindingLine,
+    finding_line,
+    line_of_finding,
+    model_line,
+)
 from tracejury.criteria_loader import load_criteria
 from tracejury.errors import TracejuryError
-from tracejury.jsonl import BadLine, raw_lines, validate_line
+from tracejury.jsonl import BadLine, raw_lines
 from tracejury.models import Finding
 from tracejury.models.summary import Completeness, InvalidLine, LaneCompleteness
 
@@ -106,19 +111,6 @@ def _lane(item: tuple[int, KeptFinding]) -> int:
     return item[0]
 
 
-def _slow_line(
-    n: int, raw: bytes, known: dict[int, BadLine], index: FindingsIndex
-) -> tuple[FindingLine, float] | BadLine:
-    """A line the projection does not take here: its known BadLine, or the model reads it
-    (noted in `index.self_checked`)."""
-    bad = known.get(n)
-    if bad is not None:
-        return bad
-    index.self_checked.add(n)
-    item = validate_line(n, raw, Finding)
-    return item if isinstance(item, BadLine) else line_of_finding(item)
-
-
 def scan_findings(
     path: Path,
     traces: list[TraceInfo],
@@ -147,7 +139,7 @@ def scan_findings(
     for n, offset, raw in raw_lines(path):
         got = finding_line(raw) if n <= projected_through and n not in known else None
         if got is None:
-            slow = _slow_line(n, raw, known, index)
+            slow = model_line(n, raw, known, index.self_checked, Finding, line_of_finding)
             if isinstance(slow, BadLine):
                 index.invalid_total += 1
                 if len(index.invalid) < MAX_INVALID:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from tracejury.aggregate.normalize import tokens
-from tracejury.aggregate.scan_lines import FactsFields, facts_line, line_of_facts
+from tracejury.aggregate.scan_lines import FactsFields, facts_line, line_of_facts, model_line
 from tracejury.errors import ConfigError
 from tracejury.files import read_model
-from tracejury.jsonl import BadLine, LineReader, raw_lines, validate_line
+from tracejury.jsonl import BadLine, LineReader, raw_lines
 from tracejury.models import Facts, Manifest, TraceFacts
 from tracejury.models.summary import InvalidLine
 from tracejury.rundir import RunDir
@@ -162,22 +162,18 @@ def index_facts(
     known = known or {}
     for n, offset, raw in raw_lines(rd.facts):
         index.last_line = n
-        got = known.get(n)
-        line = facts_line(raw) if n <= projected_through and got is None else None
-        if got is None and line is None:
-            index.self_checked.add(n)
-            item = validate_line(n, raw, TraceFacts)
-            if isinstance(item, BadLine):
-                got = item
-            else:
-                line = line_of_facts(item)
-        if got is not None:
+        line = facts_line(raw) if n <= projected_through and n not in known else None
+        got = (
+            line
+            if line is not None
+            else model_line(n, raw, known, index.self_checked, TraceFacts, line_of_facts)
+        )
+        if isinstance(got, BadLine):
             index.invalid_total += 1
             if len(index.invalid) < max_invalid:
                 index.invalid.append(InvalidLine(file=rd.facts.name, line=n, problem=got.problem))
             continue
-        assert line is not None
-        index.by_trace[line.trace_id] = _facts_info(offset, line.facts)
+        index.by_trace[got.trace_id] = _facts_info(offset, got.facts)
     return index
 
 

@@ -10,18 +10,22 @@ value it returns is the value the model gives for that line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import get_args
+from typing import TypeVar, get_args
 
 import msgspec
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tracejury.aggregate.rows import epoch_seconds
+from tracejury.jsonl import BadLine, validate_line
 from tracejury.models import Finding, TraceFacts
 from tracejury.models.common import Confidence, FindingStatus, Outcome
 from tracejury.models.finding import utc_now
 
 _OUTCOMES = frozenset(get_args(Outcome))
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 
 class LineAnalyzer(msgspec.Struct):
@@ -57,6 +61,24 @@ class FindingLine(msgspec.Struct):
     usage: LineUsage = msgspec.field(default_factory=LineUsage)
     # the text (absent: the model's default, now); its time is read by the model's own parser
     created_at: str | msgspec.UnsetType = msgspec.UNSET
+
+
+def model_line(
+    n: int,
+    raw: bytes,
+    known: dict[int, BadLine],
+    self_checked: set[int],
+    model: type[M],
+    fields: Callable[[M], R],
+) -> R | BadLine:
+    """A line the projection does not take here: the validation process's BadLine for it
+    (`known`), or the model reads it (noted in `self_checked`) and `fields` gives its fields."""
+    bad = known.get(n)
+    if bad is not None:
+        return bad
+    self_checked.add(n)
+    item = validate_line(n, raw, model)
+    return item if isinstance(item, BadLine) else fields(item)
 
 
 _decode_finding = msgspec.json.Decoder(FindingLine).decode
