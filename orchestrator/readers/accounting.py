@@ -10,7 +10,7 @@ problems (links out of the tree, FIFOs) are left to those.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from tracejury.models import InputProblem, SkippedFile, TraceRef
@@ -92,9 +92,6 @@ def trace_members(refs: Iterable[TraceRef]) -> dict[str, tuple[set[str], list[st
     return by_root
 
 
-Add = Callable[[str, str], None]
-
-
 def skipped_files(
     roots: Iterable[Path], refs: Iterable[TraceRef], problems: Iterable[InputProblem] = ()
 ) -> list[SkippedFile]:
@@ -111,15 +108,13 @@ def skipped_files(
         trace_dirs = tuple(dirs)
         if "" in trace_dirs:
             continue
-
-        def add(rel: str, reason: str, root: Path = root) -> None:
-            nonlocal more
+        got, beyond = capped_skips(root, root, files, trace_dirs, named, claims)
+        for rel, reason in got:
             if len(out) < MAX_SKIPPED:
                 out.append(SkippedFile(path=rel, root=str(root), reason=reason))
             else:
                 more += 1
-
-        walk_skips(root, root, files, trace_dirs, named, claims, add)
+        more += beyond
     if more:
         out.append(more_skipped(more))
     return out
@@ -129,19 +124,29 @@ def more_skipped(more: int) -> SkippedFile:
     return SkippedFile(path="…", root="", reason=f"{more} more files skipped")
 
 
-def walk_skips(
+def capped_skips(
     root: Path,
     top: Path,
     files: set[str],
     trace_dirs: tuple[str, ...],
     named: set[str],
     claims: Claims,
-    add: Add,
     *,
     descend: bool = True,
-) -> None:
+) -> tuple[list[tuple[str, str]], int]:
     """What is skipped under `top` (`root` or a folder below it), in `os.walk` order with
-    sorted names; with `descend` False, only `top`'s own entries."""
+    sorted names (with `descend` False, only `top`'s own entries): the first MAX_SKIPPED
+    (rel, reason) and how many more."""
+    got: list[tuple[str, str]] = []
+    more = 0
+
+    def add(rel: str, reason: str) -> None:
+        nonlocal more
+        if len(got) < MAX_SKIPPED:
+            got.append((rel, reason))
+        else:
+            more += 1
+
     for dirpath, dirnames, filenames in os.walk(top):
         here = Path(dirpath)
         rel_dir = "" if here == root else here.relative_to(root).as_posix() + "/"
@@ -166,3 +171,4 @@ def walk_skips(
             if rel in files or str(here / f) in named:
                 continue
             add(rel, _reason(here / f, root, claims))
+    return got, more

@@ -26,9 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracejury.natural import natural_key
-from tracejury.orchestrator.readers.accounting import MAX_SKIPPED, Claims, trace_members
+from tracejury.orchestrator.readers.accounting import (
+    MAX_SKIPPED,
+    Claims,
+    capped_skips,
+    trace_members,
+)
 from tracejury.orchestrator.readers.discover import SKIP_DIRS, is_by_outcome_root
-from tracejury.orchestrator.readers.discover_unit import Share, capped_skips, walk_share
+from tracejury.orchestrator.readers.discover_unit import Share, walk_share
 from tracejury.orchestrator.readers.registry import dir_readers
 from tracejury.orchestrator.split_worker import SPLIT_MIN_FILES, SplitWorker, WorkerScope
 from tracejury.rundir import is_run_dir

@@ -2,7 +2,7 @@
 the input folder's own entries, walked, accounted for and encoded as `manifest.json` holds it.
 
 A share is walked with the same code as the one-process walk (`discover._entry_refs` for its
-entries, `accounting.walk_skips` for its skipped files), in a scan of its own. What makes the
+entries, `accounting.capped_skips` for its skipped files), in a scan of its own. What makes the
 shares' results depend on one another is reported (`Share.independent` False): a folder
 reached through a symlink or seen twice (which one is walked depends on the walk's order), a
 trace holding a file outside its share. The caller then discards the split and walks the
@@ -21,10 +21,9 @@ from tracejury.gc_pause import gc_paused
 from tracejury.models import TraceRef
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.accounting import (
-    MAX_SKIPPED,
     Claims,
+    capped_skips,
     trace_members,
-    walk_skips,
 )
 from tracejury.orchestrator.readers.context import DiscoverContext
 from tracejury.orchestrator.readers.discover import _entry_refs, _real, _Scan
@@ -121,28 +120,3 @@ def _account(root: Path, names: list[str], refs: list[TraceRef], out: Share) -> 
         if rel in trace_dirs or rel.startswith(trace_dirs) or str(root / name) in named:
             continue  # a folder trace holds everything below it
         out.skipped[name] = capped_skips(root, root / name, files, trace_dirs, named, claims)
-
-
-def capped_skips(
-    root: Path,
-    top: Path,
-    files: set[str],
-    trace_dirs: tuple[str, ...],
-    named: set[str],
-    claims: Claims,
-    *,
-    descend: bool = True,
-) -> tuple[list[tuple[str, str]], int]:
-    """`walk_skips` of `top`: the first MAX_SKIPPED (rel, reason) and how many more."""
-    got: list[tuple[str, str]] = []
-    more = 0
-
-    def add(rel: str, reason: str) -> None:
-        nonlocal more
-        if len(got) < MAX_SKIPPED:
-            got.append((rel, reason))
-        else:
-            more += 1
-
-    walk_skips(root, top, files, trace_dirs, named, claims, add, descend=descend)
-    return got, more
