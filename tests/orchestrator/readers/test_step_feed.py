@@ -7,7 +7,6 @@ raises, gives what reading here gives.
 from __future__ import annotations
 
 import importlib.util
-import pickle
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from tracejury.orchestrator.analysis.digest import facts_and_digest
 from tracejury.orchestrator.readers import discover, load_trace, step_feed
 from tracejury.orchestrator.readers.budget import TraceBudget, budgeted
 from tracejury.orchestrator.readers.model import Step
+from tracejury.worker_procs import frame
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -111,8 +111,7 @@ def test_the_readers_exception_is_raised_here(
     frames = b""
     for kind, value in (("steps", [tuple(getattr(s, f) for f in Step.__slots__) for s in steps]),
                         ("raise", ValueError("disk gone"))):  # fmt: skip
-        data = pickle.dumps((kind, value))
-        frames += b"%d\n" % len(data) + data
+        frames += frame((kind, value))
     blob = tmp_path / "frames.bin"
     blob.write_bytes(frames)
     script = f"import sys; sys.stdout.buffer.write(open({str(blob)!r}, 'rb').read())"
