@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from installed import use_cached_bytecode
+
 TARGET_SECONDS = 10.0
 TARGET_MB = 300.0
 TARGET_RATIO = 5.0
@@ -104,6 +106,7 @@ def main() -> None:
     ap.add_argument("--findings", type=int, default=100_000)
     ap.add_argument("--keep", type=Path, help="keep the generated run directories here")
     args = ap.parse_args()
+    print(use_cached_bytecode())
     root = args.keep or Path(tempfile.mkdtemp(prefix="tracejury-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     sizes = [args.findings // 10, args.findings]

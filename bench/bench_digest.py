@@ -33,6 +33,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from installed import use_cached_bytecode
+
 TARGET_PEAK_MB = 300.0
 
 
@@ -297,6 +299,7 @@ def main() -> int:
         print(json.dumps(phase_digest(a.file, a.max_tokens, a.force_format)))
         return 0
 
+    print(use_cached_bytecode())
     workdir = Path(tempfile.mkdtemp(prefix="tracejury-bench-", dir=a.dir))
     path = workdir / "agent-work-stream.jsonl"
     try:

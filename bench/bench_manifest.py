@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from installed import use_cached_bytecode  # noqa: E402
 from manifest_fixture import small_tree  # noqa: E402
 
 HEAD = 64 * 1024
@@ -102,6 +103,7 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
+    print(use_cached_bytecode())
     with tempfile.TemporaryDirectory(prefix="tj-bench-manifest-") as tmp:
         root = args.keep or Path(tmp) / "traces"
         if not root.exists():

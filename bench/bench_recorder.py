@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from by_outcome_factory import make_by_outcome_tree  # noqa: E402
+from installed import use_cached_bytecode  # noqa: E402
 
 
 def child(mode: str, traces: str, out: str) -> None:
@@ -116,6 +117,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--traces", type=int, default=3000)
     args = ap.parse_args()
+    print(use_cached_bytecode())
     with tempfile.TemporaryDirectory() as tmp:
         traces = make_by_outcome_tree(Path(tmp) / "traces", args.traces, with_bad_files=False).root
         print(f"rules triage of {args.traces} generated traces (end to end, one process each)")

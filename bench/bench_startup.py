@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from installed import use_cached_bytecode
+
 CLI = Path(sys.executable).parent / "tracejury"
 TARGET_RATIO = 5.0
 HELPS = (
@@ -55,6 +57,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    print(use_cached_bytecode(), file=sys.stderr if args.json else sys.stdout)
     cases = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "tracejury --help": [str(CLI), "--help"],
