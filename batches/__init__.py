@@ -1,14 +1,24 @@
-"""Manifest builder and batch planner. Imports only the shared models in `tracejury`."""
+"""Manifest builder and batch planner. Imports only the shared models in `tracejury`.
 
-from tracejury.batches.manifest import build_manifest, read_manifest, write_manifest
-from tracejury.batches.planner import (
-    default_agent_count,
-    plan_batches,
-    plan_changes,
-    read_batch,
-    read_plan,
-    write_batches,
-)
+Each name is imported from its module on first use, so the manifest stage (which needs only
+`batches.manifest`) does not load the planner.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real names for type checkers; at run time, see __getattr__
+    from tracejury.batches.manifest import build_manifest, read_manifest, write_manifest
+    from tracejury.batches.planner import (
+        default_agent_count,
+        plan_batches,
+        plan_changes,
+        read_batch,
+        read_plan,
+        write_batches,
+    )
 
 __all__ = [
     "build_manifest",
@@ -21,3 +31,30 @@ __all__ = [
     "write_batches",
     "write_manifest",
 ]
+
+# Where each name lives: imported from there on first use.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "tracejury.batches.manifest": ("build_manifest", "read_manifest", "write_manifest"),
+    "tracejury.batches.planner": (
+        "default_agent_count",
+        "plan_batches",
+        "plan_changes",
+        "read_batch",
+        "read_plan",
+        "write_batches",
+    ),
+}
+_LAZY = {name: module for module, names in _SOURCES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tracejury.batches' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -27,7 +27,7 @@ SDK_MODULES = {
     "tracejury.orchestrator.llm.openai_batch",
     "tracejury.orchestrator.llm.anthropic_batch",
 }
-LAZY_FILES = {"tracejury/__init__.py"}
+LAZY_FILES = {"tracejury/__init__.py", "tracejury/models/__init__.py", "batches/__init__.py"}
 # The CLI's start-up pattern (orchestrator/cli/group.py): a command module may import inside
 # a function what only that command needs, so `--help` stays fast; the import must carry a
 # comment, on its line or above its block of imports, saying why.

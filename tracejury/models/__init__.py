@@ -1,39 +1,49 @@
-"""Pydantic models: the single definition of every file tracejury writes."""
+"""Pydantic models: the single definition of every file tracejury writes.
 
-from tracejury.models.batch import Batch
-from tracejury.models.common import (
-    OUTCOMES,
-    SCHEMA_VERSION,
-    Confidence,
-    FindingStatus,
-    Outcome,
-    Record,
-)
-from tracejury.models.criteria import Criteria
-from tracejury.models.facts import (
-    ErrorSignature,
-    Facts,
-    LongOutput,
-    RepeatedCommand,
-    ToolStat,
-    TraceFacts,
-)
-from tracejury.models.finding import AnalyzerInfo, Evidence, Finding, Usage, utc_now
-from tracejury.models.fingerprint import RunFingerprint
-from tracejury.models.manifest import InputProblem, Manifest, SkippedFile
-from tracejury.models.provider_job import JobCounts, JobItem, ProviderJob
-from tracejury.models.spend import SpendRecord
-from tracejury.models.status import RunStatus
-from tracejury.models.summary import (
-    AnalysisSummary,
-    Completeness,
-    ExecutiveSummary,
-    InvalidLine,
-    Issue,
-    LaneCompleteness,
-    RunDiff,
-)
-from tracejury.models.trace import TraceRef
+Each name is imported from its module on first use: a command loads only the models it
+uses (`tracejury manifest` reads none of the summary, facts or finding models' schemas).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real names for type checkers; at run time, see __getattr__
+    from tracejury.models.batch import Batch
+    from tracejury.models.common import (
+        OUTCOMES,
+        SCHEMA_VERSION,
+        Confidence,
+        FindingStatus,
+        Outcome,
+        Record,
+    )
+    from tracejury.models.criteria import Criteria
+    from tracejury.models.facts import (
+        ErrorSignature,
+        Facts,
+        LongOutput,
+        RepeatedCommand,
+        ToolStat,
+        TraceFacts,
+    )
+    from tracejury.models.finding import AnalyzerInfo, Evidence, Finding, Usage, utc_now
+    from tracejury.models.fingerprint import RunFingerprint
+    from tracejury.models.manifest import InputProblem, Manifest, SkippedFile
+    from tracejury.models.provider_job import JobCounts, JobItem, ProviderJob
+    from tracejury.models.spend import SpendRecord
+    from tracejury.models.status import RunStatus
+    from tracejury.models.summary import (
+        AnalysisSummary,
+        Completeness,
+        ExecutiveSummary,
+        InvalidLine,
+        Issue,
+        LaneCompleteness,
+        RunDiff,
+    )
+    from tracejury.models.trace import TraceRef
 
 __all__ = [
     "AnalysisSummary",
@@ -73,3 +83,55 @@ __all__ = [
     "Usage",
     "utc_now",
 ]
+
+# Where each name lives: imported from there on first use.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "tracejury.models.batch": ("Batch",),
+    "tracejury.models.common": (
+        "OUTCOMES",
+        "SCHEMA_VERSION",
+        "Confidence",
+        "FindingStatus",
+        "Outcome",
+        "Record",
+    ),
+    "tracejury.models.criteria": ("Criteria",),
+    "tracejury.models.facts": (
+        "ErrorSignature",
+        "Facts",
+        "LongOutput",
+        "RepeatedCommand",
+        "ToolStat",
+        "TraceFacts",
+    ),
+    "tracejury.models.finding": ("AnalyzerInfo", "Evidence", "Finding", "Usage", "utc_now"),
+    "tracejury.models.fingerprint": ("RunFingerprint",),
+    "tracejury.models.manifest": ("InputProblem", "Manifest", "SkippedFile"),
+    "tracejury.models.provider_job": ("JobCounts", "JobItem", "ProviderJob"),
+    "tracejury.models.spend": ("SpendRecord",),
+    "tracejury.models.status": ("RunStatus",),
+    "tracejury.models.summary": (
+        "AnalysisSummary",
+        "Completeness",
+        "ExecutiveSummary",
+        "InvalidLine",
+        "Issue",
+        "LaneCompleteness",
+        "RunDiff",
+    ),
+    "tracejury.models.trace": ("TraceRef",),
+}
+_LAZY = {name: module for module, names in _SOURCES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tracejury.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
