@@ -51,17 +51,15 @@ class _Worker:
 
 
 class WorkerPool:
-    """Up to `size` worker processes, started on first use, closed with the pool."""
+    """Up to `size` worker processes, started on first use, closed with the pool. A call
+    beyond `size` at once waits for a worker (the run stage never makes one: its own limiter
+    holds the chunks in flight to `ChunkRunner.slots`, one per worker)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._limiter = anyio.CapacityLimiter(size)
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
-
-    @property
-    def free(self) -> bool:
-        return self._limiter.available_tokens >= 1
 
     @property
     def pids(self) -> list[int]:
@@ -123,7 +121,7 @@ class WorkerPool:
 
 
 class ChunkRunner:
-    """Runs each chunk in a worker process while one is free, else (a small run, one core,
+    """Runs each chunk in a worker process, else (a small run, one core,
     an LLM backend, a failed worker) in a worker thread.
     `async with` it around the dispatch: leaving it ends the workers."""
 
@@ -170,7 +168,7 @@ class ChunkRunner:
         budget: TraceBudget | None,
     ) -> ChunkResult:
         pool = self.pool
-        if pool is not None and pool.free:
+        if pool is not None:
             try:
                 return await pool.call((work, budget, *self._redact))
             except (WorkerFailed, OSError) as e:  # nothing was recorded: redo it here
