@@ -9,13 +9,13 @@ bundled examples and (slow) on the corpus: equal facts, equal digest text.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench_scripts import load_bench
 
 from tracejury.orchestrator.analysis import redact as redact_mod
 from tracejury.orchestrator.analysis.digest import build as build_mod
@@ -31,11 +31,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_digest", REPO / "bench/bench_digest.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("bench_digest")
 
 
 def _result(path: Path, budget: int) -> list[tuple[Any, ...]]:

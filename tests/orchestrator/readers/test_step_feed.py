@@ -6,12 +6,12 @@ raises, gives what reading here gives.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench_scripts import load_bench
 
 from tracejury.orchestrator.analysis.digest import facts_and_digest
 from tracejury.orchestrator.readers import discover, load_trace, step_feed
@@ -23,11 +23,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _bench_log(path: Path, size: int) -> int:
-    spec = importlib.util.spec_from_file_location("bench_digest", REPO / "bench/bench_digest.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return int(mod.generate(path, size))
+    return int(load_bench("bench_digest").generate(path, size))
 
 
 def _results(path: Path, budget: int = 12_000) -> list[tuple[Any, ...]]:
