@@ -5,7 +5,7 @@ With `--tokens OUT` it first writes the token sets of the first Finding file's r
 to OUT (`root_tokens.py`), for issue keying in the aggregating process.
 
 Validates every line of each file with its pydantic model, exactly as an in-process scan
-does (`tracejury.jsonl.scan_models`), and writes the invalid lines as one JSON document on
+does (`tracejury.jsonl.invalid_lines`), and writes the invalid lines as one JSON document on
 stdout: per file `[last line number, [[line number, problem, text], ...]]`, in line order.
 """
 
@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from tracejury.aggregate.root_tokens import write_root_tokens
 from tracejury.errors import ConfigError
-from tracejury.jsonl import BadLine, scan_models
+from tracejury.jsonl import invalid_lines
 from tracejury.models import Finding, TraceFacts
 from tracejury.worker_procs import worker_channel
 
@@ -27,13 +27,8 @@ MODELS: dict[str, type[BaseModel]] = {"Finding": Finding, "TraceFacts": TraceFac
 
 
 def check(path: Path, model: type[BaseModel]) -> tuple[int, list[tuple[int, str, str]]]:
-    last = 0
-    bad: list[tuple[int, str, str]] = []
-    for n, _, item in scan_models(path, model):
-        last = n
-        if isinstance(item, BadLine):
-            bad.append((n, item.problem, item.text))
-    return last, bad
+    last, bad = invalid_lines(path, model)
+    return last, [(b.line_no, b.problem, b.text) for b in bad]
 
 
 def main() -> None:

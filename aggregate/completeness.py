@@ -127,8 +127,10 @@ def scan_findings(
         n_manifest=len(ids), trace_ids=ids, trace_index={t: i for i, t in enumerate(ids)}
     )
     # Locals and inline lookups: this loop runs once per line (100,000s of times).
-    lane_index, lanes, keys, hashes = index.lane_index, index.lanes, index.keys, index.hashes
+    lanes, keys = index.lanes, index.keys
     trace_index = index.trace_index
+    # (perspective, criteria, criteria hash) -> its lane, hash id and tally: one lookup a line
+    cells: dict[tuple[str, str, str], _Cell] = {}
     shared: dict[Any, Any] = {}  # a str (or None) -> that one object
     share = shared.setdefault
     valid = 0
@@ -152,21 +154,18 @@ def scan_findings(
         valid += 1
         if on_valid is not None:
             on_valid(item)
-        lane_idx = lane_index.get((item.perspective, item.criteria))
-        if lane_idx is None:
-            lane_idx = index.lane_for(item.perspective, item.criteria)
-        lane = lanes[lane_idx]
         ch = item.criteria_hash
-        if ts > lane.hashes.get(ch, _NEVER):
-            lane.hashes[ch] = ts
-        lane.hash_lines[ch] = lane.hash_lines.get(ch, 0) + 1
-        h = hashes.get(ch)
-        if h is None:
-            h = hashes[ch] = len(hashes)
+        cell_key = (item.perspective, item.criteria, ch)
+        cell = cells.get(cell_key)
+        if cell is None:
+            cell = cells[cell_key] = _cell(index, cell_key)
+        cell.lines += 1
+        if ts > cell.newest:
+            cell.newest = ts
         t = trace_index.get(item.trace_id)
         if t is None:
             t = index.trace_for(item.trace_id)
-        key = (t, lane_idx, h)
+        key = (t, cell.lane, cell.hash_id)
         st = keys.get(key)
         if st is None:
             st = keys[key] = KeyState()
@@ -175,6 +174,7 @@ def scan_findings(
             # One object per distinct text: a decoded line's strings are its own, and the
             # same categories, perspectives and wordings recur in 100,000s of rows.
             # (status, outcome and confidence are literals: one object each already)
+            lane = lanes[cell.lane]
             row = KeptFinding(
                 offset, ts, item.status, share(item.category, item.category),
                 share(item.subcategory, item.subcategory), lane.perspective, lane.criteria, item.outcome,
@@ -185,6 +185,11 @@ def scan_findings(
                 st.ok_row = row
             else:
                 st.err_row = row
+    for (_, _, ch), cell in cells.items():
+        lane = lanes[cell.lane]
+        if cell.newest > lane.hashes.get(ch, _NEVER):
+            lane.hashes[ch] = cell.newest
+        lane.hash_lines[ch] = lane.hash_lines.get(ch, 0) + cell.lines
     index.valid_lines = valid
     index.last_line = n
     for lane in index.lanes:
@@ -193,6 +198,26 @@ def scan_findings(
         if lane.hashes:
             lane.current_hash = max(lane.hashes.items(), key=lambda kv: (kv[1], kv[0]))[0]
     return index
+
+
+@dataclass(slots=True)
+class _Cell:
+    """The lines of one (perspective, criteria, criteria hash): its lane, the hash's id, how
+    many lines and the newest created_at (added to the lane after the scan)."""
+
+    lane: int
+    hash_id: int
+    lines: int = 0
+    newest: float = _NEVER
+
+
+def _cell(index: FindingsIndex, key: tuple[str, str, str]) -> _Cell:
+    perspective, criteria, ch = key
+    lane = index.lane_for(perspective, criteria)
+    h = index.hashes.get(ch)
+    if h is None:
+        h = index.hashes[ch] = len(index.hashes)
+    return _Cell(lane, h)
 
 
 def expected_lanes(config: dict[str, Any]) -> list[tuple[str, str | None]]:

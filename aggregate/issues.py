@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -31,6 +32,7 @@ from tracejury.aggregate.issue_groups import (
     _fp,
     core_tokens,
     is_problem,
+    is_problem_category,
     says_recovered,
     signature_core,
 )
@@ -131,9 +133,14 @@ class IssueBuilder:
         self, f: Finding | KeptFinding, trace_idx: int, facts: FactsInfo | None, outcome: str
     ) -> int | None:
         """Record a kept finding; returns its group (None when it names no problem)."""
-        if not is_problem(f):
+        if f.status != "ok" or not is_problem_category(f.category):  # is_problem, inline
             return None
-        key, sig, cat = self._key(f, facts)
+        if facts is None or not facts.signatures:
+            # no signature to name (most traces): the text key, without _key's other tier
+            key: tuple[str, str, object] = ("text", "", self._text_tokens(f))
+            sig = None
+        else:
+            key, sig, cat = self._key(f, facts)
         gid = self._group_index.get(key)
         if gid is None:
             gid = len(self.groups)
@@ -153,7 +160,8 @@ class IssueBuilder:
                 self._subs, f"{(f.category or '').strip().lower()}/{f.subcategory or ''}"
             )
         self._sub.append(sub)
-        self._p.append(self._code(self._persp, f.perspective))
+        p = self._persp.get(f.perspective)
+        self._p.append(p if p is not None else self._code(self._persp, f.perspective))
         self._o.append(_OUTCOME_CODE.get(outcome, _UNKNOWN_CODE))
         self._c.append(CONFIDENCE_RANK.get(f.confidence, 2))
         self._ts.append(created_ts(f))
@@ -244,35 +252,39 @@ class IssueBuilder:
                 g2c[g] = ci
                 self.group_fingerprint[g] = c.fingerprint
         n = len(clusters)
-        counts = [0] * n
-        tr: list[set[int]] = [set() for _ in range(n)]
-        tasks: list[Counter[str]] = [Counter() for _ in range(n)]
-        cats: list[Counter[str]] = [Counter() for _ in range(n)]
-        persp: list[Counter[int]] = [Counter() for _ in range(n)]
-        outs: list[Counter[int]] = [Counter() for _ in range(n)]
-        confs: list[Counter[int]] = [Counter() for _ in range(n)]
-        first = [math.inf] * n
-        last = [-math.inf] * n
-        examples: list[dict[int, int]] = [{} for _ in range(n)]  # trace -> best confidence
         sub_names = {v: k for k, v in self._subs.items()}
         persp_names = {v: k for k, v in self._persp.items()}
-        for i in range(len(self._g)):
-            ci = g2c[self._g[i]]
-            t = self._t[i]
-            counts[ci] += 1
-            if t not in tr[ci]:
-                tr[ci].add(t)
-                tasks[ci][traces[t].task_name] += 1
-            cats[ci][sub_names[self._sub[i]]] += 1
-            persp[ci][self._p[i]] += 1
-            outs[ci][self._o[i]] += 1
-            confs[ci][self._c[i]] += 1
-            ts = self._ts[i]
-            first[ci] = min(first[ci], ts)
-            last[ci] = max(last[ci], ts)
-            prev = examples[ci].get(t)
-            if prev is None or self._c[i] < prev:
-                examples[ci][t] = self._c[i]
+        # Counted per distinct (cluster, value) pair in C (Counter over zips), not per finding
+        # in Python; a pair's first occurrence orders it as the per-finding loop did.
+        cis = [g2c[g] for g in self._g]
+        counts = [0] * n
+        for ci, v in Counter(cis).items():
+            counts[ci] = v
+        cats: list[Counter[str]] = [Counter() for _ in range(n)]
+        for (ci, sub), v in Counter(zip(cis, self._sub, strict=True)).items():
+            cats[ci][sub_names[sub]] += v
+        persp = _per_cluster(n, zip(cis, self._p, strict=True))
+        outs = _per_cluster(n, zip(cis, self._o, strict=True))
+        confs = _per_cluster(n, zip(cis, self._c, strict=True))
+        first = [math.inf] * n
+        last = [-math.inf] * n
+        for ci, ts in zip(cis, self._ts, strict=True):
+            if ts < first[ci]:
+                first[ci] = ts
+            if ts > last[ci]:
+                last[ci] = ts
+        best: dict[tuple[int, int], int] = {}  # (cluster, trace) -> its best confidence
+        for key, conf in zip(zip(cis, self._t, strict=True), self._c, strict=True):
+            prev = best.get(key)
+            if prev is None or conf < prev:
+                best[key] = conf
+        tr = [0] * n
+        tasks: list[Counter[str]] = [Counter() for _ in range(n)]
+        examples: list[dict[int, int]] = [{} for _ in range(n)]  # trace -> best confidence
+        for (ci, t), conf in best.items():
+            tr[ci] += 1
+            tasks[ci][traces[t].task_name] += 1
+            examples[ci][t] = conf
         issues: list[Issue] = []
         outcome_names = OUTCOMES
         conf_names = ("high", "medium", "low")
@@ -294,7 +306,7 @@ class IssueBuilder:
                     subcategory=best_sub,
                     signature=c.signature,
                     count=counts[ci],
-                    traces=len(tr[ci]),
+                    traces=tr[ci],
                     tasks=len(tasks[ci]),
                     top_tasks=[
                         CountShare(name=k, count=v)
@@ -380,6 +392,13 @@ class IssueBuilder:
             if len(out) >= MAX_EXAMPLES:
                 break
         return out
+
+
+def _per_cluster(n: int, pairs: Iterable[tuple[int, int]]) -> list[Counter[int]]:
+    out: list[Counter[int]] = [Counter() for _ in range(n)]
+    for (ci, code), v in Counter(pairs).items():
+        out[ci][code] = v
+    return out
 
 
 def _dt(ts: float) -> datetime | None:
