@@ -115,6 +115,7 @@ class _Run:
         checked = Checker.worth_it([p for p, _ in files])
         through = sys.maxsize if checked else 0
         self._checker = Checker(files, root_tokens=not settle).start() if checked else None
+        self.check_failure: str | None = None  # why the validation process gave no verdict
         try:
             self.traces, self.input_problems = load_manifest(rd)
             self.facts: FactsIndex = index_facts(rd, max_invalid=1000, projected_through=through)
@@ -148,6 +149,7 @@ class _Run:
             changed = self._take(checker.verdicts())
         finally:
             checker.close()
+        self.check_failure = checker.failure
         if changed:
             self._derive()
         return changed
@@ -435,6 +437,10 @@ def _aggregate(
     summary.executive_summary = executive_summary(summary, synthesizer)
     result = AggregateResult(summary=summary, missing=summary.completeness.missing, strict=strict)
     result.messages = _messages(summary.completeness)
+    if run.check_failure:  # the same outputs, from validating every line here
+        result.messages.append(
+            f"the validation process {run.check_failure}; validated every line in this process"
+        )
     if summary.executive_summary.note:
         result.messages.append(
             f"executive summary: {summary.executive_summary.note}; composed from the numbers instead"

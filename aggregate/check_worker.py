@@ -7,6 +7,8 @@ to OUT (`root_tokens.py`), for issue keying in the aggregating process.
 Validates every line of each file with its pydantic model, exactly as an in-process scan
 does (`tracejury.jsonl.invalid_lines`), and writes the invalid lines as one JSON document on
 stdout: per file `[last line number, [[line number, problem, text], ...]]`, in line order.
+Anything else it raises is a bug: it writes `{"error": "<one line>"}` instead and exits 1,
+so the aggregating process can name the bug while it validates everything itself.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tracejury.aggregate.root_tokens import write_root_tokens
 from tracejury.errors import ConfigError
 from tracejury.jsonl import invalid_lines
 from tracejury.models import Finding, TraceFacts
-from tracejury.worker_procs import worker_channel
+from tracejury.worker_procs import one_line, worker_channel
 
 MODELS: dict[str, type[BaseModel]] = {"Finding": Finding, "TraceFacts": TraceFacts}
 
@@ -33,7 +35,17 @@ def check(path: Path, model: type[BaseModel]) -> tuple[int, list[tuple[int, str,
 
 def main() -> None:
     _, channel = worker_channel()  # SIGINT ignored; only the verdicts reach stdout
-    args = sys.argv[1:]
+    try:
+        out: object = verdicts(sys.argv[1:])
+    except Exception as e:
+        channel.write(json.dumps({"error": one_line(e)}).encode())
+        channel.flush()
+        sys.exit(1)
+    channel.write(json.dumps(out).encode())
+    channel.flush()
+
+
+def verdicts(args: list[str]) -> list[tuple[int, list[tuple[int, str, str]]]]:
     if args[:1] == ["--tokens"]:
         tokens_out, args = Path(args[1]), args[2:]
         findings = [Path(args[i]) for i in range(0, len(args) - 1, 2) if args[i + 1] == "Finding"]
@@ -41,10 +53,8 @@ def main() -> None:
             try:
                 write_root_tokens(findings[0], tokens_out)
             except (OSError, ConfigError):
-                pass  # the aggregating process folds them itself
-    out = [check(Path(args[i]), MODELS[args[i + 1]]) for i in range(0, len(args) - 1, 2)]
-    channel.write(json.dumps(out).encode())
-    channel.flush()
+                pass  # the aggregating process folds them itself (another error is a bug)
+    return [check(Path(args[i]), MODELS[args[i + 1]]) for i in range(0, len(args) - 1, 2)]
 
 
 if __name__ == "__main__":

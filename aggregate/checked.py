@@ -4,7 +4,8 @@ facts.jsonl with the pydantic models while this process decodes the same lines' 
 
 Only on big files (CHECK_MIN_BYTES together): the worker's start (~0.2 s of imports, on the
 other core) would cost a small run more than its validation. When the worker fails in any
-way, `verdicts()` says None and the caller validates in this process instead. With
+way (cannot start, dies, raises, answers garbage), `verdicts()` says None, `failure` says
+why in one line, and the caller validates in this process instead. With
 `root_tokens`, the process first folds the findings' root causes for issue keying
 (`root_tokens.py`; `known_tokens()`).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -46,6 +48,7 @@ class Checker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._result: list[Verdict] | None = None
         self._done = False
+        self.failure: str | None = None  # why the process could not say, once verdicts() is None
 
     @staticmethod
     def worth_it(paths: list[Path]) -> bool:
@@ -69,8 +72,9 @@ class Checker:
             self._proc = subprocess.Popen(
                 worker_command(WORKER_MODULE, *args), **pipe_options(subprocess.DEVNULL)
             )
-        except OSError:
+        except OSError as e:
             self._proc = None
+            self.failure = f"could not start ({e.strerror or e})"
         return self
 
     @property
@@ -92,7 +96,9 @@ class Checker:
         if self._proc is None:
             return None
         out, _ = self._proc.communicate()
-        if self._proc.returncode != 0:
+        code = self._proc.returncode
+        if code != 0:
+            self.failure = _ended(code, out)
             return None
         try:
             self._result = [
@@ -102,9 +108,11 @@ class Checker:
                 )
                 for last, bad in json.loads(out)
             ]
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, ArithmeticError, RecursionError) as e:
+            self.failure = f"answered what is not a verdict ({e.__class__.__name__})"
             return None
         if len(self._result) != len(self.files):
+            self.failure = f"answered for {len(self._result)} files of {len(self.files)}"
             self._result = None
         return self._result
 
@@ -118,3 +126,17 @@ class Checker:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+def _ended(code: int, out: bytes) -> str:
+    """Why a process that exited with `code` (and wrote `out`) gave no verdict."""
+    if code < 0:
+        try:
+            return f"ended by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"ended by signal {-code}"
+    try:
+        reason = " ".join(str(json.loads(out)["error"]).split())[:300]
+    except (ValueError, TypeError, KeyError, RecursionError):
+        reason = ""
+    return f"failed ({reason})" if reason else f"exited with code {code}"
