@@ -99,8 +99,9 @@ class Group:
     rep_root: str | None = None  # min() of the originals: independent of line order
     actions: dict[str, tuple[int, str]] = field(default_factory=dict)  # key -> (count, min text)
 
-    def note(self, root: str, actionable: str) -> None:
-        self.count += 1
+    def note(self, root: str, actionable: str, times: int = 1) -> None:
+        """`times` findings gave this description and fix."""
+        self.count += times
         r = _root_line(root)
         if r and (self.rep_root is None or r < self.rep_root):
             self.rep_root = r
@@ -110,9 +111,9 @@ class Group:
         k, a = action
         slot = self.actions.get(k)
         if slot is not None:
-            self.actions[k] = (slot[0] + 1, min(a, slot[1]))
+            self.actions[k] = (slot[0] + times, min(a, slot[1]))
         elif len(self.actions) < MAX_ACTION_KEYS:
-            self.actions[k] = (1, a)
+            self.actions[k] = (times, a)
 
 
 @dataclass

@@ -67,18 +67,12 @@ class IssueBuilder:
     def __init__(self) -> None:
         self.groups: list[Group] = []
         self._group_index: dict[tuple[str, str, object], int] = {}
-        self._cats: dict[str, int] = {}
-        self._subs: dict[str, int] = {}
-        self._sub_codes: dict[tuple[str | None, str | None], int] = {}  # (category, sub) -> code
-        self._persp: dict[str, int] = {}
-        # One entry per problem finding, kept as machine ints so 100k stay small.
+        # One entry per problem finding: its group, trace and outcome as machine ints, and
+        # the finding (the scan keeps its row anyway), whose fields build() counts.
         self._g = array("i")
         self._t = array("i")
-        self._sub = array("i")
-        self._p = array("i")
         self._o = array("b")
-        self._c = array("b")
-        self._ts = array("d")
+        self._rows: list[Finding | KeptFinding] = []
         self.group_fingerprint: dict[int, str] = {}
 
     # ---- grouping -------------------------------------------------------------------
@@ -122,13 +116,6 @@ class IssueBuilder:
         # may flip between two categories night to night) while describing one problem.
         return ("text", "", self._text_tokens(f)), None, ""
 
-    @staticmethod
-    def _code(table: dict[str, int], value: str) -> int:
-        code = table.get(value)
-        if code is None:
-            code = table[value] = len(table)
-        return code
-
     def add(
         self, f: Finding | KeptFinding, trace_idx: int, facts: FactsInfo | None, outcome: str
     ) -> int | None:
@@ -150,22 +137,20 @@ class IssueBuilder:
                 fresh = Group("text", "", key[2])  # type: ignore[arg-type]
             self.groups.append(fresh)
             self._group_index[key] = gid
-        self.groups[gid].note(f.root_cause or f.summary, f.actionable)
         self._g.append(gid)
         self._t.append(trace_idx)
-        pair = (f.category, f.subcategory)
-        sub = self._sub_codes.get(pair)
-        if sub is None:
-            sub = self._sub_codes[pair] = self._code(
-                self._subs, f"{(f.category or '').strip().lower()}/{f.subcategory or ''}"
-            )
-        self._sub.append(sub)
-        p = self._persp.get(f.perspective)
-        self._p.append(p if p is not None else self._code(self._persp, f.perspective))
         self._o.append(_OUTCOME_CODE.get(outcome, _UNKNOWN_CODE))
-        self._c.append(CONFIDENCE_RANK.get(f.confidence, 2))
-        self._ts.append(created_ts(f))
+        self._rows.append(f)
         return gid
+
+    def _note_groups(self) -> None:
+        """Each group's wordings, noted once per distinct (group, description, fix) with how
+        many findings gave it, in first-seen order: what noting finding by finding gives."""
+        rows = self._rows
+        said = [f.root_cause or f.summary for f in rows]
+        fixes = [f.actionable for f in rows]
+        for (g, root, fix), times in Counter(zip(self._g, said, fixes, strict=True)).items():
+            self.groups[g].note(root, fix, times)
 
     # ---- clustering -----------------------------------------------------------------
 
@@ -245,6 +230,7 @@ class IssueBuilder:
     # ---- issues ---------------------------------------------------------------------
 
     def build(self, traces: list[TraceInfo], trace_ids: list[str]) -> list[Issue]:
+        self._note_groups()
         clusters = self._clusters()
         g2c = [0] * len(self.groups)
         for ci, c in enumerate(clusters):
@@ -252,29 +238,32 @@ class IssueBuilder:
                 g2c[g] = ci
                 self.group_fingerprint[g] = c.fingerprint
         n = len(clusters)
-        sub_names = {v: k for k, v in self._subs.items()}
-        persp_names = {v: k for k, v in self._persp.items()}
         # Counted per distinct (cluster, value) pair in C (Counter over zips), not per finding
         # in Python; a pair's first occurrence orders it as the per-finding loop did.
+        rows = self._rows
         cis = [g2c[g] for g in self._g]
         counts = [0] * n
         for ci, v in Counter(cis).items():
             counts[ci] = v
         cats: list[Counter[str]] = [Counter() for _ in range(n)]
-        for (ci, sub), v in Counter(zip(cis, self._sub, strict=True)).items():
-            cats[ci][sub_names[sub]] += v
-        persp = _per_cluster(n, zip(cis, self._p, strict=True))
+        pairs = zip(cis, [f.category for f in rows], [f.subcategory for f in rows], strict=True)
+        for (ci, cat, sub), v in Counter(pairs).items():
+            cats[ci][f"{(cat or '').strip().lower()}/{sub or ''}"] += v
+        persp: list[Counter[str]] = [Counter() for _ in range(n)]
+        for (ci, name), v in Counter(zip(cis, [f.perspective for f in rows], strict=True)).items():
+            persp[ci][name] = v
         outs = _per_cluster(n, zip(cis, self._o, strict=True))
-        confs = _per_cluster(n, zip(cis, self._c, strict=True))
+        conf_codes = [CONFIDENCE_RANK.get(f.confidence, 2) for f in rows]
+        confs = _per_cluster(n, zip(cis, conf_codes, strict=True))
         first = [math.inf] * n
         last = [-math.inf] * n
-        for ci, ts in zip(cis, self._ts, strict=True):
+        for ci, ts in zip(cis, [created_ts(f) for f in rows], strict=True):
             if ts < first[ci]:
                 first[ci] = ts
             if ts > last[ci]:
                 last[ci] = ts
         best: dict[tuple[int, int], int] = {}  # (cluster, trace) -> its best confidence
-        for key, conf in zip(zip(cis, self._t, strict=True), self._c, strict=True):
+        for key, conf in zip(zip(cis, self._t, strict=True), conf_codes, strict=True):
             prev = best.get(key)
             if prev is None or conf < prev:
                 best[key] = conf
@@ -314,10 +303,7 @@ class IssueBuilder:
                             :MAX_TOP_TASKS
                         ]
                     ],
-                    perspectives={
-                        persp_names[k]: v
-                        for k, v in sorted(persp[ci].items(), key=lambda kv: persp_names[kv[0]])
-                    },
+                    perspectives=dict(sorted(persp[ci].items())),
                     outcomes={outcome_names[k]: v for k, v in sorted(outs[ci].items())},
                     confidence={conf_names[k]: v for k, v in sorted(confs[ci].items())},
                     root_cause=self._root_cause(c),

@@ -9,7 +9,6 @@ folded here as before. Both sides run the same `tokens()`, so the keys are the s
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -24,6 +23,7 @@ class _Root(msgspec.Struct):
 
 
 _decode_root = msgspec.json.Decoder(_Root).decode
+_BATCH = 2048  # token sets encoded at a time
 
 
 def root_causes(path: Path) -> list[str]:
@@ -37,17 +37,22 @@ def root_causes(path: Path) -> list[str]:
     return list(seen)
 
 
+_encode = msgspec.json.Encoder().encode
+
+
 def write_root_tokens(findings: Path, out: Path) -> None:
     """`[[text, [token, ...]], ...]` of every root cause, written whole (a temporary file
     renamed) so a reader sees all of it or nothing."""
-    # One entry at a time, uncached: this process keeps none of the 10,000s of token sets.
-    entries = (json.dumps([text, sorted(tokens_uncached(text))]) for text in root_causes(findings))
+    texts = root_causes(findings)
     tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write("[")
-        for i, entry in enumerate(entries):
-            f.write("," + entry if i else entry)
-        f.write("]")
+    with tmp.open("wb") as f:
+        f.write(b"[")
+        # A batch at a time, uncached: this process keeps none of the 10,000s of token sets.
+        for start in range(0, len(texts), _BATCH):
+            batch = texts[start : start + _BATCH]
+            entries = _encode([(text, tokens_uncached(text)) for text in batch])[1:-1]
+            f.write(b"," + entries if start else entries)
+        f.write(b"]")
     os.replace(tmp, out)
 
 

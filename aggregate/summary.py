@@ -158,6 +158,9 @@ class SummaryBuilder:
         self._actions: dict[str, list[int | str]] = {}  # key -> [count, smallest wording]
         self.traces_usd: float | None = None
         self.traces_with_cost = 0
+        # (task, perspective, category, subcategory) -> ok findings, counted into the
+        # category counts by build()
+        self._kinds: dict[tuple[str, str, str | None, str | None], int] = {}
 
     def _action(self, text: str) -> None:
         entry = _action_entry(text)
@@ -201,17 +204,26 @@ class SummaryBuilder:
         if facts is not None:
             m.input_tokens += facts.input_tokens or 0
             m.output_tokens += facts.output_tokens or 0
+        kinds = self._kinds
         for f in kept:
             if f.status != "ok":
                 continue
-            self.total += 1
-            cat, problem, sub = _category_keys(f.category, f.subcategory)
-            self.by_category[cat] += 1
-            self.by_perspective[f.perspective][cat] += 1
-            if problem:
-                self.by_subcategory[sub] += 1
-                task.categories[cat] += 1
+            kind = (trace.task_name, f.perspective, f.category, f.subcategory)
+            kinds[kind] = kinds.get(kind, 0) + 1
             self._action(f.actionable)
+
+    def _count_kinds(self) -> None:
+        """The category counts from the tally of distinct kinds (once per kind, not per
+        finding; every count is an int sum, so the order they are added in changes nothing)."""
+        for (task_name, perspective, category, subcategory), v in self._kinds.items():
+            self.total += v
+            cat, problem, sub = _category_keys(category, subcategory)
+            self.by_category[cat] += v
+            self.by_perspective[perspective][cat] += v
+            if problem:
+                self.by_subcategory[sub] += v
+                self.by_task[task_name].categories[cat] += v
+        self._kinds = {}
 
     def top_actions(self) -> dict[str, int]:
         ranked = sorted(self._actions.values(), key=lambda v: (-int(v[0]), str(v[1])))
@@ -231,6 +243,7 @@ class SummaryBuilder:
         issues: list[Issue],
         analysis: AnalysisCost,
     ) -> AnalysisSummary:
+        self._count_kinds()
         by_analyzer = analysis.by_analyzer
         usd = [a.cost_usd for a in by_analyzer.values() if a.cost_usd is not None]
         cost = CostSummary(
