@@ -61,10 +61,12 @@ def _gate(text: str, words: tuple[str, ...]) -> bool:
 
 
 def _gate_any(text: str) -> bool:
-    """`_gate(text, _GATE_ANY)`, most often answered by the folded needles alone."""
+    """`_gate(text, _GATE_ANY)`, most often answered by the folded needles alone, each
+    ruled out first by its first and last characters (memchr-speed tests: a needle test
+    proper runs at a fraction of that speed, and most long outputs lack one of the two)."""
     low = text.lower()
     for needle in _GATE_ANY_FOLDED:
-        if needle in low:
+        if needle[0] in low and needle[-1] in low and needle in low:
             return _gate(text, _GATE_ANY)
     return False
 
@@ -234,6 +236,23 @@ def _failure(text: str, etype: str, fallback: str) -> tuple[str, str, str]:
     return line, message, example
 
 
+def ok_result_errors(text: str, loc: str) -> list[ErrorHit]:
+    """The errors of a tool result that worked whose text passed `_gate_any`: its exception
+    lines, else its shell-failure lines (`step_errors` of it, without the tests before)."""
+    window = scan_window(text)
+    found = []
+    for line in exception_lines(window)[:MAX_HITS_PER_STEP]:
+        found.append(ErrorHit("exception", normalize_signature(line), _clip(line), loc))
+    if not found:
+        for line in window.splitlines():
+            if _SHELL_FAILURE.search(line):
+                sig = normalize_signature(line)
+                found.append(ErrorHit("tool_error", sig, _clip(line), loc))
+                if len(found) >= MAX_HITS_PER_STEP:
+                    break
+    return found
+
+
 def step_errors(step: Step) -> list[ErrorHit]:
     """The errors one step shows: an error event, a failed tool result, or error lines in
     the text of the environment (logs, user/system/tool messages). The agent's own steps are
@@ -252,18 +271,7 @@ def step_errors(step: Step) -> list[ErrorHit]:
             # notebook cell); only exception lines count here, not log-ish "ERROR" lines.
             if not text or not _gate_any(text):
                 return []
-            window = scan_window(text)
-            found = []
-            for line in exception_lines(window)[:MAX_HITS_PER_STEP]:
-                found.append(ErrorHit("exception", normalize_signature(line), _clip(line), loc))
-            if not found:
-                for line in window.splitlines():
-                    if _SHELL_FAILURE.search(line):
-                        sig = normalize_signature(line)
-                        found.append(ErrorHit("tool_error", sig, _clip(line), loc))
-                        if len(found) >= MAX_HITS_PER_STEP:
-                            break
-            return found
+            return ok_result_errors(text, loc)
         line, message, example = _failure(text, etype, step.status or "failed")
         sig = normalize_signature(f"{step.tool_name or 'tool'}: {message}")
         kind = _kind_for("tool_error", f"{step.status} {etype} {line}")

@@ -31,3 +31,27 @@ def test_folded_gate_equals_the_exact_one() -> None:
         assert _gate_any(text) == _gate(text, _GATE_ANY), text
         hits += _gate(text, _GATE_ANY)
     assert len(texts) == 3000 and 500 < hits < 3000
+
+
+def test_folded_gate_with_needles_at_the_edges_and_cut_equals_the_exact_one() -> None:
+    # The first and last characters of each needle are tested alone before the needle:
+    # needles whole, cut in two by filler, at the start and the end of a text, in any case.
+    rng = random.Random(14)
+    pieces = [*_GATE_ANY, *_GATE_ANY_FOLDED, "x" * 70, "line 5", "\n", "K", "İ", "r", "t"]
+    texts = []
+    for _ in range(4000):
+        parts = []
+        for _ in range(rng.randrange(1, 5)):
+            p = rng.choice(pieces)
+            if rng.random() < 0.3 and len(p) > 1:
+                cut = rng.randrange(1, len(p))
+                p = p[:cut] + rng.choice(["x", " ", "\n"]) + p[cut:]
+            if rng.random() < 0.3:
+                p = p.upper() if rng.random() < 0.5 else p.lower()
+            parts.append(p)
+        texts.append("".join(parts))
+    hits = 0
+    for text in texts:
+        assert _gate_any(text) == _gate(text, _GATE_ANY), text
+        hits += _gate(text, _GATE_ANY)
+    assert len(texts) == 4000 and 500 < hits < 3500

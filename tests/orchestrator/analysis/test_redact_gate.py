@@ -9,15 +9,22 @@ trips the one-scan gate, so a pattern added later cannot slip past it.
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import random
+import re
 import urllib.parse
+from typing import Any
 
 import pytest
 
 from tracejury.orchestrator.analysis import redact_gate
 from tracejury.orchestrator.analysis.redact import redact, redact_full, set_extra_patterns
 from tracejury.orchestrator.analysis.redact_patterns import PATTERNS
+
+# The parsed form of a pattern, to walk its branches (private modules: typeshed has no stubs).
+re_parser: Any = importlib.import_module("re._parser")
+re_constants: Any = importlib.import_module("re._constants")
 
 SAMPLES = [s for p in PATTERNS for s in p.samples]
 OPENAI = "sk-proj-Qm7Rt2Wx9Zk4Lp8Nv3Bc6Hd1Fg5Js0Ty"
@@ -176,3 +183,89 @@ def test_lowered_gates_answer_as_the_case_insensitive_ones_on_ascii_text() -> No
         assert low_gate is not None
         for text in texts + [s.upper() for s in SAMPLES] + ['PassWord = "x"', "API_KEY:\t1"]:
             assert bool(p.gate.search(text)) == bool(low_gate.search(text.lower())), text
+
+
+def _top_branches(pattern: re.Pattern[str]) -> list[list[tuple[Any, Any]]]:
+    """The top-level alternatives of `pattern`, each as its parsed items."""
+    parsed = re_parser.parse(pattern.pattern, pattern.flags)
+    assert len(parsed.data) == 1 and parsed.data[0][0] is re_constants.BRANCH
+    return [list(b.data) for b in parsed.data[0][1][1]]
+
+
+def test_every_branch_of_the_one_scan_gate_consumes_one_of_its_memchr_characters() -> None:
+    # A branch consuming a fixed character matches only text holding it: without any of
+    # EXACT_CHARS, `exact_any` may answer for the scan. A branch added without one fails here.
+    branches = _top_branches(redact_gate._EXACT_ANY)
+    assert len(branches) >= 9
+    for items in branches:
+        consumed = {chr(v) for op, v in items if op is re_constants.LITERAL}
+        assert consumed & set(redact_gate.EXACT_CHARS), items
+
+
+def test_every_folded_literal_holds_one_of_the_folded_memchr_characters() -> None:
+    folded = [lit for p in PATTERNS if p.fold for lit in p.literals]
+    assert len(folded) >= 10
+    for lit in folded:
+        assert lit == lit.lower() and set(lit) & set(redact_gate.FOLDED_CHARS), lit
+
+
+def _planted(n: int, seed: int) -> list[str]:
+    """Texts of filler with gate characters, literals and their halves planted at the start,
+    the end and across line breaks, in any case, escaped or not."""
+    rng = random.Random(seed)
+    lits = [lit for p in PATTERNS for lit in p.literals] + list(redact_gate.EXACT_CHARS)
+    lits += list(redact_gate.FOLDED_CHARS) + ["\\u0041", "K", "İ", "ß", "\u212a"]
+    filler = ["x" * rng.randrange(1, 80), "line 5", "ok", " ", "\n", "\r\n", "\t", "é"]
+    out = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.randrange(1, 7)):
+            piece = rng.choice(lits) if rng.random() < 0.5 else rng.choice(filler)
+            r = rng.random()
+            if r < 0.15:
+                piece = piece.upper()
+            elif r < 0.3:
+                piece = piece.lower()
+            elif r < 0.4 and len(piece) > 1:
+                cut = rng.randrange(1, len(piece))
+                piece = piece[:cut] + rng.choice(["\n", " \n ", "\r\n"]) + piece[cut:]
+            parts.append(piece)
+        out.append("".join(parts))
+    return out
+
+
+def test_memchr_prefilters_answer_as_the_scans_they_stand_in_for() -> None:
+    texts = _planted(6000, seed=6) + NOISE + SAMPLES + PLANTED
+    exact_hits = 0
+    for text in texts:
+        scan = redact_gate._EXACT_ANY.search(text) is not None
+        assert redact_gate.exact_any(text) == scan, text
+        exact_hits += scan
+        joined = redact_gate._EXACT_ANY.search("".join(text.split())) is not None
+        assert redact_gate._join_may_hold_token(text) == joined, text
+        low = text.lower()
+        folded = redact_gate._FOLDED_ANY.search(low) is not None and (
+            redact_gate._folded_applies(text, low)
+        )
+        assert redact_gate._folded_may_apply(text) == folded, text
+    assert 1000 < exact_hits < len(texts) - 1000  # both answers are exercised
+
+
+def test_the_ascii_case_tests_answer_as_the_unicode_ones() -> None:
+    # `_mixed_run` asks bytes for the case of ASCII text; str answers for the rest.
+    texts = _planted(3000, seed=7) + _texts(2000, seed=8)
+    assert sum(t.isascii() for t in texts) > 1000
+    for text in texts:
+        if text.isascii():
+            raw = text.encode("ascii")
+            assert (raw.islower(), raw.isupper()) == (text.islower(), text.isupper()), text
+
+
+def test_planted_texts_redact_exactly_as_the_full_path() -> None:
+    texts = _planted(3000, seed=5)
+    passed = 0
+    for text in texts:
+        full = redact_full(text)
+        assert redact(text) == full, text
+        passed += not redact_gate.may_hold_secret(text)
+    assert passed > 100
