@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from pathlib import Path
+
+from tracejury.run_dir_seen import RUN_DIR_SEEN
 
 
 class ExitCode(IntEnum):
@@ -37,13 +40,11 @@ class FatalBackendError(ExecutionError):
 
 class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C during a stage with no result to return (discovery, batching): still a
-    KeyboardInterrupt, and it names the run directory so the message can say how to resume."""
+    KeyboardInterrupt, and it names the run directory so the message can say how to resume
+    (also through `RUN_DIR_SEEN`: typer turns a KeyboardInterrupt inside a command into
+    exit 130 and drops the exception)."""
 
-    # The run directory of the last one raised: typer turns a KeyboardInterrupt inside a
-    # command into exit 130 and drops the exception, so the CLI asks here to name it.
-    last_run_dir: object = None
-
-    def __init__(self, run_dir: object) -> None:
+    def __init__(self, run_dir: Path) -> None:
         super().__init__(str(run_dir))
         self.run_dir = run_dir
-        RunInterrupted.last_run_dir = run_dir
+        RUN_DIR_SEEN.path = run_dir

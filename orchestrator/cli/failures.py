@@ -22,6 +22,8 @@ from typing import Any
 
 import typer
 
+from tracejury.run_dir_seen import RUN_DIR_SEEN
+
 PROG = "tracejury"
 
 # typer's messages, rewritten into our one-line form.
@@ -99,18 +101,9 @@ def crash_line(error: BaseException, saved: Path | None) -> str:
     return f"internal error ({what}); this is a bug: {where}"
 
 
-class _RunDirSeen:
-    """The `--out` directory of the command being run, where a crash report belongs."""
-
-    path: Path | None = None
-    argv: list[str] = []  # the command's arguments, for the line that says how to resume
-
-
-RUN_DIR_SEEN = _RunDirSeen()
-
-
 def remember_run_dir(value: Path | None) -> Path | None:
-    """Callback of every `--out` option: remember the run directory, pass the value on."""
+    """Callback of every `--out` option: remember the run directory (where a crash report
+    belongs), pass the value on."""
     if value is not None:
         RUN_DIR_SEEN.path = value
     return value

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tracejury.errors import ExitCode, RunInterrupted, TracejuryError
+from tracejury.errors import ExitCode, TracejuryError
 from tracejury.orchestrator.cli.failures import (
     PROG,
-    RUN_DIR_SEEN,
     automation_exit_lines,
     crash_line,
     resume_command,
@@ -23,6 +22,7 @@ from tracejury.orchestrator.cli.group import (
     LazyGroup,
     help_when_bare,
 )
+from tracejury.run_dir_seen import RUN_DIR_SEEN
 from tracejury.safe_text import visible
 
 # Every top-level command, in the order `--help` lists them: (name, the orchestrator/cli/
@@ -177,10 +177,11 @@ def _error(line: str) -> None:
     print(f"{PROG}: error: {visible(line)}", file=sys.stderr)
 
 
-def _interrupted(args: list[str], run_dir: object = None) -> int:
+def _interrupted(args: list[str]) -> int:
+    """Ctrl-C: the line that says how to go on, naming the run directory the command touched."""
     how = "re-run the same command to resume"
-    if run_dir is not None:
-        how = f"resume with: {resume_command(args, str(run_dir))}"
+    if RUN_DIR_SEEN.path is not None:
+        how = f"resume with: {resume_command(args, RUN_DIR_SEEN.path)}"
     print(f"{PROG}: interrupted; what was recorded is kept; {how}", file=sys.stderr)
     return int(ExitCode.INTERRUPTED)
 
@@ -200,9 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: list[str]) -> int:
-    RUN_DIR_SEEN.path = None
-    RUN_DIR_SEEN.argv = list(args)
-    RunInterrupted.last_run_dir = None
+    RUN_DIR_SEEN.reset(args)
     try:
         rc = app(args=args, prog_name=PROG, standalone_mode=False)
     except TracejuryError as e:
@@ -213,9 +212,7 @@ def _main(args: list[str]) -> int:
     except typer.TyperException as e:  # usage errors: unknown command, bad value, ...
         _error(usage_line(e))
         return int(ExitCode.CONFIG)
-    except RunInterrupted as e:  # Ctrl-C between stages: the run directory is known
-        return _interrupted(args, e.run_dir)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a RunInterrupted (between stages) named its run directory
         return _interrupted(args)
     except SystemExit as e:  # sys.exit inside a command
         return e.code if isinstance(e.code, int) else 0
@@ -223,7 +220,7 @@ def _main(args: list[str]) -> int:
         _error(crash_line(e, save_traceback(e, args, RUN_DIR_SEEN.path)))
         return int(ExitCode.EXECUTION)
     if rc == 130:  # typer turns Ctrl-C inside a command into this return value
-        return _interrupted(args, RunInterrupted.last_run_dir)
+        return _interrupted(args)
     return rc if isinstance(rc, int) else 0
 
 

@@ -29,7 +29,8 @@ from tracejury.orchestrator.cli.common import (
     display_for,
     run_options,
 )
-from tracejury.orchestrator.cli.failures import RUN_DIR_SEEN, resume_command
+from tracejury.orchestrator.cli.failures import resume_command
+from tracejury.run_dir_seen import RUN_DIR_SEEN
 
 if TYPE_CHECKING:
     from tracejury.orchestrator.config import RunConfig

@@ -37,6 +37,7 @@ LIGHT = {
     "tracejury.natural",
     "tracejury.orchestrator",
     "tracejury.rundir",
+    "tracejury.run_dir_seen",
     "tracejury.safe_text",
 }
 

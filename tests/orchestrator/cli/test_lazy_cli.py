@@ -36,7 +36,11 @@ def test_help_and_version_import_no_command_and_no_library(tmp_path: Path) -> No
             "tracejury.orchestrator.cli.group",
             "tracejury.orchestrator.cli.failures",
         }, args
-        assert _library(modules) <= {"tracejury.errors", "tracejury.safe_text"}, args
+        assert _library(modules) <= {
+            "tracejury.errors",
+            "tracejury.run_dir_seen",
+            "tracejury.safe_text",
+        }, args
 
 
 def test_a_command_imports_its_own_module_only(tmp_path: Path) -> None:
