@@ -161,15 +161,16 @@ class SummaryBuilder:
         # (task, perspective, category, subcategory) -> ok findings, counted into the
         # category counts by build()
         self._kinds: dict[tuple[str, str, str | None, str | None], int] = {}
+        self._said: list[str] = []  # the ok findings' recommendations, counted by build()
 
-    def _action(self, text: str) -> None:
+    def _action(self, text: str, times: int = 1) -> None:
         entry = _action_entry(text)
         if entry is None:
             return
         k, wording = entry
         slot = self._actions.get(k)
         if slot is not None:
-            slot[0] = int(slot[0]) + 1
+            slot[0] = int(slot[0]) + times
             if wording < str(slot[1]):
                 slot[1] = wording
             return
@@ -177,7 +178,7 @@ class SummaryBuilder:
             # Space-saving: forget recommendations seen once so memory stays bounded;
             # the frequent ones, which are all the summary shows, survive.
             self._actions = {k2: v for k2, v in self._actions.items() if int(v[0]) > 1}
-        self._actions[k] = [1, wording]
+        self._actions[k] = [times, wording]
 
     def add_trace(
         self, trace: TraceInfo, facts: FactsInfo | None, outcome: str, kept: list[KeptFinding]
@@ -210,7 +211,7 @@ class SummaryBuilder:
                 continue
             kind = (trace.task_name, f.perspective, f.category, f.subcategory)
             kinds[kind] = kinds.get(kind, 0) + 1
-            self._action(f.actionable)
+            self._said.append(f.actionable)
 
     def _count_kinds(self) -> None:
         """The category counts from the tally of distinct kinds (once per kind, not per
@@ -224,6 +225,19 @@ class SummaryBuilder:
                 self.by_subcategory[sub] += v
                 self.by_task[task_name].categories[cat] += v
         self._kinds = {}
+
+    def _count_actions(self) -> None:
+        """The recommendations, counted once per distinct text in first-seen order: what
+        counting finding by finding gives while no pruning can happen (fewer distinct texts
+        than ACTION_KEYS_LIMIT, so fewer keys); else finding by finding, as before."""
+        said, self._said = self._said, []
+        texts = Counter(said)
+        if len(texts) >= ACTION_KEYS_LIMIT:
+            for text in said:
+                self._action(text)
+            return
+        for text, times in texts.items():
+            self._action(text, times)
 
     def top_actions(self) -> dict[str, int]:
         ranked = sorted(self._actions.values(), key=lambda v: (-int(v[0]), str(v[1])))
@@ -244,6 +258,7 @@ class SummaryBuilder:
         analysis: AnalysisCost,
     ) -> AnalysisSummary:
         self._count_kinds()
+        self._count_actions()
         by_analyzer = analysis.by_analyzer
         usd = [a.cost_usd for a in by_analyzer.values() if a.cost_usd is not None]
         cost = CostSummary(

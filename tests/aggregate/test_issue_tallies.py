@@ -1,5 +1,5 @@
 """Issue groups and summary counts tallied per distinct value (`IssueBuilder._note_groups`,
-`SummaryBuilder._count_kinds`) equal noting and counting finding by finding, in order: on
+`SummaryBuilder._count_kinds`, `SummaryBuilder._count_actions`) equal noting and counting finding by finding, in order: on
 findings whose groups hold more distinct fixes than a group remembers, with ties, repeats,
 empty and none fixes, several perspectives, categories that fold together and error rows."""
 
@@ -8,6 +8,9 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 
+import pytest
+
+from tracejury.aggregate import summary
 from tracejury.aggregate.inputs import FactsInfo, Signature, TraceInfo
 from tracejury.aggregate.issue_groups import MAX_ACTION_KEYS, Group
 from tracejury.aggregate.issues import IssueBuilder
@@ -120,3 +123,22 @@ def test_category_counts_per_distinct_kind_equal_counting_each_finding() -> None
         assert (b.total, b.by_category, b.by_subcategory) == (total, cats, subs)
         assert b.by_perspective == persp
         assert {k: v.categories for k, v in b.by_task.items() if v.categories} == tasks
+
+
+@pytest.mark.parametrize("limit", [10_000, 150, 40])
+def test_recommendations_counted_per_distinct_text_equal_counting_each_finding(
+    monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Below the limit of distinct texts, once per text; at it (pruning), finding by finding."""
+    monkeypatch.setattr(summary, "ACTION_KEYS_LIMIT", limit)
+    traces = _traces()
+    for seed in range(4):
+        rows = _rows(seed, 2000)
+        b, reference = SummaryBuilder(), SummaryBuilder()
+        for t, f in rows:
+            b.add_trace(traces[t], None, "failed", [f])
+            if f.status == "ok":
+                reference._action(f.actionable)
+        b._count_actions()
+        assert list(b._actions.items()) == list(reference._actions.items())
+        assert b.top_actions() == reference.top_actions()
