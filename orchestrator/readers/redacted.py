@@ -35,9 +35,10 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-def redact_steps(steps: Iterator[Step]) -> Iterator[Step]:
+def redact_texts(steps: Iterator[Step]) -> Iterator[Step]:
+    """Each step's text redacted (a private key block open across steps swallowed): the
+    first half of `redact_steps`, which the step worker runs (`readers/step_worker.py`)."""
     in_block = False
-    pending: Step | None = None
     for step in steps:
         raw = step.text
         if in_block:
@@ -45,13 +46,24 @@ def redact_steps(steps: Iterator[Step]) -> Iterator[Step]:
         else:
             text = redact(raw)
             in_block = opens_key_block(raw)
-        args = step.args
-        if args is not None:
-            args = redact_value(args)
         # Copied only when redaction changed something: the reader's own steps stay untouched,
         # and most steps hold no secret (a copy per step cost 4% of a digest pass).
-        if text != raw or (args is not None and args != step.args):
-            step = replace(step, text=text, args=args)
+        if text != raw:
+            step = replace(step, text=text)
+        yield step
+
+
+def redact_rest(steps: Iterator[Step]) -> Iterator[Step]:
+    """The second half of `redact_steps` over steps `redact_texts` gave: their args, and a
+    token split between neighbouring steps (one step held back). The step worker's parent
+    runs it, so the two halves are done on the two cores."""
+    pending: Step | None = None
+    for step in steps:
+        args = step.args
+        if args is not None:
+            red = redact_value(args)
+            if red != args:
+                step = replace(step, args=red)
         if pending is not None:
             a, b = join_redact(pending.text, step.text)
             if a != pending.text:
@@ -64,10 +76,16 @@ def redact_steps(steps: Iterator[Step]) -> Iterator[Step]:
         yield pending
 
 
-def redacted_trace(parsed: ParsedTrace) -> ParsedTrace:
-    """`parsed` with its steps, metadata and hints redacted as they stream."""
+def redact_steps(steps: Iterator[Step]) -> Iterator[Step]:
+    return redact_rest(redact_texts(steps))
+
+
+def redacted_trace(parsed: ParsedTrace, *, texts_only: bool = False) -> ParsedTrace:
+    """`parsed` with its steps, metadata and hints redacted as they stream (`texts_only`:
+    its steps through `redact_texts` only, the rest left to the caller)."""
     source: Callable[[], Iterator[Step]] = parsed.step_source
-    parsed.step_source = lambda: redact_steps(source())
+    stage = redact_texts if texts_only else redact_steps
+    parsed.step_source = lambda: stage(source())
     parsed.meta = redact_value(parsed.meta)
     parsed.hints = redact_value(parsed.hints)
     return parsed

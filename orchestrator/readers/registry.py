@@ -129,7 +129,10 @@ class TraceLoadError(Exception):
     """A trace that cannot be loaded; the message is one line for the user."""
 
 
-def load_trace(ref: TraceRef) -> ParsedTrace:
+def load_trace(ref: TraceRef, *, texts_only: bool = False) -> ParsedTrace:
+    """The trace of `ref`, its steps redacted as they stream. `texts_only` is for the step
+    worker alone: each step's text redacted, and `redacted.redact_rest` (args, tokens split
+    between steps) left to its parent, which applies it before anything reads the steps."""
     if ref.read_error:
         raise TraceLoadError(ref.read_error)
     try:
@@ -142,6 +145,6 @@ def load_trace(ref: TraceRef) -> ParsedTrace:
         raise TraceLoadError(f"{e.__class__.__name__}: {e}".splitlines()[0][:300]) from None
     parsed.warnings = list(dict.fromkeys([*ref.warnings, *parsed.warnings]))
     # Secrets are redacted as the steps stream, before facts, digests or any report see them.
-    parsed = redacted_trace(parsed)
+    parsed = redacted_trace(parsed, texts_only=texts_only)
     parsed.loaded_source = parsed.step_source
     return parsed

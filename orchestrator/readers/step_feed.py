@@ -2,7 +2,8 @@
 
 Reading (lines, JSON, steps, redaction) is most of a facts + digest pass over a big trace;
 `worker_steps(trace)` gives the same steps, in the same order, read by a worker process
-(`step_worker.py`) from the trace's ref, so both cores work on one trace. Only for a trace
+(`step_worker.py`) from the trace's ref, so both cores work on one trace (the worker redacts
+their texts, this process the rest: `redacted.redact_rest`). Only for a trace
 exactly as `load_trace` made it (its step source not wrapped since, by a budget or a test),
 at least `MIN_BYTES` big. Steps are rebuilt from their fields, so they are equal to the ones
 read here; an exception of the reader's stream is raised here as it would have been. When
@@ -20,6 +21,7 @@ from typing import Any, cast
 from tracejury.models import TraceRef
 from tracejury.orchestrator.analysis.redact import configuration as redaction_configuration
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
+from tracejury.orchestrator.readers.redacted import redact_rest
 from tracejury.worker_procs import frame, pipe_options, read_frame, worker_command
 
 MIN_BYTES = 64 * 1024 * 1024
@@ -37,7 +39,9 @@ def worker_steps(trace: ParsedTrace) -> Callable[[], Iterator[Step]] | None:
     if (trace.ref.size_bytes or 0) < MIN_BYTES:
         return None
     ref = trace.ref
-    return lambda: _stream(ref)
+    # The worker redacts each step's text; the rest of the redaction is done here, on this
+    # core, which has time to spare while the worker reads.
+    return lambda: redact_rest(_stream(ref))
 
 
 def _stream(ref: TraceRef) -> Iterator[Step]:

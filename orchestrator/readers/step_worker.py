@@ -1,7 +1,8 @@
 """The reading of one big trace on the other core: `python -m tracejury.orchestrator.readers.step_worker`.
 
 It reads one request frame from stdin, `(ref, redaction enabled, extra patterns)`, loads the
-trace as `load_trace` does, and streams its (redacted) steps to stdout as frames of
+trace as `load_trace` does, and streams its steps, their texts redacted
+(`redacted.redact_texts`; the parent applies `redact_rest`), to stdout as frames of
 `("steps", [step fields, ...])`, then `("end", None)`; `("raise", exception)` when the
 reader's stream raised, `("lost", None)` when it could not do its part (the parent then reads
 the trace itself). Frames as in `tracejury.worker_procs`. A full pipe blocks it, so it is
@@ -36,7 +37,8 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         return
     ref, enabled, extra = cast(tuple[TraceRef, bool, list[str]], request)
     configure_redaction(enabled=enabled, extra=extra)
-    it = iter(load_trace(ref).steps())
+    # (args and tokens split between steps are redacted by the parent: `redact_rest`)
+    it = iter(load_trace(ref, texts_only=True).steps())
     batch: list[tuple[object, ...]] = []
     while True:
         try:

@@ -6,6 +6,7 @@ raises, gives what reading here gives.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,10 @@ def test_the_readers_exception_is_raised_here(
     monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
     monkeypatch.setattr(step_feed, "worker_command", lambda m: [sys.executable, "-c", script])
     facts, d = facts_and_digest(load_trace(refs[0]), 12_000)
-    assert facts.steps == 7
-    assert "stopped reading after 7 steps (ValueError: disk gone)" in facts.notes
+    # The worker's steps have their texts redacted; redacting the rest here holds the last
+    # one back (a token split with the next step), as reading here does when the reader fails.
+    assert facts.steps == 6
+    assert "stopped reading after 6 steps (ValueError: disk gone)" in facts.notes
 
 
 def test_only_a_big_trace_as_loaded_takes_the_worker(
@@ -129,3 +132,90 @@ def test_only_a_big_trace_as_loaded_takes_the_worker(
     monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
     assert step_feed.worker_steps(trace) is not None
     assert step_feed.worker_steps(budgeted(load_trace(refs[0]), TraceBudget())) is None
+
+
+def _secrets_log(path: Path) -> int:
+    """Steps whose secrets only the whole redaction finds: in tool args, split between two
+    steps, a private key block over several steps, escaped; and filler between them."""
+    key = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+    pem = _PEM.splitlines()
+    events: list[tuple[str, dict[str, Any]]] = []
+    for i in range(60):
+        events.append(
+            (
+                "tool_call",
+                {
+                    "tool_name": "Bash",
+                    "tool_id": f"c{i}",
+                    "tool_params": {"command": f"export OPENAI_API_KEY={key}"},
+                },
+            )
+        )
+        events.append(("agent_output", {"output": f"the key is {key[:14]}"}))
+        events.append(("agent_output", {"output": f"{key[14:]} and more"}))
+        for line in pem if i % 10 == 0 else []:
+            events.append(("agent_output", {"output": line}))
+        events.append(
+            (
+                "tool_result",
+                {
+                    "tool_name": "Bash",
+                    "tool_id": f"c{i}",
+                    "result": "success",
+                    "result_data": ("x" * 60 + "\n") * (i % 7) + f"line {i}",
+                },
+            )
+        )
+        events.append(
+            (
+                "tool_result",
+                {
+                    "tool_name": "Bash",
+                    "tool_id": f"d{i}",
+                    "result": "success",
+                    "result_data": {"env": {"TOKEN": key.replace("p", "\\u0070")}},
+                },
+            )
+        )
+    with path.open("w") as f:
+        for n, (et, data) in enumerate(events):
+            f.write(
+                json.dumps(
+                    {
+                        "timestamp": f"2026-02-09T14:00:{n % 60:02d}Z",
+                        "attempt_id": "s1",
+                        "event_type": et,
+                        "data": data,
+                    }
+                )
+                + "\n"
+            )
+    return len(events)
+
+
+_PEM = (
+    "-----BEGIN RSA PRIVATE KEY-----\n"
+    "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+    "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n"
+    "-----END RSA PRIVATE KEY-----"
+)
+
+
+def test_worker_steps_equal_the_steps_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Step by step: the worker redacts texts, this process the args and split tokens."""
+    path = tmp_path / "agent-work-stream.jsonl"
+    n = _secrets_log(path)
+    refs, _ = discover([path])
+    here = list(load_trace(refs[0]).steps())
+    monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
+    feed = step_feed.worker_steps(load_trace(refs[0]))
+    assert feed is not None
+    remote = list(feed())
+    assert remote == here
+    assert len(here) == n
+    text = "\n".join(f"{s.text} {s.args}" for s in here)
+    assert "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z" not in text and "9kLm2nOp5q" not in text
+    assert "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun" not in text
+    assert text.count("[REDACTED:") >= 4 * 60
