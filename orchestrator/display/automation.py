@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from tracejury.models import Finding
 from tracejury.orchestrator.display.protocol import Progress
 from tracejury.safe_text import one_line_value
+
+if TYPE_CHECKING:  # (annotations only: the manifest stage builds no Finding schema)
+    from tracejury.models import Finding
 
 
 class AutomationDisplay:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from tracejury.models import Finding
+from typing import TYPE_CHECKING
+
 from tracejury.orchestrator.display.protocol import Progress
+
+if TYPE_CHECKING:  # (annotations only: the manifest stage builds no Finding schema)
+    from tracejury.models import Finding
 
 
 class NoneDisplay:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from tracejury.models import Finding
 from tracejury.orchestrator.display.protocol import Progress
 from tracejury.safe_text import visible
+
+if TYPE_CHECKING:  # (annotations only: the manifest stage builds no Finding schema)
+    from tracejury.models import Finding
 
 
 class PlainDisplay:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tracejury.models import Finding
+if TYPE_CHECKING:  # (annotations only: the manifest stage builds no Finding schema)
+    from tracejury.models import Finding
 
 
 @dataclass

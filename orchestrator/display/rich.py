@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -16,9 +18,11 @@ from rich.progress import (
 )
 from rich.status import Status
 
-from tracejury.models import Finding
 from tracejury.orchestrator.display.escape import cell, markup, safe_console
 from tracejury.orchestrator.display.protocol import Progress
+
+if TYPE_CHECKING:  # (annotations only: the manifest stage builds no Finding schema)
+    from tracejury.models import Finding
 
 
 class RichDisplay:

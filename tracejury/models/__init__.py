@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the real names for type checkers; at run time, see __getatt
         FindingStatus,
         Outcome,
         Record,
+        utc_now,
     )
     from tracejury.models.criteria import Criteria
     from tracejury.models.facts import (
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # the real names for type checkers; at run time, see __getatt
         ToolStat,
         TraceFacts,
     )
-    from tracejury.models.finding import AnalyzerInfo, Evidence, Finding, Usage, utc_now
+    from tracejury.models.finding import AnalyzerInfo, Evidence, Finding, Usage
     from tracejury.models.fingerprint import RunFingerprint
     from tracejury.models.manifest import InputProblem, Manifest, SkippedFile
     from tracejury.models.provider_job import JobCounts, JobItem, ProviderJob
@@ -94,6 +95,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "FindingStatus",
         "Outcome",
         "Record",
+        "utc_now",
     ),
     "tracejury.models.criteria": ("Criteria",),
     "tracejury.models.facts": (
@@ -104,7 +106,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "ToolStat",
         "TraceFacts",
     ),
-    "tracejury.models.finding": ("AnalyzerInfo", "Evidence", "Finding", "Usage", "utc_now"),
+    "tracejury.models.finding": ("AnalyzerInfo", "Evidence", "Finding", "Usage"),
     "tracejury.models.fingerprint": ("RunFingerprint",),
     "tracejury.models.manifest": ("InputProblem", "Manifest", "SkippedFile"),
     "tracejury.models.provider_job": ("JobCounts", "JobItem", "ProviderJob"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -25,3 +26,7 @@ class VersionedRecord(Record):
     """A top-level file or line: carries the schema version it was written with."""
 
     schema_version: int = SCHEMA_VERSION
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
-from tracejury.models.common import Confidence, FindingStatus, Outcome, Record, VersionedRecord
+from tracejury.models.common import (
+    Confidence,
+    FindingStatus,
+    Outcome,
+    Record,
+    VersionedRecord,
+    utc_now,
+)
 
 
 class Evidence(Record):
@@ -43,10 +50,6 @@ class Usage(Record):
             reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
             cost_usd=cost,
         )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Finding(VersionedRecord):
