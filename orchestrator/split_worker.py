@@ -31,15 +31,20 @@ def early_worker(
     if force_format or len(paths) != 1 or os.name != "posix":
         return None
     root = Path(paths[0])
-    total = 0
+    sizes: dict[str, int] = {}
     try:
         with os.scandir(root) as it:
             for e in it:
                 if not e.name.startswith(".") and e.is_dir(follow_symlinks=False):
-                    total += len(os.listdir(e.path))
+                    sizes[e.name] = len(os.listdir(e.path))
     except OSError:
         return None
-    return SplitWorker.start() if total >= SPLIT_MIN_FILES else None
+    if sum(sizes.values()) < SPLIT_MIN_FILES:
+        return None
+    worker = SplitWorker.start()
+    if worker is not None:
+        worker.sizes = (str(root), sizes)
+    return worker
 
 
 class SplitWorker:
@@ -52,6 +57,9 @@ class SplitWorker:
         self._fd = proc.stdout.fileno()
         self._buf = bytearray()
         self.alive = True
+        # (input folder, its top-level folders' entry counts) as `early_worker` found them:
+        # the split's plan takes its share sizes from here instead of listing them again.
+        self.sizes: tuple[str, dict[str, int]] | None = None
         self._used = False  # a share was sent
         self._closed = False
 

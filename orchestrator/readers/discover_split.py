@@ -33,7 +33,7 @@ from tracejury.orchestrator.readers.accounting import (
     trace_members,
 )
 from tracejury.orchestrator.readers.discover import SKIP_DIRS, is_by_outcome_root
-from tracejury.orchestrator.readers.discover_unit import Share, walk_share
+from tracejury.orchestrator.readers.discover_unit import Share, root_listing, walk_share
 from tracejury.orchestrator.readers.registry import dir_readers
 from tracejury.orchestrator.split_worker import SPLIT_MIN_FILES, SplitWorker, WorkerScope
 from tracejury.rundir import is_run_dir
@@ -62,7 +62,9 @@ def discover_split(
     where the split does not apply (the caller walks in one process). `worker`: one started
     early (`split_worker.early_worker`), ended here in any case."""
     with WorkerScope(worker) as started:
-        plan = _plan(root_arg, SPLIT_MIN_FILES if min_files is None else min_files)
+        known = started.sizes if started is not None else None
+        sizes = known[1] if known is not None and known[0] == root_arg else None
+        plan = _plan(root_arg, SPLIT_MIN_FILES if min_files is None else min_files, sizes)
         if plan is None:
             return None
         if started is None:
@@ -83,9 +85,13 @@ def _split(
     return _with_skipped(root_arg, plan, shares)
 
 
-def _plan(root_arg: str, min_files: int) -> list[tuple[bool, list[str]]] | None:
+def _plan(
+    root_arg: str, min_files: int, sizes: dict[str, int] | None = None
+) -> list[tuple[bool, list[str]]] | None:
     """The shares of `root_arg` in walk order: (True, top-level folders) or (False, other
-    entries); None where no split applies."""
+    entries); None where no split applies. `sizes`: top-level folders' entry counts already
+    listed (`early_worker`); they only place the cuts between shares, which the result does
+    not depend on."""
     root = Path(root_arg)
     if os.name != "posix" or str(root.expanduser()) != root_arg:
         return None
@@ -103,7 +109,7 @@ def _plan(root_arg: str, min_files: int) -> list[tuple[bool, list[str]]] | None:
     total = 0
     size = 0
     for e in entries:
-        n = _folder_size(root, e)
+        n = _folder_size(root, e, sizes)
         if n is None:
             if plan and not plan[-1][0]:
                 plan[-1][1].append(e.name)
@@ -122,15 +128,16 @@ def _plan(root_arg: str, min_files: int) -> list[tuple[bool, list[str]]] | None:
     return plan
 
 
-def _folder_size(root: Path, e: os.DirEntry[str]) -> int | None:
+def _folder_size(root: Path, e: os.DirEntry[str], sizes: dict[str, int] | None) -> int | None:
     """A top-level folder the walk enters whole: its number of entries (the share size
-    estimate); None for any other entry."""
+    estimate, from `sizes` when listed there); None for any other entry."""
     if e.name.startswith(".") or e.name in SKIP_DIRS:
         return None
     try:
         if not e.is_dir(follow_symlinks=False) or is_run_dir(root / e.name):
             return None
-        return len(os.listdir(root / e.name))
+        known = sizes.get(e.name) if sizes is not None else None
+        return known if known is not None else len(os.listdir(root / e.name))
     except OSError:
         return None
 
@@ -146,6 +153,10 @@ def _walk_shared(
     from the back; whatever the worker did not answer, here."""
     lo, hi = 0, len(order)
     sent: deque[int] = deque()
+    try:
+        listing: dict[str, os.DirEntry[str]] | None = root_listing(root_arg)
+    except OSError:
+        listing = None  # (each share then lists it, and says why it cannot)
 
     def feed() -> None:
         nonlocal lo
@@ -170,17 +181,17 @@ def _walk_shared(
     feed()
     for i, (folders, names) in enumerate(plan):  # the root's own entries: a few, here
         if not folders:
-            results[i] = walk_share(root_arg, names, folders=False, tick=collect)
+            results[i] = walk_share(root_arg, names, folders=False, tick=collect, listing=listing)
     while lo < hi:
         hi -= 1
         i = order[hi]
-        results[i] = walk_share(root_arg, plan[i][1], folders=True, tick=collect)
+        results[i] = walk_share(root_arg, plan[i][1], folders=True, tick=collect, listing=listing)
         collect()
     while sent and worker is not None and worker.alive:
         collect(block=True)
     for i in order:  # a share the worker failed (or never got): here
         if results[i] is None:
-            results[i] = walk_share(root_arg, plan[i][1], folders=True)
+            results[i] = walk_share(root_arg, plan[i][1], folders=True, listing=listing)
 
 
 def _independent(shares: list[Share]) -> bool:

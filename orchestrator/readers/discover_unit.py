@@ -51,12 +51,19 @@ class Share:
 
 
 def walk_share(
-    root_arg: str, names: list[str], *, folders: bool, tick: Callable[[], None] | None = None
+    root_arg: str,
+    names: list[str],
+    *,
+    folders: bool,
+    tick: Callable[[], None] | None = None,
+    listing: dict[str, os.DirEntry[str]] | None = None,
 ) -> Share:
     """The share of input folder `root_arg` (as named) made of its entries `names`: top-level
     folders walked whole (`folders`), or the root's other entries (files, links, folders no
     walk enters), whose refs are kept for the root's own level of accounting. `tick` is
-    called every few traces (the caller's chance to read a worker's answers)."""
+    called every few traces (the caller's chance to read a worker's answers). `listing`: the
+    input folder's entries by name (`root_listing`), listed once for every share of one
+    split; listed here when not given."""
     root = Path(root_arg)
     ctx = DiscoverContext(root=root)
     out = Share()
@@ -65,7 +72,7 @@ def walk_share(
     seen: set[str] = set()
     texts: list[str] = []
     with probing(), gc_paused():
-        for name, entry in _listing(root, set(names)):
+        for name, entry in _listing(root, set(names), listing):
             for ref in _entry_refs(root / name, entry, ctx, scan):
                 if ref.trace_id in seen:
                     continue
@@ -92,10 +99,19 @@ def walk_share(
     return out
 
 
-def _listing(root: Path, wanted: set[str]) -> list[tuple[str, os.DirEntry[str]]]:
+def root_listing(root_arg: str) -> dict[str, os.DirEntry[str]]:
+    """The input folder's entries by name: one listing for all the shares of a split (a
+    share is a few of its entries; listing it per share cost shares x entries)."""
+    with os.scandir(root_arg) as it:
+        return {e.name: e for e in it}
+
+
+def _listing(
+    root: Path, wanted: set[str], listing: dict[str, os.DirEntry[str]] | None
+) -> list[tuple[str, os.DirEntry[str]]]:
     """The root's entries named in `wanted`, in the walk's (natural) order."""
-    with os.scandir(root) as it:
-        found = {e.name: e for e in it if e.name in wanted}
+    every = listing if listing is not None else root_listing(str(root))
+    found = {n: every[n] for n in wanted if n in every}
     return [(n, found[n]) for n in sorted(found, key=natural_key)]
 
 

@@ -100,10 +100,12 @@ def test_edge_tree(tmp_path: Path, forced: None, monkeypatch) -> None:
     here: list[list[str]] = []
     walk = split.walk_share
 
-    def counted(root: str, names: list[str], *, folders: bool, tick=None) -> unit.Share:
+    def counted(
+        root: str, names: list[str], *, folders: bool, tick=None, listing=None
+    ) -> unit.Share:
         if folders:
             here.append(names)
-        return walk(root, names, folders=folders, tick=tick)
+        return walk(root, names, folders=folders, tick=tick, listing=listing)
 
     monkeypatch.setattr(split, "walk_share", counted)
     _same(tmp_path, _edge_tree(tmp_path / "in", tmp_path / "outside"))
@@ -174,6 +176,46 @@ def test_the_command_with_its_early_worker(tmp_path: Path, forced: None) -> None
     make_manifest([root], tmp_path / "one", display="none")
     assert main(["manifest", str(root), "--out", str(tmp_path / "two"), "--display", "none"]) == 0
     assert _text(tmp_path / "two") == _text(tmp_path / "one")
+
+
+def test_the_plan_takes_the_early_workers_folder_sizes(
+    tmp_path: Path, forced: None, monkeypatch
+) -> None:
+    """The early worker's listing of the top-level folders sizes the shares (stale sizes
+    change the plan, so it took them); sizes that no longer hold (the tree changed) move only
+    the cuts between shares, never the manifest."""
+    root = _edge_tree(tmp_path / "in", tmp_path / "outside")
+    monkeypatch.setattr(split, "SHARE_FILES", 30)
+    worker = split_worker.early_worker([str(root)], None)
+    assert worker is not None and worker.sizes is not None
+    assert worker.sizes == (str(root), {n: len(os.listdir(root / n)) for n in worker.sizes[1]})
+    plans: list[list[tuple[bool, list[str]]] | None] = []
+    real_plan = split._plan
+    monkeypatch.setattr(split, "_plan", lambda *a: plans.append(real_plan(*a)) or plans[-1])
+    write_manifest_file([root], tmp_path / "two", display="none", worker=worker)
+    assert plans[0] is not None
+    make_manifest([root], tmp_path / "one", display="none")
+    assert _text(tmp_path / "two") == _text(tmp_path / "one")
+    # Stale sizes: every folder "empty" but one, so the cuts differ; the manifest does not.
+    worker = split_worker.early_worker([str(root)], None)
+    assert worker is not None and worker.sizes is not None
+    worker.sizes = (str(root), {n: (1000 if n == "s10" else 0) for n in worker.sizes[1]})
+    write_manifest_file([root], tmp_path / "three", display="none", worker=worker)
+    assert plans[1] is not None and plans[1] != plans[0]
+    assert _text(tmp_path / "three") == _text(tmp_path / "one")
+
+
+def test_a_share_walked_with_the_splits_listing_is_the_same(tmp_path: Path) -> None:
+    root = str(_edge_tree(tmp_path / "in", tmp_path / "outside"))
+    listing = unit.root_listing(root)
+    for names, folders in (
+        (["s1", "s10", "S3"], True),
+        (["a.json", "zz.txt", "b-link.json"], False),
+    ):
+        alone = unit.walk_share(root, names, folders=folders)
+        shared = unit.walk_share(root, names, folders=folders, listing=listing)
+        assert alone.ids and shared.text == alone.text and shared.ids == alone.ids
+        assert shared.skipped == alone.skipped and shared.problems == alone.problems
 
 
 def test_an_early_worker_not_needed_is_ended(tmp_path: Path, forced: None) -> None:
