@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+
+from pydantic import TypeAdapter
 
 from tracejury.files import atomic_write_chunks, read_model
 from tracejury.models import InputProblem, Manifest, TraceRef, utc_now
@@ -39,11 +41,27 @@ def entry_text(ref: TraceRef) -> str:
     return ref.model_dump_json(indent=2).replace("\n", "\n    ")
 
 
+# The traces list as the model serializes it: one call for many traces.
+_REFS = TypeAdapter(list[TraceRef])
+_OPEN, _CLOSE = b"[\n    ", b"\n  ]"
+CHUNK = 1000  # traces encoded in one call by `manifest_json`
+
+
+def entries_text(refs: Sequence[TraceRef]) -> str:
+    """`TRACE_SEP.join(map(entry_text, refs))` in one serializer call (half the cost a trace):
+    the list dumped with the same indent, every line indented two more (the JSON text of a
+    value holds no raw newline, so every newline is a line break), its brackets cut off."""
+    if not refs:
+        return ""
+    text = _REFS.dump_json(list(refs), indent=2).replace(b"\n", b"\n  ")
+    return text[len(_OPEN) : -len(_CLOSE)].decode()
+
+
 def manifest_json(manifest: Manifest, entries: Iterable[str] | None = None) -> Iterator[str]:
     """`manifest.model_dump_json(indent=2) + "\n"`, in pieces (with `entries` as its traces)."""
     head = manifest.model_copy(update={"traces": []}).model_dump_json(indent=2)
     before, found, after = head.partition(_TRACES)
-    texts = iter(entries if entries is not None else map(entry_text, manifest.traces))
+    texts = iter(entries if entries is not None else _chunks(manifest.traces))
     first = next(texts, None)
     if not found or first is None:
         yield head + "\n"
@@ -56,3 +74,8 @@ def manifest_json(manifest: Manifest, entries: Iterable[str] | None = None) -> I
 
 def read_manifest(path: Path) -> Manifest:
     return read_model(path, Manifest)
+
+
+def _chunks(refs: list[TraceRef]) -> Iterator[str]:
+    for i in range(0, len(refs), CHUNK):
+        yield entries_text(refs[i : i + CHUNK])

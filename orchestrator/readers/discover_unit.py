@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracejury.batches.manifest import TRACE_SEP, entry_text
+from tracejury.batches.manifest import entries_text
 from tracejury.gc_pause import gc_paused
 from tracejury.models import TraceRef
 from tracejury.natural import natural_key
@@ -70,7 +70,6 @@ def walk_share(
     scan = _Scan(inside=_real(root), report=lambda p, why: out.problems.append((str(p), why)))
     refs: list[TraceRef] = []
     seen: set[str] = set()
-    texts: list[str] = []
     with probing(), gc_paused():
         for name, entry in _listing(root, set(names), listing):
             for ref in _entry_refs(root / name, entry, ctx, scan):
@@ -80,7 +79,6 @@ def walk_share(
                 refs.append(ref)
                 out.ids.append(ref.trace_id)
                 out.last_path = ref.path
-                texts.append(entry_text(ref))
                 if ref.read_error or ref.warnings:
                     where = str(Path(ref.root) / ref.path)
                     if ref.read_error:
@@ -89,7 +87,7 @@ def walk_share(
                     out.shown.extend((where, w) for w in ref.warnings)
                 if tick is not None and len(refs) % 32 == 0:
                     tick()
-        out.text = TRACE_SEP.join(texts)
+        out.text = entries_text(refs)
         out.independent = not scan.order_dependent and _inside(refs, names if folders else None)
         out.walked = sorted(scan.walked)
         if not folders:

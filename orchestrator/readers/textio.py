@@ -135,12 +135,13 @@ _probing = threading.local()
 
 @contextmanager
 def probing() -> Iterator[None]:
-    outer = getattr(_probing, "files", None)
+    outer = getattr(_probing, "files", None), getattr(_probing, "last", None)
     _probing.files = OrderedDict()
+    _probing.last = None
     try:
         yield
     finally:
-        _probing.files = outer
+        _probing.files, _probing.last = outer
 
 
 def probe_file(path: Path) -> Probe | None:
@@ -155,6 +156,9 @@ def probe_file(path: Path) -> Probe | None:
         files[str(path)] = probe
         while len(files) > PROBE_SLOTS:
             files.popitem(last=False)
+        # The file discovery opened last, by the very Path object its readers are handed:
+        # their several asks a file cost one identity test, not a str() and a lookup each.
+        _probing.last = (path, probe)
     return probe
 
 
@@ -183,6 +187,9 @@ _PROBE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTT
 
 
 def probed(path: Path) -> Probe | None:
+    last: tuple[Path, Probe] | None = getattr(_probing, "last", None)
+    if last is not None and last[0] is path:
+        return last[1]
     files: OrderedDict[str, Probe] | None = getattr(_probing, "files", None)
     return files.get(str(path)) if files else None
 
@@ -269,8 +276,16 @@ def detect_encoding(path: Path) -> tuple[str, str | None]:
 
 
 def read_text(path: Path) -> tuple[str, list[str]]:
-    enc, warn = detect_encoding(path)
     probe = probed(path)
+    # A file discovery read whole (smaller than `detect_encoding`'s window): its answer is
+    # UTF-8 when there is no BOM and the bytes decode, and that decode is the text (one
+    # decode, not two).
+    if probe is not None and probe.whole and bom_encoding(probe.head) is None:
+        try:
+            return probe.head.decode("utf-8"), []
+        except UnicodeDecodeError:
+            pass
+    enc, warn = detect_encoding(path)
     if probe is not None and probe.whole:
         data = probe.head
     else:
