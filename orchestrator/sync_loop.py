@@ -21,11 +21,12 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import TypeVar
+from typing import TypeVar, TypeVarTuple, Unpack
 
 import anyio
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 class InterruptibleLoop(asyncio.SelectorEventLoop):
@@ -72,9 +73,9 @@ def _ctrl_c_raises() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def run_interruptible(fn: Callable[[], Awaitable[T]]) -> T:
-    """`anyio.run(fn)` in an `InterruptibleLoop`; a Ctrl-C inside it (after the work has
-    wound down) raises `KeyboardInterrupt` here."""
+def run_interruptible(fn: Callable[[Unpack[Args]], Awaitable[T]], *args: *Args) -> T:
+    """`anyio.run(fn, *args)` in an `InterruptibleLoop`; a Ctrl-C inside it (after the work
+    has wound down) raises `KeyboardInterrupt` here."""
     loops: list[InterruptibleLoop] = []
 
     def new_loop() -> InterruptibleLoop:
@@ -84,7 +85,7 @@ def run_interruptible(fn: Callable[[], Awaitable[T]]) -> T:
     async def root() -> T | None:
         loop = loops[-1]
         with anyio.CancelScope() as loop.scope:
-            return await fn()
+            return await fn(*args)
         return None  # cancelled: only an interrupt cancels this scope
 
     try:

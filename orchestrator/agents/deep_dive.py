@@ -10,7 +10,6 @@ then writes the per-trace answers and the synthesis.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from pathlib import Path
@@ -327,9 +326,7 @@ def run_deep_dive(
     if todo:
         require_llm(config, "deep-dive")
         done, errors, stop = run_interruptible(
-            functools.partial(
-                _dive_all, rd, todo, why, criteria, questions, config, budget or Budget(), recorder
-            )
+            _dive_all, rd, todo, why, criteria, questions, config, budget or Budget(), recorder
         )
     report = write_report(
         rd.path / "deep_dives" / f"{slug(category, subcategory)}.md",

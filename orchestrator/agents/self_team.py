@@ -10,7 +10,6 @@ is written: the previous state (an empty placeholder, an old report) stays as it
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -251,7 +250,7 @@ def run_self(
         return SelfResult(ExitCode.OK, dry_run_line(ctx, chosen, criteria, team, budget, analyzer))
     rd = RunDir(out) if out is not None else new_run_dir()
     rd.path.mkdir(parents=True, exist_ok=True)
-    ran = run_interruptible(functools.partial(_run_team, ctx, config, criteria, rd, budget, team))
+    ran = run_interruptible(_run_team, ctx, config, criteria, rd, budget, team)
     records = [_record(p, r, t) for p, r, t in ran]
     seen = {p: r.seen_text for p, r, _ in ran}
     submitted = [r for r in records if r.submission is not None]

@@ -8,7 +8,6 @@ aggregate falls back to the summary composed from the numbers, and says so.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
@@ -83,7 +82,7 @@ class LLMSynthesizer:
 
     def __call__(self, prompt: str) -> str:
         # as the stages run theirs: a Ctrl-C arrives as one plain KeyboardInterrupt
-        return run_interruptible(functools.partial(self._ask, prompt))
+        return run_interruptible(self._ask, prompt)
 
     async def _ask(self, prompt: str) -> str:
         policy = self._policy or CallPolicy.from_config(self.config)

@@ -71,3 +71,10 @@ def test_without_an_interrupt_the_result_comes_back() -> None:
         return await anyio.to_thread.run_sync(lambda: 42)
 
     assert run_interruptible(main) == 42
+
+
+def test_the_work_takes_its_arguments() -> None:
+    async def add(a: int, b: int) -> int:
+        return a + b
+
+    assert run_interruptible(add, 40, 2) == 42
