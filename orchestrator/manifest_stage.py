@@ -12,6 +12,7 @@ from pathlib import Path
 from tracejury.batches.manifest import build_manifest, write_manifest
 from tracejury.errors import ConfigError
 from tracejury.models import InputProblem, Manifest, SkippedFile, TraceRef
+from tracejury.orchestrator.display import Display
 from tracejury.orchestrator.readers.accounting import more_skipped, skipped_files
 from tracejury.orchestrator.readers.discover import discover
 from tracejury.orchestrator.readers.discover_split import Split, discover_split
@@ -72,11 +73,7 @@ def make_manifest(
     manifest = build_manifest(refs, roots, problems)
     manifest.skipped = skipped_files(roots, refs, problems)
     write_manifest(rd.manifest, manifest)
-    unreadable = sum(1 for r in refs if r.read_error)
-    skipped = f", {len(manifest.skipped)} files skipped (listed in it)" if manifest.skipped else ""
-    shown.info(
-        f"manifest: {manifest.total} traces ({unreadable} unreadable){skipped} -> {rd.manifest}"
-    )
+    _written(shown, manifest, sum(1 for r in refs if r.read_error), rd.manifest)
     return manifest
 
 
@@ -121,12 +118,14 @@ def write_manifest_file(
         manifest.skipped.append(more_skipped(split.skipped_more))
     # (share texts joined as traces are: the same text)
     write_manifest(rd.manifest, manifest, (s.text for s in split.shares if s.text))
-    unreadable = sum(s.unreadable for s in split.shares)
-    skipped = f", {len(manifest.skipped)} files skipped (listed in it)" if manifest.skipped else ""
-    shown.info(
-        f"manifest: {manifest.total} traces ({unreadable} unreadable){skipped} -> {rd.manifest}"
-    )
+    _written(shown, manifest, sum(s.unreadable for s in split.shares), rd.manifest)
     return manifest.total
+
+
+def _written(shown: Display, manifest: Manifest, unreadable: int, path: Path) -> None:
+    """The line both ways of making the manifest end with."""
+    skipped = f", {len(manifest.skipped)} files skipped (listed in it)" if manifest.skipped else ""
+    shown.info(f"manifest: {manifest.total} traces ({unreadable} unreadable){skipped} -> {path}")
 
 
 def _problems(split: Split) -> list[InputProblem]:
