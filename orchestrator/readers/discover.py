@@ -343,8 +343,9 @@ def _claimed_file(path: Path, suffix: str, ctx: DiscoverContext) -> Iterator[Tra
 def is_dataset_file(path: Path, reader: Reader | None) -> bool:
     """A dataset's metadata file that no specific reader claims (`reader`: the one that
     claims it, None for none), so only the plain fallback would read it."""
-    fallback = file_dispatch().readers[-1]
-    return path.name.lower() in DATASET_FILES and (reader is None or reader is fallback)
+    if reader is not None and reader is not file_dispatch().readers[-1]:
+        return False  # (most files: no name taken apart)
+    return path.name.lower() in DATASET_FILES
 
 
 def _file(

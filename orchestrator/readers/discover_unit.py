@@ -36,7 +36,7 @@ class Share:
 
     ids: list[str] = field(default_factory=list)  # trace ids, in walk order
     last_path: str = ""  # the last trace's path (for the progress display)
-    # The traces' manifest texts (`entry_text`), joined as the traces list joins them: one
+    # The traces' manifest texts, joined as the traces list joins them (`entries_text`): one
     # string a share, not one a trace, to pickle and to write.
     text: str = ""
     shown: list[tuple[str, str]] = field(default_factory=list)  # (where, problem) read around
