@@ -13,6 +13,7 @@ the worker cannot do its part, `WorkerLost` is raised and the caller reads the t
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import pickle
 import subprocess
 from collections.abc import Callable, Iterator
@@ -25,6 +26,11 @@ from tracejury.orchestrator.readers.redacted import redact_rest
 from tracejury.worker_procs import frame, pipe_options, read_frame, worker_command
 
 MIN_BYTES = 64 * 1024 * 1024
+# How far ahead of this process the worker may read: a pipe's default 64 KB is a fifth of
+# one frame, so the worker stopped whenever this process was busy with a frame. Linux only
+# (F_SETPIPE_SZ, capped by /proc/sys/fs/pipe-max-size, 1 MB by default); elsewhere the
+# default.
+PIPE_BYTES = 1024 * 1024
 WORKER_MODULE = "tracejury.orchestrator.readers.step_worker"
 
 
@@ -53,6 +59,10 @@ def _stream(ref: TraceRef) -> Iterator[Step]:
     try:
         assert proc.stdin is not None and proc.stdout is not None
         out = proc.stdout
+        set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+        if set_size is not None:
+            with contextlib.suppress(OSError):  # (over the system's cap: the default stays)
+                fcntl.fcntl(out.fileno(), set_size, PIPE_BYTES)
         try:
             proc.stdin.write(frame((ref, *settings)))
             proc.stdin.close()

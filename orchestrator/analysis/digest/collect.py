@@ -96,9 +96,11 @@ MAX_STUBS = 200_000  # one-line stubs kept per trace (a few dozen bytes each)
 STUB_GIST_CHARS = 100
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Stub:
-    """Every step's one line: its index, speaker and kind, so no step is dropped silently."""
+    """Every step's one line: its index, speaker and kind, so no step is dropped silently.
+    (Not frozen: a frozen dataclass's `__init__` sets each field through `object.__setattr__`,
+    twice the cost, and one is made for every step of a trace.)"""
 
     index: int
     speaker: str | None

@@ -58,9 +58,31 @@ _ERROR_PREFIX = re.compile(
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
+# The string escaping `_ENCODER` itself uses (C, ensure_ascii=False).
+_STRING = json.encoder.encode_basestring
+_FLAT_KEYS = 8
+
+
+def _flat_text(value: dict[str, str]) -> str:
+    """`_ENCODER.encode(value)` of a small dict of strings (a tool call's arguments, most
+    often one command) without the encoder's general walk: the same separators, order and
+    escaping, at a third of the cost."""
+    return "{" + ", ".join([_STRING(k) + ": " + _STRING(v) for k, v in value.items()]) + "}"
+
+
+def _all_strings(value: dict[Any, Any]) -> bool:
+    for k, v in value.items():  # noqa: SIM110 (a generator in all() costs as much as the text)
+        if type(k) is not str or type(v) is not str:
+            return False
+    return True
+
+
 def json_text(value: Any, limit: int = 4000) -> str:
     if isinstance(value, str):
         return value
+    if type(value) is dict and len(value) <= _FLAT_KEYS and _all_strings(value):
+        text = _flat_text(value)
+        return text[:limit] if limit else text
     try:
         text = _ENCODER.encode(value)
     except (TypeError, ValueError):

@@ -142,14 +142,17 @@ def _scanned_steps(
 ) -> Iterator[Step]:
     label = path.name
     needles = None if ref.locator in (None, UNATTRIBUTED) else _needles(ref)
-    # (an ASCII id is one needle: one substring test, no generator per line)
-    needle = needles[0] if needles is not None and len(needles) == 1 else None
+    # (an ASCII id is one needle: one substring test, no generator per line; two, an
+    # attempt's id and its session's, are two tests)
+    needle = needles[0] if needles is not None and len(needles) <= 2 else None
+    other = needles[-1] if needles is not None and len(needles) == 2 else None
     belongs = _belongs_test(ref)
     i = 0
-    with path.open("rb") as f:
+    # (a 1 MB buffer: the default 8 KB one is refilled several times for one long output)
+    with path.open("rb", buffering=1 << 20) as f:
         for n, raw, _complete in iter_raw_lines(f, limit, start, first_line):
             if needle is not None:
-                if needle not in raw:
+                if needle not in raw and (other is None or other not in raw):
                     continue
             elif needles is not None and not any(nd in raw for nd in needles):
                 continue
