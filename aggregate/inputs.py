@@ -98,23 +98,14 @@ def load_manifest(rd: RunDir) -> tuple[list[TraceInfo], list[str]]:
         if t.trace_id in seen:  # a hand-edited manifest: count each trace once
             continue
         seen.add(t.trace_id)
-        traces.append(
-            TraceInfo(
-                trace_id=t.trace_id,
-                trial_name=t.trial_name,
-                task_name=t.task_name,
-                outcome=t.outcome,
-                error_type=t.error_type,
-                source_format=t.source_format,
-                root=t.root,
-                path=t.path,
-                locator=t.locator,
-                read_error=t.read_error,
-                warnings=tuple(t.warnings),
-                size_bytes=t.size_bytes,
-                report_path=rp if isinstance(rp := t.metadata.get("report_path"), str) else None,
-            )
-        )
+        rp = t.metadata.get("report_path")
+        # positional, in TraceInfo's field order: keywords cost a third of it, 25,000s of times
+        info = TraceInfo(
+            t.trace_id, t.trial_name, t.task_name, t.outcome, t.error_type, t.source_format,
+            t.root, t.path, t.locator, t.read_error, tuple(t.warnings), t.size_bytes,
+            rp if isinstance(rp, str) else None,
+        )  # fmt: skip
+        traces.append(info)
     problems = [f"{p.path}: {p.problem}" for p in manifest.problems]
     return traces, problems
 
