@@ -1,30 +1,56 @@
-"""Every file of the real corpus is found, read and streamed without error."""
+"""Every file of the real corpus is found, read and streamed without error: every folder its
+README lists, each with its count of traces, and every other file a named skip."""
 
 from __future__ import annotations
 
 import copy
 import json
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tracejury.orchestrator.readers import TraceLoadError, discover, load_trace
+from tracejury.orchestrator.readers.accounting import skipped_files
 
 # Every corpus folder: each format has a reader (no file falls back to `plain`).
-# codex: the rollouts folder (beside it sit the fixture's own README and manifest.json).
 READ_FOLDERS = [
     "who_and_when",
     "agentrx_tau",
     "mast",
     "inspect_ai",
     "claude_code",
-    "codex/2026-02-23/raw",
+    "codex",
     "openhands",
     "swe_agent",
     "massgen_real",
 ]
+# What is in them and is not a trace, each with (the start of) its reason. mast, inspect_ai
+# and codex have no LICENSE.txt (the README says why).
+SKIPPED = {
+    **{
+        f"{f}/LICENSE.txt": "LICENSE is documentation"
+        for f in (*READ_FOLDERS, "swe_agent/mini")
+        if f not in ("mast", "inspect_ai", "codex")
+    },
+    "agentrx_tau/tau_ground_truth.json": "a labels file with no trace in it",
+    "codex/2026-02-23/README.md": "README is documentation",
+    "codex/2026-02-23/manifest.json": "manifest.json is the dataset's description",
+}
+
+
+def _readme_folders(corpus: Path) -> list[str]:
+    """The folders the corpus README's table lists (its first column)."""
+    text = (corpus / "README.md").read_text()
+    return re.findall(r"^\| `([^`]+?)/?` \|", text, flags=re.MULTILINE)
+
+
+def _folder_of(path: Path, corpus: Path, folders: list[str]) -> str:
+    """The deepest README folder holding `path`."""
+    rel = path.relative_to(corpus).as_posix()
+    return max((f for f in folders if rel.startswith(f + "/")), key=len)
 
 
 @pytest.mark.slow
@@ -42,19 +68,32 @@ def test_every_corpus_file_reads(corpus_dir: Path) -> None:
         assert all(s.location for s in steps), ref.path
         assert ref.source_format != "plain", f"{ref.path} fell back to the plain reader"
 
-    by_folder = Counter(Path(r.root).name for r in refs)
     inspect_samples = 0
     for f in (corpus_dir / "inspect_ai").glob("*.json"):
         inspect_samples += max(1, len(json.loads(f.read_text()).get("samples") or []))
-    assert by_folder["who_and_when"] == 126
-    assert by_folder["agentrx_tau"] == 100 + 29
-    assert by_folder["mast"] == 4
-    assert by_folder["inspect_ai"] == inspect_samples
-    assert by_folder["claude_code"] == 6  # sessions; their sub-agent files are members
-    assert by_folder["raw"] == 6  # Codex rollouts
-    assert by_folder["openhands"] == 3 + 3 + 2  # trajectories, eval and resolver records
-    assert by_folder["swe_agent"] == 6 + 2  # .traj files, mini-swe-agent trajectories
-    assert by_folder["massgen_real"] == 1  # one execution_trace.md outside its log folder
+    folders = _readme_folders(corpus_dir)
+    assert {f.split("/")[0] for f in folders} == set(READ_FOLDERS)  # a new folder: read it
+    by_folder = Counter(_folder_of(Path(r.root) / r.path, corpus_dir, folders) for r in refs)
+    assert by_folder == {
+        "who_and_when/Algorithm-Generated": 126,
+        "agentrx_tau": 100 + 29,
+        "mast": 4,
+        "inspect_ai": inspect_samples,
+        "claude_code": 6,  # sessions; their sub-agent files are members
+        "codex/2026-02-23": 6,  # the rollouts under raw/sessions
+        "openhands": 3 + 3 + 2,  # trajectories, eval and resolver records
+        "swe_agent": 6,  # .traj files
+        "swe_agent/mini": 2,  # mini-swe-agent trajectories
+        "massgen_real": 1,  # one execution_trace.md outside its log folder
+    }
+    roots = [corpus_dir / f for f in READ_FOLDERS]
+    skipped = {
+        (Path(s.root) / s.path).relative_to(corpus_dir).as_posix(): s.reason
+        for s in skipped_files(roots, refs, problems)
+    }
+    assert sorted(skipped) == sorted(SKIPPED)
+    for path, reason in skipped.items():
+        assert reason.startswith(SKIPPED[path]), (path, reason)
 
     formats = Counter(r.source_format for r in refs)
     assert formats == {
