@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from bench_scripts import load_bench
 
+from tracejury.models import TraceRef
 from tracejury.orchestrator.analysis.digest import facts_and_digest
 from tracejury.orchestrator.readers import discover, load_trace, step_feed
 from tracejury.orchestrator.readers.budget import TraceBudget, budgeted
@@ -25,6 +26,14 @@ REPO = Path(__file__).resolve().parents[3]
 
 def _bench_log(path: Path, size: int) -> int:
     return int(load_bench("bench_digest").generate(path, size))
+
+
+def _bench_ref(tmp_path: Path, size: int) -> TraceRef:
+    """The bench's log of `size` bytes, discovered."""
+    path = tmp_path / "agent-work-stream.jsonl"
+    _bench_log(path, size)
+    (ref,) = discover([path])[0]
+    return ref
 
 
 def _results(path: Path, budget: int = 12_000) -> list[tuple[Any, ...]]:
@@ -101,10 +110,8 @@ def test_the_readers_exception_is_raised_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Steps, then the reader's stream raising: the steps so far count, with the note."""
-    path = tmp_path / "agent-work-stream.jsonl"
-    _bench_log(path, 50_000)
-    refs, _ = discover([path])
-    steps = list(load_trace(refs[0]).steps())[:7]
+    ref = _bench_ref(tmp_path, 50_000)
+    steps = list(load_trace(ref).steps())[:7]
     frames = b""
     for kind, value in (("steps", [tuple(getattr(s, f) for f in Step.__slots__) for s in steps]),
                         ("raise", ValueError("disk gone"))):  # fmt: skip
@@ -114,7 +121,7 @@ def test_the_readers_exception_is_raised_here(
     script = f"import sys; sys.stdout.buffer.write(open({str(blob)!r}, 'rb').read())"
     monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
     monkeypatch.setattr(step_feed, "worker_command", lambda m: [sys.executable, "-c", script])
-    facts, d = facts_and_digest(load_trace(refs[0]), 12_000)
+    facts, d = facts_and_digest(load_trace(ref), 12_000)
     # The worker's steps have their texts redacted; redacting the rest here holds the last
     # one back (a token split with the next step), as reading here does when the reader fails.
     assert facts.steps == 6
@@ -124,14 +131,12 @@ def test_the_readers_exception_is_raised_here(
 def test_only_a_big_trace_as_loaded_takes_the_worker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "agent-work-stream.jsonl"
-    _bench_log(path, 20_000)
-    refs, _ = discover([path])
-    trace = load_trace(refs[0])
+    ref = _bench_ref(tmp_path, 20_000)
+    trace = load_trace(ref)
     assert step_feed.worker_steps(trace) is None  # small
     monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
     assert step_feed.worker_steps(trace) is not None
-    assert step_feed.worker_steps(budgeted(load_trace(refs[0]), TraceBudget())) is None
+    assert step_feed.worker_steps(budgeted(load_trace(ref), TraceBudget())) is None
 
 
 def _secrets_log(path: Path) -> int:
