@@ -6,8 +6,9 @@ uses (`tracejury manifest` reads none of the summary, facts or finding models' s
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tracejury.lazy_names import lazy_names
 
 if TYPE_CHECKING:  # the real names for type checkers; at run time, see __getattr__
     from tracejury.models.batch import Batch
@@ -123,17 +124,4 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ),
     "tracejury.models.trace": ("TraceRef",),
 }
-_LAZY = {name: module for module, names in _SOURCES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tracejury.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES, globals(), __all__)
