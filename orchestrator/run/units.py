@@ -140,7 +140,10 @@ class UnitClaimer:
                 return False
             claim = await self._claim(name, left)
         if claim is None:
-            return False  # another process was quicker
+            # Another process claimed it since our read: look again, so it counts as busy
+            # (or done); returning here would leave `busy` short of it, and a process whose
+            # last unit another has just taken would end with that unit's analyses left.
+            return await self._try(name, busy)
         self.dispatched.add(name)
         await self.refresh()  # the final guard: what the previous holder recorded
         if not self.pending_in(name):

@@ -13,6 +13,7 @@ from tracejury.orchestrator.display.none import NoneDisplay
 from tracejury.orchestrator.run.claim_session import ClaimSession
 from tracejury.orchestrator.run.claims import ClaimBoard, this_process
 from tracejury.orchestrator.run.units import UnitClaimer
+from tracejury.process import process_start_ticks
 
 
 class SeenOnRefresh:
@@ -93,3 +94,31 @@ def test_a_done_unit_with_keys_still_missing_is_claimed_after_reading_its_append
     assert got is True and claimer.pending_in("batch_1") == 1
     assert _kinds(tmp_path) == ["claimed", "done", "claimed"]
     assert ours.held == {"batch_1"} and "batch_1" in claimer.dispatched
+
+
+def test_a_unit_another_process_claims_between_our_read_and_our_claim_counts_as_busy(
+    tmp_path: Path,
+) -> None:
+    # The race behind a flaky four-process run: this process read the unit as free, another
+    # claimed it before this one's claim; unless the unit is waited for, this process ends
+    # its run with that unit's analyses left (exit 3, "incomplete").
+    claimer, _, _, ours = _claimer(tmp_path)
+    live = {"pid": 1, "start_ticks": process_start_ticks(1)}  # init: alive for the whole test
+    other = ClaimBoard(tmp_path / "claims", holder=this_process().model_copy(update=live))
+    real_read = ours.read
+    reads: list[Any] = []
+
+    def read_before_the_other_claims(name: str) -> Any:
+        if not reads:
+            reads.append(name)
+            assert other.claim(name, keys=3) is not None  # just after our look
+            return None  # what we saw: nobody held it
+        return real_read(name)
+
+    ours.read = read_before_the_other_claims  # type: ignore[method-assign]
+    busy: list[Any] = []
+    got = anyio.run(claimer._try, "batch_1", busy)
+
+    assert got is False and reads == ["batch_1"]
+    assert [c.holder.pid for c in busy] == [1] and busy[0].state == "held"
+    assert not ours.held and "batch_1" not in claimer.dispatched
