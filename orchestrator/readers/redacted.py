@@ -35,17 +35,26 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-def redact_texts(steps: Iterator[Step]) -> Iterator[Step]:
+def redact_texts(steps: Iterator[Step], deferred: list[int] | None = None) -> Iterator[Step]:
     """Each step's text redacted (a private key block open across steps swallowed): the
-    first half of `redact_steps`, which the step worker runs (`readers/step_worker.py`)."""
+    first half of `redact_steps`, which the step worker runs (`readers/step_worker.py`).
+    `deferred` is the worker's: the text of every other step outside a key block is left as
+    it is and its position appended, for its parent to redact (`redact`, a function of the
+    text alone, gives the same text on either core), so both cores redact."""
     in_block = False
+    pos = -1
     for step in steps:
+        pos += 1
         raw = step.text
         if in_block:
             in_block, text = key_block_line(raw)
         else:
-            text = redact(raw)
             in_block = opens_key_block(raw)
+            if deferred is not None and pos & 1:
+                deferred.append(pos)
+                yield step
+                continue
+            text = redact(raw)
         # Copied only when redaction changed something: the reader's own steps stay untouched,
         # and most steps hold no secret (a copy per step cost 4% of a digest pass).
         if text != raw:
@@ -80,12 +89,15 @@ def redact_steps(steps: Iterator[Step]) -> Iterator[Step]:
     return redact_rest(redact_texts(steps))
 
 
-def redacted_trace(parsed: ParsedTrace, *, texts_only: bool = False) -> ParsedTrace:
-    """`parsed` with its steps, metadata and hints redacted as they stream (`texts_only`:
-    its steps through `redact_texts` only, the rest left to the caller)."""
+def redacted_trace(parsed: ParsedTrace, *, deferred: list[int] | None = None) -> ParsedTrace:
+    """`parsed` with its steps, metadata and hints redacted as they stream (`deferred`: the
+    step worker's; its steps through `redact_texts(steps, deferred)` only, the rest left to
+    its parent)."""
     source: Callable[[], Iterator[Step]] = parsed.step_source
-    stage = redact_texts if texts_only else redact_steps
-    parsed.step_source = lambda: stage(source())
+    if deferred is None:
+        parsed.step_source = lambda: redact_steps(source())
+    else:
+        parsed.step_source = lambda: redact_texts(source(), deferred)
     parsed.meta = redact_value(parsed.meta)
     parsed.hints = redact_value(parsed.hints)
     return parsed

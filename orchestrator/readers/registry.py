@@ -129,10 +129,11 @@ class TraceLoadError(Exception):
     """A trace that cannot be loaded; the message is one line for the user."""
 
 
-def load_trace(ref: TraceRef, *, texts_only: bool = False) -> ParsedTrace:
-    """The trace of `ref`, its steps redacted as they stream. `texts_only` is for the step
-    worker alone: each step's text redacted, and `redacted.redact_rest` (args, tokens split
-    between steps) left to its parent, which applies it before anything reads the steps."""
+def load_trace(ref: TraceRef, *, deferred: list[int] | None = None) -> ParsedTrace:
+    """The trace of `ref`, its steps redacted as they stream. `deferred` is for the step
+    worker alone: steps through `redacted.redact_texts(steps, deferred)`, the texts at the
+    positions it appends and `redacted.redact_rest` (args, tokens split between steps) left to
+    its parent, which redacts them before anything reads the steps."""
     if ref.read_error:
         raise TraceLoadError(ref.read_error)
     try:
@@ -145,6 +146,6 @@ def load_trace(ref: TraceRef, *, texts_only: bool = False) -> ParsedTrace:
         raise TraceLoadError(f"{e.__class__.__name__}: {e}".splitlines()[0][:300]) from None
     parsed.warnings = list(dict.fromkeys([*ref.warnings, *parsed.warnings]))
     # Secrets are redacted as the steps stream, before facts, digests or any report see them.
-    parsed = redacted_trace(parsed, texts_only=texts_only)
+    parsed = redacted_trace(parsed, deferred=deferred)
     parsed.loaded_source = parsed.step_source
     return parsed

@@ -3,7 +3,7 @@
 Reading (lines, JSON, steps, redaction) is most of a facts + digest pass over a big trace;
 `worker_steps(trace)` gives the same steps, in the same order, read by a worker process
 (`step_worker.py`) from the trace's ref, so both cores work on one trace (the worker redacts
-their texts, this process the rest: `redacted.redact_rest`). Only for a trace
+every other step's text, this process the others and the rest: `redacted.redact_rest`). Only for a trace
 exactly as `load_trace` made it (its step source not wrapped since, by a budget or a test),
 at least `MIN_BYTES` big. Steps are rebuilt from their fields, so they are equal to the ones
 read here; an exception of the reader's stream is raised here as it would have been. When
@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from tracejury.models import TraceRef
 from tracejury.orchestrator.analysis.redact import configuration as redaction_configuration
+from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.redacted import redact_rest
 from tracejury.worker_procs import frame, pipe_options, read_frame, worker_command
@@ -45,8 +46,8 @@ def worker_steps(trace: ParsedTrace) -> Callable[[], Iterator[Step]] | None:
     if (trace.ref.size_bytes or 0) < MIN_BYTES:
         return None
     ref = trace.ref
-    # The worker redacts each step's text; the rest of the redaction is done here, on this
-    # core, which has time to spare while the worker reads.
+    # The worker redacts half the steps' texts; the rest of the redaction is done here, on
+    # this core, which has time to spare while the worker reads.
     return lambda: redact_rest(_stream(ref))
 
 
@@ -74,8 +75,12 @@ def _stream(ref: TraceRef) -> Iterator[Step]:
             except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError) as e:
                 raise WorkerLost(str(e)) from None
             if kind == "steps":
-                for fields in value:
-                    yield Step(*fields)
+                batch, deferred = value
+                steps = [Step(*fields) for fields in batch]
+                for i in deferred:  # texts the worker left to this core (`redact_texts`)
+                    step = steps[i]
+                    step.text = redact(step.text)
+                yield from steps
             elif kind == "end":
                 return
             elif kind == "raise" and isinstance(value, BaseException):

@@ -1,9 +1,10 @@
 """The reading of one big trace on the other core: `python -m tracejury.orchestrator.readers.step_worker`.
 
 It reads one request frame from stdin, `(ref, redaction enabled, extra patterns)`, loads the
-trace as `load_trace` does, and streams its steps, their texts redacted
-(`redacted.redact_texts`; the parent applies `redact_rest`), to stdout as frames of
-`("steps", [step fields, ...])`, then `("end", None)`; `("raise", exception)` when the
+trace as `load_trace` does, and streams its steps to stdout as frames of
+`("steps", ([step fields, ...], [positions in the batch]))`, then `("end", None)`: every step's
+text redacted (`redacted.redact_texts`) but those at the positions given, which the parent
+redacts, as it applies `redact_rest`; `("raise", exception)` when the
 reader's stream raised, `("lost", None)` when it could not do its part (the parent then reads
 the trace itself). Frames as in `tracejury.worker_procs`. A full pipe blocks it, so it is
 never more than a few batches ahead of the parent.
@@ -37,9 +38,19 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         return
     ref, enabled, extra = cast(tuple[TraceRef, bool, list[str]], request)
     configure_redaction(enabled=enabled, extra=extra)
-    # (args and tokens split between steps are redacted by the parent: `redact_rest`)
-    it = iter(load_trace(ref, texts_only=True).steps())
+    # Every other text, args and tokens split between steps are redacted by the parent.
+    deferred: list[int] = []
+    it = iter(load_trace(ref, deferred=deferred).steps())
     batch: list[tuple[object, ...]] = []
+    start = 0  # the stream position of batch[0]
+
+    def send() -> None:
+        nonlocal batch, start
+        _send(out, "steps", (batch, [p - start for p in deferred]))
+        start += len(batch)
+        batch = []
+        deferred.clear()
+
     while True:
         try:
             step = next(it)
@@ -47,15 +58,14 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
             break
         except BaseException as e:  # the reader's stream failed: the parent raises it
             if batch:
-                _send(out, "steps", batch)
+                send()
             _send(out, "raise", e)
             return
         batch.append(STEP_FIELDS(step))
         if len(batch) >= BATCH:
-            _send(out, "steps", batch)
-            batch = []
+            send()
     if batch:
-        _send(out, "steps", batch)
+        send()
     _send(out, "end", None)
 
 

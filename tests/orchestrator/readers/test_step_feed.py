@@ -113,7 +113,7 @@ def test_the_readers_exception_is_raised_here(
     ref = _bench_ref(tmp_path, 50_000)
     steps = list(load_trace(ref).steps())[:7]
     frames = b""
-    for kind, value in (("steps", [tuple(getattr(s, f) for f in Step.__slots__) for s in steps]),
+    for kind, value in (("steps", ([tuple(getattr(s, f) for f in Step.__slots__) for s in steps], [])),
                         ("raise", ValueError("disk gone"))):  # fmt: skip
         frames += frame((kind, value))
     blob = tmp_path / "frames.bin"
@@ -209,7 +209,8 @@ _PEM = (
 def test_worker_steps_equal_the_steps_read_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Step by step: the worker redacts texts, this process the args and split tokens."""
+    """Step by step: the worker redacts every other text, this process the others, the args
+    and split tokens."""
     path = tmp_path / "agent-work-stream.jsonl"
     n = _secrets_log(path)
     refs, _ = discover([path])
