@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracejury.aggregate.root_tokens import read_root_tokens
+from tracejury.clip import one_line
 from tracejury.jsonl import BadLine
 from tracejury.worker_procs import pipe_options, worker_command
 
@@ -136,7 +137,7 @@ def _ended(code: int, out: bytes) -> str:
         except ValueError:
             return f"ended by signal {-code}"
     try:
-        reason = " ".join(str(json.loads(out)["error"]).split())[:300]
+        reason = one_line(str(json.loads(out)["error"]), 300)
     except (ValueError, TypeError, KeyError, RecursionError):
         reason = ""
     return f"failed ({reason})" if reason else f"exited with code {code}"

@@ -99,7 +99,7 @@ class FindingsIndex:
         n = self.n_manifest
         for (t, lane, h), st in self.keys.items():
             if t < n and current[lane] == h:
-                # st.kept_row without its two property calls (100,000s of keys)
+                # the ok line if any, else the error line (100,000s of keys: no property call)
                 row = st.ok_row if st.ok_offset >= 0 else st.err_row
                 if row is not None:
                     out[t].append((lane, row))

@@ -41,10 +41,6 @@ class KeyState:
         return False
 
     @property
-    def kept_row(self) -> KeptFinding | None:
-        return self.ok_row if self.has_ok else self.err_row
-
-    @property
     def has_ok(self) -> bool:
         return self.ok_offset >= 0
 

@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TypeVar
 
 from tracejury.aggregate.inputs import FactsInfo, Signature, TraceInfo
 from tracejury.aggregate.issue_groups import (
@@ -43,6 +44,8 @@ from tracejury.models import Finding
 from tracejury.models.summary import CountShare, Issue
 from tracejury.outcome import OUTCOMES
 from tracejury.textfold import fold
+
+V = TypeVar("V")
 
 THRESHOLD = 0.5  # Jaccard similarity at which two descriptions are one problem
 SIGNATURE_OVERLAP = 0.6  # share of a signature's tokens a finding must mention
@@ -107,6 +110,8 @@ class IssueBuilder:
         self, f: Finding | KeptFinding, facts: FactsInfo | None
     ) -> tuple[tuple[str, str, object], Signature | None, str]:
         """The group key, the signature it is keyed on (None for text) and its category."""
+        if facts is None or not facts.signatures:  # most traces: straight to the text key
+            return ("text", "", self._text_tokens(f)), None, ""
         sig = self._matching_signature(f, facts)
         if sig is not None:
             # keyed on the category the finding names and the error its cause names
@@ -122,12 +127,7 @@ class IssueBuilder:
         """Record a kept finding; returns its group (None when it names no problem)."""
         if f.status != "ok" or not is_problem_category(f.category):  # is_problem, inline
             return None
-        if facts is None or not facts.signatures:
-            # no signature to name (most traces): the text key, without _key's other tier
-            key: tuple[str, str, object] = ("text", "", self._text_tokens(f))
-            sig = None
-        else:
-            key, sig, cat = self._key(f, facts)
+        key, sig, cat = self._key(f, facts)
         gid = self._group_index.get(key)
         if gid is None:
             gid = len(self.groups)
@@ -249,9 +249,7 @@ class IssueBuilder:
         pairs = zip(cis, [f.category for f in rows], [f.subcategory for f in rows], strict=True)
         for (ci, cat, sub), v in Counter(pairs).items():
             cats[ci][f"{(cat or '').strip().lower()}/{sub or ''}"] += v
-        persp: list[Counter[str]] = [Counter() for _ in range(n)]
-        for (ci, name), v in Counter(zip(cis, [f.perspective for f in rows], strict=True)).items():
-            persp[ci][name] = v
+        persp = _per_cluster(n, zip(cis, [f.perspective for f in rows], strict=True))
         outs = _per_cluster(n, zip(cis, self._o, strict=True))
         conf_codes = [CONFIDENCE_RANK.get(f.confidence, 2) for f in rows]
         confs = _per_cluster(n, zip(cis, conf_codes, strict=True))
@@ -267,11 +265,9 @@ class IssueBuilder:
             prev = best.get(key)
             if prev is None or conf < prev:
                 best[key] = conf
-        tr = [0] * n
         tasks: list[Counter[str]] = [Counter() for _ in range(n)]
         examples: list[dict[int, int]] = [{} for _ in range(n)]  # trace -> best confidence
         for (ci, t), conf in best.items():
-            tr[ci] += 1
             tasks[ci][traces[t].task_name] += 1
             examples[ci][t] = conf
         issues: list[Issue] = []
@@ -295,7 +291,7 @@ class IssueBuilder:
                     subcategory=best_sub,
                     signature=c.signature,
                     count=counts[ci],
-                    traces=tr[ci],
+                    traces=len(examples[ci]),
                     tasks=len(tasks[ci]),
                     top_tasks=[
                         CountShare(name=k, count=v)
@@ -380,8 +376,9 @@ class IssueBuilder:
         return out
 
 
-def _per_cluster(n: int, pairs: Iterable[tuple[int, int]]) -> list[Counter[int]]:
-    out: list[Counter[int]] = [Counter() for _ in range(n)]
+def _per_cluster(n: int, pairs: Iterable[tuple[int, V]]) -> list[Counter[V]]:
+    """Each cluster's count of every value, from (cluster, value) pairs counted in C."""
+    out: list[Counter[V]] = [Counter() for _ in range(n)]
     for (ci, code), v in Counter(pairs).items():
         out[ci][code] = v
     return out

@@ -161,7 +161,10 @@ class SummaryBuilder:
         # (task, perspective, category, subcategory) -> ok findings, counted into the
         # category counts by build()
         self._kinds: dict[tuple[str, str, str | None, str | None], int] = {}
-        self._said: list[str] = []  # the ok findings' recommendations, counted by build()
+        # The ok findings' recommendations -> times said, in first-seen order, counted into
+        # _actions once per distinct text; None once ACTION_KEYS_LIMIT texts were seen (from
+        # then on finding by finding, as the pruning needs).
+        self._said: dict[str, int] | None = {}
 
     def _action(self, text: str, times: int = 1) -> None:
         entry = _action_entry(text)
@@ -211,7 +214,14 @@ class SummaryBuilder:
                 continue
             kind = (trace.task_name, f.perspective, f.category, f.subcategory)
             kinds[kind] = kinds.get(kind, 0) + 1
-            self._said.append(f.actionable)
+            said = self._said
+            if said is None:
+                self._action(f.actionable)
+                continue
+            said[f.actionable] = said.get(f.actionable, 0) + 1
+            if len(said) >= ACTION_KEYS_LIMIT:
+                self._count_actions()
+                self._said = None
 
     def _count_kinds(self) -> None:
         """The category counts from the tally of distinct kinds (once per kind, not per
@@ -227,17 +237,13 @@ class SummaryBuilder:
         self._kinds = {}
 
     def _count_actions(self) -> None:
-        """The recommendations, counted once per distinct text in first-seen order: what
-        counting finding by finding gives while no pruning can happen (fewer distinct texts
-        than ACTION_KEYS_LIMIT, so fewer keys); else finding by finding, as before."""
-        said, self._said = self._said, []
-        texts = Counter(said)
-        if len(texts) >= ACTION_KEYS_LIMIT:
-            for text in said:
-                self._action(text)
-            return
-        for text, times in texts.items():
-            self._action(text, times)
+        """The recommendations tallied so far, counted once per distinct text in first-seen
+        order: what counting finding by finding gives, since up to ACTION_KEYS_LIMIT texts
+        (so at most as many keys) no pruning can happen."""
+        if self._said:
+            for text, times in self._said.items():
+                self._action(text, times)
+            self._said = {}
 
     def top_actions(self) -> dict[str, int]:
         ranked = sorted(self._actions.values(), key=lambda v: (-int(v[0]), str(v[1])))

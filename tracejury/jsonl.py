@@ -2,7 +2,7 @@
 
 A torn last line (a run killed mid-write), invalid JSON, a line that is not an object and a
 record that does not validate each become a `BadLine` naming the problem; reading carries on.
-`scan_models` also yields every line's byte offset: aggregation keeps offsets instead of
+`raw_lines` also yields every line's byte offset: aggregation keeps offsets instead of
 records and reads a line again (`LineReader`) only when it needs it, so memory stays bounded
 however large findings.jsonl grows.
 """
@@ -93,7 +93,7 @@ def raw_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
 
 
 def validate_line(n: int, raw: bytes, model: type[M]) -> M | BadLine:
-    """Line `n` validated against `model`, as `scan_models` validates it."""
+    """Line `n` validated against `model`, as `iter_jsonl_models` validates it."""
     return _validated(n, raw, model)
 
 
@@ -109,14 +109,8 @@ def iter_jsonl_models(path: Path, model: type[M]) -> Iterator[tuple[int, M | Bad
         yield n, _validated(n, raw, model)
 
 
-def scan_models(path: Path, model: type[M]) -> Iterator[tuple[int, int, M | BadLine]]:
-    """Like `iter_jsonl_models`, with each line's byte offset for `LineReader.read`."""
-    for n, offset, raw in _lines(path):
-        yield n, offset, _validated(n, raw, model)
-
-
 def invalid_lines(path: Path, model: type[BaseModel]) -> tuple[int, list[BadLine]]:
-    """Every line validated as `scan_models` validates it, keeping none: the last line
+    """Every line validated as `iter_jsonl_models` validates it, keeping none: the last line
     number and the invalid lines, in order (the validation process's whole job)."""
     validate = model.__pydantic_validator__.validate_json
     last = 0
@@ -174,7 +168,8 @@ def read_new_models(path: Path, model: type[M], offset: int = 0, line: int = 1) 
 
 
 class LineReader:
-    """Random access to lines found by `scan_models`; one open handle for many reads."""
+    """Random access to lines by their byte offsets (`raw_lines`); one open handle for many
+    reads."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

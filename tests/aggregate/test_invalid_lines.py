@@ -1,5 +1,5 @@
 """The validation process's loop (`jsonl.invalid_lines`: no offsets, no records kept) finds
-exactly the invalid lines `scan_models` finds, with the same problems and texts, and the same
+exactly the invalid lines `iter_jsonl_models` finds, with the same problems and texts, and the same
 last line, on every kind of bad line and on generated findings and facts."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from tracejury.aggregate.synthetic import generate
-from tracejury.jsonl import BadLine, invalid_lines, scan_models
+from tracejury.jsonl import BadLine, invalid_lines, iter_jsonl_models
 from tracejury.models import Finding, TraceFacts
 from tracejury.rundir import RunDir
 
 
 def _reference(path: Path, model: type[BaseModel]) -> tuple[int, list[BadLine]]:
     last, bad = 0, []
-    for n, _, item in scan_models(path, model):
+    for n, item in iter_jsonl_models(path, model):
         last = n
         if isinstance(item, BadLine):
             bad.append(item)
