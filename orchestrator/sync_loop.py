@@ -84,9 +84,16 @@ def run_interruptible(fn: Callable[[Unpack[Args]], Awaitable[T]], *args: *Args) 
 
     async def root() -> T | None:
         loop = loops[-1]
-        with anyio.CancelScope() as loop.scope:
-            return await fn(*args)
-        return None  # cancelled: only an interrupt cancels this scope
+        try:
+            with anyio.CancelScope() as loop.scope:
+                return await fn(*args)
+        except KeyboardInterrupt:
+            # Raised in this task itself (Ctrl-C while its own code ran, not a child's or the
+            # loop's wait): it has unwound everything under it already. Left to end the task,
+            # asyncio would not stop the loop (it expects the interrupt to have left it), and
+            # the loop would wait for ever.
+            loop.interrupted = True
+        return None  # cancelled or interrupted: only an interrupt cancels this scope
 
     try:
         with _ctrl_c_raises():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 
 import anyio
@@ -78,3 +80,35 @@ def test_the_work_takes_its_arguments() -> None:
         return a + b
 
     assert run_interruptible(add, 40, 2) == 42
+
+
+_ROOT_TASK = """
+import os, signal
+import anyio
+from tracejury.orchestrator.sync_loop import run_interruptible
+
+done = []
+
+async def main():
+    try:
+        os.kill(os.getpid(), signal.SIGINT)  # raised here, in the root task's own code
+        await anyio.sleep(30)
+    finally:
+        done.append("cleaned up")
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+try:
+    run_interruptible(main)
+except BaseException as e:
+    print(type(e).__name__, done)
+"""
+
+
+def test_ctrl_c_in_the_root_tasks_own_code_ends_the_loop() -> None:
+    """asyncio does not stop a loop whose main task ended with KeyboardInterrupt (it expects
+    the interrupt to have left the loop): run in a process of its own, so a loop left
+    waiting for ever fails here instead of hanging the suite."""
+    out = subprocess.run(
+        [sys.executable, "-c", _ROOT_TASK], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.strip() == "KeyboardInterrupt ['cleaned up']", out.stderr[-2000:]
