@@ -33,13 +33,16 @@ from tracejury.orchestrator.readers.accounting import (
     trace_members,
 )
 from tracejury.orchestrator.readers.discover import SKIP_DIRS, is_by_outcome_root
-from tracejury.orchestrator.readers.discover_unit import Share, root_listing, walk_share
+from tracejury.orchestrator.readers.discover_unit import Share, walk_share
 from tracejury.orchestrator.readers.registry import dir_readers
 from tracejury.orchestrator.split_worker import SPLIT_MIN_FILES, SplitWorker, WorkerScope
 from tracejury.rundir import is_run_dir
 
 SHARE_FILES = 500  # about this many files to a share of folders
 _IN_FLIGHT = 2  # shares sent ahead to the worker
+
+Plan = list[tuple[bool, list[str]]]  # the shares in walk order: (folders?, entry names)
+Listing = dict[str, os.DirEntry[str]]  # the input folder's entries by name
 
 
 @dataclass(slots=True)
@@ -64,21 +67,20 @@ def discover_split(
     with WorkerScope(worker) as started:
         known = started.sizes if started is not None else None
         sizes = known[1] if known is not None and known[0] == root_arg else None
-        plan = _plan(root_arg, SPLIT_MIN_FILES if min_files is None else min_files, sizes)
-        if plan is None:
+        planned = _plan(root_arg, SPLIT_MIN_FILES if min_files is None else min_files, sizes)
+        if planned is None:
             return None
+        plan, listing = planned
         if started is None:
             with WorkerScope(SplitWorker.start()) as fresh:
-                return _split(root_arg, plan, fresh)
-        return _split(root_arg, plan, started)
+                return _split(root_arg, plan, listing, fresh)
+        return _split(root_arg, plan, listing, started)
 
 
-def _split(
-    root_arg: str, plan: list[tuple[bool, list[str]]], worker: SplitWorker | None
-) -> Split | None:
+def _split(root_arg: str, plan: Plan, listing: Listing, worker: SplitWorker | None) -> Split | None:
     results: list[Share | None] = [None] * len(plan)
     folder_shares = [i for i, (folders, _) in enumerate(plan) if folders]
-    _walk_shared(root_arg, plan, folder_shares, results, worker)
+    _walk_shared(root_arg, plan, listing, folder_shares, results, worker)
     shares = [s for s in results if s is not None]
     if len(shares) != len(plan) or not _independent(shares):
         return None
@@ -87,11 +89,12 @@ def _split(
 
 def _plan(
     root_arg: str, min_files: int, sizes: dict[str, int] | None = None
-) -> list[tuple[bool, list[str]]] | None:
+) -> tuple[Plan, Listing] | None:
     """The shares of `root_arg` in walk order: (True, top-level folders) or (False, other
-    entries); None where no split applies. `sizes`: top-level folders' entry counts already
-    listed (`early_worker`); they only place the cuts between shares, which the result does
-    not depend on."""
+    entries), and the listing they came from (every share walks from it, so the root is
+    listed once); None where no split applies. `sizes`: top-level folders' entry counts
+    already listed (`early_worker`); they only place the cuts between shares, which the
+    result does not depend on."""
     root = Path(root_arg)
     if os.name != "posix" or str(root.expanduser()) != root_arg:
         return None
@@ -104,8 +107,9 @@ def _plan(
             entries = list(it)
     except Exception:  # anything unusual: the one-process walk says what
         return None
+    listing = {e.name: e for e in entries}
     entries.sort(key=lambda e: natural_key(e.name))
-    plan: list[tuple[bool, list[str]]] = []
+    plan: Plan = []
     total = 0
     size = 0
     for e in entries:
@@ -125,7 +129,7 @@ def _plan(
             size = n
     if total < min_files or sum(1 for folders, _ in plan if folders) < 2:
         return None
-    return plan
+    return plan, listing
 
 
 def _folder_size(root: Path, e: os.DirEntry[str], sizes: dict[str, int] | None) -> int | None:
@@ -144,7 +148,8 @@ def _folder_size(root: Path, e: os.DirEntry[str], sizes: dict[str, int] | None) 
 
 def _walk_shared(
     root_arg: str,
-    plan: list[tuple[bool, list[str]]],
+    plan: Plan,
+    listing: Listing,
     order: list[int],
     results: list[Share | None],
     worker: SplitWorker | None,
@@ -153,10 +158,6 @@ def _walk_shared(
     from the back; whatever the worker did not answer, here."""
     lo, hi = 0, len(order)
     sent: deque[int] = deque()
-    try:
-        listing: dict[str, os.DirEntry[str]] | None = root_listing(root_arg)
-    except OSError:
-        listing = None  # (each share then lists it, and says why it cannot)
 
     def feed() -> None:
         nonlocal lo
@@ -202,7 +203,7 @@ def _independent(shares: list[Share]) -> bool:
     return len(set(walked)) == len(walked) and len(set(ids)) == len(ids)
 
 
-def _with_skipped(root_arg: str, plan: list[tuple[bool, list[str]]], shares: list[Share]) -> Split:
+def _with_skipped(root_arg: str, plan: Plan, shares: list[Share]) -> Split:
     """The skipped files of the whole input, in `skipped_files`' order: the root's own level
     (its pruned folders and its files), then each top-level folder's tree, by sorted name."""
     root = Path(root_arg)

@@ -189,9 +189,17 @@ def test_the_plan_takes_the_early_workers_folder_sizes(
     worker = split_worker.early_worker([str(root)], None)
     assert worker is not None and worker.sizes is not None
     assert worker.sizes == (str(root), {n: len(os.listdir(root / n)) for n in worker.sizes[1]})
-    plans: list[list[tuple[bool, list[str]]] | None] = []
+    plans: list[split.Plan | None] = []
     real_plan = split._plan
-    monkeypatch.setattr(split, "_plan", lambda *a: plans.append(real_plan(*a)) or plans[-1])
+
+    def plan(
+        root_arg: str, min_files: int, sizes: dict[str, int] | None = None
+    ) -> tuple[split.Plan, split.Listing] | None:
+        got = real_plan(root_arg, min_files, sizes)
+        plans.append(got[0] if got is not None else None)
+        return got
+
+    monkeypatch.setattr(split, "_plan", plan)
     write_manifest_file([root], tmp_path / "two", display="none", worker=worker)
     assert plans[0] is not None
     make_manifest([root], tmp_path / "one", display="none")
