@@ -20,8 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from tracejury.aggregate.rows import epoch_seconds
 from tracejury.jsonl import BadLine, validate_line
 from tracejury.models import Finding, TraceFacts
-from tracejury.models.common import Confidence, FindingStatus, Outcome
-from tracejury.models.finding import utc_now
+from tracejury.models.common import Confidence, FindingStatus, Outcome, utc_now
 
 _OUTCOMES = frozenset(get_args(Outcome))
 M = TypeVar("M", bound=BaseModel)

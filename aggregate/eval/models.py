@@ -8,8 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from tracejury.choices import Dataset
-from tracejury.models.common import Record, VersionedRecord
-from tracejury.models.finding import utc_now
+from tracejury.models.common import Record, VersionedRecord, utc_now
 
 
 class TraceLabel(Record):

@@ -8,8 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from tracejury.models.common import VersionedRecord
-from tracejury.models.finding import utc_now
+from tracejury.models.common import VersionedRecord, utc_now
 
 
 class RunFingerprint(VersionedRecord):

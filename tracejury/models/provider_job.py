@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from tracejury.models.common import Record, VersionedRecord
-from tracejury.models.finding import Usage, utc_now
+from tracejury.models.common import Record, VersionedRecord, utc_now
+from tracejury.models.finding import Usage
 
 # prepared: the record and its request file exist, nothing sent (or not known to be sent);
 # submitted: the provider has the job; ended: the provider finished it (completed, expired,

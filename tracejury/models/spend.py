@@ -7,8 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from tracejury.models.common import VersionedRecord
-from tracejury.models.finding import utc_now
+from tracejury.models.common import VersionedRecord, utc_now
 
 
 class SpendRecord(VersionedRecord):
