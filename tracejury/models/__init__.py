@@ -1,7 +1,8 @@
 """Pydantic models: the single definition of every file tracejury writes.
 
 Each name is imported from its module on first use: a command loads only the models it
-uses (`tracejury manifest` reads none of the summary, facts or finding models' schemas).
+uses (`tracejury manifest` builds none of the summary or finding models' schemas; of the
+facts models, the MassGen reader's summary takes `ToolStat` at import).
 """
 
 from __future__ import annotations
