@@ -82,11 +82,11 @@ def json_text(value: Any, limit: int = 4000) -> str:
         return value
     if type(value) is dict and len(value) <= _FLAT_KEYS and _all_strings(value):
         text = _flat_text(value)
-        return text[:limit] if limit else text
-    try:
-        text = _ENCODER.encode(value)
-    except (TypeError, ValueError):
-        text = str(value)
+    else:
+        try:
+            text = _ENCODER.encode(value)
+        except (TypeError, ValueError):
+            text = str(value)
     return text[:limit] if limit else text
 
 
