@@ -27,18 +27,13 @@ def build_manifest(
 def write_manifest(path: Path, manifest: Manifest, entries: Iterable[str] | None = None) -> None:
     """`manifest.json`, the same text as `write_model` writes, one trace at a time: the text of
     100,000 traces held whole (twice, as text and encoded) was a third of the stage's memory.
-    `entries`: the traces already encoded (`entry_text`), in order, in place of
-    `manifest.traces` (which is then empty)."""
+    `entries`: the traces already encoded, in order, in place of `manifest.traces` (which is
+    then empty): texts of `entries_text`, each one run of traces."""
     atomic_write_chunks(path, manifest_json(manifest, entries))
 
 
 _TRACES = '\n  "traces": [],'
 TRACE_SEP = ",\n    "  # between two traces' texts
-
-
-def entry_text(ref: TraceRef) -> str:
-    """One trace as `manifest.json` holds it (indented as in the traces list)."""
-    return ref.model_dump_json(indent=2).replace("\n", "\n    ")
 
 
 # The traces list as the model serializes it: one call for many traces.
@@ -48,9 +43,10 @@ CHUNK = 1000  # traces encoded in one call by `manifest_json`
 
 
 def entries_text(refs: Sequence[TraceRef]) -> str:
-    """`TRACE_SEP.join(map(entry_text, refs))` in one serializer call (half the cost a trace):
-    the list dumped with the same indent, every line indented two more (the JSON text of a
-    value holds no raw newline, so every newline is a line break), its brackets cut off."""
+    """The traces as `manifest.json`'s traces list holds them, joined by `TRACE_SEP`, in one
+    serializer call (half the cost a trace of dumping each): the list dumped with the same
+    indent, every line indented two more (the JSON text of a value holds no raw newline, so
+    every newline is a line break), its brackets cut off."""
     if not refs:
         return ""
     text = _REFS.dump_json(list(refs), indent=2).replace(b"\n", b"\n  ")

@@ -12,7 +12,6 @@ import tracejury
 from tracejury.batches.manifest import (
     TRACE_SEP,
     entries_text,
-    entry_text,
     manifest_json,
     read_manifest,
 )
@@ -37,6 +36,12 @@ def test_a_manifest_without_traces_is_written_whole(tmp_path: Path) -> None:
     one = manifest.model_copy(update={"traces": manifest.traces[:1], "total": 1})
     for m in (empty, one):
         assert "".join(manifest_json(m)) == m.model_dump_json(indent=2) + "\n"
+
+
+def entry_text(ref: TraceRef) -> str:
+    """The reference: one trace as `manifest.json` holds it (indented as in the traces
+    list), dumped alone."""
+    return ref.model_dump_json(indent=2).replace("\n", "\n    ")
 
 
 def _ref(i: int) -> TraceRef:
