@@ -7,8 +7,9 @@ below are imported on first use, so a submodule (the validation process,
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tracejury.lazy_names import lazy_names
 
 if TYPE_CHECKING:  # the real types for type checkers; at run time, see __getattr__
     from tracejury.aggregate.api import (
@@ -20,14 +21,15 @@ if TYPE_CHECKING:  # the real types for type checkers; at run time, see __getatt
     )
     from tracejury.aggregate.diff import diff_summaries, render_diff_text
 
-_LAZY = {
-    "AggregateResult": "tracejury.aggregate.api",
-    "aggregate_run": "tracejury.aggregate.api",
-    "load_findings": "tracejury.aggregate.api",
-    "load_summary": "tracejury.aggregate.api",
-    "summarize_run": "tracejury.aggregate.api",
-    "diff_summaries": "tracejury.aggregate.diff",
-    "render_diff_text": "tracejury.aggregate.diff",
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "tracejury.aggregate.api": (
+        "AggregateResult",
+        "aggregate_run",
+        "load_findings",
+        "load_summary",
+        "summarize_run",
+    ),
+    "tracejury.aggregate.diff": ("diff_summaries", "render_diff_text"),
 }
 
 __all__ = [
@@ -40,14 +42,4 @@ __all__ = [
     "summarize_run",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'tracejury.aggregate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES, globals(), __all__)

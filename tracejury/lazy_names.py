@@ -1,6 +1,7 @@
 """A package's names imported from their modules on first use (PEP 562): the one
-`__getattr__` and `__dir__` of `tracejury.models` and `tracejury.batches`, so a command loads
-only the models and builders it uses. (`tracejury/__init__.py` keeps its own: `import
+`__getattr__` and `__dir__` of `tracejury.models`, `tracejury.batches` and
+`tracejury.aggregate`, so a command (or the aggregate's validation process) loads only what
+it uses. (`tracejury/__init__.py` keeps its own: `import
 tracejury` loads no other module of ours.)"""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`tracejury.models` and `tracejury.batches` import each name on first use (`lazy_names`):
+"""`tracejury.models`, `tracejury.batches` and `tracejury.aggregate` import each name on first use (`lazy_names`):
 every public name resolves to the object of the module that holds it, and nothing else does."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-PACKAGES = ("tracejury.models", "tracejury.batches")
+PACKAGES = ("tracejury.models", "tracejury.batches", "tracejury.aggregate")
 
 
 @pytest.mark.parametrize("package", PACKAGES)
