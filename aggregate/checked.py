@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,10 @@ from tracejury.jsonl import BadLine
 from tracejury.worker_procs import pipe_options, worker_command
 
 CHECK_MIN_BYTES = 16_000_000  # ~18,000 findings
+# A process that answers in none of this much time is taken to hang (it validates what this
+# process scans meanwhile, so a few times this process's own time is already generous).
+HANG_FLOOR_S = 60.0
+HANG_FACTOR = 4.0
 WORKER_MODULE = "tracejury.aggregate.check_worker"
 
 
@@ -47,6 +52,7 @@ class Checker:
         self.root_tokens = root_tokens
         self._tmp: Path | None = None  # where the process writes the root causes' tokens
         self._proc: subprocess.Popen[bytes] | None = None
+        self._started = 0.0
         self._result: list[Verdict] | None = None
         self._done = False
         self.failure: str | None = None  # why the process could not say, once verdicts() is None
@@ -69,6 +75,7 @@ class Checker:
                 args[:0] = ["--tokens", str(self._tokens_file)]
             except OSError:
                 self._tmp = None
+        self._started = time.monotonic()
         try:
             self._proc = subprocess.Popen(
                 worker_command(WORKER_MODULE, *args), **pipe_options(subprocess.DEVNULL)
@@ -96,7 +103,14 @@ class Checker:
         self._done = True
         if self._proc is None:
             return None
-        out, _ = self._proc.communicate()
+        wait_s = HANG_FLOOR_S + HANG_FACTOR * (time.monotonic() - self._started)
+        try:
+            out, _ = self._proc.communicate(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+            self.failure = f"gave no answer in {wait_s:.1f} s (ended)"
+            return None
         code = self._proc.returncode
         if code != 0:
             self.failure = _ended(code, out)

@@ -89,3 +89,18 @@ def test_a_working_process_says_nothing(
 ) -> None:
     monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 0)
     assert _aggregate(tmp_path / "process" / "run") == (want, [])
+
+
+def test_a_process_that_hangs_is_ended_and_its_lines_validated_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, want: dict[str, str]
+) -> None:
+    monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 0)
+    monkeypatch.setattr(checked, "HANG_FLOOR_S", 0.5)
+    monkeypatch.setattr(checked, "HANG_FACTOR", 0.0)
+    hang = "import time\ntime.sleep(600)"
+    monkeypatch.setattr(
+        checked, "worker_command", lambda module, *args: [sys.executable, "-c", hang, *args]
+    )
+    outputs, warnings = _aggregate(tmp_path / "process" / "run")
+    assert outputs == want
+    assert "gave no answer in 0.5 s (ended)" in _warning(warnings)
