@@ -13,9 +13,9 @@ the worker cannot do its part, `WorkerLost` is raised and the caller reads the t
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import pickle
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -25,6 +25,9 @@ from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
 from tracejury.orchestrator.readers.redacted import redact_rest
 from tracejury.worker_procs import frame, pipe_options, read_frame, worker_command
+
+if sys.platform != "win32":  # (the pipe keeps its default size where there is no fcntl)
+    import fcntl
 
 MIN_BYTES = 64 * 1024 * 1024
 # How far ahead of this process the worker may read: a pipe's default 64 KB is a fifth of
@@ -60,7 +63,7 @@ def _stream(ref: TraceRef) -> Iterator[Step]:
     try:
         assert proc.stdin is not None and proc.stdout is not None
         out = proc.stdout
-        set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+        set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if sys.platform != "win32" else None
         if set_size is not None:
             with contextlib.suppress(OSError):  # (over the system's cap: the default stays)
                 fcntl.fcntl(out.fileno(), set_size, PIPE_BYTES)
