@@ -67,7 +67,12 @@ MODULES = modules()
 
 
 def _is_type_checking(node: ast.stmt) -> bool:
-    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+    """An `if TYPE_CHECKING:` block, or one that imports a module only where the platform
+    has it (`if sys.platform != "win32":`): both still sit at the module's top."""
+    if not isinstance(node, ast.If):
+        return False
+    test = ast.unparse(node.test)
+    return "TYPE_CHECKING" in test or "sys.platform" in test
 
 
 def top_level_imports(path: Path) -> set[str]:
