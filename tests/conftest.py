@@ -17,7 +17,9 @@ CORPUS = REPO.parent / "shared" / "corpus"
 def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"real corpus not found at {CORPUS} (clone with ../shared beside the checkout)")
-    return CORPUS
+    # Resolved, as the readers resolve every root they are given: a ../shared reached
+    # through a symlink would otherwise not be a prefix of the paths they report.
+    return CORPUS.resolve()
 
 
 @pytest.fixture(scope="session")
