@@ -24,6 +24,7 @@ from pathlib import Path
 from tracejury.aggregate.root_tokens import read_root_tokens
 from tracejury.clip import one_line
 from tracejury.jsonl import BadLine
+from tracejury.rundir import RunDir
 from tracejury.worker_procs import pipe_options, worker_command
 
 CHECK_MIN_BYTES = 16_000_000  # ~18,000 findings
@@ -57,15 +58,12 @@ class Checker:
         self._done = False
         self.failure: str | None = None  # why the process could not say, once verdicts() is None
 
-    @staticmethod
-    def worth_it(paths: list[Path]) -> bool:
-        total = 0
-        for p in paths:
-            try:
-                total += p.stat().st_size
-            except OSError:
-                continue
-        return total >= CHECK_MIN_BYTES
+    @classmethod
+    def for_run(cls, rd: RunDir, *, root_tokens: bool = False) -> Checker | None:
+        """The validation process of the run's findings and facts, started, on a big run
+        (CHECK_MIN_BYTES together); None on a small one."""
+        files = [(rd.findings, "Finding"), (rd.facts, "TraceFacts")]
+        return cls(files, root_tokens=root_tokens).start() if _worth_it(files) else None
 
     def start(self) -> Checker:
         args = [a for path, model in self.files for a in (str(path), model)]
@@ -141,6 +139,16 @@ class Checker:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+def _worth_it(files: list[tuple[Path, str]]) -> bool:
+    total = 0
+    for path, _ in files:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue
+    return total >= CHECK_MIN_BYTES
 
 
 def _ended(code: int, out: bytes) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_aggregate_golden import BUILDERS, _golden, _normalized
 
-import tracejury.aggregate.api as api
+import tracejury.aggregate.aggregation as aggregation
 import tracejury.aggregate.checked as checked
 from tracejury.aggregate import normalize
 from tracejury.aggregate.api import aggregate_run
@@ -134,7 +134,7 @@ def test_a_failed_aggregation_ends_the_process_and_removes_its_folder(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(checked.Checker, "start", start)
-    monkeypatch.setattr(api, "_summarize", boom)
+    monkeypatch.setattr(aggregation, "_summarize", boom)
     rd = _run_with_odd_roots(tmp_path / "run")
     with pytest.raises(RuntimeError):
         aggregate_run(rd.path)
