@@ -237,7 +237,7 @@ def test_interrupt_keeps_findings_and_says_so_in_status(tree, tmp_path: Path) ->
 def test_ctrl_c_while_aggregating_says_interrupted_and_keeps_the_findings(
     tree, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    import tracejury.aggregate.api as aggregate_api
+    import tracejury.aggregate.aggregation as aggregation
 
     out = tmp_path / "run"
     args = ["triage", str(tree.root), "--backend", "rules", "--out", str(out), "--display", "none"]
@@ -246,7 +246,7 @@ def test_ctrl_c_while_aggregating_says_interrupted_and_keeps_the_findings(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
-        m.setattr(aggregate_api, "executive_summary", ctrl_c)
+        m.setattr(aggregation, "executive_summary", ctrl_c)
         assert main(args) == ExitCode.INTERRUPTED
     status = json.loads((out / "status.json").read_text())
     assert status["phase"] == "stopped" and status["exit_code"] == ExitCode.INTERRUPTED
