@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from tracejury.models import InputProblem, SkippedFile, TraceRef
 from tracejury.orchestrator.readers.discover import (
@@ -74,7 +75,20 @@ def _reason(p: Path, root: Path, claims: Claims) -> str:
     return "no reader claimed it"
 
 
-def trace_members(refs: Iterable[TraceRef]) -> dict[str, tuple[set[str], list[str]]]:
+class Members(Protocol):
+    """What accounting reads of a trace (a TraceRef, or the fast path's entry)."""
+
+    @property
+    def root(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def files(self) -> list[str]: ...
+
+
+def trace_members(refs: Iterable[Members]) -> dict[str, tuple[set[str], list[str]]]:
     """Per root (resolved, as refs hold it): the files traces hold, and the folder traces
     (relative, ending "/"; "" for the input folder itself)."""
     by_root: dict[str, tuple[set[str], list[str]]] = {}

@@ -37,10 +37,17 @@ def trace_id_for(root_name: str, rel_path: str, locator: str | None) -> str:
     return f"{slug}-{digest}"
 
 
+def probe_fingerprint(probe: Probe) -> str | None:
+    """`fingerprint_file` of a file discovery has just read whole; None when it did not."""
+    if probe.whole and probe.st.st_size <= FULL_HASH_LIMIT:
+        return hashlib.sha256(probe.head).hexdigest()
+    return None
+
+
 def fingerprint_file(path: Path, probe: Probe | None = None) -> str | None:
     probe = probe or probed(path)
-    if probe is not None and probe.whole and probe.st.st_size <= FULL_HASH_LIMIT:
-        return hashlib.sha256(probe.head).hexdigest()  # discovery read it whole just now
+    if probe is not None and (found := probe_fingerprint(probe)) is not None:
+        return found  # discovery read it whole just now
     try:
         size = path.stat().st_size
         h = hashlib.sha256()
@@ -169,14 +176,20 @@ class DiscoverContext:
     def _root_prefix(self) -> str:
         return str(self.root) + os.sep
 
+    def rel_text(self, text: str) -> str | None:
+        """`rel` of a path's text under the root as given (the common case); None otherwise."""
+        if text.startswith(self._root_prefix) and len(text) > len(self._root_prefix):
+            rest = text[len(self._root_prefix) :]
+            return rest if os.sep == "/" else rest.replace(os.sep, "/")
+        return None
+
     def rel(self, path: Path) -> str:
         # Paths found by walking the root are under it as given; resolving every file
         # (a syscall per path component) doubled discovery time on big MassGen roots.
         # The common case is a string prefix (pathlib's relative_to costs 20 us a call).
-        text = str(path)
-        if text.startswith(self._root_prefix) and len(text) > len(self._root_prefix):
-            rest = text[len(self._root_prefix) :]
-            return rest if os.sep == "/" else rest.replace(os.sep, "/")
+        found = self.rel_text(str(path))
+        if found is not None:
+            return found
         try:
             return path.relative_to(self.root).as_posix() or path.name
         except ValueError:

@@ -40,6 +40,10 @@ SKIP_STEMS = {"license", "licence", "readme", "notice", "changelog", "requiremen
 DATASET_FILES = {"manifest.json"}
 
 ProblemSink = Callable[[InputProblem], None]
+# A walk's per-file shortcut (`discover_fast.FastFiles.take`): given a plain file's listing
+# entry, its lowercased suffix and its stem, True when it took the file whole (its trace
+# handed on by the hook's owner), False to read it here the usual way.
+FastHook = Callable[[os.DirEntry[str], str, str, DiscoverContext], bool]
 
 
 def is_by_outcome_root(d: Path) -> bool:
@@ -75,6 +79,7 @@ class _Scan:
     # A folder reached through a symlink, or seen twice: the walk's result then depends on
     # what was walked before, so a walk split across processes is not used (`discover_split`).
     order_dependent: bool = False
+    fast: FastHook | None = None
 
     def first_visit(self, st: os.stat_result) -> bool:
         key = (st.st_dev, st.st_ino)
@@ -264,7 +269,8 @@ def _entry_refs(
     is_trace_name = suffix in TRACE_SUFFIXES and stem.lower() not in SKIP_STEMS
     if _plain_file(entry):
         if is_trace_name:
-            yield from _file(p, ctx, explicit=False, suffix=suffix)
+            if scan.fast is None or not scan.fast(entry, suffix, stem, ctx):
+                yield from _file(p, ctx, explicit=False, suffix=suffix)
         elif suffix in reader_suffixes():
             yield from _claimed_file(p, suffix, ctx)
         return

@@ -12,21 +12,22 @@ whole input in one process.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracejury.batches.manifest import entries_text
 from tracejury.gc_pause import gc_paused
 from tracejury.models import TraceRef
 from tracejury.natural import natural_key
 from tracejury.orchestrator.readers.accounting import (
     Claims,
+    Members,
     capped_skips,
     trace_members,
 )
 from tracejury.orchestrator.readers.context import DiscoverContext
 from tracejury.orchestrator.readers.discover import _entry_refs, _real, _Scan
+from tracejury.orchestrator.readers.discover_fast import FastEntry, FastFiles, share_text
 from tracejury.orchestrator.readers.textio import probing
 
 
@@ -57,43 +58,55 @@ def walk_share(
     folders: bool,
     tick: Callable[[], None] | None = None,
     listing: dict[str, os.DirEntry[str]] | None = None,
+    fast: bool = True,
 ) -> Share:
     """The share of input folder `root_arg` (as named) made of its entries `names`: top-level
     folders walked whole (`folders`), or the root's other entries (files, links, folders no
     walk enters), whose refs are kept for the root's own level of accounting. `tick` is
     called every few traces (the caller's chance to read a worker's answers). `listing`: the
     input folder's entries by name (`root_listing`), listed once for every share of one
-    split; listed here when not given."""
+    split; listed here when not given. `fast`: a folder share's plain files go the fast
+    path (`discover_fast`); False reads every file through its reader (the reference)."""
     root = Path(root_arg)
     ctx = DiscoverContext(root=root)
     out = Share()
     scan = _Scan(inside=_real(root), report=lambda p, why: out.problems.append((str(p), why)))
     refs: list[TraceRef] = []
+    items: list[TraceRef | FastEntry] = []  # in walk order: refs, and the fast path's
     seen: set[str] = set()
+
+    def take(item: TraceRef | FastEntry) -> None:
+        if item.trace_id in seen:
+            return
+        seen.add(item.trace_id)
+        items.append(item)
+        out.ids.append(item.trace_id)
+        out.last_path = item.path
+        if item.read_error or item.warnings:
+            where = str(Path(item.root) / item.path)
+            if item.read_error:
+                out.unreadable += 1
+                out.shown.append((where, item.read_error))
+            out.shown.extend((where, w) for w in item.warnings)
+        if tick is not None and len(items) % 32 == 0:
+            tick()
+
+    # A folder share's plain files: the fast path (the root's own entries' refs are kept).
+    if folders and fast:
+        scan.fast = FastFiles(take).take
     with probing(), gc_paused():
         for name, entry in _listing(root, set(names), listing):
             for ref in _entry_refs(root / name, entry, ctx, scan):
-                if ref.trace_id in seen:
-                    continue
-                seen.add(ref.trace_id)
-                refs.append(ref)
-                out.ids.append(ref.trace_id)
-                out.last_path = ref.path
-                if ref.read_error or ref.warnings:
-                    where = str(Path(ref.root) / ref.path)
-                    if ref.read_error:
-                        out.unreadable += 1
-                        out.shown.append((where, ref.read_error))
-                    out.shown.extend((where, w) for w in ref.warnings)
-                if tick is not None and len(refs) % 32 == 0:
-                    tick()
-        out.text = entries_text(refs)
-        out.independent = not scan.order_dependent and _inside(refs, names if folders else None)
+                if ref.trace_id not in seen:
+                    refs.append(ref)
+                take(ref)
+        out.text = share_text(items)
+        out.independent = not scan.order_dependent and _inside(items, names if folders else None)
         out.walked = sorted(scan.walked)
         if not folders:
             out.refs = refs
         elif out.independent:
-            _account(root, names, refs, out)
+            _account(root, names, items, out)
     return out
 
 
@@ -113,7 +126,7 @@ def _listing(
     return [(n, found[n]) for n in sorted(found, key=natural_key)]
 
 
-def _inside(refs: list[TraceRef], names: list[str] | None) -> bool:
+def _inside(refs: Sequence[Members], names: list[str] | None) -> bool:
     """Every trace's path and files are inside the share: under one of its folders, or (the
     root's own entries) directly in the root."""
     if names is None:
@@ -122,7 +135,7 @@ def _inside(refs: list[TraceRef], names: list[str] | None) -> bool:
     return all(p.startswith(prefixes) for r in refs for p in (r.path, *r.files))
 
 
-def _account(root: Path, names: list[str], refs: list[TraceRef], out: Share) -> None:
+def _account(root: Path, names: list[str], refs: Sequence[Members], out: Share) -> None:
     """The share's part of `skipped_files`: each folder's tree, in the order `os.walk` with
     sorted names gives."""
     files, dirs = trace_members(refs).get(str(root.resolve()), (set(), []))

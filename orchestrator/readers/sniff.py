@@ -102,10 +102,10 @@ class FileDispatch:
         self._plans: dict[tuple[str, bytes, tuple[str, ...]], _Plan] = {}
         self._every: _Plan = tuple((r, None) for r in self.readers)
 
-    def candidates(self, path: Path, suffix: str, head: bytes) -> _Plan:
-        """The readers that could claim `path`, each with a search for the bytes its sniff
-        needs."""
-        if b"\x00" in head or path.name.startswith("."):
+    def candidates(self, name: str, suffix: str, head: bytes) -> _Plan:
+        """The readers that could claim a file named `name`, each with a search for the bytes
+        its sniff needs. One plan object per kind of file (cached): callers may key on it."""
+        if b"\x00" in head or name.startswith("."):
             return self._every
         lead = head[:1]
         if lead not in (b"{", b"["):
@@ -114,7 +114,7 @@ class FileDispatch:
                 lead = b"?"  # no sniff tells other bytes apart
         ends: tuple[str, ...] = ()
         if suffix in _NAME_END_SUFFIXES:  # (a name ending `.traj.json` has suffix `.json`)
-            low = path.name.lower()
+            low = name.lower()
             ends = tuple(e for e in _NAME_ENDS if low.endswith(e))
         key = (suffix, lead, ends)
         plan = self._plans.get(key)
@@ -151,7 +151,7 @@ class FileDispatch:
     def pick(self, path: Path, suffix: str, head: bytes, *, fallback: bool = True) -> Reader | None:
         """The first reader in registry order whose detect claims the file; the last reader
         (the plain fallback) when none does and `fallback`, else None."""
-        for reader, needles in self.candidates(path, suffix, head):
+        for reader, needles in self.candidates(path.name, suffix, head):
             if needles is not None and needles.search(head) is None:
                 continue
             if not fallback and reader is self.readers[-1]:

@@ -148,7 +148,7 @@ def probe_file(path: Path) -> Probe | None:
     """Open `path` once (a regular file only, non-blocking), keep its stat and head for the
     readers inside `probing()`; None when it cannot be opened (readers then say why)."""
     try:
-        probe = _open_probe(path)
+        probe = open_probe(path)
     except OSError:
         return None
     files: OrderedDict[str, Probe] | None = getattr(_probing, "files", None)
@@ -162,7 +162,17 @@ def probe_file(path: Path) -> Probe | None:
     return probe
 
 
-def _open_probe(path: Path) -> Probe:
+def remember_probe(path_text: str, probe: Probe) -> None:
+    """Keep a probe made without `probe_file` (the fast path's) for the readers that ask
+    next, by the file's path text (`str(path)` of the Path they are handed)."""
+    files: OrderedDict[str, Probe] | None = getattr(_probing, "files", None)
+    if files is not None:
+        files[path_text] = probe
+        while len(files) > PROBE_SLOTS:
+            files.popitem(last=False)
+
+
+def open_probe(path: Path | str) -> Probe:
     """`open_regular_stat` and a read of the head, on the descriptor itself: a buffered file
     object per file was a third of the probe's cost on small files."""
     fd = os.open(path, _PROBE_FLAGS)
@@ -215,26 +225,36 @@ def content_problem(path: Path) -> str | None:
     """The one-line reason a file cannot be a trace at all, or None."""
     probe = probed(path)
     if probe is not None:
-        st = probe.st
-    else:
-        found, problem = stat_entry(path)
-        if found is None:
-            return "file not found" if problem == "path not found" else problem
-        st = found
+        return probe_problem(probe)
+    st, problem = stat_entry(path)
+    if st is None:
+        return "file not found" if problem == "path not found" else problem
     if not stat.S_ISREG(st.st_mode):
         return f"not a regular file ({file_kind(st)})"
     if st.st_size == 0:
         return "empty file"
-    if probe is not None:
-        head = probe.head[:8192]
-    else:
-        try:
-            with open_regular(path) as f:
-                head = f.read(8192)
-        except PermissionError:
-            return "permission denied"
-        except OSError as e:
-            return f"cannot read ({e.strerror or e})"
+    try:
+        with open_regular(path) as f:
+            head = f.read(8192)
+    except PermissionError:
+        return "permission denied"
+    except OSError as e:
+        return f"cannot read ({e.strerror or e})"
+    return head_problem(head)
+
+
+def probe_problem(probe: Probe) -> str | None:
+    """`content_problem` of a file discovery has just probed."""
+    st = probe.st
+    if not stat.S_ISREG(st.st_mode):
+        return f"not a regular file ({file_kind(st)})"
+    if st.st_size == 0:
+        return "empty file"
+    return head_problem(probe.head[:8192])
+
+
+def head_problem(head: bytes) -> str | None:
+    """The part of `content_problem` that reads a non-empty file's first 8 KB `head`."""
     enc = bom_encoding(head)
     if enc is not None and enc != "utf-8-sig":
         # UTF-16/32 text is full of NUL bytes: judge it once decoded.

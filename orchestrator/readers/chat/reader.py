@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tracejury import json_fast
-from tracejury.models import TraceRef
+from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers.chat.messages import transcript_steps
 from tracejury.orchestrator.readers.chat.records import (
     LABEL_FILE_HINTS,
@@ -63,10 +63,14 @@ class ChatReader:
     kind = "file"
 
     def detect(self, path: Path, head: bytes) -> bool:
+        return self.detect_head(path.suffix.lower(), head)
+
+    @staticmethod
+    def detect_head(suffix: str, head: bytes) -> bool:
+        """`detect` of a file with lowercased suffix `suffix` (its name tells nothing else)."""
         text = head_text(head)
         if not text:
             return False
-        suffix = path.suffix.lower()
         if suffix in (".jsonl", ".ndjson"):
             first = text.split("\n", 1)[0]
             try:
@@ -103,21 +107,14 @@ class ChatReader:
         if msgs is None:
             yield fallback_ref(ctx, path, self.name, "no message list", warnings)
             return
-        rec = doc if isinstance(doc, dict) else {}
-        outcome, _ = stated_outcome(rec)
-        meta = record_meta(rec)
-        task_name = as_str(
-            meta.get("question_ID") or meta.get("task_id") or meta.get("instance_id")
-        )
+        outcome, task_name, metadata = transcript_fields(doc if isinstance(doc, dict) else {})
         yield ctx.make_ref(
             path,
             self.name,
             outcome=outcome,
             task_name=task_name,
             warnings=warnings,
-            metadata={
-                k: meta[k] for k in ("dataset", "mistake_agent", "mistake_step") if k in meta
-            },
+            metadata=metadata,
         )
 
     def load(self, ref: TraceRef) -> ParsedTrace:
@@ -134,6 +131,19 @@ class ChatReader:
         rec = doc if isinstance(doc, dict) else {}
         _, evidence = stated_outcome(rec)
         return transcript_trace(ref, msgs, label, record_meta(rec), evidence, warnings)
+
+
+def transcript_fields(rec: dict[str, Any]) -> tuple[Outcome, str | None, dict[str, Any]]:
+    """(outcome, task name, metadata) of the ref of a transcript document `rec` (a JSON
+    object, or {} for a role list): what `ChatReader.discover` takes from its content."""
+    outcome, _ = stated_outcome(rec)
+    meta = record_meta(rec)
+    task_name = as_str(meta.get("question_ID") or meta.get("task_id") or meta.get("instance_id"))
+    return (
+        outcome,
+        task_name,
+        {k: meta[k] for k in ("dataset", "mistake_agent", "mistake_step") if k in meta},
+    )
 
 
 def _jsonl_transcript(path: Path, label: str) -> Iterator[Step]:
