@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tracejury import json_fast
@@ -48,6 +48,14 @@ def to_epoch(value: Any) -> float | None:
     """
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, str):
+        # A stream's timestamps share their minute and repeat their seconds: both parts
+        # seen before (`_remember`) answer without a parse.
+        minute_us = _MINUTES.get(value[:16])
+        if minute_us is not None:
+            rest_us = _RESTS.get(value[16:])
+            if rest_us is not None:
+                return (minute_us + rest_us) / 1_000_000
     if isinstance(value, str) and _PLAIN_ISO.fullmatch(value):
         # the common shape first (it holds a `-`, so it is never numeric): no rewriting
         # needed (3.11+ reads Z)
@@ -55,7 +63,9 @@ def to_epoch(value: Any) -> float | None:
             dt = datetime.fromisoformat(value)
         except ValueError:  # (24:00, month 13): what the path below also answers
             return None
-        return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
+        dt = dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+        _remember(value, dt)
+        return dt.timestamp()
     if isinstance(value, (int, float)) or (isinstance(value, str) and _numeric(value)):
         f = as_float(value)
         if f is None or f <= 0:
@@ -96,6 +106,38 @@ def to_epoch(value: Any) -> float | None:
 # What `datetime.fromisoformat` reads as it stands, with the same result as the rewriting
 # path below: a T, at most 6 fractional digits, Z or a numeric offset or none.
 _PLAIN_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)?")
+
+
+# `_PLAIN_ISO` is a fixed 16-character minute ("2026-02-09T14:05") then the rest (":07.25Z"),
+# each valid on its own, and an aware time's `timestamp()` is its whole microseconds since the
+# epoch divided by 10**6 (`timedelta.total_seconds`): so the microseconds of a minute (as UTC)
+# plus those of a rest (its seconds, fraction and offset, after 1970-01-01T00:00 UTC) give the
+# same float for every pairing of a minute and a rest of values `fromisoformat` read.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_MINUTES: dict[str, int] = {}
+_RESTS: dict[str, int] = {}
+_REMEMBERED = 4096  # entries each: a stream needs a few; both start over past this
+
+
+def _aware_us(text: str) -> int:
+    dt = datetime.fromisoformat(text)
+    return ((dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)) - _EPOCH) // _MICROSECOND
+
+
+def _remember(value: str, dt: datetime) -> None:
+    """Note the minute and the rest of `value`, a `_PLAIN_ISO` time read as `dt` (aware)."""
+    try:
+        minute, rest = _aware_us(value[:16]), _aware_us("1970-01-01T00:00" + value[16:])
+    except (ValueError, OverflowError):
+        return
+    if minute + rest != (dt - _EPOCH) // _MICROSECOND:  # (never: the split is exact)
+        return
+    if len(_MINUTES) >= _REMEMBERED or len(_RESTS) >= _REMEMBERED:
+        _MINUTES.clear()
+        _RESTS.clear()
+    _MINUTES[value[:16]] = minute
+    _RESTS[value[16:]] = rest
 
 
 def _numeric(text: str) -> bool:
