@@ -1,14 +1,14 @@
-"""Validation on the second core: a `check_worker` process validates findings.jsonl and
-facts.jsonl with the pydantic models while this process decodes the same lines' fields
-(`scan_lines.py`) and indexes them.
+"""Validation on the second core: a `check_worker` process validates findings.jsonl,
+facts.jsonl and manifest.json with the pydantic models while this process decodes the same
+lines' fields (`scan_lines.py`, `manifest_lines.py`) and indexes them.
 
 Only on big files (CHECK_MIN_BYTES together): the worker's start (~0.2 s of imports, on the
 other core) would cost a small run more than its validation. When the worker fails in any
 way (cannot start, dies, raises, answers garbage), `verdicts()` says None, `failure` says
 why in one line, and the caller validates in this process instead. With
 `root_tokens`, the process first folds the findings' root causes for issue keying
-(`root_tokens.py`; `known_tokens()`).
-"""
+(`root_tokens.py`; `known_tokens()`). This module imports no pydantic and none of the
+aggregation: `api.py` starts the process before loading those."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracejury.aggregate.root_tokens import read_root_tokens
+import msgspec
+
+from tracejury.bad_line import BadLine
 from tracejury.clip import one_line
-from tracejury.jsonl import BadLine
 from tracejury.rundir import RunDir
 from tracejury.worker_procs import pipe_options, worker_command
 
@@ -60,10 +61,12 @@ class Checker:
 
     @classmethod
     def for_run(cls, rd: RunDir, *, root_tokens: bool = False) -> Checker | None:
-        """The validation process of the run's findings and facts, started, on a big run
-        (CHECK_MIN_BYTES together); None on a small one."""
+        """The validation process of the run's findings, facts and manifest, started, on a
+        big run (findings and facts CHECK_MIN_BYTES together); None on a small one."""
         files = [(rd.findings, "Finding"), (rd.facts, "TraceFacts")]
-        return cls(files, root_tokens=root_tokens).start() if _worth_it(files) else None
+        if not _worth_it(files):
+            return None
+        return cls([*files, (rd.manifest, "Manifest")], root_tokens=root_tokens).start()
 
     def start(self) -> Checker:
         args = [a for path, model in self.files for a in (str(path), model)]
@@ -139,6 +142,18 @@ class Checker:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+_decode_tokens = msgspec.json.Decoder(list[tuple[str, frozenset[str]]]).decode
+
+
+def read_root_tokens(path: Path) -> dict[str, frozenset[str]] | None:
+    """The token sets `root_tokens.write_root_tokens` wrote; None when the file is not (yet)
+    there or not what it writes."""
+    try:
+        return dict(_decode_tokens(path.read_bytes()))
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 def _worth_it(files: list[tuple[Path, str]]) -> bool:

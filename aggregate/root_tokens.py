@@ -3,7 +3,8 @@
 Issue keying folds every distinct root cause once (`normalize.tokens`): on a big run that
 is a fifth of this process's time. The validation process (`check_worker.py`) computes them
 first, before it validates, on the other core, and writes them to a file this process takes
-if it is there by the time issues are keyed (`normalize.known_tokens`); any text it lacks is
+if it is there by the time issues are keyed (`checked.read_root_tokens`,
+`normalize.known_tokens`); any text it lacks is
 folded here as before. Both sides run the same `tokens()`, so the keys are the same.
 """
 
@@ -54,14 +55,3 @@ def write_root_tokens(findings: Path, out: Path) -> None:
             f.write(b"," + entries if start else entries)
         f.write(b"]")
     os.replace(tmp, out)
-
-
-_decode_tokens = msgspec.json.Decoder(list[tuple[str, frozenset[str]]]).decode
-
-
-def read_root_tokens(path: Path) -> dict[str, frozenset[str]] | None:
-    """The file's token sets; None when it is not (yet) there or not what we wrote."""
-    try:
-        return dict(_decode_tokens(path.read_bytes()))
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-        return None

@@ -18,16 +18,10 @@ from typing import Any, BinaryIO, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tracejury import json_fast
+from tracejury.bad_line import BadLine
 from tracejury.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(slots=True)
-class BadLine:
-    line_no: int
-    problem: str
-    text: str
 
 
 def _open(path: Path) -> BinaryIO | None:

@@ -14,8 +14,9 @@ import tracejury.aggregate.aggregation as aggregation
 import tracejury.aggregate.checked as checked
 from tracejury.aggregate import normalize
 from tracejury.aggregate.api import aggregate_run
+from tracejury.aggregate.checked import read_root_tokens
 from tracejury.aggregate.normalize import _tokens, known_tokens, tokens
-from tracejury.aggregate.root_tokens import read_root_tokens, root_causes, write_root_tokens
+from tracejury.aggregate.root_tokens import root_causes, write_root_tokens
 from tracejury.aggregate.synthetic import generate
 from tracejury.rundir import RunDir
 
