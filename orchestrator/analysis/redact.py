@@ -245,12 +245,28 @@ def _extra_spans(text: str, taken: list[Span]) -> list[Span]:
 # --- the entry points ---------------------------------------------------------------------
 
 
+# Short texts the gate proved clean: a trace repeats its commands and tool calls (their text
+# and their args, on every call), and the gate costs a few microseconds a text even when it
+# finds nothing. The gate is a function of the text alone (extra patterns bypass this).
+_CLEAN: set[str] = set()
+CLEAN_CHARS = 256  # longer texts are rarely repeated, and hashing them costs more
+CLEAN_TEXTS = 8192  # then it starts over: a few MB at most
+
+
 def redact(text: str) -> str:
     """Replace secrets in `text` with `[REDACTED:<kind>]`. Idempotent."""
     if not text or not _ENABLED[0]:
         return text
-    if not _EXTRA and not may_hold_secret(text):
-        return text  # proven clean: no pass below could find anything (see redact_gate)
+    if not _EXTRA:
+        short = len(text) <= CLEAN_CHARS
+        if short and text in _CLEAN:
+            return text
+        if not may_hold_secret(text):
+            if short:
+                if len(_CLEAN) >= CLEAN_TEXTS:
+                    _CLEAN.clear()
+                _CLEAN.add(text)
+            return text  # proven clean: no pass below could find anything (see redact_gate)
     return redact_full(text)
 
 

@@ -269,3 +269,45 @@ def test_the_ascii_case_tests_answer_as_the_unicode_ones() -> None:
 
 def test_planted_texts_redact_exactly_as_the_full_path() -> None:
     assert _redacted_as_the_full_path(_planted(3000, seed=5)) > 100
+
+
+def test_remembered_clean_texts_redact_as_the_full_path() -> None:
+    """`redact`'s set of short texts the gate proved clean answers exactly as the gate and
+    the full path do: warm, every generated text again (repeated texts answered from it)."""
+    from tracejury.orchestrator.analysis import redact as redact_module
+
+    texts = _texts(3000, seed=7) + [t for t in _texts(500, seed=7) if len(t) <= 80]
+    redact_module._CLEAN.clear()
+    for _ in range(2):
+        for text in texts:
+            assert redact(text) == redact_full(text), text
+    assert redact_module._CLEAN  # (the set was used)
+    assert all(not redact_gate.may_hold_secret(t) for t in redact_module._CLEAN)
+    assert all(len(t) <= redact_module.CLEAN_CHARS for t in redact_module._CLEAN)
+
+
+def test_a_remembered_text_still_meets_user_patterns_and_the_switch() -> None:
+    from tracejury.orchestrator.analysis import redact as redact_module
+
+    text = "ticket corp-1234 done"
+    assert redact(text) == text and text in redact_module._CLEAN
+    set_extra_patterns([r"corp-[0-9]{4}"])
+    try:
+        assert redact(text) == "ticket [REDACTED:custom] done"
+    finally:
+        set_extra_patterns([])
+    secret = "key sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2
+    redact_module.configure(enabled=False)
+    try:
+        assert redact(secret) == secret and secret not in redact_module._CLEAN
+    finally:
+        redact_module.configure(enabled=True)
+    assert redact(secret) != secret
+
+
+def test_the_remembered_texts_stay_bounded() -> None:
+    from tracejury.orchestrator.analysis import redact as redact_module
+
+    for k in range(redact_module.CLEAN_TEXTS + 50):
+        redact(f"step {k} ran")
+    assert len(redact_module._CLEAN) <= redact_module.CLEAN_TEXTS
