@@ -311,3 +311,67 @@ def test_the_remembered_texts_stay_bounded() -> None:
     for k in range(redact_module.CLEAN_TEXTS + 50):
         redact(f"step {k} ran")
     assert len(redact_module._CLEAN) <= redact_module.CLEAN_TEXTS
+
+
+_LINE_POOL = [
+    "tests/test_api.py::test_case passed",
+    "collected 120 items",
+    "password",
+    "  pass",
+    "secret_key",
+    'token\\"',
+    "pwd  \t",
+    "",
+    "   ",
+    ": value",
+    "  = value",
+    "=",
+    "key: value",
+    "api.key = 1",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "a\rpass\r",
+    "pass\x0b",
+    "\x0c: x",
+]
+
+
+def _repeated_lines(rng: random.Random) -> str:
+    pool = rng.sample(_LINE_POOL, rng.randrange(1, 6))
+    lines = [rng.choice(pool) for _ in range(rng.randrange(40, 400))]
+    return "\n".join(lines) + rng.choice(["", "\n", "\n\n"])
+
+
+def test_gates_over_distinct_lines_answer_as_the_whole_scan() -> None:
+    """`gate_search` answers a gate over a long text of repeated lines by its distinct
+    lines: the same answer as the gate's scan of the whole text, across line breaks too."""
+    gates = [g for _, g in redact_gate._FOLDED_LOW_GATES if g is not None]
+    assert gates and all(g.pattern in redact_gate._LINE_ANSWERED for g in gates)
+    rng = random.Random(21)
+    shortcut = 0
+    for _ in range(3000):
+        low = _repeated_lines(rng).lower()
+        for gate in gates:
+            assert redact_gate.gate_search(gate, low) == (gate.search(low) is not None), low
+        shortcut += len(low) >= redact_gate.LINES_MIN_CHARS
+    assert shortcut > 1000
+
+
+def test_the_line_answered_prefixes_match_no_line_break() -> None:
+    """What `_LINE_ANSWERED`'s reasoning needs of a gate's prefix (re-check it if a gate
+    changes): it matches no text holding a line break."""
+    for prefix in redact_gate._LINE_PREFIXES:
+        rx = re.compile(prefix)
+        for text in ("pass\n", "pass\nx", "key-\n", 'token"\n', "pwd\\\n", "secret.\n"):
+            m = rx.match(text)
+            assert m is None or "\n" not in m.group(), (prefix, text)
+
+
+def test_repeated_line_texts_redact_as_the_full_path() -> None:
+    rng = random.Random(5)
+    texts = [_repeated_lines(rng) for _ in range(300)]
+    texts += [
+        "collected 120 items\n" + "tests/test_api.py::test_case PASSED\n" * 250,
+        "tests/test_api.py::test_case PASSED\n" * 100 + "password\n  : hunter2hunter2\n",
+        "tests/test_api.py::test_case PASSED\n" * 100 + "api_key =\n\n   = x\n",
+    ]
+    _redacted_as_the_full_path(texts)
