@@ -7,7 +7,6 @@ to OUT (`root_tokens.py`), for issue keying in the aggregating process.
 Validates every line of each file with its pydantic model, exactly as an in-process scan
 does (`tracejury.jsonl.invalid_lines`), and writes the invalid lines as one JSON document on
 stdout: per file `[last line number, [[line number, problem, text], ...]]`, in line order.
-A `Manifest` is one JSON document, read whole: `[1, []]`, or `[1, [[0, why, ""]]]`.
 Anything else it raises is a bug: it writes `{"error": "<one line>"}` instead and exits 1,
 so the aggregating process can name the bug while it validates everything itself.
 """
@@ -22,26 +21,15 @@ from pydantic import BaseModel
 
 from tracejury.aggregate.root_tokens import write_root_tokens
 from tracejury.errors import ConfigError
-from tracejury.files import read_model
 from tracejury.jsonl import invalid_lines
-from tracejury.models import Finding, Manifest, TraceFacts
+from tracejury.models import Finding, TraceFacts
 from tracejury.worker_procs import one_line, worker_channel
 
 MODELS: dict[str, type[BaseModel]] = {"Finding": Finding, "TraceFacts": TraceFacts}
-DOCUMENTS: dict[str, type[BaseModel]] = {"Manifest": Manifest}  # one JSON document each
 
 
-def check(path: Path, model_name: str) -> tuple[int, list[tuple[int, str, str]]]:
-    document = DOCUMENTS.get(model_name)
-    if document is not None:
-        # as one line: valid, or line 0 with the reason (the aggregating process then reads
-        # it itself, to raise exactly what reading it raises)
-        try:
-            read_model(path, document)
-        except (ConfigError, UnicodeDecodeError) as e:
-            return 1, [(0, str(e), "")]
-        return 1, []
-    last, bad = invalid_lines(path, MODELS[model_name])
+def check(path: Path, model: type[BaseModel]) -> tuple[int, list[tuple[int, str, str]]]:
+    last, bad = invalid_lines(path, model)
     return last, [(b.line_no, b.problem, b.text) for b in bad]
 
 
@@ -66,7 +54,7 @@ def verdicts(args: list[str]) -> list[tuple[int, list[tuple[int, str, str]]]]:
                 write_root_tokens(findings[0], tokens_out)
             except (OSError, ConfigError):
                 pass  # the aggregating process folds them itself (another error is a bug)
-    return [check(Path(args[i]), args[i + 1]) for i in range(0, len(args) - 1, 2)]
+    return [check(Path(args[i]), MODELS[args[i + 1]]) for i in range(0, len(args) - 1, 2)]
 
 
 if __name__ == "__main__":
