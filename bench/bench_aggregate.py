@@ -12,7 +12,10 @@ findings, then measures, each in a fresh process:
 - the seed's naive aggregation (load every line into a list, count), for scale.
 
 Prints wall time and peak RSS side by side, the ratio to DuckDB at each size and the
-targets (within 5x of DuckDB's group-by, < 10 s, < 300 MB at 100k).
+targets (within 5x of DuckDB's group-by, < 10 s, < 300 MB at 100k); and at 100k the two
+processes' balance: each one's CPU time, when the validation process started, when this
+process asked for its verdict and how long it waited (0: the verdict was there, this process
+is the critical path).
 
     python bench/bench_aggregate.py [--findings 100000] [--keep DIR]
 """
@@ -41,10 +44,25 @@ from pathlib import Path
 mode, run_dir = sys.argv[1], Path(sys.argv[2])
 t0 = time.perf_counter()
 if mode == "aggregate":
+    import tracejury.aggregate.checked as checked  # what api.py loads first anyway
+    seen = {}  # when the validation process started, when its verdict was asked, how long waited
+    start, verdicts = checked.Checker.start, checked.Checker.verdicts
+    def timed_start(self):
+        seen["started"] = time.perf_counter() - t0
+        return start(self)
+    def timed_verdicts(self):
+        asked = time.perf_counter()
+        try:
+            return verdicts(self)
+        finally:
+            seen.setdefault("asked", asked - t0)
+            seen.setdefault("waited", time.perf_counter() - asked)
+    checked.Checker.start, checked.Checker.verdicts = timed_start, timed_verdicts
     from tracejury.aggregate.api import aggregate_run
     r = aggregate_run(run_dir)
     info = {"issues": len(r.summary.issues), "reports": r.reports_written,
-            "analyzed": r.summary.completeness.analyzed, "duplicates": r.summary.completeness.duplicates}
+            "analyzed": r.summary.completeness.analyzed, "duplicates": r.summary.completeness.duplicates,
+            **seen}
 elif mode == "duckdb":  # the limit: one group-by over the same file
     import duckdb
     con = duckdb.connect()
@@ -62,9 +80,13 @@ else:  # the seed's approach: every finding in memory at once
     acts = Counter(f.get("actionable") for f in findings if f.get("actionable"))
     info = {"findings": len(findings), "categories": len(cats)}
 seconds = time.perf_counter() - t0
+cpu = time.process_time()
+self_use, child_use = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+child_cpu = child_use.ru_utime + child_use.ru_stime
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # its largest child
-print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "child_mb": child_mb, **info}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "child_cpu": child_cpu, "peak_mb": peak_mb,
+                  "child_mb": child_mb, **info}))
 """
 
 
@@ -143,6 +165,13 @@ def main() -> None:
             f"ratios: aggregate peak / naive in-memory load peak at {n2:,}: {a2['peak_mb'] / nv2['peak_mb']:.2f} "
             f"(the naive load only counts; aggregate also writes {int(a2['reports']):,} reports)"
         )
+        if "started" in a2:  # the two processes' balance: which one the other waited for
+            print(
+                f"aggregate at {n2:,}: this process {a2['cpu']:.2f} s CPU of {a2['seconds']:.2f} s; "
+                f"its validation process {a2['child_cpu']:.2f} s CPU, started at {a2['started']:.2f} s, "
+                f"its verdict asked at {a2.get('asked', 0.0):.2f} s and waited for "
+                f"{a2.get('waited', 0.0):.2f} s"
+            )
         both = a2["peak_mb"] + a2.get("child_mb", 0.0)
         print(
             f"aggregate at {n2:,}: this process {a2['peak_mb']:.0f} MB + its validation process "
