@@ -205,7 +205,50 @@ def _join_may_hold_token(text: str) -> bool:
     # With all whitespace taken out (more than the joins take out, so every joined word is
     # still there: the token shapes hold no whitespace), in one C-speed split; taking it out
     # adds no character, so without `EXACT_CHARS` in the text there is nothing to join.
-    return has_exact_char(text) and _EXACT_ANY.search("".join(text.split())) is not None
+    if not has_exact_char(text):
+        return False
+    if len(text) >= LINES_MIN_CHARS:
+        answer = _joined_by_lines(text)
+        if answer is not None:
+            return answer
+    return _EXACT_ANY.search("".join(text.split())) is not None
+
+
+# Every match of `_EXACT_ANY` with its lookbehind spans at most this many characters (its
+# longest match plus its longest lookbehind; `test_redact_gate` derives both).
+EXACT_FOOTPRINT = 25
+
+
+def _joined_by_lines(text: str) -> bool | None:
+    """Whether `_EXACT_ANY` may match `"".join(text.split())`, for a long text of a few
+    lines repeated (None: not such a text). With whitespace taken out the text is its lines'
+    words run together; while every line but the first and the last keeps
+    `EXACT_FOOTPRINT - 1` characters, a match lies in one line or across one line break,
+    within the end of the one and the start of the next: in one of the few distinct lines,
+    or in one pairing of an end and a start (every pairing: a few more than the text has,
+    so True may be said of a text that holds no match, never False of one that does)."""
+    lines = text.split("\n")
+    distinct = dict.fromkeys(lines)
+    if len(distinct) * 4 > len(lines):
+        return None
+    words = {line: w for line in distinct if (w := "".join(line.split()))}
+    if not words:
+        return False
+    if len(words) > JOINED_LINES:
+        return None
+    keep = EXACT_FOOTPRINT - 1
+    first = next(line for line in lines if line in words)
+    last = next(line for line in reversed(lines) if line in words)
+    for line, word in words.items():
+        if len(word) < keep and lines.count(line) > (line == first) + (line == last):
+            return None  # a short line inside: a match could span more than one break
+    ends = [w[-keep:] for w in words.values()]
+    starts = [w[:keep] for w in words.values()]
+    pieces = "\n".join([*words.values(), *(e + s for e in ends for s in starts)])
+    return _EXACT_ANY.search(pieces) is not None
+
+
+JOINED_LINES = 8  # distinct lines: every pairing of their ends and starts is searched
 
 
 def may_hold_secret(text: str) -> bool:

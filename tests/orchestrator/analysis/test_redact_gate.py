@@ -375,3 +375,94 @@ def test_repeated_line_texts_redact_as_the_full_path() -> None:
         "tests/test_api.py::test_case PASSED\n" * 100 + "api_key =\n\n   = x\n",
     ]
     _redacted_as_the_full_path(texts)
+
+
+def test_the_exact_footprint_bounds_every_match_and_its_lookbehind() -> None:
+    """`EXACT_FOOTPRINT` (what `_joined_by_lines` relies on) is at least the longest match
+    of `_EXACT_ANY` plus its longest lookbehind, derived from the pattern itself."""
+    from re import _constants as sre_c  # type: ignore[attr-defined]
+    from re import _parser as sre_p  # type: ignore[attr-defined]
+
+    tree = sre_p.parse(redact_gate._EXACT_ANY.pattern, re.VERBOSE)
+    behind: list[int] = []
+
+    def walk(items: Any) -> None:
+        for op, av in items:
+            if op in (sre_c.ASSERT, sre_c.ASSERT_NOT):
+                if av[0] < 0:
+                    behind.append(av[1].getwidth()[1])
+                walk(av[1].data)
+            elif op == sre_c.BRANCH:
+                for b in av[1]:
+                    walk(b.data)
+            elif op == sre_c.SUBPATTERN:
+                walk(av[-1].data)
+            elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+                walk(av[2].data)
+
+    walk(tree.data)
+    assert behind
+    assert tree.getwidth()[1] + max(behind) <= redact_gate.EXACT_FOOTPRINT
+
+
+_TOKEN_LINES = [
+    "tests/test_api.py::test_case PASSED [ 10%]",
+    "x" * 60,
+    "collected 120 items",
+    "sk-",
+    "proj-A1b2C3d4E5f6G7h8I9j0A1b2C3d4",
+    "ok",
+    "",
+    "  ",
+    "ghp",
+    "_abc",
+    "AK",
+    "IA1234567890ABCDEFGH",
+    "see https://hooks.",
+    "slack.com/services/T000/B000/XXXX for the hook",
+    "ey",
+    "J0eXAiOiJKV1QiLCJhbGciOi",
+    "value ya29",
+    ".a0AfH6SMB padding padding",
+    "build .abcdef",
+    ".done and some more words",
+    "proto :",
+    "// and more words after it here",
+    "a line of ordinary words, long enough to keep",
+    "the key was set as follows, it was: sk",
+    "-projA1b2C3d4E5f6G7h8I9j0A1b2 and more words here",
+    "a webhook at https://hooks.slack.com/services/T0/B0/x",
+    "the token, wrapped at the end of this line: gh",
+    "p_A1b2C3d4E5f6G7h8I9j0A1b2C3d4E5f6G7h8 then words",
+]
+
+
+def _token_lines(rng: random.Random) -> str:
+    pool = rng.sample(_TOKEN_LINES, rng.randrange(1, 7))
+    lines = [rng.choice(pool) for _ in range(rng.randrange(40, 300))]
+    return "\n".join(lines) + rng.choice(["", "\n"])
+
+
+def test_joins_over_distinct_lines_never_miss_a_match() -> None:
+    """`_joined_by_lines` never says False of a text whose joined words `_EXACT_ANY`
+    matches, and says False of most repeated-line texts that hold none."""
+    rng = random.Random(33)
+    answered = agreed_clean = caught = 0
+    for _ in range(3000):
+        text = _token_lines(rng)
+        full = redact_gate._EXACT_ANY.search("".join(text.split())) is not None
+        fast = redact_gate._joined_by_lines(text)
+        if fast is None:
+            continue
+        answered += 1
+        if full:
+            assert fast, text
+            caught += 1
+        elif not fast:
+            agreed_clean += 1
+    assert answered > 200 and agreed_clean > 20 and caught > 20, (answered, agreed_clean, caught)
+
+
+def test_token_line_texts_redact_as_the_full_path() -> None:
+    rng = random.Random(8)
+    _redacted_as_the_full_path([_token_lines(rng) for _ in range(300)])
