@@ -101,26 +101,41 @@ _OPENS_WITH_MARK = re.compile(r"(?m)^[^\S\n]*[:=]")
 LINES_MIN_CHARS = 1024  # below this the gate's own scan is as cheap
 
 
-def gate_search(gate: re.Pattern[str], low: str) -> bool:
+def distinct_lines(text: str) -> str | None:
+    """The distinct lines of a long text that mostly repeats them, joined by line breaks
+    (None for any other text): a test for a substring that holds no line break answers the
+    same over it, at a fraction of the length (a test run's output: hundreds of PASSED lines)."""
+    if len(text) < LINES_MIN_CHARS:
+        return None
+    lines = text.split("\n")
+    distinct = dict.fromkeys(lines)
+    if len(distinct) * 4 > len(lines):
+        return None
+    return "\n".join(distinct)
+
+
+def gate_search(gate: re.Pattern[str], low: str, few: str | None = None) -> bool:
     """`gate.search(low) is not None`; over a long text of repeated lines, by its distinct
-    lines (see `_LINE_ANSWERED`)."""
-    opened = _LINE_ANSWERED.get(gate.pattern) if len(low) >= LINES_MIN_CHARS else None
+    lines (see `_LINE_ANSWERED`; `few`: `distinct_lines(low)` when the caller has it)."""
+    opened = _LINE_ANSWERED.get(gate.pattern)
     if opened is not None:
-        lines = low.split("\n")
-        distinct = "\n".join(dict.fromkeys(lines)) + "\n"
-        if len(distinct) <= len(low) // 2:
-            if gate.search(distinct) is not None:
+        if few is None:
+            few = distinct_lines(low)
+        if few is not None:
+            few += "\n"  # (the last line ends too: an open line is one before a break)
+            if gate.search(few) is not None:
                 return True
-            if opened.search(distinct) is None or _OPENS_WITH_MARK.search(distinct) is None:
+            if opened.search(few) is None or _OPENS_WITH_MARK.search(few) is None:
                 return False  # no match in a line, and none across lines
     return gate.search(low) is not None
 
 
-def _folded_applies(text: str, low: str) -> bool:
+def _folded_applies(text: str, low: str, few: str | None = None) -> bool:
     if not text.isascii():  # (`(?i)` matches a few non-ASCII letters as ASCII ones)
         return any(applies(p, text, low) for p in _FOLDED)
+    hay = low if few is None else few  # (no literal holds a line break)
     for p, gate in _FOLDED_LOW_GATES:
-        if any(lit in low for lit in p.literals) and (gate is None or gate_search(gate, low)):
+        if any(lit in hay for lit in p.literals) and (gate is None or gate_search(gate, low, few)):
             return True
     return False
 
@@ -132,9 +147,10 @@ def _folded_may_apply(text: str) -> bool:
             break
     else:
         return False
-    if _FOLDED_ANY.search(low) is None:
+    few = distinct_lines(low)
+    if _FOLDED_ANY.search(low if few is None else few) is None:
         return False
-    return _folded_applies(text, low)
+    return _folded_applies(text, low, few)
 
 
 def patterns_may_apply(text: str) -> bool:
