@@ -236,10 +236,58 @@ def _chat(head: bytes, suffix: str, probe: Any) -> tuple[str, str, str | None, s
         return None
     if find_transcript(doc) is None:
         return None
-    outcome, task, metadata = transcript_fields(doc if isinstance(doc, dict) else {})
+    rec = doc if isinstance(doc, dict) else {}
+    if _UNASKED is not None and rec.keys().isdisjoint(_UNASKED[0]):
+        outcome, task, metadata = _UNASKED[1]  # (most transcripts: only a message list)
+    else:
+        outcome, task, metadata = transcript_fields(rec)
     if metadata:
         return None
     return "chat", outcome, task, None
+
+
+class _Asked(dict[str, Any]):
+    """An empty record that notes each key asked of it; `whole` when it was asked anything
+    else (iterated, sized, copied), which a key's absence does not answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+        self.whole = False
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return False
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return default
+
+    def __getitem__(self, key: str) -> Any:
+        self.asked.add(key)
+        raise KeyError(key)
+
+    def _whole(self, *_: object) -> Any:
+        self.whole = True
+        return super().keys()
+
+    __iter__ = keys = items = values = copy = _whole  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        self.whole = True
+        return 0
+
+
+def _unasked() -> tuple[frozenset[str], tuple[Any, str | None, dict[str, Any]]] | None:
+    """The keys `transcript_fields` reads of a record, and its answer for a record holding
+    none of them: it reads a record only key by key, so a record without any of those keys
+    gets the answer an empty one gets. None when it reads a record any other way."""
+    probe = _Asked()
+    answer = transcript_fields(probe)
+    return None if probe.whole else (frozenset(probe.asked), answer)
+
+
+_UNASKED = _unasked()
 
 
 def _utf8(text: str) -> bool:

@@ -238,6 +238,24 @@ def test_corpus(corpus_dir: Path) -> None:
             _same(folder)
 
 
+def test_a_record_without_the_keys_read_gets_the_empty_records_answer() -> None:
+    """The chat shortcut: `transcript_fields` reads records key by key, and a record holding
+    none of the keys it read of an empty one gets the empty one's answer."""
+    from tracejury.orchestrator.readers.chat.reader import transcript_fields
+
+    assert fast._UNASKED is not None
+    keys, answer = fast._UNASKED
+    assert {"is_correct", "reward", "status", "task_id", "question", "info", "labels"} <= keys
+    assert answer == transcript_fields({})
+    for extra in ({"note": 1}, {"Messages": [], "x": {"is_correct": True}}, {"id": "7"}):
+        assert keys.isdisjoint(extra)
+        assert transcript_fields({**_CHAT, **extra}) == answer
+    for key in sorted(keys):
+        probe = fast._Asked()
+        transcript_fields(probe)
+        assert not probe.whole and key in probe.asked
+
+
 def test_the_fields_are_the_models() -> None:
     """The fast path's fields are TraceRef's, in its order (else it is off)."""
     assert fast.ENABLED
