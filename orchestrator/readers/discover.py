@@ -197,16 +197,15 @@ def _entry_stat(p: Path, scan: _Scan) -> os.stat_result | None:
     return _follow(p, scan) if stat.S_ISLNK(lst.st_mode) else lst
 
 
-def _entries(d: Path, scan: _Scan) -> list[tuple[Path, os.DirEntry[str]]]:
-    """A folder's entries in natural order, with what the listing says of each."""
+def _entries(d: Path, scan: _Scan) -> list[os.DirEntry[str]]:
+    """A folder's entries in natural order (what the listing says of each)."""
     try:
         with os.scandir(d) as it:
             entries = {e.name: e for e in it}
     except OSError as e:
         scan.report(d, f"cannot list folder ({e.strerror or e})")
         return []
-    child = _CHILD or Path.joinpath
-    return [(child(d, n), entries[n]) for n in sorted(entries, key=natural_key)]
+    return [entries[n] for n in sorted(entries, key=natural_key)]
 
 
 # `d / name` parses `name` for separators (2-3 us a file on 3.11); a listing's names hold
@@ -214,8 +213,11 @@ def _entries(d: Path, scan: _Scan) -> list[tuple[Path, os.DirEntry[str]]]:
 _CHILD: Callable[[Path, str], Path] | None = getattr(Path, "_make_child_relpath", None)
 
 
+_child: Callable[[Path, str], Path] = _CHILD or Path.joinpath
+
+
 def _list(d: Path, scan: _Scan) -> list[Path]:
-    return [p for p, _ in _entries(d, scan)]
+    return [_child(d, e.name) for e in _entries(d, scan)]
 
 
 def _suffix_stem(name: str) -> tuple[str, str]:
@@ -254,14 +256,14 @@ def _walk_dir(d: Path, ctx: DiscoverContext, scan: _Scan) -> Iterator[TraceRef]:
             if claimed:
                 yield from reader.discover(d, ctx)
                 return
-    for p, entry in _entries(d, scan):
-        yield from _entry_refs(p, entry, ctx, scan)
+    for entry in _entries(d, scan):
+        yield from _entry_refs(d, entry, ctx, scan)
 
 
 def _entry_refs(
-    p: Path, entry: os.DirEntry[str], ctx: DiscoverContext, scan: _Scan
+    d: Path, entry: os.DirEntry[str], ctx: DiscoverContext, scan: _Scan
 ) -> Iterator[TraceRef]:
-    """The traces of one entry of a walked folder (a file, or a folder walked whole)."""
+    """The traces of one entry of walked folder `d` (a file, or a folder walked whole)."""
     name = entry.name
     if name.startswith(".") or name in SKIP_DIRS:
         return
@@ -270,10 +272,11 @@ def _entry_refs(
     if _plain_file(entry):
         if is_trace_name:
             if scan.fast is None or not scan.fast(entry, suffix, stem, ctx):
-                yield from _file(p, ctx, explicit=False, suffix=suffix)
+                yield from _file(_child(d, name), ctx, explicit=False, suffix=suffix)
         elif suffix in reader_suffixes():
-            yield from _claimed_file(p, suffix, ctx)
+            yield from _claimed_file(_child(d, name), suffix, ctx)
         return
+    p = _child(d, name)
     st = _entry_stat(p, scan)  # folders, symlinks, special files
     if st is None:
         return

@@ -33,6 +33,7 @@ from tracejury.orchestrator.readers.context import (
 from tracejury.orchestrator.readers.discover import DATASET_FILES
 from tracejury.orchestrator.readers.plain import PlainFileReader
 from tracejury.orchestrator.readers.registry import file_dispatch
+from tracejury.orchestrator.readers.sniff import NEEDLES, any_of
 from tracejury.orchestrator.readers.textio import (
     bom_encoding,
     open_probe,
@@ -198,11 +199,11 @@ class FastFiles:
 
     def _plan(self, plan: Sequence[tuple[Any, re.Pattern[bytes] | None]]) -> _Steps:
         steps: list[tuple[int, re.Pattern[bytes] | None]] = []
-        bail: list[bytes] = []
+        bail: list[re.Pattern[bytes]] = []
         for reader, search in plan:
             if reader is self._chat or reader is self._plain:
                 if bail:
-                    steps.append((_BAIL, re.compile(b"|".join(bail))))
+                    steps.append((_BAIL, _merged(bail)))
                     bail = []
                 steps.append((_CHAT if reader is self._chat else _PLAIN, search))
                 if reader is self._plain:  # (its detect claims every file)
@@ -212,10 +213,15 @@ class FastFiles:
                 bail = []
                 break
             else:
-                bail.append(search.pattern)
+                bail.append(search)
         if bail:
-            steps.append((_BAIL, re.compile(b"|".join(bail))))
+            steps.append((_BAIL, _merged(bail)))
         return tuple(steps)
+
+
+def _merged(searches: list[re.Pattern[bytes]]) -> re.Pattern[bytes]:
+    """One search finding something where any of `searches` would."""
+    return searches[0] if len(searches) == 1 else any_of([n for s in searches for n in NEEDLES[s]])
 
 
 def _chat(head: bytes, suffix: str, probe: Any) -> tuple[str, str, str | None, str | None] | None:

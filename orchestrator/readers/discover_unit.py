@@ -95,8 +95,8 @@ def walk_share(
     if folders and fast:
         scan.fast = FastFiles(take).take
     with probing(), gc_paused():
-        for name, entry in _listing(root, set(names), listing):
-            for ref in _entry_refs(root / name, entry, ctx, scan):
+        for _, entry in _listing(root, set(names), listing):
+            for ref in _entry_refs(root, entry, ctx, scan):
                 if ref.trace_id not in seen:
                     refs.append(ref)
                 take(ref)

@@ -88,6 +88,32 @@ def lead_byte(head: bytes) -> bytes:
     return m.group(1) if m else b""
 
 
+def any_of(needles: Sequence[bytes]) -> re.Pattern[bytes]:
+    """A search that finds something where one of `needles` occurs, and only there. The
+    literals are factored by their common prefixes (`"(?:eval"|action")`): an alternation of
+    literals is tried whole at every position, a factored one only where its first bytes
+    match (a JSON head has few quotes), about twice as fast on a small file's head."""
+    found = re.compile(_factored(sorted(set(needles))))
+    NEEDLES[found] = tuple(needles)
+    return found
+
+
+NEEDLES: dict[re.Pattern[bytes], tuple[bytes, ...]] = {}  # each `any_of` search's literals
+
+
+def _factored(needles: list[bytes]) -> bytes:
+    if b"" in needles:  # one of them ends here: a match whatever follows
+        return b""
+    groups: dict[bytes, list[bytes]] = {}
+    for n in needles:
+        groups.setdefault(n[:1], []).append(n[1:])
+    parts = []
+    for first, rests in groups.items():
+        rest = _factored(rests)
+        parts.append(re.escape(first) + (b"(?:" + rest + b")" if b"|" in rest else rest))
+    return b"|".join(parts)
+
+
 # One candidate: a reader, and a search for the bytes one of which must be in the head (None:
 # no test). A search of literals says whether any occurs, in one call.
 _Plan = tuple[tuple[Reader, re.Pattern[bytes] | None], ...]
@@ -144,8 +170,7 @@ class FileDispatch:
                 passes = True
                 needles.extend(s.needles)
             if passes:
-                wanted = b"|".join(re.escape(n) for n in dict.fromkeys(needles))
-                out.append((r, re.compile(wanted) if wanted else None))
+                out.append((r, any_of(needles) if needles else None))
         return tuple(out)
 
     def pick(self, path: Path, suffix: str, head: bytes, *, fallback: bool = True) -> Reader | None:

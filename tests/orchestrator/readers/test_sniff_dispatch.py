@@ -180,3 +180,21 @@ def test_corpus(corpus_dir: Path) -> None:
     assert len(heads) > 50
     for p, head in heads:
         _same(p, head)
+
+
+def test_any_of_finds_exactly_where_a_needle_occurs() -> None:
+    """The factored search of literals (`sniff.any_of`) says what `any(n in head)` says, on
+    needles sharing prefixes, one a prefix of another, and regex metacharacters."""
+    import random
+
+    from tracejury.orchestrator.readers.sniff import any_of
+
+    rng = random.Random(7)
+    alphabet = b'"ab\\u-.|(*'
+    for _ in range(5000):
+        needles = [
+            bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(1, 6))
+        ]
+        head = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        assert (any_of(needles).search(head) is not None) == any(n in head for n in needles)
