@@ -81,61 +81,12 @@ def _lowered(gate: re.Pattern[str]) -> re.Pattern[str]:
 
 _FOLDED_LOW_GATES = [(p, _lowered(p.gate) if p.gate is not None else None) for p in _FOLDED]
 
-# A gate `PREFIX\s*[:=]` whose PREFIX matches no line break (only these, checked by
-# `test_redact_gate`) is answered over a long text of repeated lines (a test run's PASSED
-# lines hold `pass` hundreds of times) by its distinct lines: a match holding no line break
-# lies in one line, so in them; one that holds a break has a line that ends, after the
-# PREFIX, in whitespace alone (an "open" line) and a line whose first character but
-# whitespace is `:` or `=` (where the match ends), and the distinct lines hold both.
-_LINE_PREFIXES = {
-    r"(?:pass|secret|key|token|pwd)[a-z0-9_.\-]*(?:\\?[\"'])?",
-}
-_LINE_ANSWERED = {
-    gate.pattern: re.compile(gate.pattern[: -len(r"\s*[:=]")] + r"[^\S\n]*\n")
-    for _, gate in _FOLDED_LOW_GATES
-    if gate is not None
-    and gate.pattern.endswith(r"\s*[:=]")
-    and gate.pattern[: -len(r"\s*[:=]")] in _LINE_PREFIXES
-}
-_OPENS_WITH_MARK = re.compile(r"(?m)^[^\S\n]*[:=]")
-LINES_MIN_CHARS = 1024  # below this the gate's own scan is as cheap
 
-
-def distinct_lines(text: str) -> str | None:
-    """The distinct lines of a long text that mostly repeats them, joined by line breaks
-    (None for any other text): a test for a substring that holds no line break answers the
-    same over it, at a fraction of the length (a test run's output: hundreds of PASSED lines)."""
-    if len(text) < LINES_MIN_CHARS:
-        return None
-    lines = text.split("\n")
-    distinct = dict.fromkeys(lines)
-    if len(distinct) * 4 > len(lines):
-        return None
-    return "\n".join(distinct)
-
-
-def gate_search(gate: re.Pattern[str], low: str, few: str | None = None) -> bool:
-    """`gate.search(low) is not None`; over a long text of repeated lines, by its distinct
-    lines (see `_LINE_ANSWERED`; `few`: `distinct_lines(low)` when the caller has it)."""
-    opened = _LINE_ANSWERED.get(gate.pattern)
-    if opened is not None:
-        if few is None:
-            few = distinct_lines(low)
-        if few is not None:
-            few += "\n"  # (the last line ends too: an open line is one before a break)
-            if gate.search(few) is not None:
-                return True
-            if opened.search(few) is None or _OPENS_WITH_MARK.search(few) is None:
-                return False  # no match in a line, and none across lines
-    return gate.search(low) is not None
-
-
-def _folded_applies(text: str, low: str, few: str | None = None) -> bool:
+def _folded_applies(text: str, low: str) -> bool:
     if not text.isascii():  # (`(?i)` matches a few non-ASCII letters as ASCII ones)
         return any(applies(p, text, low) for p in _FOLDED)
-    hay = low if few is None else few  # (no literal holds a line break)
     for p, gate in _FOLDED_LOW_GATES:
-        if any(lit in hay for lit in p.literals) and (gate is None or gate_search(gate, low, few)):
+        if any(lit in low for lit in p.literals) and (gate is None or gate.search(low)):
             return True
     return False
 
@@ -147,10 +98,9 @@ def _folded_may_apply(text: str) -> bool:
             break
     else:
         return False
-    few = distinct_lines(low)
-    if _FOLDED_ANY.search(low if few is None else few) is None:
+    if _FOLDED_ANY.search(low) is None:
         return False
-    return _folded_applies(text, low, few)
+    return _folded_applies(text, low)
 
 
 def patterns_may_apply(text: str) -> bool:
@@ -221,50 +171,7 @@ def _join_may_hold_token(text: str) -> bool:
     # With all whitespace taken out (more than the joins take out, so every joined word is
     # still there: the token shapes hold no whitespace), in one C-speed split; taking it out
     # adds no character, so without `EXACT_CHARS` in the text there is nothing to join.
-    if not has_exact_char(text):
-        return False
-    if len(text) >= LINES_MIN_CHARS:
-        answer = _joined_by_lines(text)
-        if answer is not None:
-            return answer
-    return _EXACT_ANY.search("".join(text.split())) is not None
-
-
-# Every match of `_EXACT_ANY` with its lookbehind spans at most this many characters (its
-# longest match plus its longest lookbehind; `test_redact_gate` derives both).
-EXACT_FOOTPRINT = 25
-
-
-def _joined_by_lines(text: str) -> bool | None:
-    """Whether `_EXACT_ANY` may match `"".join(text.split())`, for a long text of a few
-    lines repeated (None: not such a text). With whitespace taken out the text is its lines'
-    words run together; while every line but the first and the last keeps
-    `EXACT_FOOTPRINT - 1` characters, a match lies in one line or across one line break,
-    within the end of the one and the start of the next: in one of the few distinct lines,
-    or in one pairing of an end and a start (every pairing: a few more than the text has,
-    so True may be said of a text that holds no match, never False of one that does)."""
-    lines = text.split("\n")
-    distinct = dict.fromkeys(lines)
-    if len(distinct) * 4 > len(lines):
-        return None
-    words = {line: w for line in distinct if (w := "".join(line.split()))}
-    if not words:
-        return False
-    if len(words) > JOINED_LINES:
-        return None
-    keep = EXACT_FOOTPRINT - 1
-    first = next(line for line in lines if line in words)
-    last = next(line for line in reversed(lines) if line in words)
-    for line, word in words.items():
-        if len(word) < keep and lines.count(line) > (line == first) + (line == last):
-            return None  # a short line inside: a match could span more than one break
-    ends = [w[-keep:] for w in words.values()]
-    starts = [w[:keep] for w in words.values()]
-    pieces = "\n".join([*words.values(), *(e + s for e in ends for s in starts)])
-    return _EXACT_ANY.search(pieces) is not None
-
-
-JOINED_LINES = 8  # distinct lines: every pairing of their ends and starts is searched
+    return has_exact_char(text) and _EXACT_ANY.search("".join(text.split())) is not None
 
 
 def may_hold_secret(text: str) -> bool:

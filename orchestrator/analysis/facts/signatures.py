@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tracejury.orchestrator.analysis.redact_gate import distinct_lines
 from tracejury.orchestrator.readers.model import Step
 from tracejury.outcome import STEP_FAILED_WORDS
 from tracejury.textfold import normalize_signature
@@ -66,13 +65,9 @@ def _gate_any(text: str) -> bool:
     ruled out first by its first and last characters (memchr-speed tests: a needle test
     proper runs at a fraction of that speed, and most long outputs lack one of the two)."""
     low = text.lower()
-    hay: str | None = None
     for needle in _GATE_ANY_FOLDED:
-        if needle[0] in low and needle[-1] in low:
-            if hay is None:  # (a long output of repeated lines: its distinct lines, as no
-                hay = distinct_lines(low) or low  # needle holds a line break)
-            if needle in hay:
-                return _gate(text, _GATE_ANY)
+        if needle[0] in low and needle[-1] in low and needle in low:
+            return _gate(text, _GATE_ANY)
     return False
 
 
