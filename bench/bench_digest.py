@@ -71,9 +71,39 @@ def _output(i: int) -> tuple[str, str]:
     if i % 500 == 0:
         return "success", f"OPENAI_API_KEY={SECRET}\nexport done"
     if i % 50 == 0:
-        return "success", ("collected 120 items\n" + "tests/test_api.py::test_case PASSED\n" * 250)
-    n = 80 + (i * 37) % 1500
-    return "success", ("x" * 60 + "\n") * (n // 61) + f"line {i}"
+        return "success", "collected 250 items\n" + "\n".join(
+            f"tests/test_api.py::test_case_{j} PASSED{' ' * (24 - len(str(j)))}[{(j + 1) * 100 // 250:3d}%]"
+            for j in range(250)
+        )
+    return "success", _source_text(i, 80 + (i * 37) % 1500)
+
+
+# What `cat`, `grep` and build tools print: every line differs from the one before, as in
+# real outputs (a generator repeating one line let a gate that looks at distinct lines only
+# look fast here and nowhere else: none of the corpus's 1,401 long outputs repeats its lines).
+_SOURCE_LINES = (
+    "def handler_{j}(request, limit={j}):",
+    '    """Answer request {j} from the cache when it holds it."""',
+    '    cache_key = f"item-{{request.id}}-{j}"',
+    "    value = compute(request.items[{j}], retries=3)",
+    "    if value is None:",
+    "        raise LookupError(f'no item {j} in {{request.path}}')",
+    "    return Response(status=200, body=value)  # case {j}",
+    "",
+)
+
+
+def _source_text(i: int, n: int) -> str:
+    """About n characters of source-like text, its lines numbered from i."""
+    lines: list[str] = []
+    size = 0
+    j = i
+    while size < n:
+        line = _SOURCE_LINES[j % len(_SOURCE_LINES)].format(j=j)
+        lines.append(line)
+        size += len(line) + 1
+        j += 1
+    return "\n".join(lines)
 
 
 def generate(path: Path, size_bytes: int) -> int:
