@@ -17,7 +17,7 @@ from tracejury.orchestrator.readers.event_stream.lines import (
 )
 from tracejury.orchestrator.readers.event_stream.steps import event_step
 from tracejury.orchestrator.readers.model import Step
-from tracejury.orchestrator.readers.textio import iter_raw_lines
+from tracejury.orchestrator.readers.textio import iter_raw_lines_blocks
 from tracejury.orchestrator.readers.values import as_int
 
 # Below this byte span an attempt's stretch is scanned directly; above it, when the file
@@ -150,7 +150,7 @@ def _scanned_steps(
     i = 0
     # (a 1 MB buffer: the default 8 KB one is refilled several times for one long output)
     with path.open("rb", buffering=1 << 20) as f:
-        for n, raw, _complete in iter_raw_lines(f, limit, start, first_line):
+        for n, raw, _complete in iter_raw_lines_blocks(f, limit, start, first_line):
             if needle is not None:
                 if needle not in raw and (other is None or other not in raw):
                     continue
