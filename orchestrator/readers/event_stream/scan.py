@@ -14,7 +14,7 @@ from tracejury.orchestrator.readers.event_stream.lines import (
     is_event,
     loads_line,
 )
-from tracejury.orchestrator.readers.textio import iter_raw_lines
+from tracejury.orchestrator.readers.textio import iter_raw_lines_blocks
 from tracejury.orchestrator.readers.values import as_dict, as_float, as_int, as_str, to_epoch
 
 
@@ -239,7 +239,7 @@ def scan(path: Path) -> ScanResult:
     res = ScanResult(attempts={}, scan_end=0, lines=0)
     offset = 0
     with path.open("rb") as f:
-        for n, raw, complete in iter_raw_lines(f, size):
+        for n, raw, complete in iter_raw_lines_blocks(f, size):
             res.lines = n
             if not raw.strip():
                 offset += len(raw)
