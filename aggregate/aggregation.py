@@ -116,8 +116,11 @@ class _Run:
         through = sys.maxsize if checker is not None else 0
         self._checker = checker
         self.check_failure: str | None = None  # why the validation process gave no verdict
+        self._manifest_valid = True  # False while only the projection has read it
         try:
-            self.traces, self.input_problems = load_manifest(rd)
+            self.traces, self.input_problems, self._manifest_valid = load_manifest(
+                rd, projected=checker is not None
+            )
             self.facts: FactsIndex = index_facts(rd, max_invalid=1000, projected_through=through)
             self.cost = AnalysisCost()
             self.index = scan_findings(
@@ -126,9 +129,21 @@ class _Run:
             self._derive()
             if settle:
                 self.settle()
+        except Exception:
+            try:
+                self.confirm_manifest()
+            finally:
+                self.close()
+            raise
         except BaseException:
             self.close()
             raise
+
+    def confirm_manifest(self) -> None:
+        """Raise the manifest's ConfigError if the model rejects it, as reading it did
+        before anything else (for an error met before the verdict says it is valid)."""
+        if not self._manifest_valid:
+            load_manifest(self.rd)
 
     def _derive(self) -> None:
         """What the passes after the scan read, from the index."""
@@ -167,9 +182,19 @@ class _Run:
         """Take the validation process's verdict. Where it could not say, where it saw fewer
         lines than the scan (appended since), or where it rejects a line the projection took,
         that file is read again: its invalid lines as it found them, every line it did not
-        see validated here."""
-        findings, facts = verdicts if verdicts is not None else (None, None)
+        see validated here. The manifest, decoded here by its projection, is read through the
+        model unless the process took it (so its error is raised as reading it raised it)."""
+        findings, facts, manifest = verdicts if verdicts is not None else (None, None, None)
         changed = False
+        if manifest is not None and not manifest.bad:
+            self._manifest_valid = True  # the model took it there
+        elif not self._manifest_valid:
+            # The model reads it here: its error is raised as before; if it now takes it
+            # (the file changed since), everything is read again against it.
+            traces, problems, self._manifest_valid = load_manifest(self.rd)
+            if (traces, problems) != (self.traces, self.input_problems):
+                self.traces, self.input_problems = traces, problems
+                findings = facts = None
         if _unsettled(findings, self.index.last_line, self.index.self_checked):
             changed = True
             self.cost = AnalysisCost()
@@ -405,6 +430,9 @@ def aggregate(
             if run.settle():  # the validation process found what the scan could not
                 issues = IssueBuilder()
                 summary, outcomes = _summarize(rd, run, issues, now)
+    except Exception:
+        run.confirm_manifest()
+        raise
     finally:
         run.close()
     summary.executive_summary = executive_summary(summary, synthesizer)

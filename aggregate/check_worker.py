@@ -7,6 +7,8 @@ to OUT (`root_tokens.py`), for issue keying in the aggregating process.
 Validates every line of each file with its pydantic model, exactly as an in-process scan
 does (`tracejury.jsonl.invalid_lines`), and writes the invalid lines as one JSON document on
 stdout: per file `[last line number, [[line number, problem, text], ...]]`, in line order.
+A `Manifest` is one JSON document, validated a trace at a time (`manifest_check.py`): `[1, []]`,
+or `[1, [[0, why, ""]]]`.
 Anything else it raises is a bug: it writes `{"error": "<one line>"}` instead and exits 1,
 so the aggregating process can name the bug while it validates everything itself.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from tracejury.aggregate.manifest_check import manifest_problem
 from tracejury.aggregate.root_tokens import write_root_tokens
 from tracejury.errors import ConfigError
 from tracejury.jsonl import invalid_lines
@@ -28,8 +31,13 @@ from tracejury.worker_procs import one_line, worker_channel
 MODELS: dict[str, type[BaseModel]] = {"Finding": Finding, "TraceFacts": TraceFacts}
 
 
-def check(path: Path, model: type[BaseModel]) -> tuple[int, list[tuple[int, str, str]]]:
-    last, bad = invalid_lines(path, model)
+def check(path: Path, model_name: str) -> tuple[int, list[tuple[int, str, str]]]:
+    if model_name == "Manifest":  # one JSON document
+        # as one line: valid, or line 0 with the reason (the aggregating process then reads
+        # it itself, to raise exactly what reading it raises)
+        why = manifest_problem(path)  # a trace at a time: bounded memory
+        return 1, [] if why is None else [(0, why, "")]
+    last, bad = invalid_lines(path, MODELS[model_name])
     return last, [(b.line_no, b.problem, b.text) for b in bad]
 
 
@@ -54,7 +62,7 @@ def verdicts(args: list[str]) -> list[tuple[int, list[tuple[int, str, str]]]]:
                 write_root_tokens(findings[0], tokens_out)
             except (OSError, ConfigError):
                 pass  # the aggregating process folds them itself (another error is a bug)
-    return [check(Path(args[i]), MODELS[args[i + 1]]) for i in range(0, len(args) - 1, 2)]
+    return [check(Path(args[i]), args[i + 1]) for i in range(0, len(args) - 1, 2)]
 
 
 if __name__ == "__main__":

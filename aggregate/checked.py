@@ -1,6 +1,6 @@
-"""Validation on the second core: a `check_worker` process validates findings.jsonl and
-facts.jsonl with the pydantic models while this process decodes the same lines' fields
-(`scan_lines.py`) and indexes them.
+"""Validation on the second core: a `check_worker` process validates findings.jsonl,
+facts.jsonl and manifest.json with the pydantic models while this process decodes the same
+lines' fields (`scan_lines.py`, `manifest_lines.py`) and indexes them.
 
 Only on big files (CHECK_MIN_BYTES together): the worker's start (~0.2 s of imports, on the
 other core) would cost a small run more than its validation. When the worker fails in any
@@ -61,12 +61,12 @@ class Checker:
 
     @classmethod
     def for_run(cls, rd: RunDir, *, root_tokens: bool = False) -> Checker | None:
-        """The validation process of the run's findings and facts, started, on a big run
-        (CHECK_MIN_BYTES together); None on a small one. (manifest.json stays this process's
-        to validate: the whole `Manifest` of 25,000 traces would triple that process's peak
-        memory, 43 -> 122 MB, past the 300 MB both may use.)"""
+        """The validation process of the run's findings, facts and manifest, started, on a
+        big run (findings and facts CHECK_MIN_BYTES together); None on a small one."""
         files = [(rd.findings, "Finding"), (rd.facts, "TraceFacts")]
-        return cls(files, root_tokens=root_tokens).start() if _worth_it(files) else None
+        if not _worth_it(files):
+            return None
+        return cls([*files, (rd.manifest, "Manifest")], root_tokens=root_tokens).start()
 
     def start(self) -> Checker:
         args = [a for path, model in self.files for a in (str(path), model)]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracejury.aggregate.manifest_lines import ManifestLines, manifest_lines
 from tracejury.aggregate.normalize import tokens
 from tracejury.aggregate.scan_lines import FactsFields, facts_line, line_of_facts, model_line
 from tracejury.errors import ConfigError
@@ -83,7 +84,12 @@ class FactsIndex:
         return tf.facts if tf is not None else None
 
 
-def load_manifest(rd: RunDir) -> tuple[list[TraceInfo], list[str]]:
+def load_manifest(
+    rd: RunDir, *, projected: bool = False
+) -> tuple[list[TraceInfo], list[str], bool]:
+    """The manifest's traces (each once) and input problems, and whether `Manifest`
+    validated it here: with `projected`, the projection decodes it when it takes it exactly
+    (`manifest_lines.py`; the validation process validates it then), else the model."""
     if not rd.path.is_dir():
         raise ConfigError(f"{rd.path}: run directory not found")
     if not rd.manifest.exists():
@@ -91,7 +97,15 @@ def load_manifest(rd: RunDir) -> tuple[list[TraceInfo], list[str]]:
             f"{rd.manifest}: not found; is {rd.path} a tracejury run directory? "
             "(run `tracejury manifest PATH --out DIR` first)"
         )
-    manifest = read_model(rd.manifest, Manifest)
+    lines = None
+    if projected:
+        try:
+            lines = manifest_lines(rd.manifest.read_bytes())
+        except OSError:
+            lines = None  # the model's read says why
+    manifest: Manifest | ManifestLines = (
+        lines if lines is not None else read_model(rd.manifest, Manifest)
+    )
     traces: list[TraceInfo] = []
     seen: set[str] = set()
     for t in manifest.traces:
@@ -107,7 +121,7 @@ def load_manifest(rd: RunDir) -> tuple[list[TraceInfo], list[str]]:
         )  # fmt: skip
         traces.append(info)
     problems = [f"{p.path}: {p.problem}" for p in manifest.problems]
-    return traces, problems
+    return traces, problems, lines is None
 
 
 _SIG_CACHE: dict[str, Signature] = {}

@@ -25,7 +25,7 @@ FAILURES = {
         "print('[[Infinity, []], [0, []]]')",
         "answered what is not a verdict (OverflowError)",
     ),
-    "too few files": ("print('[[0, []]]')", "answered for 1 files of 2"),
+    "too few files": ("print('[[0, []]]')", "answered for 1 files of 3"),
     "validation raises": (
         _WORKER + "def boom(*a):\n    raise ValueError('a bug\\nsecond line')\n"
         "w.check = boom\nw.main()",

@@ -32,17 +32,17 @@ def test_every_trace_info_field_holds_the_manifest_value_of_its_name(tmp_path: P
     rd.path.mkdir()
     write_manifest(rd.manifest, build_manifest([ref], [tmp_path]))
 
-    traces, problems = load_manifest(rd)
-
-    assert problems == [] and len(traces) == 1
-    info = traces[0]
-    names = [f.name for f in fields(TraceInfo)]
-    assert len(names) == 13
-    for name in names:
-        got = getattr(info, name)
-        if name == "report_path":
-            assert got == "the/report.md"
-        elif name == "warnings":
-            assert got == ("w1", "w2")
-        else:
-            assert got == getattr(ref, name), name
+    for projected in (False, True):  # read by the model, and by the manifest's projection
+        traces, problems, _ = load_manifest(rd, projected=projected)
+        assert problems == [] and len(traces) == 1
+        info = traces[0]
+        names = [f.name for f in fields(TraceInfo)]
+        assert len(names) == 13
+        for name in names:
+            got = getattr(info, name)
+            if name == "report_path":
+                assert got == "the/report.md"
+            elif name == "warnings":
+                assert got == ("w1", "w2")
+            else:
+                assert got == getattr(ref, name), name
