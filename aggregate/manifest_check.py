@@ -12,7 +12,6 @@ a file the model rejects itself, to raise exactly that error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -32,22 +31,17 @@ def manifest_problem(path: Path) -> str | None:
     except (OSError, UnicodeDecodeError) as e:
         return str(e)
     try:
-        top = _top(text)
-        traces = _items(top["traces"])
-    except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
-        return _problem(lambda: Manifest.__pydantic_validator__.validate_json(text))
-    validate_trace = TraceRef.__pydantic_validator__.validate_json
-    for raw in traces:
-        why = _problem(lambda raw=raw: validate_trace(bytes(raw)))
-        if why is not None:
-            return why
-    top["traces"] = msgspec.Raw(b"[]")  # in its place: a duplicate key's last value counts
-    return _problem(lambda: Manifest.__pydantic_validator__.validate_json(_encode(top)))
-
-
-def _problem(validate: Callable[[], object]) -> str | None:
-    try:
-        validate()
+        try:
+            top = _top(text)
+            traces = _items(top["traces"])
+        except (msgspec.DecodeError, msgspec.ValidationError, KeyError):
+            Manifest.__pydantic_validator__.validate_json(text)
+            return None
+        validate_trace = TraceRef.__pydantic_validator__.validate_json
+        for raw in traces:
+            validate_trace(bytes(raw))
+        top["traces"] = msgspec.Raw(b"[]")  # in its place: a duplicate key's last value counts
+        Manifest.__pydantic_validator__.validate_json(_encode(top))
     except ValidationError as e:
         return str(e).splitlines()[0]
     return None
