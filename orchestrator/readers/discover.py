@@ -22,6 +22,7 @@ from tracejury.orchestrator.readers.registry import (
     reader_suffixes,
 )
 from tracejury.orchestrator.readers.textio import (
+    dir_entries,
     file_kind,
     probe_file,
     probed,
@@ -57,8 +58,7 @@ def is_by_outcome_root(d: Path) -> bool:
 def _dir_names(d: Path) -> set[str]:
     """The names of `d`'s subfolders (links to folders included). The listing's file types
     answer for all but symlinks: no stat per file of a folder of thousands."""
-    with os.scandir(d) as it:
-        return {e.name for e in it if _is_dir(e)}
+    return {e.name for e in dir_entries(d) if _is_dir(e)}
 
 
 def _is_dir(e: os.DirEntry[str]) -> bool:
@@ -200,8 +200,7 @@ def _entry_stat(p: Path, scan: _Scan) -> os.stat_result | None:
 def _entries(d: Path, scan: _Scan) -> list[os.DirEntry[str]]:
     """A folder's entries in natural order (what the listing says of each)."""
     try:
-        with os.scandir(d) as it:
-            entries = {e.name: e for e in it}
+        entries = {e.name: e for e in dir_entries(d)}
     except OSError as e:
         scan.report(d, f"cannot list folder ({e.strerror or e})")
         return []

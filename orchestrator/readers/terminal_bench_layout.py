@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ast
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from tracejury.natural import natural_key
-from tracejury.orchestrator.readers.textio import read_head, strip_ansi
+from tracejury.orchestrator.readers.textio import dir_entries, read_head, strip_ansi
 
 NAME = "terminal_bench"
 TRIAL_MARKERS = {"commands.txt", "panes", "sessions", "agent-logs"}
@@ -35,19 +34,18 @@ _CONTROL_KEYS = re.compile(
 
 def _names(d: Path) -> set[str]:
     try:
-        return set(os.listdir(d))
+        return {e.name for e in dir_entries(d)}
     except OSError:
         return set()
 
 
 def list_dirs(d: Path) -> list[Path]:
     try:
-        with os.scandir(d) as it:
-            out = [
-                Path(e.path)
-                for e in it
-                if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
-            ]
+        out = [
+            Path(e.path)
+            for e in dir_entries(d)
+            if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
+        ]
     except OSError:
         return []
     return sorted(out, key=lambda p: natural_key(p.name))

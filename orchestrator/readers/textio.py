@@ -136,13 +136,40 @@ _probing = threading.local()
 
 @contextmanager
 def probing() -> Iterator[None]:
-    outer = getattr(_probing, "files", None), getattr(_probing, "last", None)
+    outer = (
+        getattr(_probing, "files", None),
+        getattr(_probing, "last", None),
+        getattr(_probing, "dirs", None),
+    )
     _probing.files = OrderedDict()
     _probing.last = None
+    _probing.dirs = OrderedDict()
     try:
         yield
     finally:
-        _probing.files, _probing.last = outer
+        _probing.files, _probing.last, _probing.dirs = outer
+
+
+LISTING_SLOTS = 4
+
+
+def dir_entries(d: Path) -> list[os.DirEntry[str]]:
+    """`list(os.scandir(d))` (OSError as it raises). Inside `probing()` the last few folders'
+    listings are kept for what asks next: the folder readers' detects and the walk asked a
+    folder of a thousand files for its listing six times. The list is shared: not changed."""
+    dirs: OrderedDict[str, list[os.DirEntry[str]]] | None = getattr(_probing, "dirs", None)
+    key = os.fspath(d)
+    if dirs is not None:
+        hit = dirs.get(key)
+        if hit is not None:
+            return hit
+    with os.scandir(d) as it:
+        got = list(it)
+    if dirs is not None:
+        dirs[key] = got
+        while len(dirs) > LISTING_SLOTS:
+            dirs.popitem(last=False)
+    return got
 
 
 def probe_file(path: Path) -> Probe | None:

@@ -20,7 +20,7 @@ from tracejury.models import Outcome, TraceRef
 from tracejury.orchestrator.readers.context import DiscoverContext, members_fingerprint
 from tracejury.orchestrator.readers.harbor.atif import atif_steps
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
-from tracejury.orchestrator.readers.textio import iter_lines, load_json, read_head
+from tracejury.orchestrator.readers.textio import dir_entries, iter_lines, load_json, read_head
 from tracejury.orchestrator.readers.values import as_dict, as_float, as_int, as_str, to_epoch
 
 TRIAL_KEYS = (b'"trial_name"', b'"verifier_result"', b'"agent_info"', b'"exception_info"')
@@ -50,8 +50,9 @@ def trial_dirs(d: Path) -> list[Path]:
         return [d]
     try:
         # The listing's file types, not a stat per entry: folders hold thousands of files.
-        with os.scandir(d) as it:
-            kids = sorted(Path(e.path) for e in it if _is_dir(e) and not e.name.startswith("."))
+        kids = sorted(
+            Path(e.path) for e in dir_entries(d) if _is_dir(e) and not e.name.startswith(".")
+        )
     except OSError:
         return []
     return [k for k in kids if is_trial(k)]

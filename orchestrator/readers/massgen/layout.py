@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tracejury.natural import natural_key
-from tracejury.orchestrator.readers.textio import read_head
+from tracejury.orchestrator.readers.textio import dir_entries, read_head
 
 # Files only a MassGen orchestration writes; any one makes a folder a unit (an attempt).
 STRONG_MARKERS = (
@@ -62,8 +62,7 @@ MAX_SUBAGENT_DEPTH = 3
 
 def _listing(d: Path) -> list[os.DirEntry[str]]:
     try:
-        with os.scandir(d) as it:
-            return sorted(it, key=lambda e: natural_key(e.name))
+        return sorted(dir_entries(d), key=lambda e: natural_key(e.name))
     except OSError:
         return []
 
@@ -78,8 +77,7 @@ def _is_dir(e: os.DirEntry[str]) -> bool:
 def child_dirs(d: Path) -> list[Path]:
     # The folders sorted, not every entry: a folder of 1,000 traces is asked on every walk.
     try:
-        with os.scandir(d) as it:
-            dirs = [e for e in it if _is_dir(e)]
+        dirs = [e for e in dir_entries(d) if _is_dir(e)]
     except OSError:
         return []
     return [Path(e.path) for e in sorted(dirs, key=lambda e: natural_key(e.name))]
@@ -104,8 +102,7 @@ def linked_dirs(d: Path, name: re.Pattern[str]) -> list[tuple[Path, str]]:
 
 def _names(d: Path) -> set[str]:
     try:
-        with os.scandir(d) as it:
-            return {e.name for e in it}
+        return {e.name for e in dir_entries(d)}
     except OSError:
         return set()
 

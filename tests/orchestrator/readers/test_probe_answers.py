@@ -3,6 +3,7 @@ the probe: the same answers as reading the file afresh, whichever Path object as
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,29 @@ def test_nested_probing_restores_the_outer_files(tmp_path: Path) -> None:
             assert probed(a) is None
             probe_file(b)
         assert probed(a) is pa and probed(b) is None
+
+
+def test_a_folders_listing_is_kept_only_while_probing(tmp_path: Path) -> None:
+    """`dir_entries` is the folder's listing; inside `probing()` a second ask is answered
+    from the first (the folder readers' detects and the walk), outside it is listed afresh,
+    and an inner `probing()` keeps nothing of the outer's."""
+    from tracejury.orchestrator.readers.textio import dir_entries
+
+    (tmp_path / "a.log").write_text("x\n")
+    (tmp_path / "sub").mkdir()
+
+    def names(d: Path) -> list[str]:
+        return sorted(e.name for e in dir_entries(d))
+
+    assert names(tmp_path) == sorted(os.listdir(tmp_path))
+    with probing():
+        first = dir_entries(tmp_path)
+        assert sorted(e.name for e in first) == ["a.log", "sub"]
+        assert dir_entries(tmp_path) is first
+        with probing():
+            assert dir_entries(tmp_path) is not first
+        assert dir_entries(tmp_path) is first
+    (tmp_path / "b.log").write_text("y\n")
+    assert names(tmp_path) == ["a.log", "b.log", "sub"]
+    with pytest.raises(OSError):
+        dir_entries(tmp_path / "missing")
