@@ -121,3 +121,11 @@ def test_stream_redactor_never_emits_an_unterminated_block() -> None:
     emitted += r.flush()
     assert emitted == ["x", "[REDACTED:private_key]"]
     assert not any("AAAA" in e for e in emitted)
+
+
+def test_the_token_character_set_is_the_token_character_class() -> None:
+    from tracejury.orchestrator.analysis import redact as redact_module
+
+    for code in range(0x3000):
+        c = chr(code)
+        assert (c in redact_module.TOKEN_CHARS) == bool(redact_module._TOKEN_CHAR.match(c)), c
