@@ -417,7 +417,7 @@ def iter_raw_lines(
         yield n, raw, raw.endswith(b"\n")
 
 
-_BLOCK = 1 << 20
+_BLOCK = 256 * 1024  # (with its whole lines' copy, well under a MB held)
 
 
 def _one_raw_line(f: BinaryIO, limit: int, offset: int) -> tuple[bytes, bool, int] | None:

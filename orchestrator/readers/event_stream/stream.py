@@ -148,8 +148,8 @@ def _scanned_steps(
     other = needles[-1] if needles is not None and len(needles) == 2 else None
     belongs = _belongs_test(ref)
     i = 0
-    # (a 1 MB buffer: the default 8 KB one is refilled several times for one long output)
-    with path.open("rb", buffering=1 << 20) as f:
+    # (the default buffer: lines are read in blocks of their own, `iter_raw_lines_blocks`)
+    with path.open("rb") as f:
         for n, raw, _complete in iter_raw_lines_blocks(f, limit, start, first_line):
             if needle is not None:
                 if needle not in raw and (other is None or other not in raw):
