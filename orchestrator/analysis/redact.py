@@ -33,6 +33,8 @@ from tracejury.orchestrator.analysis.redact_gate import (
     may_hold_secret,
     may_join,
 )
+from tracejury.orchestrator.analysis.redact_keyed import is_secret_pattern
+from tracejury.orchestrator.analysis.redact_keyed import matches as keyed_matches
 from tracejury.orchestrator.analysis.redact_patterns import KEY_BEGIN, KEY_END, PATTERNS, Pattern
 
 MARK = "[REDACTED:{kind}]"
@@ -61,6 +63,10 @@ def _kind(p: Pattern, m: re.Match[str]) -> str:
     return "token" if "token" in key else "secret"
 
 
+# The patterns whose matches are found from the `:`/`=` they need (`redact_keyed`).
+_KEYED = {p.regex for p in PATTERNS if is_secret_pattern(p.regex)}
+
+
 def _spans(text: str, patterns: Iterable[Pattern] = PATTERNS) -> list[Span]:
     """Secret spans in `text`; an earlier (more specific) pattern wins an overlap."""
     low = text.lower()
@@ -68,7 +74,12 @@ def _spans(text: str, patterns: Iterable[Pattern] = PATTERNS) -> list[Span]:
     for p in patterns:
         if not applies(p, text, low):
             continue
-        for m in p.regex.finditer(text):
+        found = (
+            keyed_matches(p.regex, text)
+            if p.regex in _KEYED and text.isascii()
+            else p.regex.finditer(text)
+        )
+        for m in found:
             s, e = m.span("v") if "v" in p.regex.groupindex else m.span()
             if e <= s or _MARKED.fullmatch(text[s:e]):
                 continue
