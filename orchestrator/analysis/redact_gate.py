@@ -157,11 +157,42 @@ def may_join(text: str) -> bool:
     """Whether any line join could hold a token: every joined word is a substring of the text
     with its line breaks taken out, so without a token literal or a long dotted run there it
     has neither (one C-speed pass instead of a Python call per line join)."""
-    joined = _JOIN_GAP.sub("", text)
+    joined = without_join_gaps(text)
     for lit in _TOKEN_LITERAL_SET:  # substring tests beat the alternation regex several times
         if lit in joined:
             return True
+    # (no run of DOTTED_TOKEN_LEN key characters: one translate and one substring test, not
+    # a regex tried at every position)
+    if _LONG_KEY_RUN not in joined.encode("utf-8", "surrogatepass").translate(_KEY_BYTES):
+        return False
     return any(m.group().count(".") >= 2 for m in _LONG_RUN.finditer(joined))
+
+
+# Bytes of `_LONG_RUN`'s characters become `a`, every other byte a space (a non-ASCII
+# character's bytes are all >= 0x80: never `a`).
+_KEY_BYTES = bytes(
+    ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_.-") else ord(" ")
+    for b in range(256)
+)
+_LONG_KEY_RUN = b"a" * DOTTED_TOKEN_LEN
+
+
+def without_join_gaps(text: str) -> str:
+    """`_JOIN_GAP.sub("", text)`: each line break taken out with the spaces and tabs after it
+    and, before it, an optional carriage return and the spaces and tabs before that (a
+    strip per line instead of a regex tried at every position)."""
+    if "\n" not in text:
+        return text
+    lines = text.split("\n")
+    last = len(lines) - 1
+    out = []
+    for i, line in enumerate(lines):
+        if i:
+            line = line.lstrip(" \t")
+        if i < last:
+            line = line[:-1].rstrip(" \t") if line.endswith("\r") else line.rstrip(" \t")
+        out.append(line)
+    return "".join(out)
 
 
 def _join_may_hold_token(text: str) -> bool:
