@@ -163,14 +163,14 @@ def may_join(text: str) -> bool:
             return True
     # (no run of DOTTED_TOKEN_LEN key characters: one translate and one substring test, not
     # a regex tried at every position)
-    if _LONG_KEY_RUN not in joined.encode("utf-8", "surrogatepass").translate(_KEY_BYTES):
+    if _LONG_KEY_RUN not in joined.encode("utf-8", "surrogatepass").translate(KEY_BYTES):
         return False
     return any(m.group().count(".") >= 2 for m in _LONG_RUN.finditer(joined))
 
 
 # Bytes of `_LONG_RUN`'s characters become `a`, every other byte a space (a non-ASCII
 # character's bytes are all >= 0x80: never `a`).
-_KEY_BYTES = bytes(
+KEY_BYTES = bytes(
     ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_.-") else ord(" ")
     for b in range(256)
 )
