@@ -28,14 +28,13 @@ from dataclasses import dataclass
 
 from tracejury.orchestrator.analysis.redact_gate import (
     DOTTED_TOKEN_LEN,
-    KEY_BYTES,
     TOKEN_LITERALS,
     applies,
+    exact_any,
     may_hold_secret,
     may_join,
+    mixed_run,
 )
-from tracejury.orchestrator.analysis.redact_keyed import is_secret_pattern
-from tracejury.orchestrator.analysis.redact_keyed import matches as keyed_matches
 from tracejury.orchestrator.analysis.redact_patterns import KEY_BEGIN, KEY_END, PATTERNS, Pattern
 
 MARK = "[REDACTED:{kind}]"
@@ -64,32 +63,17 @@ def _kind(p: Pattern, m: re.Match[str]) -> str:
     return "token" if "token" in key else "secret"
 
 
-# The patterns whose matches are found from the `:`/`=` they need (`redact_keyed`).
-_KEYED = {p.regex for p in PATTERNS if is_secret_pattern(p.regex)}
-# Patterns whose every match is a run of key characters (`[A-Za-z0-9_.-]`) at least this long:
-# the discord shape, whose only literal is a dot, in most texts (`test_redact` checks it).
-DISCORD_MIN_RUN = 59
-_RUN_GATED = {p.regex: b"a" * DISCORD_MIN_RUN for p in PATTERNS if p.kind == "discord_token"}
-
-
 def _spans(text: str, patterns: Iterable[Pattern] = PATTERNS) -> list[Span]:
     """Secret spans in `text`; an earlier (more specific) pattern wins an overlap."""
     low = text.lower()
+    # Every case-sensitive shape holds a branch of the one-scan gate (`test_redact_gate`):
+    # one scan instead of each pattern's literal tests.
+    exact = exact_any(text)
     taken: list[Span] = []
     for p in patterns:
-        if not applies(p, text, low):
+        if not (p.fold or exact) or not applies(p, text, low):
             continue
-        run = _RUN_GATED.get(p.regex)
-        if run is not None and run not in text.encode("utf-8", "surrogatepass").translate(
-            KEY_BYTES
-        ):
-            continue  # (no run of key characters as long as its shortest match)
-        found = (
-            keyed_matches(p.regex, text)
-            if p.regex in _KEYED and text.isascii()
-            else p.regex.finditer(text)
-        )
-        for m in found:
+        for m in pattern_matches(p, text, low):
             s, e = m.span("v") if "v" in p.regex.groupindex else m.span()
             if e <= s or _MARKED.fullmatch(text[s:e]):
                 continue
@@ -98,6 +82,42 @@ def _spans(text: str, patterns: Iterable[Pattern] = PATTERNS) -> list[Span]:
             taken.append((s, e, _kind(p, m)))
     taken.extend(_extra_spans(text, taken))
     return taken
+
+
+_LEAD_RUN_MAX = 256  # a longer run before a gate match: one plain search from its start
+
+
+def pattern_matches(p: Pattern, text: str, low: str) -> Iterator[re.Match[str]]:
+    """`p.regex.finditer(text)` (`low`: the text lower-cased). With a `lead` it tries the
+    regex only where a match can start: in the run of lead characters that ends where the
+    gate matches (every match holds such a gate match, after lead characters only). A match
+    starting before that run would hold a character of it that is not a lead one, so the
+    matches and their order are those of `finditer`."""
+    if p.lead is None or p.gate is None:
+        yield from p.regex.finditer(text)
+        return
+    gate, hay = p.gate, text
+    if p.low_gate is not None and text.isascii():
+        gate, hay = p.low_gate, low  # (the same positions: lower() keeps ASCII's length)
+    lead, regex = p.lead, p.regex
+    pos = 0
+    while (g := gate.search(hay, pos)) is not None:
+        q = g.start()
+        r = q
+        while r > pos and text[r - 1] in lead:
+            r -= 1
+        m = None
+        if q - r > _LEAD_RUN_MAX:
+            m = regex.search(text, r)  # the next match, wherever it starts
+        else:
+            for start in range(r, q + 1):
+                if (m := regex.match(text, start)) is not None:
+                    break
+        if m is None:
+            pos = q + 1
+            continue
+        yield m
+        pos = m.end()
 
 
 def _replace(text: str, spans: list[Span]) -> str:
@@ -180,6 +200,8 @@ def _b64_decode(run: str) -> str | None:
 
 def _base64_spans(text: str) -> list[Span]:
     found: list[Span] = []
+    if not mixed_run(text):
+        return found  # no run of 20 mixing upper case, lower case and digits
     for m in _B64_RUN.finditer(text):
         run = m.group()
         # base64 of text mixes cases and digits; a run of one letter or a word is not it.
@@ -218,6 +240,8 @@ def _looks_random(tok: str) -> bool:
 
 def _entropy_spans(text: str, taken: list[Span]) -> list[Span]:
     found: list[Span] = []
+    if not mixed_run(text):
+        return found  # (a token of 32 is a run of 20 of the same characters)
     for m in _BARE.finditer(text):
         s, e = m.span()
         if any(s < te and ts < e for ts, te, _ in taken):
@@ -412,7 +436,7 @@ def _redact_line_joins(text: str) -> str:
             return m.group()
         return m.group(1) + m.group(2) + _mark(m.group(1)[10:-1])
 
-    if may_join(text):
+    if _EXTRA or may_join(text):  # (a user's pattern may match any joined word)
         text = _LINE_JOIN.sub(repl, text)
     return _MARK_JOIN.sub(cont, text) if "[REDACTED:" in text else text
 

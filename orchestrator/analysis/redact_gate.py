@@ -21,7 +21,11 @@ def applies(p: Pattern, text: str, low: str) -> bool:
     hay = low if p.fold else text
     for lit in p.literals:  # noqa: SIM110 (faster than any() over a generator: hot path)
         if lit in hay:
-            return p.gate is None or p.gate.search(text) is not None
+            if p.gate is None:
+                return True
+            if p.low_gate is not None and text.isascii():
+                return p.low_gate.search(low) is not None
+            return p.gate.search(text) is not None
     return False
 
 
@@ -67,19 +71,7 @@ FOLDED_CHARS = ("b", "c", "k", "p", "y")
 _RUN = re.compile(r"(?<![A-Za-z0-9+/=_\-])[A-Za-z0-9+/=_\-]{20,}")
 
 
-def _lowered(gate: re.Pattern[str]) -> re.Pattern[str]:
-    """A case-insensitive gate as a case-sensitive one over the lower-cased text: the same
-    answer on ASCII text (and several times faster), for gates written as `(?i)` with
-    lower-case literals and classes holding both cases."""
-    pattern = gate.pattern
-    if not pattern.startswith("(?i)") or pattern != pattern[:4] + pattern[4:].lower().replace(
-        "a-za-z", "A-Za-z"
-    ):
-        raise ValueError(f"gate not in the form _lowered reads: {pattern!r}")
-    return re.compile(pattern.removeprefix("(?i)").replace("A-Za-z", "a-z"))
-
-
-_FOLDED_LOW_GATES = [(p, _lowered(p.gate) if p.gate is not None else None) for p in _FOLDED]
+_FOLDED_LOW_GATES = [(p, p.low_gate) for p in _FOLDED]
 
 
 def _folded_applies(text: str, low: str) -> bool:
@@ -117,7 +109,7 @@ _RUN_BYTES = bytes(
 _RUN_OF_20 = b"a" * 20
 
 
-def _mixed_run(text: str) -> bool:
+def mixed_run(text: str) -> bool:
     """A run long enough to be base64 or a bare token that has upper case, lower case and a
     digit (both shapes need all three), or that cannot be ruled out cheaply."""
     if text.isascii():  # (bytes' case tests are ASCII ones: the same answer, and faster)
@@ -145,57 +137,10 @@ _TOKEN_PATTERNS = [p for p in PATTERNS if p.token]
 TOKEN_LITERALS = re.compile(
     "|".join(re.escape(lit) for p in _TOKEN_PATTERNS for lit in p.literals if lit != ".")
 )
-_TOKEN_LITERAL_SET = tuple(
-    dict.fromkeys(lit for p in _TOKEN_PATTERNS for lit in p.literals if lit != ".")
-)
 DOTTED_TOKEN_LEN = 59
-_JOIN_GAP = re.compile(r"[ \t]*\r?\n[ \t]*")
-_LONG_RUN = re.compile(rf"[A-Za-z0-9_.\-]{{{DOTTED_TOKEN_LEN},}}")
 
 
 def may_join(text: str) -> bool:
-    """Whether any line join could hold a token: every joined word is a substring of the text
-    with its line breaks taken out, so without a token literal or a long dotted run there it
-    has neither (one C-speed pass instead of a Python call per line join)."""
-    joined = without_join_gaps(text)
-    for lit in _TOKEN_LITERAL_SET:  # substring tests beat the alternation regex several times
-        if lit in joined:
-            return True
-    # (no run of DOTTED_TOKEN_LEN key characters: one translate and one substring test, not
-    # a regex tried at every position)
-    if _LONG_KEY_RUN not in joined.encode("utf-8", "surrogatepass").translate(KEY_BYTES):
-        return False
-    return any(m.group().count(".") >= 2 for m in _LONG_RUN.finditer(joined))
-
-
-# Bytes of `_LONG_RUN`'s characters become `a`, every other byte a space (a non-ASCII
-# character's bytes are all >= 0x80: never `a`).
-KEY_BYTES = bytes(
-    ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_.-") else ord(" ")
-    for b in range(256)
-)
-_LONG_KEY_RUN = b"a" * DOTTED_TOKEN_LEN
-
-
-def without_join_gaps(text: str) -> str:
-    """`_JOIN_GAP.sub("", text)`: each line break taken out with the spaces and tabs after it
-    and, before it, an optional carriage return and the spaces and tabs before that (a
-    strip per line instead of a regex tried at every position)."""
-    if "\n" not in text:
-        return text
-    lines = text.split("\n")
-    last = len(lines) - 1
-    out = []
-    for i, line in enumerate(lines):
-        if i:
-            line = line.lstrip(" \t")
-        if i < last:
-            line = line[:-1].rstrip(" \t") if line.endswith("\r") else line.rstrip(" \t")
-        out.append(line)
-    return "".join(out)
-
-
-def _join_may_hold_token(text: str) -> bool:
     """Whether a token could be split across a line break of `text`: a joined word is a
     substring of the text with its line breaks taken out, and every match of a token shape
     (all case-sensitive, the discord one included) holds a branch of `_EXACT_ANY`."""
@@ -214,8 +159,8 @@ def may_hold_secret(text: str) -> bool:
         # One scan answers for the text and for its line joins: every branch of the gate
         # but the PEM one holds no whitespace, so a match in the text is one in it with its
         # whitespace taken out, where every joined word is too.
-        if "PRIVATE KEY" in text or _join_may_hold_token(text):
+        if "PRIVATE KEY" in text or may_join(text):
             return True
     elif exact_any(text):
         return True
-    return _folded_may_apply(text) or _mixed_run(text)
+    return _folded_may_apply(text) or mixed_run(text)
