@@ -26,13 +26,9 @@ import msgspec
 from tracejury.bad_line import BadLine
 from tracejury.clip import one_line
 from tracejury.rundir import RunDir
-from tracejury.worker_procs import pipe_options, worker_command
+from tracejury.worker_procs import hang_wait_s, pipe_options, worker_command
 
 CHECK_MIN_BYTES = 16_000_000  # ~18,000 findings
-# A process that answers in none of this much time is taken to hang (it validates what this
-# process scans meanwhile, so a few times this process's own time is already generous).
-HANG_FLOOR_S = 60.0
-HANG_FACTOR = 4.0
 WORKER_MODULE = "tracejury.aggregate.check_worker"
 
 
@@ -104,7 +100,7 @@ class Checker:
         self._done = True
         if self._proc is None:
             return None
-        wait_s = HANG_FLOOR_S + HANG_FACTOR * (time.monotonic() - self._started)
+        wait_s = hang_wait_s(time.monotonic() - self._started)
         try:
             out, _ = self._proc.communicate(timeout=wait_s)
         except subprocess.TimeoutExpired:

@@ -80,13 +80,17 @@ class SplitWorker:
             self.alive = False
         return self.alive
 
-    def replies(self, block: bool) -> list[Reply]:
-        """The answers complete so far (waiting for one when `block`). Read as they arrive,
-        not a frame at a time: this process reads between its own traces."""
+    def replies(self, block: bool, timeout: float | None = None) -> list[Reply]:
+        """The answers complete so far (waiting up to `timeout` for one when `block`; a
+        worker that gives none in that time is taken to hang, and is no longer alive). Read
+        as they arrive, not a frame at a time: this process reads between its own traces."""
         got: list[Reply] = []
         while self.alive:
-            ready, _, _ = select.select([self._fd], [], [], None if block and not got else 0)
+            waiting = block and not got
+            ready, _, _ = select.select([self._fd], [], [], timeout if waiting else 0)
             if not ready:
+                if waiting:
+                    self.alive = False  # (ended by `close`: it is no longer alive)
                 break
             chunk = os.read(self._fd, 1 << 20)
             if not chunk:

@@ -23,7 +23,17 @@ from collections.abc import Callable
 from typing import IO, Any, BinaryIO
 
 MAX_HEADER = 32  # the longest length line a reader of frames accepts
+# A worker that answers in none of this much time is taken to hang (stopped, stuck on a
+# file system): it does work of the size this process did meanwhile, so a few times this
+# process's own time is already generous. Its work is then done here.
+HANG_FLOOR_S = 60.0
+HANG_FACTOR = 4.0
 Reply = tuple[bool, object]
+
+
+def hang_wait_s(own_s: float) -> float:
+    """How long to wait for a worker's answer after `own_s` seconds of this process's work."""
+    return HANG_FLOOR_S + HANG_FACTOR * own_s
 
 
 def worker_command(module: str, *args: str) -> list[str]:

@@ -21,6 +21,7 @@ one-process walk).
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from tracejury.orchestrator.readers.discover_unit import Share, walk_share
 from tracejury.orchestrator.readers.registry import dir_readers
 from tracejury.orchestrator.split_worker import SPLIT_MIN_FILES, SplitWorker, WorkerScope
 from tracejury.rundir import is_run_dir
+from tracejury.worker_procs import hang_wait_s
 
 SHARE_FILES = 500  # about this many files to a share of folders
 _IN_FLIGHT = 2  # shares sent ahead to the worker
@@ -158,6 +160,7 @@ def _walk_shared(
     from the back; whatever the worker did not answer, here."""
     lo, hi = 0, len(order)
     sent: deque[int] = deque()
+    started = time.monotonic()
 
     def feed() -> None:
         nonlocal lo
@@ -167,10 +170,10 @@ def _walk_shared(
             sent.append(order[lo])
             lo += 1
 
-    def collect(block: bool = False) -> None:
+    def collect(block: bool = False, deadline: float = 0.0) -> None:
         if worker is None:
             return
-        for reply in worker.replies(block):
+        for reply in worker.replies(block, max(0.0, deadline - time.monotonic())):
             ok, share = reply
             i = sent.popleft()
             if ok and isinstance(share, Share):
@@ -188,8 +191,11 @@ def _walk_shared(
         i = order[hi]
         results[i] = walk_share(root_arg, plan[i][1], folders=True, tick=collect, listing=listing)
         collect()
+    # Waiting for the worker's last shares, bounded: one that hangs is ended (`WorkerScope`
+    # kills a worker no longer alive) and its shares are walked here.
+    deadline = time.monotonic() + hang_wait_s(time.monotonic() - started)
     while sent and worker is not None and worker.alive:
-        collect(block=True)
+        collect(block=True, deadline=deadline)
     for i in order:  # a share the worker failed (or never got): here
         if results[i] is None:
             results[i] = walk_share(root_arg, plan[i][1], folders=True, listing=listing)

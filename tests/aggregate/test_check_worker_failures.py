@@ -12,6 +12,7 @@ from test_aggregate_golden import _normalized
 from test_checked_scan import _tricky
 
 import tracejury.aggregate.checked as checked
+import tracejury.worker_procs as worker_procs
 from tracejury.aggregate.api import aggregate_run
 
 _WORKER = "from tracejury.aggregate import check_worker as w\n"
@@ -95,8 +96,8 @@ def test_a_process_that_hangs_is_ended_and_its_lines_validated_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, want: dict[str, str]
 ) -> None:
     monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 0)
-    monkeypatch.setattr(checked, "HANG_FLOOR_S", 0.5)
-    monkeypatch.setattr(checked, "HANG_FACTOR", 0.0)
+    monkeypatch.setattr(worker_procs, "HANG_FLOOR_S", 0.5)
+    monkeypatch.setattr(worker_procs, "HANG_FACTOR", 0.0)
     hang = "import time\ntime.sleep(600)"
     monkeypatch.setattr(
         checked, "worker_command", lambda module, *args: [sys.executable, "-c", hang, *args]

@@ -137,6 +137,34 @@ def test_failing_worker_leaves_the_same_manifest(
     _same(tmp_path, _edge_tree(tmp_path / "in", tmp_path / "outside"))
 
 
+def test_a_worker_that_hangs_is_ended_and_its_shares_walked_here(
+    tmp_path: Path, forced: None, monkeypatch
+) -> None:
+    """A worker that takes requests and never answers (stopped, stuck on a file system):
+    the wait for its last shares is bounded, it is killed, the manifest is the same."""
+    import tracejury.worker_procs as worker_procs
+
+    script = "import sys, time\nwhile sys.stdin.buffer.readline(): time.sleep(3600)"
+    monkeypatch.setattr(split_worker, "WORKER_ARGV", [sys.executable, "-c", script])
+    monkeypatch.setattr(worker_procs, "HANG_FLOOR_S", 0.5)
+    monkeypatch.setattr(worker_procs, "HANG_FACTOR", 0.0)
+    started: list[split_worker.SplitWorker] = []
+    real_start = split_worker.SplitWorker.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls: type[split_worker.SplitWorker]) -> split_worker.SplitWorker | None:
+        worker = real_start(cls)
+        if worker is not None:
+            started.append(worker)
+        return worker
+
+    monkeypatch.setattr(split_worker.SplitWorker, "start", classmethod(start))
+    _same(tmp_path, _edge_tree(tmp_path / "in", tmp_path / "outside"))
+    assert len(started) >= 1
+    for worker in started:
+        assert not worker.alive
+        assert worker.proc.returncode is not None  # ended and waited for: no orphan
+
+
 def test_a_folder_linked_twice_falls_back(tmp_path: Path, forced: None) -> None:
     root = _edge_tree(tmp_path / "in", tmp_path / "outside")
     os.symlink(root / "s2", root / "s1" / "again", target_is_directory=True)
