@@ -95,6 +95,22 @@ _SHELL_FAILURE = re.compile(
     r"\bcommand not found\b|\bPermission denied\b|^\s*exitcode: [1-9]\d* \(execution failed\)|"
     r"(?i:\bexit(?:ed with)? (?:code|status) [1-9]\d*\b)"
 )
+# One of these is in every match of a branch of `_SHELL_FAILURE` (the last one lower-cased);
+# `test_error_gate` checks the branches.
+_SHELL_FAILURE_WORDS = ("command not found", "Permission denied", "exitcode: ")
+_SHELL_FAILURE_FOLDED = "exit"
+
+
+def may_show_shell_failure(text: str) -> bool:
+    """False only when no line of `text` matches `_SHELL_FAILURE`: substring tests instead
+    of the regex over every line (`(?i:…)` keeps `re` from skipping ahead). Non-ASCII text
+    is not ruled out: `(?i)` matches a few non-ASCII letters as ASCII ones."""
+    for word in _SHELL_FAILURE_WORDS:  # noqa: SIM110 (hot path)
+        if word in text:
+            return True
+    return not text.isascii() or _SHELL_FAILURE_FOLDED in text.lower()
+
+
 # An agent message that is itself an error (a provider failure relayed as the agent's
 # turn): its first line is an exception line and it says little else.
 AGENT_ERROR_MAX_LINES = 3
@@ -243,7 +259,7 @@ def ok_result_errors(text: str, loc: str) -> list[ErrorHit]:
     found = []
     for line in exception_lines(window)[:MAX_HITS_PER_STEP]:
         found.append(ErrorHit("exception", normalize_signature(line), _clip(line), loc))
-    if not found:
+    if not found and may_show_shell_failure(window):
         for line in window.splitlines():
             if _SHELL_FAILURE.search(line):
                 sig = normalize_signature(line)

@@ -1,4 +1,5 @@
-"""The error scan's folded gate answers exactly as the exact word list it stands in for."""
+"""The error scan's gates answer exactly as what they stand in for: the folded gate as the
+exact word list, the shell-failure pre-test as the regex over every line."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import random
 from tracejury.orchestrator.analysis.facts.signatures import (
     _GATE_ANY,
     _GATE_ANY_FOLDED,
+    _SHELL_FAILURE,
+    _SHELL_FAILURE_FOLDED,
+    _SHELL_FAILURE_WORDS,
     _gate,
     _gate_any,
+    may_show_shell_failure,
 )
 
 
@@ -55,3 +60,34 @@ def test_folded_gate_with_needles_at_the_edges_and_cut_equals_the_exact_one() ->
         assert _gate_any(text) == _gate(text, _GATE_ANY), text
         hits += _gate(text, _GATE_ANY)
     assert len(texts) == 4000 and 500 < hits < 3500
+
+
+def test_every_shell_failure_branch_holds_one_of_the_pre_test_words() -> None:
+    branches = _SHELL_FAILURE.pattern.split("|", 3)  # (the last one holds a nested |)
+    assert len(branches) == 4
+    words = [*_SHELL_FAILURE_WORDS, _SHELL_FAILURE_FOLDED]
+    for branch, word in zip(branches, words, strict=True):
+        assert word in branch.replace("\\b", ""), (branch, word)
+    assert branches[-1].startswith("(?i:") and _SHELL_FAILURE_FOLDED.islower()
+
+
+def test_the_shell_failure_pre_test_answers_as_the_regex_over_every_line() -> None:
+    rng = random.Random(21)
+    pieces = [
+        "command not found", "Permission denied", "exitcode: 2 (execution failed)",
+        "exited with code 1", "EXIT STATUS 3", "exit code 0", "Exit", "exıt code 1",
+        "exİt status 2", "\u212a", "x" * 40, "line 5", "\n", "  ", "permission DENIED",
+        "command not", " found", "exitcode:", " 7 (execution failed)",
+    ]  # fmt: skip
+    texts = []
+    for _ in range(4000):
+        parts = [rng.choice(pieces) for _ in range(rng.randrange(1, 7))]
+        texts.append(rng.choice(["", " ", "\n"]).join(parts))
+    hits = 0
+    for text in texts:
+        any_line = any(_SHELL_FAILURE.search(line) for line in text.splitlines())
+        if any_line:
+            assert may_show_shell_failure(text), text
+        hits += any_line
+    ruled_out = sum(not may_show_shell_failure(t) for t in texts)
+    assert len(texts) == 4000 and hits > 500 and ruled_out > 500
