@@ -35,16 +35,17 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-# Which texts of every five the step worker leaves to its parent: three, as the worker reads
-# and parses too (with every other one, the 1 GB bench log took the worker 12.8-13.1 s of
-# CPU and its parent 11.8-12.1 s; with three of five, 12.0-12.4 s and 12.1-12.6 s).
-_DEFERRED = (False, True, False, True, True)
+# Which texts of every five the step worker leaves to its parent: two, since the parent's
+# facts and digest cost as much as the worker's reading (300 MB of the bench's log, CPU of
+# parent / worker: three of five 10.5-11.4 / 7.3-8.0 s, wall 10.8-11.7 s; two of five
+# 8.8-9.2 / 9.4-9.9 s, wall 9.6-10.0 s; every other one 10.2 / 9.2 s, wall 10.5 s).
+_DEFERRED = (False, True, False, True, False)
 
 
 def redact_texts(steps: Iterator[Step], deferred: list[int] | None = None) -> Iterator[Step]:
     """Each step's text redacted (a private key block open across steps swallowed): the
     first half of `redact_steps`, which the step worker runs (`readers/step_worker.py`).
-    `deferred` is the worker's: the text of three steps of every five (`_DEFERRED`) outside
+    `deferred` is the worker's: the text of two steps of every five (`_DEFERRED`) outside
     a key block is left as it is and its position appended, for its parent to redact (`redact`, a function of the
     text alone, gives the same text on either core), so both cores redact."""
     in_block = False
