@@ -31,11 +31,18 @@ from tracejury.orchestrator.analysis.redact_gate import (
     TOKEN_LITERALS,
     applies,
     exact_any,
+    gate_over,
     may_hold_secret,
     may_join,
     mixed_run,
 )
-from tracejury.orchestrator.analysis.redact_patterns import KEY_BEGIN, KEY_END, PATTERNS, Pattern
+from tracejury.orchestrator.analysis.redact_patterns import (
+    KEY_BEGIN,
+    KEY_END,
+    PATTERNS,
+    TOKEN_CHARS,
+    Pattern,
+)
 
 MARK = "[REDACTED:{kind}]"
 _MARKED = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
@@ -96,9 +103,7 @@ def pattern_matches(p: Pattern, text: str, low: str) -> Iterator[re.Match[str]]:
     if p.lead is None or p.gate is None:
         yield from p.regex.finditer(text)
         return
-    gate, hay = p.gate, text
-    if p.low_gate is not None and text.isascii():
-        gate, hay = p.low_gate, low  # (the same positions: lower() keeps ASCII's length)
+    gate, hay = gate_over(p, text, low)
     lead, regex = p.lead, p.regex
     pos = 0
     while (g := gate.search(hay, pos)) is not None:
@@ -200,8 +205,6 @@ def _b64_decode(run: str) -> str | None:
 
 def _base64_spans(text: str) -> list[Span]:
     found: list[Span] = []
-    if not mixed_run(text):
-        return found  # no run of 20 mixing upper case, lower case and digits
     for m in _B64_RUN.finditer(text):
         run = m.group()
         # base64 of text mixes cases and digits; a run of one letter or a word is not it.
@@ -240,8 +243,6 @@ def _looks_random(tok: str) -> bool:
 
 def _entropy_spans(text: str, taken: list[Span]) -> list[Span]:
     found: list[Span] = []
-    if not mixed_run(text):
-        return found  # (a token of 32 is a run of 20 of the same characters)
     for m in _BARE.finditer(text):
         s, e = m.span()
         if any(s < te and ts < e for ts, te, _ in taken):
@@ -322,8 +323,9 @@ def redact_full(text: str) -> str:
         return text
     text = _replace(text, _spans(text))
     text = _replace(text, _decoded_spans(text))
-    text = _replace(text, _base64_spans(text))
-    text = _replace(text, _entropy_spans(text, []))
+    if mixed_run(text):  # (both shapes are runs of 20 or more mixing cases and digits)
+        text = _replace(text, _base64_spans(text))
+        text = _replace(text, _entropy_spans(text, []))
     if "\n" in text:
         text = _redact_line_joins(text)
     return text
@@ -352,9 +354,6 @@ def keeps_line_breaks(text: str) -> bool:
 
 _TOKEN_PATTERNS = [p for p in PATTERNS if p.token]
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
-# `_TOKEN_CHAR`'s characters, for a test of one character (a set lookup, not a regex call:
-# `join_redact` runs between every two steps; `test_redact` checks both agree)
-TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _WORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 _MIN_TOKEN = 14
 _JOIN_WINDOW = 128
@@ -385,6 +384,7 @@ def join_redact(a: str, b: str) -> tuple[str, str]:
         return a, b
     if ta.endswith("]") and (cont := _continuation(ta, hb)) is not None:
         return a, b[: len(b) - len(hb)] + cont
+    # (a set lookup, not a regex call: `join_redact` runs between every two steps)
     if ta[-1] not in TOKEN_CHARS or hb[0] not in TOKEN_CHARS:
         return a, b
     # The joined word must be as long as the shortest token shape before any pattern runs.

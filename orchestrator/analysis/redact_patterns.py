@@ -80,7 +80,10 @@ _PEM_SAMPLE = (
     "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n"
     "-----END RSA PRIVATE KEY-----"
 )
-_KEY_CHARS = string.ascii_letters + string.digits + "_.-"  # what [A-Za-z0-9_.\-] holds
+_TOKEN_TEXT = string.ascii_letters + string.digits + "_-"  # what [A-Za-z0-9_\-] holds
+# The same as a set, for a test of one character (`test_redact` checks both agree).
+TOKEN_CHARS = frozenset(_TOKEN_TEXT)
+_KEY_CHARS = _TOKEN_TEXT + "."  # what [A-Za-z0-9_.\-] holds
 _SECRET_KEY = (
     r"(?:[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|secret|api[_\-]?key|apikey|"
     r"private[_\-]?key|client[_\-]?secret|access[_\-]?key|account[_\-]?key|"
@@ -196,7 +199,7 @@ PATTERNS: list[Pattern] = [
         # Its middle, then the first 27 characters of its end; the match starts in the run of
         # token characters before it (the regex alone is tried at every word start).
         gate=r"\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27}",
-        lead=string.ascii_letters + string.digits + "_-",
+        lead=_TOKEN_TEXT,
     ),
     # Credentials in context: only the value part (group v) is replaced.
     _p(
