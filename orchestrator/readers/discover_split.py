@@ -170,10 +170,10 @@ def _walk_shared(
             sent.append(order[lo])
             lo += 1
 
-    def collect(block: bool = False, deadline: float = 0.0) -> None:
+    def collect(block: bool = False, timeout: float | None = None) -> None:
         if worker is None:
             return
-        for reply in worker.replies(block, max(0.0, deadline - time.monotonic())):
+        for reply in worker.replies(block, timeout):
             ok, share = reply
             i = sent.popleft()
             if ok and isinstance(share, Share):
@@ -195,7 +195,7 @@ def _walk_shared(
     # kills a worker no longer alive) and its shares are walked here.
     deadline = time.monotonic() + hang_wait_s(time.monotonic() - started)
     while sent and worker is not None and worker.alive:
-        collect(block=True, deadline=deadline)
+        collect(block=True, timeout=max(0.0, deadline - time.monotonic()))
     for i in order:  # a share the worker failed (or never got): here
         if results[i] is None:
             results[i] = walk_share(root_arg, plan[i][1], folders=True, listing=listing)
