@@ -52,7 +52,7 @@ from tracejury.files import (
 )
 from tracejury.jsonl import BadLine, LineReader, iter_jsonl_models
 from tracejury.models import Finding
-from tracejury.models.summary import AnalysisSummary, Completeness, Issue
+from tracejury.models.summary import AnalysisSummary, Completeness
 from tracejury.rundir import RunDir
 
 MAX_MESSAGES = 20
@@ -324,7 +324,6 @@ def _write_reports(
     result: AggregateResult,
     scope: ReportScope,
 ) -> None:
-    by_fp = {i.fingerprint: i for i in summary.issues}
     only = None if _all_reports(scope, len(run.traces)) else linked_traces(summary)
     stage = ReportsStage(rd)
     try:
@@ -332,7 +331,7 @@ def _write_reports(
             rd,
             run,
             issues,
-            by_fp,
+            summary,
             outcomes,
             now,
             stage.write,
@@ -351,7 +350,7 @@ def _render_reports(
     rd: RunDir,
     run: _Run,
     issues: IssueBuilder,
-    by_fp: dict[str, Issue],
+    summary: AnalysisSummary,
     outcomes: list[str],
     now: datetime,
     write: Callable[[str, str], None],
@@ -361,6 +360,7 @@ def _render_reports(
     result: AggregateResult,
     only: set[str] | None,
 ) -> None:
+    by_fp = {i.fingerprint: i for i in summary.issues}
     with LineReader(rd.findings) as reader, LineReader(rd.facts) as facts_reader:
         for t, trace in enumerate(run.traces):
             wanted = only is None or trace.trace_id in only
@@ -497,14 +497,13 @@ def write_trace_reports(run_dir: Path | str, trace_ids: Iterable[str]) -> list[P
         atomic_write_text(rd.reports_dir / name, text)
         written.append(rd.reports_dir / name)
 
-    by_fp = {i.fingerprint: i for i in summary.issues}
     result = AggregateResult(summary=summary)
     try:
         _render_reports(
             rd,
             run,
             issues,
-            by_fp,
+            summary,
             outcomes,
             now,
             write,
