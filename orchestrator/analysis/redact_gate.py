@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from tracejury.orchestrator.analysis.redact_patterns import PATTERNS, Pattern
+from tracejury.orchestrator.analysis.redact_patterns import PATTERNS, Gate, Pattern
 
 
 def applies(p: Pattern, text: str, low: str) -> bool:
@@ -28,7 +28,7 @@ def applies(p: Pattern, text: str, low: str) -> bool:
     return False
 
 
-def gate_over(p: Pattern, text: str, low: str) -> tuple[re.Pattern[str], str]:
+def gate_over(p: Pattern, text: str, low: str) -> tuple[Gate, str]:
     """`p`'s gate (it has one) and what to search it in: its lowered form over `low` on ASCII
     text (the same positions: lower() keeps ASCII's length), else the gate over `text`."""
     assert p.gate is not None

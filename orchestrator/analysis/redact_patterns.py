@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -24,24 +25,63 @@ class Pattern:
     token: bool = True  # a bare token shape (tried across line joins and decoded text)
     # A much cheaper regex that every match also contains, tried after the literals: the
     # regex proper backtracks over every word of a long output that names a keyword.
-    gate: re.Pattern[str] | None = None
+    gate: Gate | None = None
     # The characters a match may hold before the gate's own match inside it: a match then
     # starts in the run of them that ends where the gate matches, so the regex is tried only
     # there (`redact.pattern_matches`) instead of at every position of a long text.
     lead: frozenset[str] | None = None
     # A `(?i)` gate as a case-sensitive one over the lower-cased text: the same positions on
     # ASCII text, and many times faster (`re` cannot skip ahead under `(?i)`).
-    low_gate: re.Pattern[str] | None = None
+    low_gate: Gate | None = None
+
+
+class AnyGate:
+    """A gate of several regexes, each starting with a literal: the leftmost match of any.
+    `re` skips ahead to a literal prefix at C speed but tries an alternation at every
+    position, so a gate split at its literals is searched several times faster (the secret
+    gate over 1 KB of source code that names no secret: 22 -> 6 us). No two parts can match
+    at the same position (their literals differ), so the leftmost match is one match."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: tuple[re.Pattern[str], ...]) -> None:
+        self.parts = parts
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        best: re.Match[str] | None = None
+        for part in self.parts:
+            m = part.search(text, pos)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        return best
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        pos = 0
+        while pos <= len(text) and (m := self.search(text, pos)) is not None:
+            yield m
+            pos = m.end() if m.end() > m.start() else m.end() + 1
+
+
+Gate = re.Pattern[str] | AnyGate
 
 
 # The only characters beyond ASCII that `(?i)` matches against ASCII letters (İ ı ſ K).
 FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
 
 
-def _lowered(gate: re.Pattern[str]) -> re.Pattern[str] | None:
+def _compiled(gate: str | tuple[str, ...]) -> Gate:
+    return re.compile(gate) if isinstance(gate, str) else AnyGate(tuple(map(re.compile, gate)))
+
+
+def _lowered(gate: str | tuple[str, ...]) -> Gate | None:
     """A case-insensitive gate written with lower-case literals and classes holding both cases
     as a case-sensitive one over the lower-cased text; None for any other gate."""
-    pattern = gate.pattern
+    if isinstance(gate, tuple):
+        parts = [_lowered(part) for part in gate]
+        if any(part is None for part in parts):
+            return None
+        return AnyGate(tuple(p for p in parts if isinstance(p, re.Pattern)))
+    pattern = gate
     if not pattern.startswith("(?i)"):
         return None
     if pattern != pattern[:4] + pattern[4:].lower().replace("a-za-z", "A-Za-z"):
@@ -56,18 +96,18 @@ def _p(
     *samples: str,
     fold: bool = False,
     token: bool = True,
-    gate: str | None = None,
+    gate: str | tuple[str, ...] | None = None,
     lead: str | None = None,
 ) -> Pattern:
     lits = (literals,) if isinstance(literals, str) else literals
-    compiled_gate = re.compile(gate) if gate else None
+    compiled_gate = _compiled(gate) if gate else None
     compiled = re.compile(regex)
     chars = None
     if lead is not None:
         chars = frozenset(lead)
         if compiled.flags & re.IGNORECASE:  # `(?i)` classes also take what folds into them
             chars |= {c for c in FOLDS_TO_ASCII if re.match(f"(?i)[{re.escape(lead)}]", c)}
-    low = _lowered(compiled_gate) if compiled_gate is not None else None
+    low = _lowered(gate) if gate else None
     return Pattern(kind, lits, compiled, samples, fold, token, compiled_gate, chars, low)
 
 
@@ -84,12 +124,36 @@ _TOKEN_TEXT = string.ascii_letters + string.digits + "_-"  # what [A-Za-z0-9_\-]
 # The same as a set, for a test of one character (`test_redact` checks both agree).
 TOKEN_CHARS = frozenset(_TOKEN_TEXT)
 _KEY_CHARS = _TOKEN_TEXT + "."  # what [A-Za-z0-9_.\-] holds
+_KEY_QUALIFIERS = ("api", "private", "access", "account")  # of `…key` (shared_access_key too)
+_TOKEN_QUALIFIERS: tuple[str, ...] = ("access", "auth", "api", "bearer", "refresh", "session")
+_TOKEN_QUALIFIERS += ("id", "secret", "csrf", "oauth", "bot")
 _SECRET_KEY = (
     r"(?:[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|secret|api[_\-]?key|apikey|"
     r"private[_\-]?key|client[_\-]?secret|access[_\-]?key|account[_\-]?key|"
     r"shared[_\-]?access[_\-]?key|"
-    r"(?:access|auth|api|bearer|refresh|session|id|secret|csrf|oauth|bot)[_\-]?token)"
+    rf"(?:{'|'.join(_TOKEN_QUALIFIERS)})[_\-]?token)"
     r"[A-Za-z0-9_.\-]*|token|pwd)"
+)
+_SECRET_END = r"(?:\\?[\"'])?\s*[:=]"  # after the key: a quote maybe, then `:` or `=`
+
+
+def _qualified(word: str, qualifiers: tuple[str, ...]) -> str:
+    """After `word`: one of `qualifiers` and an optional `_` / `-` before it, as lookbehinds
+    (each of a fixed width, as `re` needs)."""
+    behind = [f"(?<={q}{sep}{word})" for q in qualifiers for sep in ("", "_", "-")]
+    return f"(?:{'|'.join(behind)})"
+
+
+# Every key of `_SECRET_KEY` ends in `pass…`, `secret…`, a qualified `key…` or `token…`, a bare
+# `token` or `pwd`, then `_SECRET_END`; before that word, key characters only. A bare `key`
+# (cache_key, in most source code) or a `token` that key characters follow (max_tokens) is
+# not one. Split at those five words (`AnyGate`).
+_SECRET_GATE = (
+    rf"(?i)pass[A-Za-z0-9_.\-]*{_SECRET_END}",
+    rf"(?i)secret[A-Za-z0-9_.\-]*{_SECRET_END}",
+    rf"(?i)key{_qualified('key', _KEY_QUALIFIERS)}[A-Za-z0-9_.\-]*{_SECRET_END}",
+    rf"(?i)token(?:{_qualified('token', _TOKEN_QUALIFIERS)}[A-Za-z0-9_.\-]*)?{_SECRET_END}",
+    rf"(?i)pwd{_SECRET_END}",
 )
 # Values that are references, placeholders or already redacted stay as they are.
 _NOT_A_VALUE = (
@@ -253,15 +317,13 @@ PATTERNS: list[Pattern] = [
         ("pass", "secret", "key", "token", "pwd"),
         # key = value / key: value / "key": "value" where the key names a secret. `token`
         # alone is too common (max_tokens) so only qualified token keys count.
-        rf"(?i)(?<![A-Za-z0-9])(?P<k>{_SECRET_KEY})(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?"
+        rf"(?i)(?<![A-Za-z0-9])(?P<k>{_SECRET_KEY}){_SECRET_END}\s*(?:\\?[\"'])?"
         rf"{_NOT_A_VALUE}(?P<v>[^\s\"',;&}}\]\)\\]{{3,}})",
         '{"password": "s3cr3t!", "user": "bob"}',
         "DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=bXlrZXkxMjM0NTY3ODkw+/==;",
         fold=True,
         token=False,
-        # Every key above ends in one of the literals, then key characters, then the `:`/`=`;
-        # before the literal, key characters only.
-        gate=r"(?i)(?:pass|secret|key|token|pwd)[A-Za-z0-9_.\-]*(?:\\?[\"'])?\s*[:=]",
+        gate=_SECRET_GATE,
         lead=_KEY_CHARS,
     ),
 ]

@@ -20,6 +20,7 @@ import pytest
 from bench_scripts import load_bench
 
 from tracejury.orchestrator.analysis import redact as redact_module
+from tracejury.orchestrator.analysis import redact_patterns as patterns_module
 from tracejury.orchestrator.analysis.redact import pattern_matches, redact_full
 from tracejury.orchestrator.analysis.redact_patterns import FOLDS_TO_ASCII, PATTERNS, Pattern
 
@@ -31,6 +32,12 @@ _KEYS = [
     "auth_token", "bearerToken", "refresh_token", "id_token", "token", "pwd", "max_tokens",
     "cache_key", "keyring", "monkey", "tokens", "passing", "x.y.secret_v2", "db-pass",
     "İpassword", "\u212aey", "ſecret", "ıd_token",
+    # every qualified key and token of the secret gate's lookbehinds, and near misses
+    "apikey", "PRIVATEKEY", "private-key", "accesskey", "account_key", "x.api-key2",
+    "api_\u212aey", "accesstoken", "Auth-Token", "apitoken", "bearer_token", "refreshtoken",
+    "session-token", "idtoken", "secret_token", "csrf-token", "OAUTH_TOKEN", "bot-token",
+    "access_tokens", "x_oauth_token_v2", "sort_key", "keys", "api__key", "id__token", "token_",
+    "apikeys", "tokenizer", "pwds", "xpwd", "passkey",
 ]  # fmt: skip
 _SEPS = ["=", ":", " = ", ": ", '": "', '\\": \\"', "'='", " \n = ", "\n:", "==", "=>", " "]
 _VALUES = [
@@ -81,6 +88,28 @@ def test_the_patterns_that_take_the_short_walk() -> None:
                 g = p.gate.search(sample, m.start())
                 assert g is not None and g.start() < m.end(), (p.kind, sample)
                 assert set(sample[m.start() : g.start()]) <= p.lead, (p.kind, sample)
+
+
+def test_every_secret_key_form_is_found_through_the_gate() -> None:
+    # Each word of the secret key, with every qualifier and separator its regex allows, key
+    # characters before and after, in both cases: the gate must hold every match (the random
+    # texts below may never draw a rare one such as `bot-tokens`).
+    secret = next(p for p in LEAD if p.kind == "secret")
+    words = ["password", "passwd", "passphrase", "secret", "token", "pwd", "apikey"]
+    for sep in ("", "_", "-"):
+        words += [f"client{sep}secret", f"shared{sep}access{sep}key"]
+        words += [f"{q}{sep}key" for q in patterns_module._KEY_QUALIFIERS]
+        words += [f"{q}{sep}token" for q in patterns_module._TOKEN_QUALIFIERS]
+    checked = 0
+    for word in words:
+        for key in (word, f"x.{word}", f"{word}s", f"{word}_v2", f"my-{word}.b"):
+            for text in (f"{key}=v4lue", f'"{key.upper()}": "v4lue"', f"({key} : v4lue)"):
+                expected = _expected(secret, text)
+                # (a bare `token` / `pwd` is a key only when nothing but a `.` / `-` is around)
+                assert expected or word in ("token", "pwd"), text
+                assert _found(secret, text, text.lower()) == expected, text
+                checked += 1
+    assert checked == len(words) * 15 == 870
 
 
 def test_matches_equal_finditers_on_generated_texts() -> None:
