@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import random
 
+from tracejury.orchestrator.analysis.facts import signatures
 from tracejury.orchestrator.analysis.facts.signatures import (
+    _EXCEPTION_LINE,
+    _EXCEPTION_NEEDLES,
     _GATE_ANY,
     _GATE_ANY_FOLDED,
     _SHELL_FAILURE,
@@ -13,6 +16,7 @@ from tracejury.orchestrator.analysis.facts.signatures import (
     _SHELL_FAILURE_WORDS,
     _gate,
     _gate_any,
+    exception_lines,
     may_show_shell_failure,
 )
 
@@ -91,3 +95,40 @@ def test_the_shell_failure_pre_test_answers_as_the_regex_over_every_line() -> No
         hits += any_line
     ruled_out = sum(not may_show_shell_failure(t) for t in texts)
     assert len(texts) == 4000 and hits > 500 and ruled_out > 500
+
+
+def test_every_exception_word_is_a_needle_with_what_may_follow_it() -> None:
+    words = _EXCEPTION_LINE.pattern.split(")?(?:", 1)[1].split(")")[0].split("|")
+    assert ")(?:\\[[\\w\\-]+\\])?:" in _EXCEPTION_LINE.pattern  # then `[…]` or `:` at once
+    assert len(words) == 9 and set(_EXCEPTION_NEEDLES) == {w + c for w in words for c in ":["}
+
+
+def _unguarded(text: str) -> list[str]:
+    """`exception_lines` without its needle test."""
+    saved = signatures._EXCEPTION_NEEDLES
+    signatures._EXCEPTION_NEEDLES = ("",)  # every text holds the empty needle
+    try:
+        return exception_lines(text)
+    finally:
+        signatures._EXCEPTION_NEEDLES = saved
+
+
+def test_the_exception_needles_answer_as_the_line_scan() -> None:
+    rng = random.Random(33)
+    pieces = [
+        "ValueError: bad", "E   KeyError: 'x'", "error[E0308]: mismatched", "Exception:",
+        "raise LookupError(f'no item')", "Traceback (most recent call last)", "  File 'a.py'",
+        "TimeoutError", "Exit", ":", "[", "Refused: no", "DeniedX: y", "x.y.Failure: z",
+        "\n", " ", "\t", "Fault", "Interrupt[1]: z", "line 5", "def f(x):", "ok",
+    ]  # fmt: skip
+    texts = []
+    for _ in range(5000):
+        parts = [rng.choice(pieces) for _ in range(rng.randrange(1, 7))]
+        texts.append(rng.choice(["", " ", "\n"]).join(parts))
+    found = ruled_out = 0
+    for text in texts:
+        expected = _unguarded(text)
+        assert exception_lines(text) == expected, text
+        found += bool(expected)
+        ruled_out += not _gate(text, _EXCEPTION_NEEDLES)
+    assert len(texts) == 5000 and found > 1000 and ruled_out > 500
