@@ -238,6 +238,11 @@ def phase_parse(path: Path) -> dict[str, float]:
     return out
 
 
+def _cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def phase_digest(path: Path, max_tokens: int, force_format: str | None) -> dict[str, object]:
     from tracejury.orchestrator.analysis.digest import facts_and_digest
     from tracejury.orchestrator.readers import discover, load_trace
@@ -246,7 +251,7 @@ def phase_digest(path: Path, max_tokens: int, force_format: str | None) -> dict[
     t = time.perf_counter()
     refs, problems = discover([path], force_format=force_format)
     t_discover = time.perf_counter() - t
-    t_reader = t_digest = 0.0
+    t_reader = t_digest = cpu_self = cpu_worker = 0.0
     out: dict[str, object] = {"traces": len(refs), "problems": [p.problem for p in problems]}
     per_trace: list[dict[str, object]] = []
     for ref in refs:
@@ -261,8 +266,11 @@ def phase_digest(path: Path, max_tokens: int, force_format: str | None) -> dict[
         t_reader += time.perf_counter() - t
         # Facts and digest in their shared single pass (as `inspect --digest` and workers run).
         t = time.perf_counter()
+        cpu = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
         facts, digest = facts_and_digest(trace, max_tokens)
         t_digest += time.perf_counter() - t
+        cpu_self += _cpu(resource.RUSAGE_SELF) - cpu[0]
+        cpu_worker += _cpu(resource.RUSAGE_CHILDREN) - cpu[1]
         per_trace.append(
             {
                 "trace_id": ref.trace_id,
@@ -281,6 +289,8 @@ def phase_digest(path: Path, max_tokens: int, force_format: str | None) -> dict[
             "discover_s": t_discover,
             "reader_s": t_reader,
             "digest_s": t_digest,
+            "digest_cpu_s": cpu_self,
+            "worker_cpu_s": cpu_worker,
             "per_trace": per_trace,
             "peak_rss_mb": peak_rss_mb(),
             "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -388,6 +398,12 @@ def main() -> int:
         if "orjson_step_s" in ps:
             step_s = float(ps["orjson_step_s"])  # type: ignore[arg-type]
             print(f"reader pass: {read_s / step_s:.1f}x orjson + one Python step per line")
+        own_cpu, worker_cpu = float(dg["digest_cpu_s"]), float(dg["worker_cpu_s"])  # type: ignore[arg-type]
+        # Which process is the critical path: the step split (readers/step_feed.py) balances them.
+        print(
+            f"facts + digest CPU: this process {own_cpu:.2f} s, its step-reading worker "
+            f"{worker_cpu:.2f} s, of {dig_s:.2f} s wall"
+        )
         for tr in dg["per_trace"]:  # type: ignore[attr-defined]
             print(
                 f"\ntrace {tr.get('trace_id')} [{tr.get('format')}]: {tr.get('steps'):,} steps, "
