@@ -6,13 +6,26 @@ none of them. `may_hold_secret(text)` is False only when every one of those pass
 find nothing, so `redact` can return the text as it is. It over-approximates: anything it
 cannot rule out (an escape, a `%`, a marker, a literal of any pattern, a long run mixing
 upper case, lower case and digits, a possible line join) goes to the full path.
+
+The literals, gates and line joins are looked for in one linear-time RE2 scan (a DFA: one
+pass over the text whatever the number of branches); the `re` gates below stay as what
+the full path tries, and as the reference the scan is tested against.
 """
 
 from __future__ import annotations
 
 import re
+from string import ascii_letters
 
-from tracejury.orchestrator.analysis.redact_patterns import PATTERNS, Gate, Pattern
+import re2
+
+from tracejury.orchestrator.analysis.redact_patterns import (
+    FOLDS_TO_ASCII,
+    PATTERNS,
+    Gate,
+    Pattern,
+    spaced,
+)
 
 
 def applies(p: Pattern, text: str, low: str) -> bool:
@@ -153,11 +166,47 @@ def may_join(text: str) -> bool:
     return has_exact_char(text) and _EXACT_ANY.search("".join(text.split())) is not None
 
 
+def _scan_source() -> str:
+    """Every pattern's literals (any case when it folds, wrapped anywhere when it is a token
+    shape) or its own `scan`: one branch each."""
+    branches = []
+    for p in PATTERNS:
+        if p.scan is not None:
+            branches.append(p.scan)
+            continue
+        for lit in p.literals:
+            branch = spaced(lit) if p.token else re.escape(lit)
+            branches.append(f"(?i:{branch})" if p.fold else branch)
+    return "|".join(dict.fromkeys(branches))  # (two patterns may share a literal)
+
+
+_SCAN_OPTIONS = re2.Options()
+_SCAN_OPTIONS.max_mem = 64 << 20  # room for the whole DFA (the default 8 MB falls back to NFA)
+_ONE_SCAN = re2.compile(_scan_source(), _SCAN_OPTIONS)
+# `re`'s `(?i)` (the patterns) takes these as ASCII letters, RE2's does not: such a text
+# takes the `re` gates.
+_BEYOND_RE2_FOLDS = tuple(
+    c
+    for c in FOLDS_TO_ASCII
+    if any(re.match(f"(?i){a}", c) and not re2.match(f"(?i){a}", c) for a in ascii_letters)
+)
+
+
 def may_hold_secret(text: str) -> bool:
     """False only when `redact`'s full path would return `text` unchanged (user patterns
     from `--redact-extra` are not looked at here: the caller checks those)."""
     if "\\" in text or "%" in text or "[REDACTED:" in text:
         return True  # escapes to decode, or a marker a continuation could follow
+    if not text.isascii():
+        for c in _BEYOND_RE2_FOLDS:
+            if c in text:
+                return re_gates_may_apply(text)
+    return _ONE_SCAN.search(text) is not None or mixed_run(text)
+
+
+def re_gates_may_apply(text: str) -> bool:
+    """`may_hold_secret` with the `re` gates instead of the one scan (after the escape and
+    marker tests): a superset of nothing less than the scan's answer."""
     if "\n" in text:
         # One scan answers for the text and for its line joins: every branch of the gate
         # but the PEM one holds no whitespace, so a match in the text is one in it with its

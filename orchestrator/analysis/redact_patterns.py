@@ -33,6 +33,9 @@ class Pattern:
     # A `(?i)` gate as a case-sensitive one over the lower-cased text: the same positions on
     # ASCII text, and many times faster (`re` cannot skip ahead under `(?i)`).
     low_gate: Gate | None = None
+    # What the one RE2 scan of `redact_gate` looks for instead of the literals (RE2 syntax, no
+    # lookarounds): a superset of every match, and of every line join of one for a token.
+    scan: str | None = None
 
 
 class AnyGate:
@@ -98,6 +101,7 @@ def _p(
     token: bool = True,
     gate: str | tuple[str, ...] | None = None,
     lead: str | None = None,
+    scan: str | None = None,
 ) -> Pattern:
     lits = (literals,) if isinstance(literals, str) else literals
     compiled_gate = _compiled(gate) if gate else None
@@ -108,7 +112,22 @@ def _p(
         if compiled.flags & re.IGNORECASE:  # `(?i)` classes also take what folds into them
             chars |= {c for c in FOLDS_TO_ASCII if re.match(f"(?i)[{re.escape(lead)}]", c)}
     low = _lowered(gate) if gate else None
-    return Pattern(kind, lits, compiled, samples, fold, token, compiled_gate, chars, low)
+    return Pattern(kind, lits, compiled, samples, fold, token, compiled_gate, chars, low, scan)
+
+
+# What `str.split()` and `re`'s `\s` take as whitespace (`str.isspace()`; a test checks), as
+# an RE2 class: RE2's own `\s` is ASCII only.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+RE2_SPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
+
+
+def spaced(literal: str) -> str:
+    """`literal` in RE2 syntax with any whitespace between its characters: a token wrapped
+    across lines (`redact`'s line joins) still holds it."""
+    return f"{RE2_SPACE}*".join(re.escape(c) for c in literal)
 
 
 _V = r"[A-Za-z0-9_\-]"
@@ -148,6 +167,13 @@ def _qualified(word: str, qualifiers: tuple[str, ...]) -> str:
 # `token` or `pwd`, then `_SECRET_END`; before that word, key characters only. A bare `key`
 # (cache_key, in most source code) or a `token` that key characters follow (max_tokens) is
 # not one. Split at those five words (`AnyGate`).
+# The same gate in RE2 syntax, the qualifiers read forwards (RE2 has no lookbehind).
+_SECRET_SCAN_END = _SECRET_END.replace(r"\s", RE2_SPACE)
+_SECRET_SCAN = (
+    rf"(?i:(?:pass|secret|(?:{'|'.join(_KEY_QUALIFIERS)})[_\-]?key"
+    rf"|(?:{'|'.join(_TOKEN_QUALIFIERS)})[_\-]?token)[A-Za-z0-9_.\-]*{_SECRET_SCAN_END}"
+    rf"|(?:token|pwd){_SECRET_SCAN_END})"
+)
 _SECRET_GATE = (
     rf"(?i)pass[A-Za-z0-9_.\-]*{_SECRET_END}",
     rf"(?i)secret[A-Za-z0-9_.\-]*{_SECRET_END}",
@@ -264,6 +290,8 @@ PATTERNS: list[Pattern] = [
         # token characters before it (the regex alone is tried at every word start).
         gate=r"\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27}",
         lead=_TOKEN_TEXT,
+        # its `.xxxxxx.` middle, wrapped anywhere
+        scan=rf"\.(?:{RE2_SPACE}*[A-Za-z0-9_\-]){{6}}{RE2_SPACE}*\.",
     ),
     # Credentials in context: only the value part (group v) is replaced.
     _p(
@@ -324,6 +352,7 @@ PATTERNS: list[Pattern] = [
         fold=True,
         token=False,
         gate=_SECRET_GATE,
+        scan=_SECRET_SCAN,
         lead=_KEY_CHARS,
     ),
 ]

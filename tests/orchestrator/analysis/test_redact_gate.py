@@ -14,13 +14,22 @@ import json
 import random
 import re
 import urllib.parse
+from string import ascii_letters
 from typing import Any
 
 import pytest
+import re2
+from bench_scripts import load_bench
 
 from tracejury.orchestrator.analysis import redact_gate
+from tracejury.orchestrator.analysis import redact_patterns as patterns_module
 from tracejury.orchestrator.analysis.redact import redact, redact_full, set_extra_patterns
-from tracejury.orchestrator.analysis.redact_patterns import PATTERNS
+from tracejury.orchestrator.analysis.redact_patterns import (
+    FOLDS_TO_ASCII,
+    PATTERNS,
+    RE2_SPACE,
+    WHITESPACE,
+)
 
 # The parsed form of a pattern, to walk its branches (private modules: typeshed has no stubs).
 re_parser: Any = importlib.import_module("re._parser")
@@ -312,3 +321,105 @@ def test_the_remembered_texts_stay_bounded() -> None:
     for k in range(redact_module.CLEAN_TEXTS + 50):
         redact(f"step {k} ran")
     assert len(redact_module._CLEAN) <= redact_module.CLEAN_TEXTS
+
+
+# --- the one RE2 scan -----------------------------------------------------------------------
+
+
+def test_the_whitespace_class_is_what_split_and_re_take_as_whitespace() -> None:
+    every = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    assert every == WHITESPACE
+    assert all(re.fullmatch(r"\s", c) for c in every)
+    assert all(re2.fullmatch(RE2_SPACE, c) for c in every)
+    assert not re2.search(RE2_SPACE, "x\u200b_-.é")  # (a zero-width space is not whitespace)
+
+
+def test_re2_folds_as_re_but_for_the_letters_that_take_the_re_gates() -> None:
+    for c in FOLDS_TO_ASCII:
+        ascii_twins = [a for a in ascii_letters if re.match(f"(?i){a}", c)]
+        assert ascii_twins, c
+        folds_alike = all(re2.match(f"(?i){a}", c) for a in ascii_twins)
+        assert folds_alike == (c not in redact_gate._BEYOND_RE2_FOLDS), c
+    assert redact_gate._BEYOND_RE2_FOLDS == ("\u0130", "\u0131")
+
+
+def test_every_literal_and_sample_trips_the_one_scan() -> None:
+    for p in PATTERNS:
+        for s in p.samples:
+            assert redact_gate._ONE_SCAN.search(s), (p.kind, s)
+        if p.scan is None:
+            for lit in p.literals:
+                assert redact_gate._ONE_SCAN.search(lit), (p.kind, lit)
+                assert redact_gate._ONE_SCAN.search(lit.upper() if p.fold else lit), lit
+
+
+def _source_like(n: int) -> list[str]:
+    bench = load_bench("bench_digest")
+    return [bench._output(i)[1] for i in range(n)]
+
+
+def test_the_one_scan_answers_for_every_re_gate() -> None:
+    """Wherever the `re` gates may find something, so does the scan, line joins included
+    (but for a non-token literal such as `://` cut by whitespace, which the `re` join gate
+    also takes and no pass can redact); and it rules out most ordinary text."""
+    texts = _planted(6000, seed=16) + _texts(4000, seed=17) + NOISE + SAMPLES + PLANTED
+    texts += _source_like(600)
+    texts += [f"{a}{gap}{b}" for s in SAMPLES for a, b in ((s[:7], s[7:]), (s[:3], s[3:]))
+              for gap in ("\n", " \u2028\t", "\x1c")]  # fmt: skip
+    checked = ruled_out = wider = 0
+    for text in texts:
+        if any(c in text for c in redact_gate._BEYOND_RE2_FOLDS):
+            continue  # (those take the `re` gates)
+        scan = redact_gate._ONE_SCAN.search(text) is not None
+        if redact_gate.re_gates_may_apply(text) and not (scan or redact_gate.mixed_run(text)):
+            assert redact_full(text) == text, text
+            wider += 1
+        ruled_out += not scan
+        checked += 1
+    assert checked > 10_000 and ruled_out > 2000 and wider < 100
+
+
+def test_source_like_outputs_are_mostly_ruled_out_by_the_scan() -> None:
+    texts = _source_like(600)
+    clean = sum(not redact_gate.may_hold_secret(t) for t in texts)
+    assert len(texts) == 600 and clean > 500
+    assert all(redact(t) == redact_full(t) for t in texts)
+
+
+def test_a_text_with_a_letter_re2_does_not_fold_takes_the_re_gates() -> None:
+    for text in ("PASSWORD=hunter2 \u0130", "\u0131d_token: abc123", "ok \u0131"):
+        assert redact_gate.may_hold_secret(text) == redact_gate.re_gates_may_apply(text)
+        assert redact(text) == redact_full(text)
+
+
+def test_every_secret_key_form_goes_to_the_full_path() -> None:
+    words = ["password", "passwd", "passphrase", "secret", "token", "pwd", "apikey", "PWD"]
+    for sep in ("", "_", "-"):
+        words += [f"client{sep}secret", f"shared{sep}access{sep}key"]
+        words += [f"{q}{sep}key" for q in patterns_module._KEY_QUALIFIERS]
+        words += [f"{q}{sep}token" for q in patterns_module._TOKEN_QUALIFIERS]
+    redacted = 0
+    for word in words:
+        for text in (f"{word}=hunter", f'"{word.upper()}"\u2003: "hunter"', f"x.{word}s\x1c:abc"):
+            full = redact_full(text)
+            assert redact(text) == full, text
+            if full != text:
+                assert redact_gate.may_hold_secret(text), text
+                redacted += 1
+    assert len(words) == 59 and redacted > 150
+
+
+def test_a_dotted_token_of_letters_wrapped_at_any_point_goes_to_the_full_path() -> None:
+    # No run of it mixes cases and digits, so only the scan's wrapped `.xxxxxx.` stops it.
+    token = "M" + "a" * 25 + ".abcdef." + "b" * 30
+    assert not redact_gate.mixed_run(token) and redact_full(token) != token
+    wrapped = 0
+    for cut in range(1, len(token)):
+        for gap in ("\n", " \n\t", "\r\n"):
+            text = f"{token[:cut]}{gap}{token[cut:]}"
+            full = redact_full(text)
+            assert redact(text) == full, text
+            if full != text:
+                assert redact_gate.may_hold_secret(text), text
+                wrapped += 1
+    assert wrapped > 100
