@@ -201,7 +201,11 @@ def may_hold_secret(text: str) -> bool:
         for c in _BEYOND_RE2_FOLDS:
             if c in text:
                 return re_gates_may_apply(text)
-    return _ONE_SCAN.search(text) is not None or mixed_run(text)
+    # Searched as UTF-8 bytes: the wrapper's str path maps every offset back to str ones (a
+    # third of the cost), and cannot encode a lone surrogate (a JSON `\ud800`), which
+    # `surrogatepass` keeps as bytes no branch matches, as no pattern matches the character.
+    raw = text.encode("utf-8", "surrogatepass")
+    return _ONE_SCAN.search(raw) is not None or mixed_run(text)
 
 
 def re_gates_may_apply(text: str) -> bool:

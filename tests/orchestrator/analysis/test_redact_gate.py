@@ -423,3 +423,13 @@ def test_a_dotted_token_of_letters_wrapped_at_any_point_goes_to_the_full_path() 
                 assert redact_gate.may_hold_secret(text), text
                 wrapped += 1
     assert wrapped > 100
+
+
+def test_lone_surrogates_are_scanned_and_redacted_as_by_the_full_path() -> None:
+    # (a JSON `\ud800` decodes to one: UTF-8 cannot encode it)
+    for text in ("abc\ud800 ok", "\udfff" + SAMPLES[2], f"x\ud800\n{OPENAI[:9]}\n{OPENAI[9:]}"):
+        full = redact_full(text)
+        assert redact(text) == full, text
+        if full != text:
+            assert redact_gate.may_hold_secret(text), text
+    assert not redact_gate.may_hold_secret("abc\ud800 ok")
