@@ -37,6 +37,7 @@ from tracejury.orchestrator.analysis.redact_gate import (
     mixed_run,
 )
 from tracejury.orchestrator.analysis.redact_patterns import (
+    ESCAPED,
     KEY_BEGIN,
     KEY_END,
     PATTERNS,
@@ -133,8 +134,6 @@ def _replace(text: str, spans: list[Span]) -> str:
 
 # --- decoded views: JSON escapes and URL encoding -----------------------------------------
 
-_ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})|\\(/)")
-
 
 def _decoded_spans(text: str) -> list[Span]:
     """Secrets visible only once escapes are decoded, as spans of the original text."""
@@ -146,7 +145,7 @@ def _decoded_spans(text: str) -> list[Span]:
     seg_orig: list[tuple[int, int, bool]] = []
     out: list[str] = []
     pos = dec = 0
-    for m in _ESCAPED.finditer(text):
+    for m in ESCAPED.finditer(text):
         if m.start() > pos:
             seg_dec.append(dec)
             seg_orig.append((pos, m.start(), False))
@@ -345,7 +344,7 @@ def keeps_line_breaks(text: str) -> bool:
     views = [text]
     if "\\" in text or "%" in text:
         views.append(
-            _ESCAPED.sub(
+            ESCAPED.sub(
                 lambda m: chr(int(m.group(1) or m.group(2) or m.group(3) or "2f", 16)), text
             )
         )

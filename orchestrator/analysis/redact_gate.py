@@ -20,6 +20,7 @@ from string import ascii_letters
 import re2
 
 from tracejury.orchestrator.analysis.redact_patterns import (
+    ESCAPED,
     FOLDS_TO_ASCII,
     PATTERNS,
     Gate,
@@ -167,9 +168,9 @@ def may_join(text: str) -> bool:
 
 
 def _scan_source() -> str:
-    """Every pattern's literals (any case when it folds, wrapped anywhere when it is a token
-    shape) or its own `scan`: one branch each."""
-    branches = []
+    """An escape `redact` decodes, and every pattern's literals (any case when it folds,
+    wrapped anywhere when it is a token shape) or its own `scan`: one branch each."""
+    branches = [ESCAPED.pattern]
     for p in PATTERNS:
         if p.scan is not None:
             branches.append(p.scan)
@@ -195,8 +196,8 @@ _BEYOND_RE2_FOLDS = tuple(
 def may_hold_secret(text: str) -> bool:
     """False only when `redact`'s full path would return `text` unchanged (user patterns
     from `--redact-extra` are not looked at here: the caller checks those)."""
-    if "\\" in text or "%" in text or "[REDACTED:" in text:
-        return True  # escapes to decode, or a marker a continuation could follow
+    if "[REDACTED:" in text:
+        return True  # a marker a continuation could follow
     if not text.isascii():
         for c in _BEYOND_RE2_FOLDS:
             if c in text:
@@ -211,6 +212,8 @@ def may_hold_secret(text: str) -> bool:
 def re_gates_may_apply(text: str) -> bool:
     """`may_hold_secret` with the `re` gates instead of the one scan (after the escape and
     marker tests): a superset of nothing less than the scan's answer."""
+    if "\\" in text or "%" in text:
+        return True  # escapes to decode
     if "\n" in text:
         # One scan answers for the text and for its line joins: every branch of the gate
         # but the PEM one holds no whitespace, so a match in the text is one in it with its

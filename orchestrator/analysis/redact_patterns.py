@@ -115,6 +115,10 @@ def _p(
     return Pattern(kind, lits, compiled, samples, fold, token, compiled_gate, chars, low, scan)
 
 
+# The escapes `redact` decodes to find a secret written through them (JSON `\u0070`, `\x70`,
+# URL `%70`, `\/`); in RE2 syntax too.
+ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})|\\(/)")
+
 # What `str.split()` and `re`'s `\s` take as whitespace (`str.isspace()`; a test checks), as
 # an RE2 class: RE2's own `\s` is ASCII only.
 WHITESPACE = (

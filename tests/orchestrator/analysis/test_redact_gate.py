@@ -359,9 +359,11 @@ def _source_like(n: int) -> list[str]:
 
 
 def test_the_one_scan_answers_for_every_re_gate() -> None:
-    """Wherever the `re` gates may find something, so does the scan, line joins included
-    (but for a non-token literal such as `://` cut by whitespace, which the `re` join gate
-    also takes and no pass can redact); and it rules out most ordinary text."""
+    """Wherever the `re` gates may find something, so does the scan, line joins included,
+    but where the `re` gates are wider than any pass (a `%` or a backslash that starts no
+    escape `redact` decodes; a non-token literal such as `://` cut by whitespace, which the
+    `re` join gate takes too): there the full path changes nothing. And it rules out most
+    ordinary text."""
     texts = _planted(6000, seed=16) + _texts(4000, seed=17) + NOISE + SAMPLES + PLANTED
     texts += _source_like(600)
     texts += [f"{a}{gap}{b}" for s in SAMPLES for a, b in ((s[:7], s[7:]), (s[:3], s[3:]))
@@ -376,7 +378,7 @@ def test_the_one_scan_answers_for_every_re_gate() -> None:
             wider += 1
         ruled_out += not scan
         checked += 1
-    assert checked > 10_000 and ruled_out > 2000 and wider < 100
+    assert checked > 10_000 and ruled_out > 2000 and wider > 0
 
 
 def test_source_like_outputs_are_mostly_ruled_out_by_the_scan() -> None:
@@ -433,3 +435,10 @@ def test_lone_surrogates_are_scanned_and_redacted_as_by_the_full_path() -> None:
         if full != text:
             assert redact_gate.may_hold_secret(text), text
     assert not redact_gate.may_hold_secret("abc\ud800 ok")
+
+
+def test_a_percent_or_backslash_that_starts_no_escape_is_ruled_out() -> None:
+    for text in ("tests/a.py::t PASSED   [ 10%]", "100% done", "C:\\tmp\\a.txt", 'say \\"hi\\"'):
+        assert not redact_gate.may_hold_secret(text) and redact_full(text) == text, text
+    for text in ("%73k-proj-" + OPENAI[8:], "\\u0073k-proj-" + OPENAI[8:], "sk\\x2dproj"):
+        assert redact_gate.may_hold_secret(text), text
