@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from tracejury.orchestrator.analysis.facts.accumulators import MAX_SPEAKERS
 from tracejury.orchestrator.analysis.facts.builder import FactsBuilder
-from tracejury.orchestrator.analysis.facts.signatures import (
-    _gate_any,
-    ok_result_errors,
-    step_location,
-)
+from tracejury.orchestrator.analysis.facts.signatures import ok_result_hits, step_location
 from tracejury.orchestrator.readers.model import Step
 
 
@@ -59,10 +55,8 @@ def add_ok_result(fb: FactsBuilder, step: Step) -> None:
     fb._time(step, False)
     fb._result(step, False)
     text = step.text
-    # (`step_errors(step)`, whose tests before the scan this caller has made: one gate)
-    hits = fb.last_hits = (
-        ok_result_errors(text, step_location(step)) if text and _gate_any(text) else []
-    )
+    # (`step_errors(step)`, whose tests before the scan this caller has made)
+    hits = fb.last_hits = ok_result_hits(text, step_location(step)) if text else []
     for hit in hits:
         fb._error(hit)
     fb.ends_failed = False

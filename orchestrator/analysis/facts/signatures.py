@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import re2
+
 from tracejury.orchestrator.readers.model import Step
 from tracejury.outcome import STEP_FAILED_WORDS
 from tracejury.textfold import normalize_signature
@@ -105,6 +107,29 @@ _SHELL_FAILURE = re.compile(
 # `test_error_gate` checks the branches.
 _SHELL_FAILURE_WORDS = ("command not found", "Permission denied", "exitcode: ")
 _SHELL_FAILURE_FOLDED = "exit"
+
+
+# A superset of everything `ok_result_errors` finds, in one linear-time RE2 scan: an
+# exception word followed at once by `:` or `[` (`_EXCEPTION_NEEDLES`), or a shell-failure
+# word, or the `(?i)` branch of `_SHELL_FAILURE` without its word boundaries. ASCII text
+# only: `re`'s `(?i)` takes a few other letters (İ, ı) as ASCII ones, RE2's does not.
+_OK_RESULT_SCAN = re2.compile(
+    "|".join(
+        [
+            f"(?:{'|'.join(_GATE_EXCEPTION)})[:\\[]",
+            *map(re.escape, _SHELL_FAILURE_WORDS),
+            "(?i:exit(?:ed with)? (?:code|status) [1-9])",
+        ]
+    )
+)
+
+
+def may_show_ok_result_error(text: str) -> bool:
+    """False only when `ok_result_errors(text, …)` finds nothing: one scan, most often
+    answered before `_gate_any`'s needles and the line scans run."""
+    if not text.isascii():
+        return True
+    return _OK_RESULT_SCAN.search(text.encode("ascii")) is not None
 
 
 def may_show_shell_failure(text: str) -> bool:
@@ -277,6 +302,14 @@ def ok_result_errors(text: str, loc: str) -> list[ErrorHit]:
     return found
 
 
+def ok_result_hits(text: str, loc: str) -> list[ErrorHit]:
+    """The errors of a tool result that worked: `ok_result_errors` behind its gates (the one
+    scan first, which rules out most text that names an error without showing one)."""
+    if not text or not may_show_ok_result_error(text) or not _gate_any(text):
+        return []
+    return ok_result_errors(text, loc)
+
+
 def step_errors(step: Step) -> list[ErrorHit]:
     """The errors one step shows: an error event, a failed tool result, or error lines in
     the text of the environment (logs, user/system/tool messages). The agent's own steps are
@@ -293,9 +326,7 @@ def step_errors(step: Step) -> list[ErrorHit]:
         if not is_failed_result(step):
             # A result the tool called fine can still carry a raised exception (stderr, a
             # notebook cell); only exception lines count here, not log-ish "ERROR" lines.
-            if not text or not _gate_any(text):
-                return []
-            return ok_result_errors(text, loc)
+            return ok_result_hits(text, loc)
         line, message, example = _failure(text, etype, step.status or "failed")
         sig = normalize_signature(f"{step.tool_name or 'tool'}: {message}")
         kind = _kind_for("tool_error", f"{step.status} {etype} {line}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+from bench_scripts import load_bench
+
 from tracejury.orchestrator.analysis.facts import signatures
 from tracejury.orchestrator.analysis.facts.signatures import (
     _EXCEPTION_LINE,
@@ -17,7 +19,10 @@ from tracejury.orchestrator.analysis.facts.signatures import (
     _gate,
     _gate_any,
     exception_lines,
+    may_show_ok_result_error,
     may_show_shell_failure,
+    ok_result_errors,
+    ok_result_hits,
 )
 
 
@@ -132,3 +137,37 @@ def test_the_exception_needles_answer_as_the_line_scan() -> None:
         found += bool(expected)
         ruled_out += not _gate(text, _EXCEPTION_NEEDLES)
     assert len(texts) == 5000 and found > 1000 and ruled_out > 500
+
+
+def _ok_result_texts() -> list[str]:
+    rng = random.Random(41)
+    pieces = [
+        *_GATE_ANY, *_SHELL_FAILURE_WORDS, "ValueError: bad", "E   KeyError: 'x'", "error[E1]: y",
+        "raise LookupError(f'no item')", "Traceback (most recent call last)", "Exit code 2",
+        "EXITED WITH STATUS 7", "exit status 0", "exitcode: 3 (execution failed)", ":", "[",
+        "sys.exit(1)", "Exit", "exİt code 1", "\u212a", "line 5", "\n", " ", "\v", "ok",
+        "Denied: no", "x.y.Failure[z]: w", "jq: command not found", "DENIED",
+    ]  # fmt: skip
+    texts = []
+    for _ in range(6000):
+        parts = [rng.choice(pieces) for _ in range(rng.randrange(1, 7))]
+        if rng.random() < 0.2:
+            parts = [p.upper() if rng.random() < 0.5 else p.lower() for p in parts]
+        texts.append(rng.choice(["", " ", "\n"]).join(parts))
+    bench = load_bench("bench_digest")
+    return texts + [bench._output(i)[1] for i in range(600)]
+
+
+def test_the_one_ok_result_scan_answers_for_the_line_scans() -> None:
+    texts = _ok_result_texts()
+    found = ruled_out = 0
+    for text in texts:
+        hits = ok_result_errors(text, "step 1") if _gate_any(text) else []
+        if hits:
+            assert may_show_ok_result_error(text), text
+            found += 1
+        ruled_out += not may_show_ok_result_error(text)
+        assert [h.signature for h in ok_result_hits(text, "step 1")] == [
+            h.signature for h in hits
+        ], text
+    assert len(texts) == 6600 and found > 1000 and ruled_out > 1000
