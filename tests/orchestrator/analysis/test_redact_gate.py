@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import re2
 from bench_scripts import load_bench
+from secret_keys import secret_key_words
 
 from tracejury.orchestrator.analysis import redact_gate
-from tracejury.orchestrator.analysis import redact_patterns as patterns_module
 from tracejury.orchestrator.analysis.redact import redact, redact_full, set_extra_patterns
 from tracejury.orchestrator.analysis.redact_patterns import (
     FOLDS_TO_ASCII,
@@ -176,16 +176,25 @@ def test_user_patterns_always_take_the_full_path() -> None:
         set_extra_patterns([])
 
 
-@pytest.mark.parametrize("sample", [s for p in PATTERNS if p.token for s in p.samples])
-def test_a_token_wrapped_at_any_point_goes_to_the_full_path(sample: str) -> None:
-    # Both halves short enough to pass every other gate: only the line-join one stops it.
-    for cut in range(1, len(sample)):
+def _wrapped_everywhere(token: str) -> int:
+    """`token` cut by a line break at every point redacts as the full path does, and goes
+    to it whenever that changes the text; how many cuts it changed."""
+    wrapped = 0
+    for cut in range(1, len(token)):
         for gap in ("\n", " \n\t", "\r\n"):
-            text = f"{sample[:cut]}{gap}{sample[cut:]}"
+            text = f"{token[:cut]}{gap}{token[cut:]}"
             full = redact_full(text)
             assert redact(text) == full, text
             if full != text:
                 assert redact_gate.may_hold_secret(text), text
+                wrapped += 1
+    return wrapped
+
+
+@pytest.mark.parametrize("sample", [s for p in PATTERNS if p.token for s in p.samples])
+def test_a_token_wrapped_at_any_point_goes_to_the_full_path(sample: str) -> None:
+    # Both halves short enough to pass every other gate: only the line-join one stops it.
+    assert _wrapped_everywhere(sample) > 0
 
 
 def test_lowered_gates_answer_as_the_case_insensitive_ones_on_ascii_text() -> None:
@@ -395,11 +404,7 @@ def test_a_text_with_a_letter_re2_does_not_fold_takes_the_re_gates() -> None:
 
 
 def test_every_secret_key_form_goes_to_the_full_path() -> None:
-    words = ["password", "passwd", "passphrase", "secret", "token", "pwd", "apikey", "PWD"]
-    for sep in ("", "_", "-"):
-        words += [f"client{sep}secret", f"shared{sep}access{sep}key"]
-        words += [f"{q}{sep}key" for q in patterns_module._KEY_QUALIFIERS]
-        words += [f"{q}{sep}token" for q in patterns_module._TOKEN_QUALIFIERS]
+    words = [*secret_key_words(), "PWD"]
     redacted = 0
     for word in words:
         for text in (f"{word}=hunter", f'"{word.upper()}"\u2003: "hunter"', f"x.{word}s\x1c:abc"):
@@ -415,16 +420,7 @@ def test_a_dotted_token_of_letters_wrapped_at_any_point_goes_to_the_full_path() 
     # No run of it mixes cases and digits, so only the scan's wrapped `.xxxxxx.` stops it.
     token = "M" + "a" * 25 + ".abcdef." + "b" * 30
     assert not redact_gate.mixed_run(token) and redact_full(token) != token
-    wrapped = 0
-    for cut in range(1, len(token)):
-        for gap in ("\n", " \n\t", "\r\n"):
-            text = f"{token[:cut]}{gap}{token[cut:]}"
-            full = redact_full(text)
-            assert redact(text) == full, text
-            if full != text:
-                assert redact_gate.may_hold_secret(text), text
-                wrapped += 1
-    assert wrapped > 100
+    assert _wrapped_everywhere(token) > 100
 
 
 def test_lone_surrogates_are_scanned_and_redacted_as_by_the_full_path() -> None:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 from bench_scripts import load_bench
+from secret_keys import secret_key_words
 
 from tracejury.orchestrator.analysis import redact as redact_module
-from tracejury.orchestrator.analysis import redact_patterns as patterns_module
 from tracejury.orchestrator.analysis.redact import pattern_matches, redact_full
 from tracejury.orchestrator.analysis.redact_patterns import FOLDS_TO_ASCII, PATTERNS, Pattern
 
@@ -95,11 +95,7 @@ def test_every_secret_key_form_is_found_through_the_gate() -> None:
     # characters before and after, in both cases: the gate must hold every match (the random
     # texts below may never draw a rare one such as `bot-tokens`).
     secret = next(p for p in LEAD if p.kind == "secret")
-    words = ["password", "passwd", "passphrase", "secret", "token", "pwd", "apikey"]
-    for sep in ("", "_", "-"):
-        words += [f"client{sep}secret", f"shared{sep}access{sep}key"]
-        words += [f"{q}{sep}key" for q in patterns_module._KEY_QUALIFIERS]
-        words += [f"{q}{sep}token" for q in patterns_module._TOKEN_QUALIFIERS]
+    words = secret_key_words()
     checked = 0
     for word in words:
         for key in (word, f"x.{word}", f"{word}s", f"{word}_v2", f"my-{word}.b"):
