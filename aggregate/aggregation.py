@@ -152,7 +152,6 @@ class _Run:
             self.index.lane_for("any", "")  # nothing analyzed at all: every trace is missing
         self.kept = self.index.kept()
         self.labels = [lane.label for lane in self.index.lanes]
-        self.group_by_offset: dict[int, int] = {}  # kept finding line -> its issue group
 
     def settle(self) -> bool:
         """Wait for the validation process's verdict (if one runs) and take it; True when it
@@ -226,13 +225,13 @@ class _Run:
         c.invalid_lines_total += self.facts.invalid_total
         return c
 
-    def findings_of(self, t: int, reader: LineReader) -> list[tuple[int, Finding, int]]:
-        """(lane, finding, offset) of the findings kept for manifest trace `t`."""
-        out: list[tuple[int, Finding, int]] = []
+    def findings_of(self, t: int, reader: LineReader) -> list[tuple[int, Finding, KeptFinding]]:
+        """(lane, finding, its kept row) of the findings kept for manifest trace `t`."""
+        out: list[tuple[int, Finding, KeptFinding]] = []
         for lane, row in self.kept.get(t, ()):
             f = reader.read(row.offset, Finding)
             if f is not None:
-                out.append((lane, f, row.offset))
+                out.append((lane, f, row))
         return out
 
 
@@ -261,9 +260,7 @@ def _summarize(
         outcomes.append(outcome)
         builder.add_trace(trace, info, outcome, findings)
         for f in findings:
-            gid = issues.add(f, t, info, outcome)
-            if gid is not None:
-                run.group_by_offset[f.offset] = gid
+            issues.add(f, t, info, outcome)
     issue_list = issues.build(run.traces, run.index.trace_ids)
     summary = builder.build(
         generated_at=now,
@@ -369,8 +366,9 @@ def _render_reports(
             kept = run.findings_of(t, reader)
             lanes_found = {lane: f for lane, f, _ in kept}
             refs: dict[str, IssueRef] = {}
-            for _, f, offset in kept:
-                gid = run.group_by_offset.get(offset)
+            info = run.facts.by_trace.get(trace.trace_id)
+            for _, f, row in kept:
+                gid = issues.group_of(row, info)  # the group its row was added to
                 fp = issues.group_fingerprint.get(gid) if gid is not None else None
                 if fp is not None and fp in by_fp:
                     refs[f"{f.perspective}\0{f.criteria}"] = IssueRef(

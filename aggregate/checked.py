@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
@@ -140,15 +141,22 @@ class Checker:
             self._tmp = None
 
 
-_decode_tokens = msgspec.json.Decoder(list[tuple[str, frozenset[str]]]).decode
+class _RootTokens(msgspec.Struct, forbid_unknown_fields=True):
+    texts: list[tuple[str, Annotated[int, msgspec.Meta(ge=0)]]]  # (text, index into sets)
+    sets: list[frozenset[str]]
+
+
+_decode_tokens = msgspec.json.Decoder(_RootTokens).decode
 
 
 def read_root_tokens(path: Path) -> dict[str, frozenset[str]] | None:
-    """The token sets `root_tokens.write_root_tokens` wrote; None when the file is not (yet)
-    there or not what it writes."""
+    """The token sets `root_tokens.write_root_tokens` wrote, texts that share a set sharing
+    one object; None when the file is not (yet) there or not what it writes."""
     try:
-        return dict(_decode_tokens(path.read_bytes()))
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        got = _decode_tokens(path.read_bytes())
+        sets = got.sets
+        return {text: sets[i] for text, i in got.texts}
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError, IndexError):
         return None
 
 

@@ -63,7 +63,9 @@ class FindingsIndex:
     lanes: list[Lane] = field(default_factory=list)
     lane_index: dict[tuple[str, str], int] = field(default_factory=dict)
     hashes: dict[str, int] = field(default_factory=dict)  # criteria hash -> small int
-    keys: dict[tuple[int, int, int], KeyState] = field(default_factory=dict)
+    # (lane, hash id) -> trace index -> its KeyState: a key is (trace, perspective, criteria
+    # hash); a (lane, hash)'s traces in one dict, looked up by an int, 100,000s of times
+    states: dict[tuple[int, int], dict[int, KeyState]] = field(default_factory=dict)
     valid_lines: int = 0
     invalid: list[InvalidLine] = field(default_factory=list)
     invalid_total: int = 0
@@ -91,25 +93,24 @@ class FindingsIndex:
         h = self.lanes[lane_idx].current_hash
         return self.hashes.get(h) if h is not None else None
 
+    def current_states(self, lane_idx: int) -> dict[int, KeyState]:
+        """trace index -> the KeyState of the lane's key under its current hash."""
+        h = self.current_hash_id(lane_idx)
+        return self.states.get((lane_idx, h), {}) if h is not None else {}
+
     def kept(self) -> dict[int, list[tuple[int, KeptFinding]]]:
         """manifest trace index -> [(lane, the kept line's fields)] under current hashes,
         in lane order."""
-        current = {i: self.current_hash_id(i) for i in range(len(self.lanes))}
         out: dict[int, list[tuple[int, KeptFinding]]] = defaultdict(list)
         n = self.n_manifest
-        for (t, lane, h), st in self.keys.items():
-            if t < n and current[lane] == h:
-                # the ok line if any, else the error line (100,000s of keys: no property call)
-                row = st.ok_row if st.ok_offset >= 0 else st.err_row
-                if row is not None:
-                    out[t].append((lane, row))
-        for v in out.values():
-            v.sort(key=_lane)  # one line per lane
+        for lane in range(len(self.lanes)):  # lane by lane: each trace's list in lane order
+            for t, st in self.current_states(lane).items():
+                if t < n:
+                    # the ok line if any, else the error line (100,000s of keys: no property call)
+                    row = st.ok_row if st.ok_offset >= 0 else st.err_row
+                    if row is not None:
+                        out[t].append((lane, row))
         return out
-
-
-def _lane(item: tuple[int, KeptFinding]) -> int:
-    return item[0]
 
 
 def scan_findings(
@@ -128,7 +129,7 @@ def scan_findings(
         n_manifest=len(ids), trace_ids=ids, trace_index={t: i for i, t in enumerate(ids)}
     )
     # Locals and inline lookups: this loop runs once per line (100,000s of times).
-    lanes, keys = index.lanes, index.keys
+    lanes = index.lanes
     trace_index = index.trace_index
     # (perspective, criteria, criteria hash) -> its lane, hash id and tally: one lookup a line
     cells: dict[tuple[str, str, str], _Cell] = {}
@@ -166,10 +167,9 @@ def scan_findings(
         t = trace_index.get(item.trace_id)
         if t is None:
             t = index.trace_for(item.trace_id)
-        key = (t, cell.lane, cell.hash_id)
-        st = keys.get(key)
+        st = cell.states.get(t)
         if st is None:
-            st = keys[key] = KeyState()
+            st = cell.states[t] = KeyState()
         ok = item.status == "ok"
         if st.add(offset, n, ts, ok):
             # One object per distinct text: a decoded line's strings are its own, and the
@@ -203,11 +203,12 @@ def scan_findings(
 
 @dataclass(slots=True)
 class _Cell:
-    """The lines of one (perspective, criteria, criteria hash): its lane, the hash's id, how
-    many lines and the newest created_at (added to the lane after the scan)."""
+    """The lines of one (perspective, criteria, criteria hash): its lane, its keys' states
+    (the index's, by trace), how many lines and the newest created_at (added to the lane
+    after the scan)."""
 
     lane: int
-    hash_id: int
+    states: dict[int, KeyState]
     lines: int = 0
     newest: float = _NEVER
 
@@ -218,7 +219,7 @@ def _cell(index: FindingsIndex, key: tuple[str, str, str]) -> _Cell:
     h = index.hashes.get(ch)
     if h is None:
         h = index.hashes[ch] = len(index.hashes)
-    return _Cell(lane, h)
+    return _Cell(lane, index.states.setdefault((lane, h), {}))
 
 
 def expected_lanes(config: dict[str, Any]) -> list[tuple[str, str | None]]:
@@ -253,38 +254,31 @@ def compute_completeness(
     n = index.n_manifest
     lanes_out: list[LaneCompleteness] = []
     per_trace_ok = [0] * n
+    ids = index.trace_ids
     for lane_idx, lane in enumerate(index.lanes):
-        h = index.current_hash_id(lane_idx)
+        states = index.current_states(lane_idx)
         # Plain ints in the loop: assigning to a pydantic model 100,000 times is slow.
-        missing = analyzed = errors = extra = duplicates = 0
-        missing_ids: list[str] = []
-        error_ids: list[str] = []
-        extra_ids: list[str] = []
-        keys = index.keys
-        for t in range(n):
-            st = keys.get((t, lane_idx, h)) if h is not None else None
-            if st is None:
-                missing += 1
-                if len(missing_ids) < MAX_LISTED:
-                    missing_ids.append(index.trace_ids[t])
-                continue
-            duplicates += st.duplicates
-            if st.has_ok:
+        analyzed = errors = extra = duplicates = 0
+        error_ts: list[int] = []
+        extra_ts: list[int] = []
+        for t, st in states.items():  # each a key with lines (no property calls, see kept())
+            duplicates += st.lines - 1
+            if t >= n:  # not in the manifest
+                extra += 1
+                extra_ts.append(t)
+            elif st.ok_offset >= 0:
                 analyzed += 1
                 per_trace_ok[t] += 1
             else:
                 errors += 1
-                if len(error_ids) < MAX_LISTED:
-                    error_ids.append(index.trace_ids[t])
-        if h is not None:
-            for t in range(n, len(index.trace_ids)):
-                st = keys.get((t, lane_idx, h))
-                if st is None:
-                    continue
-                extra += 1
-                duplicates += st.duplicates
-                if len(extra_ids) < MAX_LISTED:
-                    extra_ids.append(index.trace_ids[t])
+                error_ts.append(t)
+        missing = n - analyzed - errors
+        missing_ids: list[str] = []
+        for t in range(n) if missing else ():  # the first ones, in manifest order
+            if t not in states:
+                missing_ids.append(ids[t])
+                if len(missing_ids) == MAX_LISTED:
+                    break
         lanes_out.append(
             LaneCompleteness(
                 perspective=lane.perspective,
@@ -298,8 +292,8 @@ def compute_completeness(
                 duplicates=duplicates,
                 stale=sum(c for hh, c in lane.hash_lines.items() if hh != lane.current_hash),
                 missing_traces=missing_ids,
-                error_traces=error_ids,
-                extra_traces=extra_ids,
+                error_traces=[ids[t] for t in sorted(error_ts)[:MAX_LISTED]],
+                extra_traces=[ids[t] for t in sorted(extra_ts)[:MAX_LISTED]],
             )
         )
     lanes_out.sort(key=lambda lc: (lc.perspective, lc.criteria))

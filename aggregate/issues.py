@@ -70,6 +70,9 @@ class IssueBuilder:
     def __init__(self) -> None:
         self.groups: list[Group] = []
         self._group_index: dict[tuple[str, str, object], int] = {}
+        # (root cause, fix, summary) -> the group of a finding keyed on its text: the 100,000s
+        # of findings of traces without signatures are a few 10,000 wordings
+        self._text_groups: dict[tuple[str, str, str], int] = {}
         # One entry per problem finding: its group, trace and outcome as machine ints, and
         # the finding (the scan keeps its row anyway), whose fields build() counts.
         self._g = array("i")
@@ -109,9 +112,8 @@ class IssueBuilder:
     def _key(
         self, f: Finding | KeptFinding, facts: FactsInfo | None
     ) -> tuple[tuple[str, str, object], Signature | None, str]:
-        """The group key, the signature it is keyed on (None for text) and its category."""
-        if facts is None or not facts.signatures:  # most traces: straight to the text key
-            return ("text", "", self._text_tokens(f)), None, ""
+        """The group key, the signature it is keyed on (None for text) and its category
+        (`group_of` keys a finding of a trace without signatures on its text itself)."""
         sig = self._matching_signature(f, facts)
         if sig is not None:
             # keyed on the category the finding names and the error its cause names
@@ -125,11 +127,37 @@ class IssueBuilder:
         self, f: Finding | KeptFinding, trace_idx: int, facts: FactsInfo | None, outcome: str
     ) -> int | None:
         """Record a kept finding; returns its group (None when it names no problem)."""
+        gid = self.group_of(f, facts, create=True)
+        if gid is None:
+            return None
+        self._g.append(gid)
+        self._t.append(trace_idx)
+        self._o.append(_OUTCOME_CODE.get(outcome, _UNKNOWN_CODE))
+        self._rows.append(f)
+        return gid
+
+    def group_of(
+        self, f: Finding | KeptFinding, facts: FactsInfo | None, *, create: bool = False
+    ) -> int | None:
+        """The finding's group: None when it names no problem, or (unless `create`) when no
+        finding added so far made that group."""
         if f.status != "ok" or not is_problem_category(f.category):  # is_problem, inline
             return None
-        key, sig, cat = self._key(f, facts)
+        if facts is None or not facts.signatures:  # most traces: keyed on the text (_key)
+            words = (f.root_cause, f.actionable, f.summary)
+            gid = self._text_groups.get(words)
+            if gid is None:
+                gid = self._group(("text", "", self._text_tokens(f)), None, "", create)
+                if gid is not None:
+                    self._text_groups[words] = gid
+            return gid
+        return self._group(*self._key(f, facts), create)
+
+    def _group(
+        self, key: tuple[str, str, object], sig: Signature | None, cat: str, create: bool
+    ) -> int | None:
         gid = self._group_index.get(key)
-        if gid is None:
+        if gid is None and create:
             gid = len(self.groups)
             if sig is not None:
                 fresh = Group("signature", cat, sig.tokens, signature=signature_core(sig.text))
@@ -137,10 +165,6 @@ class IssueBuilder:
                 fresh = Group("text", "", key[2])  # type: ignore[arg-type]
             self.groups.append(fresh)
             self._group_index[key] = gid
-        self._g.append(gid)
-        self._t.append(trace_idx)
-        self._o.append(_OUTCOME_CODE.get(outcome, _UNKNOWN_CODE))
-        self._rows.append(f)
         return gid
 
     def _note_groups(self) -> None:

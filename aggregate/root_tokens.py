@@ -42,16 +42,20 @@ _encode = msgspec.json.Encoder().encode
 
 
 def write_root_tokens(findings: Path, out: Path) -> None:
-    """`[[text, [token, ...]], ...]` of every root cause, written whole (a temporary file
-    renamed) so a reader sees all of it or nothing."""
+    """`{"texts": [[text, set], ...], "sets": [[token, ...], ...]}` of every root cause
+    (`set`: an index into `sets`, each distinct token set written once: the texts that fold
+    alike share one), written whole (a temporary file renamed) so a reader sees all of it or
+    nothing."""
     texts = root_causes(findings)
     tmp = out.with_name(out.name + ".tmp")
+    sets: dict[frozenset[str], int] = {}
     with tmp.open("wb") as f:
-        f.write(b"[")
-        # A batch at a time, uncached: this process keeps none of the 10,000s of token sets.
+        f.write(b'{"texts":[')
+        # A batch at a time, uncached by text: this process keeps only the distinct sets.
         for start in range(0, len(texts), _BATCH):
             batch = texts[start : start + _BATCH]
-            entries = _encode([(text, tokens_uncached(text)) for text in batch])[1:-1]
+            refs = [(text, sets.setdefault(tokens_uncached(text), len(sets))) for text in batch]
+            entries = _encode(refs)[1:-1]
             f.write(b"," + entries if start else entries)
-        f.write(b"]")
+        f.write(b'],"sets":' + _encode(list(sets)) + b"}")
     os.replace(tmp, out)

@@ -8,16 +8,17 @@ kept in memory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from tracejury.models import Finding
 from tracejury.models.common import Confidence, FindingStatus, Outcome
 
 
-@dataclass(slots=True)
-class KeptFinding:
-    """The fields of a kept finding that counts and issue keying read (a `Finding`'s names)."""
+class KeptFinding(msgspec.Struct, gc=False):
+    """The fields of a kept finding that counts and issue keying read (a `Finding`'s names).
+    A Struct: built in C, 100,000s of times (it holds no container: untracked by the GC)."""
 
     offset: int
     created_ts: float
