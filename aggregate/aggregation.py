@@ -259,8 +259,7 @@ def _summarize(
         outcome = trace_outcome(trace, info, findings)
         outcomes.append(outcome)
         builder.add_trace(trace, info, outcome, findings)
-        for f in findings:
-            issues.add(f, t, info, outcome)
+        issues.add_all(findings, t, info, outcome)
     issue_list = issues.build(run.traces, run.index.trace_ids)
     summary = builder.build(
         generated_at=now,

@@ -127,14 +127,26 @@ class IssueBuilder:
         self, f: Finding | KeptFinding, trace_idx: int, facts: FactsInfo | None, outcome: str
     ) -> int | None:
         """Record a kept finding; returns its group (None when it names no problem)."""
-        gid = self.group_of(f, facts, create=True)
-        if gid is None:
-            return None
-        self._g.append(gid)
-        self._t.append(trace_idx)
-        self._o.append(_OUTCOME_CODE.get(outcome, _UNKNOWN_CODE))
-        self._rows.append(f)
-        return gid
+        self.add_all((f,), trace_idx, facts, outcome)
+        return self.group_of(f, facts)
+
+    def add_all(
+        self,
+        findings: Iterable[Finding | KeptFinding],
+        trace_idx: int,
+        facts: FactsInfo | None,
+        outcome: str,
+    ) -> None:
+        """Record one trace's kept findings (a call per trace: 100,000s of findings)."""
+        code = _OUTCOME_CODE.get(outcome, _UNKNOWN_CODE)
+        group_of = self.group_of
+        for f in findings:
+            gid = group_of(f, facts, create=True)
+            if gid is not None:
+                self._g.append(gid)
+                self._t.append(trace_idx)
+                self._o.append(code)
+                self._rows.append(f)
 
     def group_of(
         self, f: Finding | KeptFinding, facts: FactsInfo | None, *, create: bool = False

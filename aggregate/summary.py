@@ -208,20 +208,19 @@ class SummaryBuilder:
         if facts is not None:
             m.input_tokens += facts.input_tokens or 0
             m.output_tokens += facts.output_tokens or 0
-        kinds = self._kinds
+        kinds, said, task_name = self._kinds, self._said, trace.task_name
         for f in kept:
             if f.status != "ok":
                 continue
-            kind = (trace.task_name, f.perspective, f.category, f.subcategory)
+            kind = (task_name, f.perspective, f.category, f.subcategory)
             kinds[kind] = kinds.get(kind, 0) + 1
-            said = self._said
             if said is None:
                 self._action(f.actionable)
                 continue
             said[f.actionable] = said.get(f.actionable, 0) + 1
             if len(said) >= ACTION_KEYS_LIMIT:
                 self._count_actions()
-                self._said = None
+                self._said = said = None
 
     def _count_kinds(self) -> None:
         """The category counts from the tally of distinct kinds (once per kind, not per

@@ -60,6 +60,18 @@ _KEEP_CODE_BEFORE = re.compile(
 _SPACES = re.compile(r"\s+")
 
 
+def _may_keep_code(lowered: str) -> bool:
+    """An ASCII text, lowercased, holds a word `_KEEP_CODE_BEFORE` ends on (each of its
+    alternatives holds one of these): without one, no number before it is kept."""
+    return (
+        "code" in lowered
+        or "status" in lowered
+        or "exit" in lowered
+        or "errno" in lowered
+        or "http" in lowered
+    )
+
+
 # What each fold needs in the text to match at all, in _FOLDS' order: a character or
 # substring every match holds at least that many times, and whether every match holds a
 # digit. A fold that cannot match is skipped, which changes nothing (a test compares with the
@@ -106,6 +118,8 @@ def _fold_details(text: str, *, quotes: bool) -> str:
             text = pattern.sub(repl, text)
     if not digits:  # no number to fold
         return _collapse_spaces(text)
+    if text.isascii() and not _may_keep_code(text.lower()):  # every number folds
+        return _collapse_spaces(_NUMBER.sub("<n>", text))
 
     def number(m: re.Match[str]) -> str:
         before = text[max(0, m.start() - 16) : m.start()]
