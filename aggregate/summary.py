@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import compress, repeat
 
 from tracejury.aggregate.inputs import FactsInfo, TraceInfo
 from tracejury.aggregate.issue_groups import NO_PROBLEM
@@ -158,13 +159,10 @@ class SummaryBuilder:
         self._actions: dict[str, list[int | str]] = {}  # key -> [count, smallest wording]
         self.traces_usd: float | None = None
         self.traces_with_cost = 0
-        # (task, perspective, category, subcategory) -> ok findings, counted into the
-        # category counts by build()
-        self._kinds: dict[tuple[str, str, str | None, str | None], int] = {}
-        # The ok findings' recommendations -> times said, in first-seen order, counted into
-        # _actions once per distinct text; None once ACTION_KEYS_LIMIT texts were seen (from
-        # then on finding by finding, as the pruning needs).
-        self._said: dict[str, int] | None = {}
+        # Every kept finding added and its trace's task, in order: counted into the category
+        # counts and the recommendations by build() (_count_findings), a column at a time.
+        self._kept: list[KeptFinding] = []
+        self._kept_tasks: list[str] = []
 
     def _action(self, text: str, times: int = 1) -> None:
         entry = _action_entry(text)
@@ -208,24 +206,27 @@ class SummaryBuilder:
         if facts is not None:
             m.input_tokens += facts.input_tokens or 0
             m.output_tokens += facts.output_tokens or 0
-        kinds, said, task_name = self._kinds, self._said, trace.task_name
-        for f in kept:
-            if f.status != "ok":
-                continue
-            kind = (task_name, f.perspective, f.category, f.subcategory)
-            kinds[kind] = kinds.get(kind, 0) + 1
-            if said is None:
-                self._action(f.actionable)
-                continue
-            said[f.actionable] = said.get(f.actionable, 0) + 1
-            if len(said) >= ACTION_KEYS_LIMIT:
-                self._count_actions()
-                self._said = said = None
+        self._kept += kept
+        self._kept_tasks += repeat(trace.task_name, len(kept))
 
-    def _count_kinds(self) -> None:
-        """The category counts from the tally of distinct kinds (once per kind, not per
-        finding; every count is an int sum, so the order they are added in changes nothing)."""
-        for (task_name, perspective, category, subcategory), v in self._kinds.items():
+    def _count_findings(self) -> None:
+        """The category counts and the recommendations of the ok findings added so far, each
+        column tallied in C (100,000s of findings are a few 10,000 distinct kinds and texts)."""
+        ok = [f.status == "ok" for f in self._kept]
+        rows, tasks = list(compress(self._kept, ok)), list(compress(self._kept_tasks, ok))
+        self._kept, self._kept_tasks = [], []
+        kinds = Counter(
+            zip(
+                tasks,
+                [f.perspective for f in rows],
+                [f.category for f in rows],
+                [f.subcategory for f in rows],
+                strict=True,
+            )
+        )
+        # Once per kind, not per finding: every count is an int sum, so the order they are
+        # added in changes nothing.
+        for (task_name, perspective, category, subcategory), v in kinds.items():
             self.total += v
             cat, problem, sub = _category_keys(category, subcategory)
             self.by_category[cat] += v
@@ -233,16 +234,28 @@ class SummaryBuilder:
             if problem:
                 self.by_subcategory[sub] += v
                 self.by_task[task_name].categories[cat] += v
-        self._kinds = {}
+        self._count_actions([f.actionable for f in rows])
 
-    def _count_actions(self) -> None:
-        """The recommendations tallied so far, counted once per distinct text in first-seen
-        order: what counting finding by finding gives, since up to ACTION_KEYS_LIMIT texts
-        (so at most as many keys) no pruning can happen."""
-        if self._said:
-            for text, times in self._said.items():
+    def _count_actions(self, texts: list[str]) -> None:
+        """The recommendations, in order, counted as counting them one by one counts them:
+        up to ACTION_KEYS_LIMIT distinct texts (so at most as many keys) no pruning can
+        happen, so once per distinct text in first-seen order; at the limit, the texts seen
+        until then so, and each one after it one by one (as the pruning needs)."""
+        said = Counter(texts)  # first-seen order
+        if len(said) < ACTION_KEYS_LIMIT:
+            for text, times in said.items():
                 self._action(text, times)
-            self._said = {}
+            return
+        said = Counter()
+        rest = iter(texts)
+        for text in rest:
+            said[text] += 1
+            if len(said) >= ACTION_KEYS_LIMIT:
+                break
+        for text, times in said.items():
+            self._action(text, times)
+        for text in rest:
+            self._action(text)
 
     def top_actions(self) -> dict[str, int]:
         ranked = sorted(self._actions.values(), key=lambda v: (-int(v[0]), str(v[1])))
@@ -262,8 +275,7 @@ class SummaryBuilder:
         issues: list[Issue],
         analysis: AnalysisCost,
     ) -> AnalysisSummary:
-        self._count_kinds()
-        self._count_actions()
+        self._count_findings()
         by_analyzer = analysis.by_analyzer
         usd = [a.cost_usd for a in by_analyzer.values() if a.cost_usd is not None]
         cost = CostSummary(

@@ -1,5 +1,5 @@
 """Issue groups and summary counts tallied per distinct value (`IssueBuilder._note_groups`,
-`SummaryBuilder._count_kinds`, `SummaryBuilder._count_actions`) equal noting and counting finding by finding, in order: on
+`SummaryBuilder._count_findings`) equal noting and counting finding by finding, in order: on
 findings whose groups hold more distinct fixes than a group remembers, with ties, repeats,
 empty and none fixes, several perspectives, categories that fold together and error rows."""
 
@@ -119,7 +119,7 @@ def test_category_counts_per_distinct_kind_equal_counting_each_finding() -> None
                 if problem:
                     subs[sub] += 1
                     tasks[traces[t].task_name][cat] += 1
-        b._count_kinds()
+        b._count_findings()
         assert (b.total, b.by_category, b.by_subcategory) == (total, cats, subs)
         assert b.by_perspective == persp
         assert {k: v.categories for k, v in b.by_task.items() if v.categories} == tasks
@@ -139,6 +139,6 @@ def test_recommendations_counted_per_distinct_text_equal_counting_each_finding(
             b.add_trace(traces[t], None, "failed", [f])
             if f.status == "ok":
                 reference._action(f.actionable)
-        b._count_actions()
+        b._count_findings()
         assert list(b._actions.items()) == list(reference._actions.items())
         assert b.top_actions() == reference.top_actions()
