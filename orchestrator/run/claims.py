@@ -18,11 +18,11 @@ import os
 import re
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from pydantic import Field, ValidationError
 
 from tracejury.errors import ConfigError
@@ -157,6 +157,18 @@ class ClaimBoard:
     def views(self) -> list[ClaimView]:
         now = utc_now()
         return [view(c, now) for c in self.read_all()]
+
+    def views_then(self, use: Callable[[list[ClaimView]], object]) -> None:
+        """`use(self.views())` under the board's lock, so no claim changes in between: a
+        holder that releases its last batch after this read does its own `views_then` later.
+        Without the lock in time (a stuck process), unlocked."""
+        try:
+            with self._lock:
+                use(self.views())
+                return
+        except Timeout:
+            pass
+        use(self.views())
 
     def stale(self, claim: Claim, now: datetime | None = None) -> str | None:
         """Why another holder's `held` claim may be taken over now, or None."""

@@ -228,7 +228,7 @@ class RunStage:
         phase: Phase = (
             "done" if code == ExitCode.OK else "failed" if code == ExitCode.EXECUTION else "stopped"
         )
-        self.status.write(phase, p, message=msg, exit_code=int(code), claims=self._views_now())
+        self._write_final(phase, p, msg, int(code))
         self.display.run_finished(p, int(code), msg)
         return RunResult(
             run_dir=self.rd.path,
@@ -258,9 +258,18 @@ class RunStage:
                 "run", state.progress, message=waiting or None, claims=await self._claim_views()
             )
 
-    def _views_now(self) -> list[ClaimView]:
+    def _write_final(self, phase: Phase, p: Progress, msg: str, code: int) -> None:
+        """The final status.json. With a claims board, written while holding its lock: a
+        process that marks its last batch done after our read writes its own final status
+        after ours, so the file left last is never staler than the board (four processes
+        sharing a run: one wrote batches still held over the last one's, in CI)."""
         session = self.claimer.session if self.claimer is not None else None
-        return session.board.views() if session is not None else []
+        if session is None:
+            self.status.write(phase, p, message=msg, exit_code=code)
+            return
+        session.board.views_then(
+            lambda views: self.status.write(phase, p, message=msg, exit_code=code, claims=views)
+        )
 
     async def _claim_views(self) -> list[ClaimView]:
         if self.claimer is None or self.claimer.session is None:

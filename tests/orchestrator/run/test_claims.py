@@ -8,11 +8,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio
+import filelock
 import pytest
 from test_recorder import finding
 
@@ -251,3 +254,37 @@ def test_what_other_processes_spent_counts_against_the_one_budget(tmp_path: Path
     ours.refresh()
     ours.refresh()  # read once
     assert ours.others_cost_usd == 0.25  # our own finding is ours, not theirs
+
+
+def test_views_then_reads_and_uses_the_views_while_no_claim_can_change(tmp_path: Path) -> None:
+    # What the final status.json is written under: another holder's release waits for it.
+    theirs = ClaimBoard(tmp_path, holder=other())
+    assert theirs.claim("batch_1", keys=4) is not None
+    ours = ClaimBoard(tmp_path)
+    seen: list[list[str]] = []
+
+    def use(views: list[Any]) -> None:
+        seen.append([v.state for v in views])
+        with pytest.raises(filelock.Timeout):  # the board's lock is ours meanwhile
+            filelock.FileLock(str(tmp_path / "claims.lock"), timeout=0).acquire()
+
+    ours.views_then(use)
+    theirs.release("batch_1", done=True)
+    ours.views_then(lambda views: seen.append([v.state for v in views]))
+    assert seen == [["held"], ["done"]]
+
+
+def test_views_then_goes_on_without_a_lock_it_cannot_get(tmp_path: Path) -> None:
+    ours = ClaimBoard(tmp_path)
+    assert ours.claim("batch_1", keys=4) is not None
+    ours._lock = filelock.FileLock(str(tmp_path / "claims.lock"), timeout=0.05)
+    other_lock = filelock.FileLock(str(tmp_path / "claims.lock"))
+    seen: list[int] = []
+    with other_lock:  # (a thread-local FileLock: this instance's hold blocks ours)
+        done = threading.Event()
+        t = threading.Thread(
+            target=lambda: (ours.views_then(lambda v: seen.append(len(v))), done.set())
+        )
+        t.start()
+        t.join(10)
+    assert done.is_set() and seen == [1]
