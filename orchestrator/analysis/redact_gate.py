@@ -4,7 +4,7 @@
 runs, bare high-entropy tokens, tokens split across line breaks); most trace text triggers
 none of them. `may_hold_secret(text)` is False only when every one of those passes would
 find nothing, so `redact` can return the text as it is. It over-approximates: anything it
-cannot rule out (an escape, a `%`, a marker, a literal of any pattern, a long run mixing
+cannot rule out (an escape it decodes, a marker, a literal of any pattern, a long run mixing
 upper case, lower case and digits, a possible line join) goes to the full path.
 
 The literals, gates and line joins are looked for in one linear-time RE2 scan (a DFA: one
@@ -210,8 +210,9 @@ def may_hold_secret(text: str) -> bool:
 
 
 def re_gates_may_apply(text: str) -> bool:
-    """`may_hold_secret` with the `re` gates instead of the one scan (after the escape and
-    marker tests): a superset of nothing less than the scan's answer."""
+    """`may_hold_secret` with the `re` gates instead of the one scan (after the marker test),
+    for text RE2 cannot case-fold as `re` does: wider than the scan (any `%` or backslash,
+    `://` cut by whitespace), never narrower where a pass could change the text."""
     if "\\" in text or "%" in text:
         return True  # escapes to decode
     if "\n" in text:

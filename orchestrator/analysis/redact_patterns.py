@@ -171,19 +171,19 @@ def _qualified(word: str, qualifiers: tuple[str, ...]) -> str:
 # `token` or `pwd`, then `_SECRET_END`; before that word, key characters only. A bare `key`
 # (cache_key, in most source code) or a `token` that key characters follow (max_tokens) is
 # not one. Split at those five words (`AnyGate`).
-# The same gate in RE2 syntax, the qualifiers read forwards (RE2 has no lookbehind).
-_SECRET_SCAN_END = _SECRET_END.replace(r"\s", RE2_SPACE)
-_SECRET_SCAN = (
-    rf"(?i:(?:pass|secret|(?:{'|'.join(_KEY_QUALIFIERS)})[_\-]?key"
-    rf"|(?:{'|'.join(_TOKEN_QUALIFIERS)})[_\-]?token)[A-Za-z0-9_.\-]*{_SECRET_SCAN_END}"
-    rf"|(?:token|pwd){_SECRET_SCAN_END})"
-)
 _SECRET_GATE = (
     rf"(?i)pass[A-Za-z0-9_.\-]*{_SECRET_END}",
     rf"(?i)secret[A-Za-z0-9_.\-]*{_SECRET_END}",
     rf"(?i)key{_qualified('key', _KEY_QUALIFIERS)}[A-Za-z0-9_.\-]*{_SECRET_END}",
     rf"(?i)token(?:{_qualified('token', _TOKEN_QUALIFIERS)}[A-Za-z0-9_.\-]*)?{_SECRET_END}",
     rf"(?i)pwd{_SECRET_END}",
+)
+# The same gate in RE2 syntax, the qualifiers read forwards (RE2 has no lookbehind).
+_SECRET_SCAN_END = _SECRET_END.replace(r"\s", RE2_SPACE)
+_SECRET_SCAN = (
+    rf"(?i:(?:pass|secret|(?:{'|'.join(_KEY_QUALIFIERS)})[_\-]?key"
+    rf"|(?:{'|'.join(_TOKEN_QUALIFIERS)})[_\-]?token)[A-Za-z0-9_.\-]*{_SECRET_SCAN_END}"
+    rf"|(?:token|pwd){_SECRET_SCAN_END})"
 )
 # Values that are references, placeholders or already redacted stay as they are.
 _NOT_A_VALUE = (

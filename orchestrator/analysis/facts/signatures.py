@@ -116,7 +116,7 @@ _SHELL_FAILURE_FOLDED = "exit"
 _OK_RESULT_SCAN = re2.compile(
     "|".join(
         [
-            f"(?:{'|'.join(_GATE_EXCEPTION)})[:\\[]",
+            *map(re.escape, _EXCEPTION_NEEDLES),
             *map(re.escape, _SHELL_FAILURE_WORDS),
             "(?i:exit(?:ed with)? (?:code|status) [1-9])",
         ]
