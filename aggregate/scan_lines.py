@@ -85,6 +85,25 @@ _decode_finding = msgspec.json.Decoder(FindingLine).decode
 _parse_datetime = TypeAdapter(datetime).validator.validate_python
 
 
+def created_epoch(text: str) -> float | None:
+    """The epoch seconds of the datetime the model reads from `text` (`epoch_seconds`); None
+    when the model does not take it. msgspec's RFC 3339 parser first: its datetimes carry
+    `timezone.utc`, not pydantic's `TzInfo`, whose `utcoffset` makes `timestamp()` slow (a
+    stamp 8,600 -> 6,100 instructions). It takes no text the model rejects and reads every
+    text it takes as the model does, but
+    for a fraction past microseconds, which it rounds where the model truncates: such a text
+    (a 7th digit after 'YYYY-MM-DDTHH:MM:SS.') goes to the model's parser."""
+    if not (len(text) > 26 and text[19] == "." and text[26].isdigit()):
+        try:
+            return epoch_seconds(msgspec.convert(text, datetime))
+        except msgspec.ValidationError:
+            pass  # the model's parser takes more forms: it says
+    try:
+        return epoch_seconds(_parse_datetime(text))
+    except ValidationError:
+        return None
+
+
 def finding_line(raw: bytes) -> tuple[FindingLine, float] | None:
     """The line's fields and created_at as epoch seconds; None when the projection does not
     take the line exactly (then `Finding` reads it). It may take a line the model rejects
@@ -95,10 +114,8 @@ def finding_line(raw: bytes) -> tuple[FindingLine, float] | None:
         return None
     if r.created_at is msgspec.UNSET:
         return r, utc_now().timestamp()  # the model's default: now
-    try:
-        return r, epoch_seconds(_parse_datetime(r.created_at))
-    except ValidationError:
-        return None
+    ts = created_epoch(r.created_at)
+    return None if ts is None else (r, ts)
 
 
 def line_of_finding(f: Finding) -> tuple[FindingLine, float]:

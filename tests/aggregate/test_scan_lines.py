@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import json
 
-from tracejury.aggregate.scan_lines import facts_line, finding_line, line_of_facts, line_of_finding
+from tracejury.aggregate.rows import created_ts
+from tracejury.aggregate.scan_lines import (
+    created_epoch,
+    facts_line,
+    finding_line,
+    line_of_facts,
+    line_of_finding,
+)
 from tracejury.aggregate.synthetic import finding, trace_ref
 from tracejury.models import Facts, Finding, TraceFacts
 from tracejury.models.facts import ErrorSignature
@@ -125,3 +132,27 @@ def test_facts_projection_matches_the_model() -> None:
         taken += 1
         assert got == line_of_facts(model), raw[:300]
     assert taken >= 6
+
+
+def test_created_epoch_is_the_models_time_of_every_stamp() -> None:
+    # msgspec's parser reads most stamps; past microseconds it would round where the model
+    # truncates (.9999995 -> the next second), so those are the model's parser's
+    stamps = [
+        f"{day}{sep}{clock}{frac}{zone}"
+        for day in ("2025-01-16", "0001-01-01", "9999-12-31", "2023-02-29")
+        for sep in ("T", "t", " ")
+        for clock in ("05:46:07", "23:59:60", "05:46")
+        for frac in ("", ".5", ".123456", ".1234567", ".9999995", ".9999999999")
+        for zone in ("", "Z", "z", "+00:00", "-14:00", "+0530", "+05")
+    ]
+    taken = 0
+    for stamp in [*stamps, "1700000000", "1700000000.5", "2025-01-16", "yesterday"]:
+        try:
+            want: float | None = created_ts(
+                Finding.model_validate({**_base(), "created_at": stamp})
+            )
+        except ValueError:
+            want = None
+        assert created_epoch(stamp) == want, stamp
+        taken += want is not None
+    assert taken > 100
