@@ -117,18 +117,18 @@ def _fold_details(text: str, *, quotes: bool) -> str:
         if quotes or repl != "<str>":
             text = pattern.sub(repl, text)
     if not digits:  # no number to fold
-        return _collapse_spaces(text)
+        return collapse_spaces(text)
     if text.isascii() and not _may_keep_code(text.lower()):  # every number folds
-        return _collapse_spaces(_NUMBER.sub("<n>", text))
+        return collapse_spaces(_NUMBER.sub("<n>", text))
 
     def number(m: re.Match[str]) -> str:
         before = text[max(0, m.start() - 16) : m.start()]
         return m.group() if _KEEP_CODE_BEFORE.search(before) else "<n>"
 
-    return _collapse_spaces(_NUMBER.sub(number, text))
+    return collapse_spaces(_NUMBER.sub(number, text))
 
 
-def _collapse_spaces(text: str) -> str:
+def collapse_spaces(text: str) -> str:
     """`_SPACES.sub(" ", text).strip()`: `\\s` and `str.split()` know the same whitespace."""
     return " ".join(text.split())
 

@@ -149,4 +149,4 @@ def test_whitespace_collapses_as_the_regex_did_for_every_code_point() -> None:
     assert regex_spaces == "".join(c for c in every if c.isspace())
     for c in regex_spaces + "ax\x00\u200b\ufeff":
         text = f"{c} a{c}{c}b {c}"
-        assert textfold._collapse_spaces(text) == _SPACES.sub(" ", text).strip(), hex(ord(c))
+        assert textfold.collapse_spaces(text) == _SPACES.sub(" ", text).strip(), hex(ord(c))

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from tracejury.clip import clip
 from tracejury.orchestrator.readers.model import Step
+from tracejury.textfold import collapse_spaces
 
 KEY_CHARS = 300  # longer keys keep a hash of the rest, so distinct long commands stay distinct
 DISPLAY_CHARS = 200
 
-_SPACES = re.compile(r"\s+")
-
 
 def normalize_command(command: str) -> str:
     """Whitespace collapsed; `ls  -la\\n` and `ls -la` are the same command."""
-    return _SPACES.sub(" ", command).strip()
+    return collapse_spaces(command)
 
 
 def bounded_key(text: str) -> str:
