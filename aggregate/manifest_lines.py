@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from tracejury.aggregate.scan_lines import NOT_DECODED
 from tracejury.models.common import Outcome
 
 
@@ -52,5 +53,5 @@ def manifest_lines(raw: bytes) -> ManifestLines | None:
     """The manifest's traces and problems; None when the projection does not take it."""
     try:
         return _decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except NOT_DECODED:
         return None

@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 
 from tracejury.aggregate.normalize import tokens_uncached
+from tracejury.aggregate.scan_lines import NOT_DECODED
 from tracejury.jsonl import raw_lines
 
 
@@ -33,7 +34,7 @@ def root_causes(path: Path) -> list[str]:
     for _, _, raw in raw_lines(path):
         try:
             seen[_decode_root(raw).root_cause] = None
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except NOT_DECODED:
             continue  # whatever the scan makes of this line, it folds it itself
     return list(seen)
 

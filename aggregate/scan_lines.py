@@ -23,6 +23,10 @@ from tracejury.models import Finding, TraceFacts
 from tracejury.models.common import Confidence, FindingStatus, Outcome, utc_now
 
 _OUTCOMES = frozenset(get_args(Outcome))
+# What a projection's decoder raises for a line it does not take: msgspec raises
+# UnicodeDecodeError, not a DecodeError, for a string of invalid UTF-8 (the model calls that
+# line invalid JSON).
+NOT_DECODED = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
@@ -110,7 +114,7 @@ def finding_line(raw: bytes) -> tuple[FindingLine, float] | None:
     (a field it does not read is wrong): the validation process says so."""
     try:
         r = _decode_finding(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except NOT_DECODED:
         return None
     if r.created_at is msgspec.UNSET:
         return r, utc_now().timestamp()  # the model's default: now
@@ -161,7 +165,7 @@ def facts_line(raw: bytes) -> FactsLine | None:
     """A facts line's fields; None when the projection does not take it exactly."""
     try:
         r = _decode_facts(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except NOT_DECODED:
         return None
     return r if r.facts.outcome in _OUTCOMES else None
 

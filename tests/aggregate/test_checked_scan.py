@@ -66,6 +66,32 @@ def test_lines_only_the_model_rejects(tmp_path: Path, monkeypatch: pytest.Monkey
     assert _outputs(_tricky(tmp_path / "process" / "run")) == want
 
 
+def _invalid_utf8(root: Path) -> RunDir:
+    """A line whose root cause (a field both projections and the model read) and a facts
+    line whose model name are not UTF-8."""
+    rd = RunDir(root)
+    generate(rd, traces=40, perspectives=("triage", "correctness"), tasks=5, seed=9)
+    lines = rd.findings.read_bytes().splitlines(keepends=True)
+    lines[4] = lines[4].replace(b'"root_cause":"', b'"root_cause":"\xff', 1)
+    rd.findings.write_bytes(b"".join(lines))
+    facts = rd.facts.read_bytes().splitlines(keepends=True)
+    facts[2] = facts[2].replace(b'"model":"', b'"model":"\xed\xa0\x80', 1)
+    rd.facts.write_bytes(b"".join(facts))
+    return rd
+
+
+def test_lines_of_invalid_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # msgspec raises UnicodeDecodeError for them (not a DecodeError): they are the model's
+    # to read, as invalid lines, in the process and here alike
+    rd = _invalid_utf8(tmp_path / "here" / "run")
+    want = _outputs(rd)
+    assert want["analysis_summary.json"].count("invalid JSON (UnicodeDecodeError)") == 2
+    monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 0)
+    rd = _invalid_utf8(tmp_path / "process" / "run")
+    assert not any("validation process" in m for m in aggregate_run(rd.path).messages)
+    assert _outputs(rd) == want
+
+
 def test_a_failed_process_means_validating_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
