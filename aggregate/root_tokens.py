@@ -28,10 +28,28 @@ _decode_root = msgspec.json.Decoder(_Root).decode
 _BATCH = 2048  # token sets encoded at a time
 
 
+_KEY = b'"root_cause":"'  # as our lines are written (compact JSON)
+
+
 def root_causes(path: Path) -> list[str]:
-    """Every distinct root cause of the file's decodable lines, in first-seen order."""
+    """Every distinct root cause of the file's decodable lines, in first-seen order.
+
+    A value without an escape is its bytes between the quotes, found rather than decoded
+    (the 100k bench's pass 1.31G -> 1.04G instructions). Where that reads a nested key or a
+    line the scan will not take, the list only holds a text the scan does not ask for (its
+    tokens are still that text's), and a root cause missing here is folded by the scan."""
     seen: dict[str, None] = {}
     for _, _, raw in raw_lines(path):
+        at = raw.find(_KEY)
+        if at >= 0:
+            start = at + len(_KEY)
+            end = raw.find(b'"', start)
+            if end >= 0 and raw.find(b"\\", start, end) < 0:
+                try:
+                    seen[raw[start:end].decode()] = None
+                    continue
+                except UnicodeDecodeError:
+                    pass
         try:
             seen[_decode_root(raw).root_cause] = None
         except NOT_DECODED:
