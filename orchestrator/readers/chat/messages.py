@@ -131,10 +131,25 @@ def parse_args(raw: Any) -> Any:
     return raw
 
 
-def normalize_args(tool_name: str | None, args: Any) -> Any:
-    """Shell commands land under `command` whatever the tool called them."""
+def _is_shellish(tool_name: str | None) -> bool:
     name = (tool_name or "").lower().rsplit(".", 1)[-1].removeprefix("mcp__")
     shellish = name in SHELL_TOOLS or name.endswith(("bash", "shell", "_command", "terminal"))
+    if len(_SHELLISH) >= _SHELLISH_MAX:
+        _SHELLISH.clear()
+    _SHELLISH[tool_name] = shellish
+    return shellish
+
+
+# A trace calls a few tools many times: each name's answer is remembered.
+_SHELLISH: dict[str | None, bool] = {}
+_SHELLISH_MAX = 1024  # then it starts over
+
+
+def normalize_args(tool_name: str | None, args: Any) -> Any:
+    """Shell commands land under `command` whatever the tool called them."""
+    shellish = _SHELLISH.get(tool_name)
+    if shellish is None:
+        shellish = _is_shellish(tool_name)
     if not shellish:
         return args
     if isinstance(args, str):
@@ -151,8 +166,30 @@ def normalize_args(tool_name: str | None, args: Any) -> Any:
     return args
 
 
-def call_text(name: str | None, args: Any) -> str:
+def _call_text(name: str | None, args: Any) -> str:
     return f"{name or 'tool'}({json_text(args, 2000) if args not in (None, '') else ''})"
+
+
+# A trace runs the same few commands again and again: the text of a call whose only
+# argument is its command is remembered (it is a function of the name and the command).
+_CALL_TEXTS: dict[tuple[str | None, str], str] = {}
+_CALL_TEXTS_MAX = 4096  # then it starts over
+_CALL_COMMAND_CHARS = 256  # longer commands are rarely repeated
+
+
+def call_text(name: str | None, args: Any) -> str:
+    if type(args) is dict and len(args) == 1:
+        cmd = args.get("command")
+        if type(cmd) is str and len(cmd) <= _CALL_COMMAND_CHARS:
+            key = (name, cmd)
+            text = _CALL_TEXTS.get(key)
+            if text is None:
+                text = _call_text(name, args)
+                if len(_CALL_TEXTS) >= _CALL_TEXTS_MAX:
+                    _CALL_TEXTS.clear()
+                _CALL_TEXTS[key] = text
+            return text
+    return _call_text(name, args)
 
 
 def parse_role(role: str, name: str | None) -> tuple[str, str | None, str | None]:

@@ -1,4 +1,5 @@
-"""One event line as a `Step`."""
+"""One event line as a `Step`: the lines a long stream is made of by a short path, the rest by
+the general one (`general_step`), with the same result."""
 
 from __future__ import annotations
 
@@ -35,6 +36,135 @@ def _said(
 
 def event_step(obj: dict[str, Any], index: int, location: str) -> Step:
     """One event line as a Step."""
+    data = obj.get("data")
+    if type(data) is dict:
+        et = obj.get("event_type")
+        if et == "tool_result":
+            step = _ok_result(obj, data, index, location)
+        elif et == "agent_thinking":
+            step = _thinking(obj, data, index, location)
+        elif et == "tool_call":
+            step = _tool_call(obj, data, index, location)
+        else:
+            step = None
+        if step is not None:
+            return step
+    return general_step(obj, index, location)
+
+
+# --- the bulk lines -----------------------------------------------------------------------
+# Reasoning, tool calls and results that worked are most of every long stream. For each,
+# the short path below is `general_step` for the common shape of its line (each field
+# absent or of its usual type, as the writer's code puts it); any other shape returns None,
+# and the general path reads it. `test_event_step_paths` holds the two paths equal on every
+# shape. Steps are built positionally: keywords cost twice as much.
+
+# `str(verdict).strip().lower()` of these is the verdict itself.
+_PLAIN_VERDICTS = frozenset({"success", "ok", "completed", "done", ""})
+_AGENT = "agent"
+
+
+def _executor(obj: dict[str, Any]) -> str | None | bool:
+    """`as_str(executor) or as_str(executor_variant)` when each is absent or a non-empty
+    string; False for any other value."""
+    ex = obj.get("executor")
+    if ex is None:
+        ex = obj.get("executor_variant")
+    if ex is None or (type(ex) is str and ex):
+        return ex
+    return False
+
+
+def _tool_id(data: dict[str, Any]) -> str | None:
+    tid = data.get("tool_id") or data.get("tool_call_id") or data.get("call_id")
+    return tid if type(tid) is str and tid else as_str(tid)
+
+
+def _thinking(obj: dict[str, Any], data: dict[str, Any], index: int, location: str) -> Step | None:
+    text = data.get("thinking")
+    ex = _executor(obj)
+    if type(text) is not str or not text or ex is False:
+        return None
+    d = data.get("duration_ms")
+    dur = None if d is None else as_float(d)
+    ts = to_epoch(obj.get("timestamp"))
+    return Step(
+        index, "thinking", text, ex or _AGENT, None, None, None, None, None, dur, ts, location, ex
+    )
+
+
+def _tool_call(obj: dict[str, Any], data: dict[str, Any], index: int, location: str) -> Step | None:
+    name = data.get("tool_name")
+    ex = _executor(obj)
+    if (name is not None and (type(name) is not str or not name)) or ex is False:
+        return None
+    params = data.get("tool_params")
+    if params is None and "tool_params" not in data:
+        params = data.get("args")
+    args = normalize_args(name, params)
+    d = data.get("duration_ms")
+    dur = None if d is None else as_float(d)
+    ts = to_epoch(obj.get("timestamp"))
+    return Step(
+        index,
+        "tool_call",
+        call_text(name, args),
+        ex or _AGENT,
+        name,
+        _tool_id(data),
+        args,
+        None,
+        None,
+        dur,
+        ts,
+        location,
+        ex,
+    )
+
+
+def _ok_result(obj: dict[str, Any], data: dict[str, Any], index: int, location: str) -> Step | None:
+    """A tool result with no error message, its verdict one of `_PLAIN_VERDICTS`, and not
+    `success: false`: one that worked."""
+    name = data.get("tool_name")
+    if name is not None and (type(name) is not str or not name):
+        return None
+    verdict = data.get("status") or data.get("result") or ""
+    if (
+        type(verdict) is not str
+        or verdict not in _PLAIN_VERDICTS
+        or data.get("error_message") is not None
+        or data.get("error") is not None
+        or data.get("success") is False
+    ):
+        return None
+    body = data["result_data"] if "result_data" in data else data.get("output")
+    if body is None and verdict not in ("success", "ok"):
+        body = data.get("result")
+    if body is None:
+        text = verdict
+    else:
+        text = body if type(body) is str else json_text(body, 0)
+    d = data.get("duration_ms")
+    dur = None if d is None else as_float(d)
+    ts = to_epoch(obj.get("timestamp"))
+    return Step(
+        index,
+        "tool_result",
+        text,
+        "tool",
+        name,
+        _tool_id(data),
+        None,
+        "ok",
+        None,
+        dur,
+        ts,
+        location,
+    )
+
+
+def general_step(obj: dict[str, Any], index: int, location: str) -> Step:
+    """Any event line as a Step."""
     et = str(obj.get("event_type") or "")
     data = as_dict(obj.get("data"))
     ts = to_epoch(obj.get("timestamp"))
