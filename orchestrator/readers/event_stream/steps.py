@@ -64,15 +64,15 @@ _PLAIN_VERDICTS = frozenset({"success", "ok", "completed", "done", ""})
 _AGENT = "agent"
 
 
-def _executor(obj: dict[str, Any]) -> str | None | bool:
+def _executor(obj: dict[str, Any]) -> str | None:
     """`as_str(executor) or as_str(executor_variant)` when each is absent or a non-empty
-    string; False for any other value."""
+    string; "" (which that never is) for any other value."""
     ex = obj.get("executor")
     if ex is None:
         ex = obj.get("executor_variant")
     if ex is None or (type(ex) is str and ex):
         return ex
-    return False
+    return ""
 
 
 def _tool_id(data: dict[str, Any]) -> str | None:
@@ -83,7 +83,7 @@ def _tool_id(data: dict[str, Any]) -> str | None:
 def _thinking(obj: dict[str, Any], data: dict[str, Any], index: int, location: str) -> Step | None:
     text = data.get("thinking")
     ex = _executor(obj)
-    if type(text) is not str or not text or ex is False:
+    if type(text) is not str or not text or ex == "":
         return None
     d = data.get("duration_ms")
     dur = None if d is None else as_float(d)
@@ -96,7 +96,7 @@ def _thinking(obj: dict[str, Any], data: dict[str, Any], index: int, location: s
 def _tool_call(obj: dict[str, Any], data: dict[str, Any], index: int, location: str) -> Step | None:
     name = data.get("tool_name")
     ex = _executor(obj)
-    if (name is not None and (type(name) is not str or not name)) or ex is False:
+    if (name is not None and (type(name) is not str or not name)) or ex == "":
         return None
     params = data.get("tool_params")
     if params is None and "tool_params" not in data:
