@@ -7,6 +7,7 @@ close the block or fake a step header, whatever it contains.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from tracejury.models import Facts
@@ -135,7 +136,10 @@ class StubLines:
     stubs: list[Stub]
     _full: list[str] | None = None  # level 2, by position
     _bare: list[str] | None = None  # level 1 single lines, by position
-    _run_end: list[int] | None = None  # where the run of one speaker and kind at i ends
+    # the runs of one speaker and kind at least STUB_RUN long, as (start, end) in order, and
+    # their ends: a stretch is its bare lines but where it crosses one of them
+    _long: list[tuple[int, int]] | None = None
+    _long_ends: list[int] | None = None
 
     def lines(self, start: int, end: int, level: int) -> list[str]:
         """`stub_lines(stubs[start:end], level)`."""
@@ -145,28 +149,44 @@ class StubLines:
                 who: dict[tuple[str | None, str, bool], str] = {}
                 self._full = [_stub_line(s, True, who) for s in stubs]
             return self._full[start:end]
-        if self._bare is None or self._run_end is None:
+        if self._bare is None or self._long is None or self._long_ends is None:
             who = {}
             self._bare = [_stub_line(s, False, who) for s in stubs]
-            run_end = [0] * len(stubs)
-            nxt, prev_key = len(stubs), None
-            for i in range(len(stubs) - 1, -1, -1):
-                key = (stubs[i].speaker, stubs[i].kind, stubs[i].failed)
-                if key != prev_key:
-                    nxt, prev_key = i + 1, key
-                run_end[i] = nxt
-            self._run_end = run_end
-        bare, run_end = self._bare, self._run_end
+            self._long = _long_runs(stubs)
+            self._long_ends = [b for _, b in self._long]
+        bare, long = self._bare, self._long
         out: list[str] = []
         i = start
-        while i < end:
-            j = min(run_end[i], end)  # a run is cut where the stretch ends, as stub_lines does
-            if j - i >= STUB_RUN:
-                out.append(_range_line(stubs[i], stubs[j - 1], j - i))
+        # A run is cut where the stretch ends, as stub_lines does: what is left of it may be
+        # too short for a range line.
+        for k in range(bisect_right(self._long_ends, start), len(long)):
+            a, b = long[k]
+            if a >= end:
+                break
+            a, b = max(a, start), min(b, end)
+            out += bare[i:a]
+            if b - a >= STUB_RUN:
+                out.append(_range_line(stubs[a], stubs[b - 1], b - a))
             else:
-                out += bare[i:j]
-            i = j
+                out += bare[a:b]
+            i = b
+        out += bare[i:end]
         return out
+
+
+def _long_runs(stubs: list[Stub]) -> list[tuple[int, int]]:
+    """The runs of one speaker and kind (and failed or not) of at least STUB_RUN stubs."""
+    runs: list[tuple[int, int]] = []
+    start, prev_key = 0, None
+    for i, s in enumerate(stubs):
+        key = (s.speaker, s.kind, s.failed)
+        if key != prev_key:
+            if i - start >= STUB_RUN:
+                runs.append((start, i))
+            start, prev_key = i, key
+    if len(stubs) - start >= STUB_RUN:
+        runs.append((start, len(stubs)))
+    return runs
 
 
 def render_step(c: Captured, limit: int) -> list[str]:
