@@ -4,6 +4,7 @@ exact word list, the shell-failure pre-test as the regex over every line."""
 from __future__ import annotations
 
 import random
+import re
 
 from bench_scripts import load_bench
 
@@ -171,3 +172,22 @@ def test_the_one_ok_result_scan_answers_for_the_line_scans() -> None:
             h.signature for h in hits
         ], text
     assert len(texts) == 6600 and found > 1000 and ruled_out > 1000
+
+
+def test_failed_opener_answers_as_with_backtracking_whitespace() -> None:
+    """`_FAILED_OPENER`'s possessive `\\s*+` and endpos match as the backtracking pattern
+    over the copied head did, on openers of every branch behind whitespace of every kind."""
+    reference = re.compile(signatures._FAILED_OPENER.pattern.replace(r"^\s*+", r"^\s*", 1))
+    assert reference.pattern != signatures._FAILED_OPENER.pattern
+    openers = ["ValueError: x", "a.b.CustomException", "Error", "ErrorX", "ERROR", "ERRORS",
+               "error: no", "error x", "Traceback (most recent call last):", "fatal: bad",
+               "FAILED tests", "FAILEDX", "value = 1", "_Error.", "9Error", "", "x" * 250 + "Error"]  # fmt: skip
+    checked = 0
+    for lead in ("", " ", "\t\n ", "\u00a0\u3000", " " * 199, " " * 200, " " * 196):
+        for opener in openers:
+            for tail in ("", " rest", "\nmore"):
+                text = lead + opener + tail
+                got = signatures._FAILED_OPENER.match(text, 0, 200) is not None
+                assert got == bool(reference.match(text[:200])), repr(text[:60])
+                checked += got
+    assert checked > 50
