@@ -31,8 +31,9 @@ LAZY_FILES = {"tracejury/__init__.py", "tracejury/models/__init__.py", "batches/
 # The CLI's start-up pattern (orchestrator/cli/group.py): a command module may import inside
 # a function what only that command needs, so `--help` stays fast; the import must carry a
 # comment, on its line or above its block of imports, saying why. `aggregate/api.py` likewise
-# imports the aggregation once its validation process is started.
-LAZY_WITH_REASON = ("orchestrator/cli/", "aggregate/api.py")
+# imports the aggregation once its validation process is started, and
+# `aggregate/completeness.py` the criteria loader (yaml) for a run configured by criteria files.
+LAZY_WITH_REASON = ("orchestrator/cli/", "aggregate/api.py", "aggregate/completeness.py")
 
 
 def _has_reason(lines: list[str], node: ast.stmt) -> bool:
