@@ -173,21 +173,27 @@ class FactsBuilder:
             self.ts_min = ts
         if self.ts_max is None or ts > self.ts_max:
             self.ts_max = ts
-        if self.prev_ts is not None:
-            gap = ts - self.prev_ts
-            if gap > 0:
-                # The time before a step is spent producing it: a tool result is tool time,
-                # an agent step model time, a user/environment message waiting.
-                if step.kind == "tool_result":
-                    phase = "tools"
-                elif agent:
-                    phase = "model"
-                elif step.kind == "message":
-                    phase = "user"
-                else:
-                    phase = "other"
-                self.phases[phase] = self.phases.get(phase, 0.0) + gap
-        self.prev_ts = ts if self.prev_ts is None else max(self.prev_ts, ts)
+        prev = self.prev_ts
+        if prev is None:
+            self.prev_ts = ts
+            return
+        gap = ts - prev
+        if gap > 0:
+            # The time before a step is spent producing it: a tool result is tool time,
+            # an agent step model time, a user/environment message waiting.
+            if step.kind == "tool_result":
+                phase = "tools"
+            elif agent:
+                phase = "model"
+            elif step.kind == "message":
+                phase = "user"
+            else:
+                phase = "other"
+            phases = self.phases
+            phases[phase] = phases.get(phase, 0.0) + gap
+            # prev_ts is the latest time so far: `ts` exactly when it is later (a float
+            # difference is positive exactly then; a NaN on either side keeps prev_ts)
+            self.prev_ts = ts
 
     def _usage(self, usage: dict[str, Any]) -> None:
         for key, value in usage.items():
@@ -200,11 +206,13 @@ class FactsBuilder:
                 continue
 
     def _tool(self, name: str) -> ToolTally:
-        if name not in self.tools and len(self.tools) >= MAX_TOOL_NAMES:
-            name = "(other tools)"
         acc = self.tools.get(name)
         if acc is None:
-            acc = self.tools[name] = ToolTally()
+            if len(self.tools) >= MAX_TOOL_NAMES:
+                name = "(other tools)"
+                acc = self.tools.get(name)
+            if acc is None:
+                acc = self.tools[name] = ToolTally()
         return acc
 
     def _call(self, step: Step) -> str | None:
@@ -236,10 +244,8 @@ class FactsBuilder:
 
     def _result(self, step: Step, failed: bool | None = None) -> None:
         """Tally a result (`failed`: `is_failed_result(step)`, when the caller has it)."""
-        pend: PendingCall | None = None
-        if step.tool_id and step.tool_id in self.pending:
-            pend = self.pending.pop(step.tool_id)
-        elif self.last_call is not None and not self.last_call.resolved:
+        pend = self.pending.pop(step.tool_id, None) if step.tool_id else None
+        if pend is None and self.last_call is not None and not self.last_call.resolved:
             pend = self.last_call
         name = step.tool_name or (pend.name if pend else "tool")
         acc = self._tool(name)

@@ -21,9 +21,13 @@ def _count(fb: FactsBuilder, step: Step, kind: str) -> None:
     kinds[kind] = kinds.get(kind, 0) + 1
     fb.structured = True  # (thinking, tool_call and tool_result are all structured kinds)
     who = step.speaker or step.agent
-    speakers = fb.speakers
-    if who and (who in speakers or len(speakers) < MAX_SPEAKERS):
-        speakers[who] = speakers.get(who, 0) + 1
+    if who:
+        speakers = fb.speakers
+        n = speakers.get(who)
+        if n is not None:
+            speakers[who] = n + 1
+        elif len(speakers) < MAX_SPEAKERS:
+            speakers[who] = 1
 
 
 def add_thinking(fb: FactsBuilder, step: Step) -> None:

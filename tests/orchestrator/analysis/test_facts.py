@@ -565,3 +565,54 @@ def test_a_page_about_context_windows_is_not_a_context_limit() -> None:
     assert compute_facts(s.trace()).context_exceeded is None
     s.add("tool_result", "Error: prompt is too long for this model", status="error")
     assert compute_facts(s.trace()).context_exceeded is True
+
+
+def test_step_times_tally_as_the_latest_time_so_far_rules() -> None:
+    """Phases, first and last times over timestamps that repeat, go back, are missing, are
+    not numbers or are NaN or infinite: as the reference (`max` of every time so far as the
+    one a gap is measured from)."""
+    import math
+    import random
+
+    from tracejury.orchestrator.analysis.facts.builder import FactsBuilder
+
+    def reference(times: list[Any], kinds: list[str]) -> tuple[Any, ...]:
+        lo = hi = prev = None
+        phases: dict[str, float] = {}
+        for ts, kind in zip(times, kinds, strict=True):
+            try:
+                ts = float(ts)
+            except (TypeError, ValueError):
+                continue
+            lo = ts if lo is None or ts < lo else lo
+            hi = ts if hi is None or ts > hi else hi
+            if prev is not None and ts - prev > 0:
+                phase = {"tool_result": "tools", "thinking": "model", "message": "user"}[kind]
+                phases[phase] = phases.get(phase, 0.0) + (ts - prev)
+            prev = ts if prev is None else max(prev, ts)
+        return lo, hi, prev, phases
+
+    rng = random.Random(7)
+    pool: list[Any] = [
+        1.0,
+        2.0,
+        2.0,
+        5e-324,
+        0.0,
+        -0.0,
+        math.inf,
+        -math.inf,
+        math.nan,
+        "3.5",
+        "x",
+        None,
+    ]
+    for _ in range(300):
+        times = [rng.choice(pool) if rng.random() < 0.4 else rng.uniform(0, 9) for _ in range(12)]
+        kinds = [rng.choice(["tool_result", "thinking", "message"]) for _ in times]
+        fb = FactsBuilder()
+        for i, (ts, kind) in enumerate(zip(times, kinds, strict=True)):
+            fb._time(Step(i, kind, timestamp=ts, speaker="user" if kind == "message" else None),
+                     kind == "thinking")  # fmt: skip
+        got = (fb.ts_min, fb.ts_max, fb.prev_ts, fb.phases)
+        assert repr(got) == repr(reference(times, kinds)), times
