@@ -17,10 +17,14 @@ class KeyState(msgspec.Struct, gc=False):
     built in C once per key, 100,000s of times; it holds no container the GC must track)."""
 
     lines: int = 0
+    # Each kind's candidate: its offset and rank, (created_at as epoch seconds, line number)
+    # kept as two fields (no tuple built and compared for each of 100,000s of lines).
     ok_offset: int = -1
-    ok_rank: tuple[float, int] = (float("-inf"), -1)
+    ok_ts: float = float("-inf")
+    ok_line: int = -1
     err_offset: int = -1
-    err_rank: tuple[float, int] = (float("-inf"), -1)
+    err_ts: float = float("-inf")
+    err_line: int = -1
     # The fields of each candidate line, kept so that no line is read twice.
     ok_row: KeptFinding | None = None
     err_row: KeptFinding | None = None
@@ -29,14 +33,14 @@ class KeyState(msgspec.Struct, gc=False):
         """Count a line; True when it is now its kind's candidate (`ok_row` / `err_row`
         are the caller's to set then)."""
         self.lines += 1
-        # Newest by created_at; equal stamps: the later line in the file.
-        rank = (created_ts, line_no)
+        # Newest by created_at; equal stamps: the later line in the file (what comparing
+        # (created_ts, line_no) tuples gives: the stamps are never NaN).
         if ok:
-            if rank > self.ok_rank:
-                self.ok_rank, self.ok_offset = rank, offset
+            if created_ts > self.ok_ts or (created_ts == self.ok_ts and line_no > self.ok_line):
+                self.ok_ts, self.ok_line, self.ok_offset = created_ts, line_no, offset
                 return True
-        elif rank > self.err_rank:
-            self.err_rank, self.err_offset = rank, offset
+        elif created_ts > self.err_ts or (created_ts == self.err_ts and line_no > self.err_line):
+            self.err_ts, self.err_line, self.err_offset = created_ts, line_no, offset
             return True
         return False
 
@@ -51,7 +55,7 @@ class KeyState(msgspec.Struct, gc=False):
     @property
     def kept_ts(self) -> float:
         """The kept line's created_at as epoch seconds."""
-        return self.ok_rank[0] if self.has_ok else self.err_rank[0]
+        return self.ok_ts if self.has_ok else self.err_ts
 
     @property
     def duplicates(self) -> int:
