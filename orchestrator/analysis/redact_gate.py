@@ -19,6 +19,7 @@ from string import ascii_letters
 
 import re2
 
+from tracejury.orchestrator.analysis import text_scan
 from tracejury.orchestrator.analysis.redact_patterns import (
     ESCAPED,
     FOLDS_TO_ASCII,
@@ -181,9 +182,9 @@ def _scan_source() -> str:
     return "|".join(dict.fromkeys(branches))  # (two patterns may share a literal)
 
 
-_SCAN_OPTIONS = re2.Options()
-_SCAN_OPTIONS.max_mem = 64 << 20  # room for the whole DFA (the default 8 MB falls back to NFA)
-_ONE_SCAN = re2.compile(_scan_source(), _SCAN_OPTIONS)
+_ONE_SCAN = re2.compile(_scan_source(), text_scan.OPTIONS)
+# (a tool result that worked is prescanned for this and the facts' error gate at once)
+text_scan.register(_scan_source())
 # `re`'s `(?i)` (the patterns) takes these as ASCII letters, RE2's does not: such a text
 # takes the `re` gates.
 _BEYOND_RE2_FOLDS = tuple(
@@ -203,10 +204,10 @@ def may_hold_secret(text: str) -> bool:
             if c in text:
                 return re_gates_may_apply(text)
     # Searched as UTF-8 bytes: the wrapper's str path maps every offset back to str ones (a
-    # third of the cost), and cannot encode a lone surrogate (a JSON `\ud800`), which
-    # `surrogatepass` keeps as bytes no branch matches, as no pattern matches the character.
-    raw = text.encode("utf-8", "surrogatepass")
-    return _ONE_SCAN.search(raw) is not None or mixed_run(text)
+    # third of the cost), and cannot encode a lone surrogate (`text_scan.utf8`).
+    if text_scan.ruled_out(text):
+        return mixed_run(text)
+    return _ONE_SCAN.search(text_scan.utf8(text)) is not None or mixed_run(text)
 
 
 def re_gates_may_apply(text: str) -> bool:

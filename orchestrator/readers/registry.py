@@ -22,7 +22,7 @@ from tracejury.orchestrator.readers.openhands.reader import OpenHandsReader
 from tracejury.orchestrator.readers.plain import PlainFileReader
 from tracejury.orchestrator.readers.plugins import load_plugins
 from tracejury.orchestrator.readers.protocol import Reader
-from tracejury.orchestrator.readers.redacted import redacted_trace
+from tracejury.orchestrator.readers.redacted import Handoff, redacted_trace
 from tracejury.orchestrator.readers.sniff import FileDispatch
 from tracejury.orchestrator.readers.spans.reader import SpansReader
 from tracejury.orchestrator.readers.swe_agent.reader import SweAgentReader
@@ -129,10 +129,10 @@ class TraceLoadError(Exception):
     """A trace that cannot be loaded; the message is one line for the user."""
 
 
-def load_trace(ref: TraceRef, *, deferred: list[int] | None = None) -> ParsedTrace:
-    """The trace of `ref`, its steps redacted as they stream. `deferred` is for the step
-    worker alone: steps through `redacted.redact_texts(steps, deferred)`, the texts at the
-    positions it appends and `redacted.redact_rest` (args, tokens split between steps) left to
+def load_trace(ref: TraceRef, *, handoff: Handoff | None = None) -> ParsedTrace:
+    """The trace of `ref`, its steps redacted as they stream. `handoff` is for the step
+    worker alone: steps through `redacted.redact_texts(steps, handoff)`, the texts at the
+    positions it notes and `redacted.redact_rest` (args, tokens split between steps) left to
     its parent, which redacts them before anything reads the steps."""
     if ref.read_error:
         raise TraceLoadError(ref.read_error)
@@ -146,6 +146,6 @@ def load_trace(ref: TraceRef, *, deferred: list[int] | None = None) -> ParsedTra
         raise TraceLoadError(f"{e.__class__.__name__}: {e}".splitlines()[0][:300]) from None
     parsed.warnings = list(dict.fromkeys([*ref.warnings, *parsed.warnings]))
     # Secrets are redacted as the steps stream, before facts, digests or any report see them.
-    parsed = redacted_trace(parsed, deferred=deferred)
+    parsed = redacted_trace(parsed, handoff=handoff)
     parsed.loaded_source = parsed.step_source
     return parsed

@@ -3,7 +3,9 @@
 Reading (lines, JSON, steps, redaction) is most of a facts + digest pass over a big trace;
 `worker_steps(trace)` gives the same steps, in the same order, read by a worker process
 (`step_worker.py`) from the trace's ref, so both cores work on one trace (the worker redacts
-every other step's text, this process the others and the rest: `redacted.redact_rest`). Only for a trace
+every other text, this process the others and the rest: `redacted.redact_rest`; the
+results that worked the worker's prescan ruled out are noted here, so facts do not scan them
+again: `analysis/text_scan.py`). Only for a trace
 exactly as `load_trace` made it (its step source not wrapped since, by a budget or a test),
 at least `MIN_BYTES` big. Steps are rebuilt from their fields, so they are equal to the ones
 read here; an exception of the reader's stream is raised here as it would have been. When
@@ -20,10 +22,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from tracejury.models import TraceRef
+from tracejury.orchestrator.analysis import text_scan
 from tracejury.orchestrator.analysis.redact import configuration as redaction_configuration
-from tracejury.orchestrator.analysis.redact import redact
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
-from tracejury.orchestrator.readers.redacted import redact_rest
+from tracejury.orchestrator.readers.redacted import redact_read, redact_rest
 from tracejury.worker_procs import frame, pipe_options, read_frame, worker_command
 
 if sys.platform != "win32":  # (the pipe keeps its default size where there is no fcntl)
@@ -68,7 +70,7 @@ def _stream(ref: TraceRef) -> Iterator[Step]:
             with contextlib.suppress(OSError):  # (over the system's cap: the default stays)
                 fcntl.fcntl(out.fileno(), set_size, PIPE_BYTES)
         try:
-            proc.stdin.write(frame((ref, *settings)))
+            proc.stdin.write(frame((ref, *settings, text_scan.scans_key())))
             proc.stdin.close()
         except OSError as e:
             raise WorkerLost(str(e)) from None
@@ -78,12 +80,24 @@ def _stream(ref: TraceRef) -> Iterator[Step]:
             except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError) as e:
                 raise WorkerLost(str(e)) from None
             if kind == "steps":
-                batch, deferred = value
+                try:
+                    batch, deferred, ruled_out = value
+                except (TypeError, ValueError):  # (not a frame this version sends)
+                    raise WorkerLost("the worker sent a frame it should not have") from None
                 steps = [Step(*fields) for fields in batch]
-                for i in deferred:  # texts the worker left to this core (`redact_texts`)
+                for i in ruled_out:  # results the worker's prescan ruled out, for facts
+                    text_scan.note_ruled_out(steps[i].text)
+                # Texts the worker left to this core (`redact_texts`), each redacted just
+                # before its step goes on: facts ask about it a step later, and a result's
+                # prescan answers them then (`redact_read`).
+                start = 0
+                for i in deferred:
+                    yield from steps[start:i]
                     step = steps[i]
-                    step.text = redact(step.text)
-                yield from steps
+                    step.text = redact_read(step)
+                    yield step
+                    start = i + 1
+                yield from steps[start:]
             elif kind == "end":
                 return
             elif kind == "raise" and isinstance(value, BaseException):

@@ -1,13 +1,15 @@
 """The reading of one big trace on the other core: `python -m tracejury.orchestrator.readers.step_worker`.
 
-It reads one request frame from stdin, `(ref, redaction enabled, extra patterns)`, loads the
-trace as `load_trace` does, and streams its steps to stdout as frames of
-`("steps", ([step fields, ...], [positions in the batch]))`, then `("end", None)`: every step's
-text redacted (`redacted.redact_texts`) but those at the positions given, which the parent
-redacts, as it applies `redact_rest`; `("raise", exception)` when the
-reader's stream raised, `("lost", None)` when it could not do its part (the parent then reads
-the trace itself). Frames as in `tracejury.worker_procs`. A full pipe blocks it, so it is
-never more than a few batches ahead of the parent.
+It reads one request frame from stdin, `(ref, redaction enabled, extra patterns, scans
+key)`, loads the trace as `load_trace` does, and streams its steps to stdout as frames of
+`("steps", ([step fields, ...], [positions], [positions]))`, then `("end", None)`: every
+step's text redacted (`redacted.redact_texts`) but those at the first positions given,
+which the parent redacts, as it applies `redact_rest`; the second positions are the results
+that worked whose prescan ruled them out (`analysis/text_scan.py`), named only when the
+parent's scans key is this process's. `("raise", exception)` when the reader's stream
+raised, `("lost", None)` when it could not do its part (the parent then reads the trace
+itself). Frames as in `tracejury.worker_procs`. A full pipe blocks it, so it is never more
+than a few batches ahead of the parent.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from operator import attrgetter
 from typing import BinaryIO, cast
 
 from tracejury.models import TraceRef
+from tracejury.orchestrator.analysis import text_scan
+from tracejury.orchestrator.analysis.facts import signatures  # noqa: F401 (its scan: text_scan)
 from tracejury.orchestrator.analysis.redact import configure as configure_redaction
 from tracejury.orchestrator.readers.model import Step
+from tracejury.orchestrator.readers.redacted import Handoff
 from tracejury.orchestrator.readers.registry import load_trace
 from tracejury.worker_procs import frame, read_frame, worker_channel
 
@@ -36,20 +41,22 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         request = read_frame(inp)
     except EOFError:
         return
-    ref, enabled, extra = cast(tuple[TraceRef, bool, list[str]], request)
+    ref, enabled, extra, key = cast(tuple[TraceRef, bool, list[str], str], request)
     configure_redaction(enabled=enabled, extra=extra)
     # Every other text, args and tokens split between steps are redacted by the parent.
-    deferred: list[int] = []
-    it = iter(load_trace(ref, deferred=deferred).steps())
+    handoff = Handoff(prescans=key == text_scan.scans_key())
+    it = iter(load_trace(ref, handoff=handoff).steps())
     batch: list[tuple[object, ...]] = []
     start = 0  # the stream position of batch[0]
 
     def send() -> None:
         nonlocal batch, start
-        _send(out, "steps", (batch, [p - start for p in deferred]))
+        left = [p - start for p in handoff.deferred]
+        _send(out, "steps", (batch, left, [p - start for p in handoff.ruled_out]))
         start += len(batch)
         batch = []
-        deferred.clear()
+        handoff.deferred.clear()
+        handoff.ruled_out.clear()
 
     while True:
         try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import re2
 
+from tracejury.orchestrator.analysis import text_scan
 from tracejury.orchestrator.readers.model import Step
 from tracejury.outcome import STEP_FAILED_WORDS
 from tracejury.textfold import normalize_signature
@@ -113,15 +114,16 @@ _SHELL_FAILURE_FOLDED = "exit"
 # exception word followed at once by `:` or `[` (`_EXCEPTION_NEEDLES`), or a shell-failure
 # word, or the `(?i)` branch of `_SHELL_FAILURE` without its word boundaries. ASCII text
 # only: `re`'s `(?i)` takes a few other letters (İ, ı) as ASCII ones, RE2's does not.
-_OK_RESULT_SCAN = re2.compile(
-    "|".join(
-        [
-            *map(re.escape, _EXCEPTION_NEEDLES),
-            *map(re.escape, _SHELL_FAILURE_WORDS),
-            "(?i:exit(?:ed with)? (?:code|status) [1-9])",
-        ]
-    )
+_OK_RESULT_SOURCE = "|".join(
+    [
+        *map(re.escape, _EXCEPTION_NEEDLES),
+        *map(re.escape, _SHELL_FAILURE_WORDS),
+        "(?i:exit(?:ed with)? (?:code|status) [1-9])",
+    ]
 )
+_OK_RESULT_SCAN = re2.compile(_OK_RESULT_SOURCE, text_scan.OPTIONS)
+# (a tool result that worked is prescanned for this and the redaction gate at once)
+text_scan.register(_OK_RESULT_SOURCE)
 
 
 def may_show_ok_result_error(text: str) -> bool:
@@ -129,6 +131,8 @@ def may_show_ok_result_error(text: str) -> bool:
     answered before `_gate_any`'s needles and the line scans run."""
     if not text.isascii():
         return True
+    if text_scan.ruled_out(text):
+        return False
     return _OK_RESULT_SCAN.search(text.encode("ascii")) is not None
 
 

@@ -113,7 +113,7 @@ def test_the_readers_exception_is_raised_here(
     ref = _bench_ref(tmp_path, 50_000)
     steps = list(load_trace(ref).steps())[:7]
     frames = b""
-    for kind, value in (("steps", ([tuple(getattr(s, f) for f in Step.__slots__) for s in steps], [])),
+    for kind, value in (("steps", ([tuple(getattr(s, f) for f in Step.__slots__) for s in steps], [], [])),
                         ("raise", ValueError("disk gone"))):  # fmt: skip
         frames += frame((kind, value))
     blob = tmp_path / "frames.bin"
@@ -225,3 +225,61 @@ def test_worker_steps_equal_the_steps_read_here(
     assert "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z" not in text and "9kLm2nOp5q" not in text
     assert "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun" not in text
     assert text.count("[REDACTED:") >= 4 * 60
+
+
+def _noted(tmp_path: Path, mp: pytest.MonkeyPatch, key: str | None = None) -> list[str]:
+    """The texts this process noted as ruled out for the worker, facts and digest checked
+    equal to reading here (`key`: the scans key sent instead of this process's)."""
+    from tracejury.orchestrator.analysis import text_scan
+
+    path = tmp_path / "agent-work-stream.jsonl"
+    _bench_log(path, 300_000)
+    (tmp_path / "error.jsonl").write_text(
+        '{"attempt_id": "a2", "event_type": "tool_result", "data": {"result": "success", '
+        '"result_data": "ValueError: bad input\\nexit code 3"}}\n'
+    )
+    local = _local(tmp_path, mp)
+    noted: list[str] = []
+    real = text_scan.note_ruled_out
+    with mp.context() as m:
+        m.setattr(step_feed, "MIN_BYTES", 0)
+        m.setattr(text_scan, "note_ruled_out", lambda t: (noted.append(t), real(t)))
+        if key is not None:
+            m.setattr(text_scan, "scans_key", lambda: key)
+        assert _results(tmp_path) == local
+    return noted
+
+
+def test_the_worker_names_the_results_its_prescan_ruled_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracejury.orchestrator.analysis import redact_gate
+    from tracejury.orchestrator.analysis.facts import signatures
+
+    noted = _noted(tmp_path, monkeypatch)
+    assert len(noted) > 50
+    assert "ValueError: bad input\nexit code 3" not in noted
+    for text in noted:  # ruled out by every scan the union holds
+        raw = text.encode("utf-8", "surrogatepass")
+        assert redact_gate._ONE_SCAN.search(raw) is None
+        assert signatures._OK_RESULT_SCAN.search(raw) is None
+
+
+def test_a_worker_with_other_scans_names_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _noted(tmp_path, monkeypatch, key="another version") == []
+
+
+def test_a_frame_of_another_shape_leaves_the_trace_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = _bench_ref(tmp_path, 50_000)
+    fields = [tuple(getattr(s, f) for f in Step.__slots__) for s in load_trace(ref).steps()]
+    blob = tmp_path / "frames.bin"
+    blob.write_bytes(frame(("steps", (fields, []))) + frame(("end", None)))  # (no third list)
+    script = f"import sys; sys.stdout.buffer.write(open({str(blob)!r}, 'rb').read())"
+    local = facts_and_digest(load_trace(ref), 12_000)
+    monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
+    monkeypatch.setattr(step_feed, "worker_command", lambda m: [sys.executable, "-c", script])
+    assert facts_and_digest(load_trace(ref), 12_000) == local
