@@ -75,6 +75,12 @@ def _executor(obj: dict[str, Any]) -> str | None:
     return ""
 
 
+def _ms(data: dict[str, Any]) -> float | None:
+    """`as_float(data.get("duration_ms"))`, most often absent."""
+    d = data.get("duration_ms")
+    return None if d is None else as_float(d)
+
+
 def _tool_id(data: dict[str, Any]) -> str | None:
     tid = data.get("tool_id") or data.get("tool_call_id") or data.get("call_id")
     return tid if type(tid) is str and tid else as_str(tid)
@@ -85,11 +91,21 @@ def _thinking(obj: dict[str, Any], data: dict[str, Any], index: int, location: s
     ex = _executor(obj)
     if type(text) is not str or not text or ex == "":
         return None
-    d = data.get("duration_ms")
-    dur = None if d is None else as_float(d)
     ts = to_epoch(obj.get("timestamp"))
     return Step(
-        index, "thinking", text, ex or _AGENT, None, None, None, None, None, dur, ts, location, ex
+        index,
+        "thinking",
+        text,
+        ex or _AGENT,
+        None,
+        None,
+        None,
+        None,
+        None,
+        _ms(data),
+        ts,
+        location,
+        ex,
     )
 
 
@@ -102,9 +118,6 @@ def _tool_call(obj: dict[str, Any], data: dict[str, Any], index: int, location: 
     if params is None and "tool_params" not in data:
         params = data.get("args")
     args = normalize_args(name, params)
-    d = data.get("duration_ms")
-    dur = None if d is None else as_float(d)
-    ts = to_epoch(obj.get("timestamp"))
     return Step(
         index,
         "tool_call",
@@ -115,8 +128,8 @@ def _tool_call(obj: dict[str, Any], data: dict[str, Any], index: int, location: 
         args,
         None,
         None,
-        dur,
-        ts,
+        _ms(data),
+        to_epoch(obj.get("timestamp")),
         location,
         ex,
     )
@@ -144,9 +157,6 @@ def _ok_result(obj: dict[str, Any], data: dict[str, Any], index: int, location: 
         text = verdict
     else:
         text = body if type(body) is str else json_text(body, 0)
-    d = data.get("duration_ms")
-    dur = None if d is None else as_float(d)
-    ts = to_epoch(obj.get("timestamp"))
     return Step(
         index,
         "tool_result",
@@ -157,8 +167,8 @@ def _ok_result(obj: dict[str, Any], data: dict[str, Any], index: int, location: 
         None,
         "ok",
         None,
-        dur,
-        ts,
+        _ms(data),
+        to_epoch(obj.get("timestamp")),
         location,
     )
 
