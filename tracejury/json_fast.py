@@ -4,7 +4,10 @@ msgspec parses 4x faster than `json.loads` and gives the same Python values for 
 both accept (integers of any size stay `int`, duplicate keys keep the last). What msgspec
 refuses and `json` accepts (NaN and Infinity, numbers past the double range, lone surrogates)
 or refuses too (invalid or truncated JSON, hostile nesting) goes to `json.loads`, so the value
-or the `JSONDecodeError` / `RecursionError` callers see is exactly what they saw before.
+or the `JSONDecodeError` / `RecursionError` callers see is exactly what they saw before. One
+exception, on purpose: bytes that are not UTF-8 raise `UnicodeDecodeError` (as `json.loads`
+does) even when they encode a lone surrogate, which `json.loads` reads from bytes but strict
+UTF-8 forbids (aggregate counts such a line invalid whichever parser reads it).
 """
 
 from __future__ import annotations
