@@ -182,9 +182,10 @@ def _scan_source() -> str:
     return "|".join(dict.fromkeys(branches))  # (two patterns may share a literal)
 
 
-_ONE_SCAN = re2.compile(_scan_source(), text_scan.OPTIONS)
+_SCAN_SOURCE = _scan_source()
+_ONE_SCAN = re2.compile(_SCAN_SOURCE, text_scan.OPTIONS)
 # (a tool result that worked is prescanned for this and the facts' error gate at once)
-text_scan.register(_scan_source())
+text_scan.register(_SCAN_SOURCE)
 # `re`'s `(?i)` (the patterns) takes these as ASCII letters, RE2's does not: such a text
 # takes the `re` gates.
 _BEYOND_RE2_FOLDS = tuple(

@@ -131,18 +131,19 @@ def parse_args(raw: Any) -> Any:
     return raw
 
 
+# A trace calls a few tools many times: each name's answer is remembered.
+_SHELLISH: dict[str | None, bool] = {}
+_SHELLISH_MAX = 1024  # then it starts over
+
+
 def _is_shellish(tool_name: str | None) -> bool:
+    """Whether `tool_name` names a shell, remembered in `_SHELLISH`."""
     name = (tool_name or "").lower().rsplit(".", 1)[-1].removeprefix("mcp__")
     shellish = name in SHELL_TOOLS or name.endswith(("bash", "shell", "_command", "terminal"))
     if len(_SHELLISH) >= _SHELLISH_MAX:
         _SHELLISH.clear()
     _SHELLISH[tool_name] = shellish
     return shellish
-
-
-# A trace calls a few tools many times: each name's answer is remembered.
-_SHELLISH: dict[str | None, bool] = {}
-_SHELLISH_MAX = 1024  # then it starts over
 
 
 def normalize_args(tool_name: str | None, args: Any) -> Any:
