@@ -53,10 +53,5 @@ class KeyState(msgspec.Struct, gc=False):
         return self.ok_offset if self.has_ok else self.err_offset
 
     @property
-    def kept_ts(self) -> float:
-        """The kept line's created_at as epoch seconds."""
-        return self.ok_ts if self.has_ok else self.err_ts
-
-    @property
     def duplicates(self) -> int:
         return self.lines - 1 if self.lines else 0

@@ -94,9 +94,9 @@ def created_epoch(text: str) -> float | None:
     when the model does not take it. msgspec's RFC 3339 parser first: its datetimes carry
     `timezone.utc`, not pydantic's `TzInfo`, whose `utcoffset` makes `timestamp()` slow (a
     stamp 8,600 -> 6,100 instructions). It takes no text the model rejects and reads every
-    text it takes as the model does, but
-    for a fraction past microseconds, which it rounds where the model truncates: such a text
-    (a 7th digit after 'YYYY-MM-DDTHH:MM:SS.') goes to the model's parser."""
+    text it takes as the model does, but for a fraction past microseconds, which it rounds
+    where the model truncates: such a text (a 7th digit after 'YYYY-MM-DDTHH:MM:SS.') goes
+    to the model's parser."""
     if not (len(text) > 26 and text[19] == "." and text[26].isdigit()):
         try:
             return epoch_seconds(msgspec.convert(text, datetime))
