@@ -5,7 +5,8 @@ With `--tokens OUT` it first writes the token sets of the first Finding file's r
 to OUT (`root_tokens.py`), for issue keying in the aggregating process.
 
 Validates every line of each file with its pydantic model, exactly as an in-process scan
-does (`tracejury.jsonl.invalid_lines`), and writes the invalid lines as one JSON document on
+does (`tracejury.jsonl.invalid_lines`; a line the model's msgspec mirror takes is valid
+without the model reading it, `model_mirror.py`), and writes the invalid lines as one JSON document on
 stdout: per file `[last line number, [[line number, problem, text], ...]]`, in line order.
 A `Manifest` is one JSON document, validated a trace at a time (`manifest_check.py`): `[1, []]`,
 or `[1, [[0, why, ""]]]`.
@@ -22,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from tracejury.aggregate.manifest_check import manifest_problem
+from tracejury.aggregate.model_mirror import mirror_check
 from tracejury.aggregate.root_tokens import write_root_tokens
 from tracejury.errors import ConfigError
 from tracejury.jsonl import invalid_lines
@@ -37,7 +39,8 @@ def check(path: Path, model_name: str) -> tuple[int, list[tuple[int, str, str]]]
         # it itself, to raise exactly what reading it raises)
         why = manifest_problem(path)  # a trace at a time: bounded memory
         return 1, [] if why is None else [(0, why, "")]
-    last, bad = invalid_lines(path, MODELS[model_name])
+    model = MODELS[model_name]
+    last, bad = invalid_lines(path, model, mirror_check(model))
     return last, [(b.line_no, b.problem, b.text) for b in bad]
 
 

@@ -4,7 +4,7 @@ process's check of it), so that no process holds the whole model of a big manife
 
 The document is cut by msgspec into its top-level values and the elements of `traces`
 (exact byte slices, each read by pydantic as the model reads it); every trace is validated
-by `TraceRef`, then the document with `traces` emptied by `Manifest`. A document msgspec
+by `TraceRef` (a trace its msgspec mirror takes is valid without it: `model_mirror.py`), then the document with `traces` emptied by `Manifest`. A document msgspec
 does not cut this way is validated whole, as `files.read_model` validates it. Either way the
 answer is whether `read_model(path, Manifest)` takes the file: the aggregating process reads
 a file the model rejects itself, to raise exactly that error.
@@ -17,6 +17,7 @@ from pathlib import Path
 import msgspec
 from pydantic import ValidationError
 
+from tracejury.aggregate.model_mirror import mirror_check
 from tracejury.models import Manifest, TraceRef
 
 _top = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
@@ -38,8 +39,11 @@ def manifest_problem(path: Path) -> str | None:
             Manifest.__pydantic_validator__.validate_json(text)
             return None
         validate_trace = TraceRef.__pydantic_validator__.validate_json
+        takes = mirror_check(TraceRef)
         for raw in traces:
-            validate_trace(bytes(raw))
+            one = bytes(raw)
+            if takes is None or not takes(one):  # the model reads what its mirror does not take
+                validate_trace(one)
         top["traces"] = msgspec.Raw(b"[]")  # in its place: a duplicate key's last value counts
         Manifest.__pydantic_validator__.validate_json(_encode(top))
     except ValidationError as e:
