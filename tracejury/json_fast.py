@@ -28,3 +28,14 @@ def loads(data: str | bytes | bytearray | memoryview) -> Any:
         if isinstance(data, memoryview):
             data = bytes(data)
         return json.loads(data)
+
+
+def loads_utf8(data: bytes) -> Any:
+    """The document in `data` when msgspec reads it, as `json.loads(data.decode())` would
+    give it; ValueError when it does not (`loads` then answers, over the decoded text).
+    For callers that first decoded the bytes only for `loads`: msgspec checks UTF-8 as
+    strictly as `decode` (UnicodeDecodeError), so the copy to `str` is saved."""
+    try:
+        return _decode(data)
+    except msgspec.DecodeError as e:
+        raise ValueError(str(e)) from None

@@ -57,3 +57,25 @@ def test_an_encoded_lone_surrogate_is_not_utf8() -> None:
         json_fast.loads(doc)
     with pytest.raises(UnicodeDecodeError):
         json_fast.loads(memoryview(doc))
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [d for d in DOCUMENTS if isinstance(d, bytes)]
+    + [d.encode("utf-8", "surrogatepass") for d in DOCUMENTS if isinstance(d, str)],
+)
+def test_loads_utf8_is_loads_of_the_decoded_text_or_refuses(doc: bytes) -> None:
+    """Where msgspec reads the bytes, the value `loads` gives for their text; elsewhere a
+    ValueError (or RecursionError: hostile nesting), never another value."""
+    try:
+        text = doc.decode("utf-8")
+    except UnicodeDecodeError:
+        with pytest.raises(UnicodeDecodeError):
+            json_fast.loads_utf8(doc)
+        return
+    want = _outcome(json_fast.loads, text)
+    got = _outcome(json_fast.loads_utf8, doc)
+    if got[0] == "raises":
+        assert got[1] in (ValueError, RecursionError)
+    else:
+        assert repr(got) == repr(want)

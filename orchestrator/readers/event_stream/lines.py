@@ -27,6 +27,10 @@ TASK_TEXT_LIMIT = 1500  # kept in the manifest for every attempt: stay small
 def loads_line(raw: bytes) -> tuple[Any, bool]:
     """(object or None, decoded with replacement). Never raises."""
     try:
+        return json_fast.loads_utf8(raw), False
+    except (ValueError, RecursionError):
+        pass  # (not strict UTF-8, or not JSON msgspec reads: the answer below)
+    try:
         return json_fast.loads(raw.decode("utf-8")), False
     except UnicodeDecodeError:
         try:
