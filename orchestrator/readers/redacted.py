@@ -9,7 +9,7 @@ ones, and a token split across two steps. One step is held back to redact such s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +18,7 @@ from tracejury.orchestrator.analysis.redact import (
     join_redact,
     key_block_line,
     opens_key_block,
+    proven_clean,
     redact,
 )
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
@@ -57,6 +58,31 @@ class Handoff:
     prescans: bool = False
 
 
+# Steps are redacted a window at a time, so the short texts of a window are proven clean
+# together first (`proven`).
+WINDOW = 64
+WINDOW_CHARS = 64 * 1024
+
+
+def _windows(steps: Iterator[Step]) -> Iterator[list[Step]]:
+    window: list[Step] = []
+    chars = 0
+    try:
+        for step in steps:
+            window.append(step)
+            chars += len(step.text)
+            if len(window) >= WINDOW or chars >= WINDOW_CHARS:
+                yield window
+                window = []
+                chars = 0
+    except Exception:
+        if window:  # the steps read before the stream failed go on first, as they did
+            yield window
+        raise
+    if window:
+        yield window
+
+
 def redact_texts(steps: Iterator[Step], handoff: Handoff | None = None) -> Iterator[Step]:
     """Each step's text redacted (a private key block open across steps swallowed): the
     first half of `redact_steps`, which the step worker runs (`readers/step_worker.py`).
@@ -66,36 +92,52 @@ def redact_texts(steps: Iterator[Step], handoff: Handoff | None = None) -> Itera
     redact."""
     in_block = False
     pos = -1
-    for step in steps:
-        pos += 1
-        raw = step.text
-        if in_block:
-            in_block, text = key_block_line(raw)
-        else:
-            in_block = opens_key_block(raw)
-            if handoff is not None and _DEFERRED[pos % len(_DEFERRED)]:
-                handoff.deferred.append(pos)
-                yield step
-                continue
-            text = redact_read(step)
-            # (only a prescanned text can be ruled out: a result `redact_read` just prescanned,
-            # or that same text object before; the answer is its content's either way)
-            if (
-                handoff is not None
-                and handoff.prescans
-                and text is raw
-                and text_scan.ruled_out(raw)
-            ):
-                handoff.ruled_out.append(pos)
-        # Copied only when redaction changed something: the reader's own steps stay untouched,
-        # and most steps hold no secret (a copy per step cost 4% of a digest pass).
-        if text != raw:
-            step = replace(step, text=text)
-        yield step
+    for window in _windows(steps):
+        first = pos + 1
+        mine = range(len(window))
+        if handoff is not None:
+            mine = [k for k in mine if not _DEFERRED[(first + k) % len(_DEFERRED)]]
+        clean = proven(window, mine)
+        for k, step in enumerate(window):
+            pos += 1
+            raw = step.text
+            if in_block:
+                in_block, text = key_block_line(raw)
+            else:
+                in_block = opens_key_block(raw)
+                if handoff is not None and _DEFERRED[pos % len(_DEFERRED)]:
+                    handoff.deferred.append(pos)
+                    yield step
+                    continue
+                text = raw if k in clean else redact_read(step)
+                # (only a prescanned text can be ruled out: a result `redact_read` just
+                # prescanned, or that same text object before; the answer is its content's
+                # either way)
+                if (
+                    handoff is not None
+                    and handoff.prescans
+                    and text is raw
+                    and text_scan.ruled_out(raw)
+                ):
+                    handoff.ruled_out.append(pos)
+            # Copied only when redaction changed something: the reader's own steps stay
+            # untouched, and most steps hold no secret (a copy per step cost 4% of a pass).
+            if text != raw:
+                step = replace(step, text=text)
+            yield step
 
 
 def _ok(step: Step) -> bool:
     return step.kind == "tool_result" and step.status == "ok"
+
+
+def proven(steps: list[Step], positions: Iterable[int]) -> set[int]:
+    """The positions among `positions` whose step's text `redact_read` would give back as it
+    is, proven together (`proven_clean`). Results that worked are left to `redact_read`: it
+    prescans them one by one, for the facts' error gate too."""
+    among = [i for i in positions if not _ok(steps[i])]
+    clean = proven_clean([steps[i].text for i in among])
+    return {i for i, c in zip(among, clean, strict=True) if c}
 
 
 def redact_read(step: Step) -> str:
@@ -111,20 +153,25 @@ def redact_rest(steps: Iterator[Step]) -> Iterator[Step]:
     token split between neighbouring steps (one step held back). The step worker's parent
     runs it, so the two halves are done on the two cores."""
     pending: Step | None = None
-    for step in steps:
-        args = step.args
-        if args is not None:
-            red = redact_value(args)
-            if red != args:
-                step = replace(step, args=red)
-        if pending is not None:
-            a, b = join_redact(pending.text, step.text)
-            if a != pending.text:
-                pending = replace(pending, text=a)
-            if b != step.text:
-                step = replace(step, text=b)
+    try:
+        for step in steps:
+            args = step.args
+            if args is not None:
+                red = redact_value(args)
+                if red != args:
+                    step = replace(step, args=red)
+            if pending is not None:
+                a, b = join_redact(pending.text, step.text)
+                if a != pending.text:
+                    pending = replace(pending, text=a)
+                if b != step.text:
+                    step = replace(step, text=b)
+                yield pending
+            pending = step
+    except Exception:
+        if pending is not None:  # the step held back goes on before the stream's error
             yield pending
-        pending = step
+        raise
     if pending is not None:
         yield pending
 

@@ -25,7 +25,7 @@ from tracejury.models import TraceRef
 from tracejury.orchestrator.analysis import text_scan
 from tracejury.orchestrator.analysis.redact import configuration as redaction_configuration
 from tracejury.orchestrator.readers.model import ParsedTrace, Step
-from tracejury.orchestrator.readers.redacted import redact_read, redact_rest
+from tracejury.orchestrator.readers.redacted import proven, redact_read, redact_rest
 from tracejury.worker_procs import frame, pipe_options, read_frame, worker_command
 
 if sys.platform != "win32":  # (the pipe keeps its default size where there is no fcntl)
@@ -90,11 +90,13 @@ def _stream(ref: TraceRef) -> Iterator[Step]:
                 # Texts the worker left to this core (`redact_texts`), each redacted just
                 # before its step goes on: facts ask about it a step later, and a result's
                 # prescan answers them then (`redact_read`).
+                clean = proven(steps, deferred)
                 start = 0
                 for i in deferred:
                     yield from steps[start:i]
                     step = steps[i]
-                    step.text = redact_read(step)
+                    if i not in clean:
+                        step.text = redact_read(step)
                     yield step
                     start = i + 1
                 yield from steps[start:]

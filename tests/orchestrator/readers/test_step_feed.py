@@ -122,10 +122,10 @@ def test_the_readers_exception_is_raised_here(
     monkeypatch.setattr(step_feed, "MIN_BYTES", 0)
     monkeypatch.setattr(step_feed, "worker_command", lambda m: [sys.executable, "-c", script])
     facts, d = facts_and_digest(load_trace(ref), 12_000)
-    # The worker's steps have their texts redacted; redacting the rest here holds the last
-    # one back (a token split with the next step), as reading here does when the reader fails.
-    assert facts.steps == 6
-    assert "stopped reading after 6 steps (ValueError: disk gone)" in facts.notes
+    # The worker's steps have their texts redacted; the one the rest of the redaction holds
+    # back (for a token split with the next step) goes on before the error, as at the end.
+    assert facts.steps == 7
+    assert "stopped reading after 7 steps (ValueError: disk gone)" in facts.notes
 
 
 def test_only_a_big_trace_as_loaded_takes_the_worker(
