@@ -94,7 +94,7 @@ def redact_texts(steps: Iterator[Step], handoff: Handoff | None = None) -> Itera
     pos = -1
     for window in _windows(steps):
         first = pos + 1
-        mine = range(len(window))
+        mine: Iterable[int] = range(len(window))
         if handoff is not None:
             mine = [k for k in mine if not _DEFERRED[(first + k) % len(_DEFERRED)]]
         clean = proven(window, mine)
