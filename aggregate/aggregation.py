@@ -22,11 +22,13 @@ from pathlib import Path
 
 from tracejury.aggregate.checked import Checker, Verdict
 from tracejury.aggregate.completeness import (
+    MAX_INVALID,
     add_configured_lanes,
     compute_completeness,
     scan_findings,
 )
 from tracejury.aggregate.executive import executive_summary
+from tracejury.aggregate.facts_wire import read_facts_index
 from tracejury.aggregate.html import render_summary_html
 from tracejury.aggregate.in_place import is_massgen, write_in_place
 from tracejury.aggregate.inputs import FactsIndex, index_facts, load_manifest, read_run_config
@@ -121,12 +123,20 @@ class _Run:
             self.traces, self.input_problems, self._manifest_valid = load_manifest(
                 rd, projected=checker is not None
             )
-            self.facts: FactsIndex = index_facts(rd, max_invalid=1000, projected_through=through)
             self.cost = AnalysisCost()
             self.index = scan_findings(
                 rd.findings, self.traces, on_valid=self.cost.add, projected_through=through
             )
             self._derive()
+            # After the scan, by when the validation process has most often indexed the facts
+            # as this process would (its second job); else indexed here.
+            where = checker.facts_file() if checker is not None else None
+            known = read_facts_index(where, rd.facts) if where is not None else None
+            self.facts: FactsIndex = (
+                known
+                if known is not None
+                else index_facts(rd.facts, MAX_INVALID, projected_through=through)
+            )
             if settle:
                 self.settle()
         except Exception:
@@ -207,8 +217,8 @@ class _Run:
         if _unsettled(facts, self.facts.last_line, self.facts.self_checked):
             changed = True
             self.facts = index_facts(
-                self.rd,
-                max_invalid=1000,
+                self.rd.facts,
+                MAX_INVALID,
                 projected_through=facts.last_line if facts is not None else 0,
                 known=facts.bad if facts is not None else None,
             )
@@ -221,7 +231,7 @@ class _Run:
             self.input_problems,
             traces_with_facts=sum(1 for t in self.traces if t.trace_id in self.facts.by_trace),
         )
-        c.invalid_lines.extend(self.facts.invalid[: max(0, 1000 - len(c.invalid_lines))])
+        c.invalid_lines.extend(self.facts.invalid[: max(0, MAX_INVALID - len(c.invalid_lines))])
         c.invalid_lines_total += self.facts.invalid_total
         return c
 

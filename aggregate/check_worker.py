@@ -2,7 +2,8 @@
 MODEL ...`).
 
 With `--tokens OUT` it first writes the token sets of the first Finding file's root causes
-to OUT (`root_tokens.py`), for issue keying in the aggregating process.
+to OUT (`root_tokens.py`), for issue keying in the aggregating process; with `--facts OUT`,
+then the index of the first TraceFacts file to OUT (`facts_wire.py`), for its summary.
 
 Validates every line of each file with its pydantic model, exactly as an in-process scan
 does (`tracejury.jsonl.invalid_lines`; a line the model's msgspec mirror takes is valid
@@ -22,6 +23,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from tracejury.aggregate.completeness import MAX_INVALID
+from tracejury.aggregate.facts_wire import write_facts_index
+from tracejury.aggregate.inputs import index_facts
 from tracejury.aggregate.manifest_check import manifest_problem
 from tracejury.aggregate.model_mirror import mirror_check
 from tracejury.aggregate.root_tokens import write_root_tokens
@@ -57,14 +61,24 @@ def main() -> None:
 
 
 def verdicts(args: list[str]) -> list[tuple[int, list[tuple[int, str, str]]]]:
-    if args[:1] == ["--tokens"]:
-        tokens_out, args = Path(args[1]), args[2:]
-        findings = [Path(args[i]) for i in range(0, len(args) - 1, 2) if args[i + 1] == "Finding"]
-        if findings:
-            try:
-                write_root_tokens(findings[0], tokens_out)
-            except (OSError, ConfigError):
-                pass  # the aggregating process folds them itself (another error is a bug)
+    options: dict[str, Path] = {}
+    while args[:1] in (["--tokens"], ["--facts"]):
+        options[args[0]], args = Path(args[1]), args[2:]
+    files: dict[str, Path] = {}  # model name -> its first file
+    for i in range(0, len(args) - 1, 2):
+        files.setdefault(args[i + 1], Path(args[i]))
+    # Either one failing, the aggregating process computes it itself (another error is a bug).
+    if "--tokens" in options and "Finding" in files:
+        try:
+            write_root_tokens(files["Finding"], options["--tokens"])
+        except (OSError, ConfigError):
+            pass
+    if "--facts" in options and "TraceFacts" in files:
+        try:
+            index = index_facts(files["TraceFacts"], MAX_INVALID, projected_through=sys.maxsize)
+            write_facts_index(index, options["--facts"])
+        except (OSError, ConfigError):
+            pass
     return [check(Path(args[i]), args[i + 1]) for i in range(0, len(args) - 1, 2)]
 
 

@@ -5,9 +5,10 @@ lines' fields (`scan_lines.py`, `manifest_lines.py`) and indexes them.
 Only on big files (CHECK_MIN_BYTES together): the worker's start (~0.2 s of imports, on the
 other core) would cost a small run more than its validation. When the worker fails in any
 way (cannot start, dies, raises, answers garbage), `verdicts()` says None, `failure` says
-why in one line, and the caller validates in this process instead. With
-`root_tokens`, the process first folds the findings' root causes for issue keying
-(`root_tokens.py`; `known_tokens()`). This module imports no pydantic and none of the
+why in one line, and the caller validates in this process instead. With `root_tokens`,
+the process first folds the findings' root causes for issue keying (`root_tokens.py`;
+`known_tokens()`); with `facts`, it then indexes the facts as this process would
+(`facts_wire.py`; `facts_file()`). This module imports no pydantic and none of the
 aggregation: `api.py` starts the process before loading those."""
 
 from __future__ import annotations
@@ -46,10 +47,13 @@ class Checker:
     """The validation process of some (file, model name) pairs; a context manager that
     ends the process if it is still running on exit."""
 
-    def __init__(self, files: list[tuple[Path, str]], *, root_tokens: bool = False) -> None:
+    def __init__(
+        self, files: list[tuple[Path, str]], *, root_tokens: bool = False, facts: bool = False
+    ) -> None:
         self.files = files
         self.root_tokens = root_tokens
-        self._tmp: Path | None = None  # where the process writes the root causes' tokens
+        self.facts = facts
+        self._tmp: Path | None = None  # where the process writes the tokens and facts index
         self._proc: subprocess.Popen[bytes] | None = None
         self._started = 0.0
         self._result: list[Verdict] | None = None
@@ -57,22 +61,30 @@ class Checker:
         self.failure: str | None = None  # why the process could not say, once verdicts() is None
 
     @classmethod
-    def for_run(cls, rd: RunDir, *, root_tokens: bool = False) -> Checker | None:
+    def for_run(
+        cls, rd: RunDir, *, root_tokens: bool = False, facts: bool = False
+    ) -> Checker | None:
         """The validation process of the run's findings, facts and manifest, started, on a
         big run (findings and facts CHECK_MIN_BYTES together); None on a small one."""
         files = [(rd.findings, "Finding"), (rd.facts, "TraceFacts")]
         if not _worth_it(files):
             return None
-        return cls([*files, (rd.manifest, "Manifest")], root_tokens=root_tokens).start()
+        checker = cls([*files, (rd.manifest, "Manifest")], root_tokens=root_tokens, facts=facts)
+        return checker.start()
 
     def start(self) -> Checker:
         args = [a for path, model in self.files for a in (str(path), model)]
-        if self.root_tokens:
+        if self.root_tokens or self.facts:
             try:
                 self._tmp = Path(tempfile.mkdtemp(prefix="tracejury-aggregate-"))
-                args[:0] = ["--tokens", str(self._tokens_file)]
             except OSError:
                 self._tmp = None
+        if self._tmp is not None:
+            # In the order the process computes them: the tokens, then the facts index.
+            if self.facts:
+                args[:0] = ["--facts", str(self._facts_file)]
+            if self.root_tokens:
+                args[:0] = ["--tokens", str(self._tokens_file)]
         self._started = time.monotonic()
         try:
             self._proc = subprocess.Popen(
@@ -88,11 +100,23 @@ class Checker:
         assert self._tmp is not None
         return self._tmp / "root_tokens.json"
 
+    @property
+    def _facts_file(self) -> Path:
+        assert self._tmp is not None
+        return self._tmp / "facts_index.msgpack"
+
     def known_tokens(self) -> dict[str, frozenset[str]] | None:
         """The root causes' token sets if the process has written them by now (never waits)."""
-        if self._proc is None or self._tmp is None:
+        if self._proc is None or self._tmp is None or not self.root_tokens:
             return None
         return read_root_tokens(self._tokens_file)
+
+    def facts_file(self) -> Path | None:
+        """Where the process writes the facts index (`facts_wire.py`; it may not be there
+        yet), when it was asked to."""
+        if self._proc is None or self._tmp is None or not self.facts:
+            return None
+        return self._facts_file
 
     def verdicts(self) -> list[Verdict] | None:
         """Per file (in order) its verdict; None when the worker could not say."""

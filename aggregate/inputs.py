@@ -127,8 +127,9 @@ def load_manifest(
 _SIG_CACHE: dict[str, Signature] = {}
 
 
-def _signature(text: str, kind: str) -> Signature:
-    # The same signature recurs across thousands of traces: share one object.
+def signature(text: str, kind: str) -> Signature:
+    """The one `Signature` of (text, kind): the same signature recurs across thousands of
+    traces."""
     key = f"{kind}\0{text}"
     sig = _SIG_CACHE.get(key)
     if sig is None:
@@ -148,12 +149,12 @@ def _facts_info(offset: int, facts: FactsFields) -> FactsInfo:
         model=facts.model,
         input_tokens=facts.input_tokens,
         output_tokens=facts.output_tokens,
-        signatures=tuple(_signature(e.signature, e.kind) for e in errs if e.signature.strip()),
+        signatures=tuple(signature(e.signature, e.kind) for e in errs if e.signature.strip()),
     )
 
 
 def index_facts(
-    rd: RunDir,
+    path: Path,
     max_invalid: int,
     *,
     projected_through: int = 0,
@@ -163,9 +164,9 @@ def index_facts(
     validated once: here by `TraceFacts`, or (up to line `projected_through`) by the
     validation process while the projection decodes it here (`checked.py`); `known`: lines
     found invalid there."""
-    index = FactsIndex(rd.facts)
+    index = FactsIndex(path)
     known = known or {}
-    for n, offset, raw in raw_lines(rd.facts):
+    for n, offset, raw in raw_lines(path):
         index.last_line = n
         line = facts_line(raw) if n <= projected_through and n not in known else None
         got = (
@@ -176,7 +177,7 @@ def index_facts(
         if isinstance(got, BadLine):
             index.invalid_total += 1
             if len(index.invalid) < max_invalid:
-                index.invalid.append(InvalidLine(file=rd.facts.name, line=n, problem=got.problem))
+                index.invalid.append(InvalidLine(file=path.name, line=n, problem=got.problem))
             continue
         index.by_trace[got.trace_id] = _facts_info(offset, got.facts)
     return index
