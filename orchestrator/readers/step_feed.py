@@ -3,10 +3,10 @@
 Reading (lines, JSON, steps, redaction) is most of a facts + digest pass over a big trace;
 `worker_steps(trace)` gives the same steps, in the same order, read by a worker process
 (`step_worker.py`) from the trace's ref, so both cores work on one trace (the worker redacts
-every other text, this process the others and the rest: `redacted.redact_rest`; the
-results that worked the worker's prescan ruled out are noted here, so facts do not scan them
-again: `analysis/text_scan.py`). Only for a trace
-exactly as `load_trace` made it (its step source not wrapped since, by a budget or a test),
+a share of the texts, `redacted.Handoff`, this process the others and the rest:
+`redacted.redact_rest`; the results that worked the worker's prescan ruled out are noted
+here, so facts do not scan them again: `analysis/text_scan.py`). Only for a trace exactly
+as `load_trace` made it (its step source not wrapped since, by a budget or a test),
 at least `MIN_BYTES` big. Steps are rebuilt from their fields, so they are equal to the ones
 read here; an exception of the reader's stream is raised here as it would have been. When
 the worker cannot do its part, `WorkerLost` is raised and the caller reads the trace itself.

@@ -80,3 +80,24 @@ def test_a_failing_stream_gives_its_steps_before_the_error() -> None:
         for step in redact_steps(failing()):
             seen.append(step)
     assert [s.index for s in seen] == list(range(10))
+
+
+def test_the_worker_keeps_its_share_of_every_kind() -> None:
+    # Calls and results in strict pairs: a split by position gave one side every result.
+    steps = [
+        Step(i, "tool_result", "r" * 1500, status="ok")
+        if i % 2
+        else Step(i, "tool_call", "Bash(ls)")
+        for i in range(4000)
+    ]
+    handoff = Handoff()
+    out = list(redact_texts(iter(steps), handoff))
+    assert len(out) == len(steps)
+    left = set(handoff.deferred)
+    kept = [s for i, s in enumerate(steps) if i not in left]
+    cost = sum(len(s.text) + redacted.TEXT_COST for s in kept)
+    total = sum(len(s.text) + redacted.TEXT_COST for s in steps)
+    assert abs(cost / total - redacted.WORKER_SHARE) < 0.02
+    for kind in ("tool_call", "tool_result"):
+        mine = sum(s.kind == kind for s in kept)
+        assert 0 < mine < 2000, kind

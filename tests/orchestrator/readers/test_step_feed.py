@@ -257,7 +257,7 @@ def test_the_worker_names_the_results_its_prescan_ruled_out(
     from tracejury.orchestrator.analysis.facts import signatures
 
     noted = _noted(tmp_path, monkeypatch)
-    assert len(noted) > 50
+    assert len(noted) > 20  # (the results the worker kept: a share of the texts, `Handoff`)
     assert "ValueError: bad input\nexit code 3" not in noted
     for text in noted:  # ruled out by every scan the union holds
         raw = text.encode("utf-8", "surrogatepass")
