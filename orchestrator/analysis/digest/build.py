@@ -96,21 +96,32 @@ def _hard_cut(text: str, max_tokens: int) -> str:
 
 
 _LINE_BREAKS = re.compile(r"\n+")
+# From a line's first character that some token is made of (every printable ASCII one but
+# the space, every non-ASCII one: `estimate_tokens`) to the line's end: one match a line.
+_TOKEN_LINE = re.compile(r"[!-~\x80-\U0010ffff][^\n]*")
+
+
+def token_floor(text: str) -> int:
+    """A count `estimate_tokens(redact(text))` is never under when `keeps_line_breaks(text)`:
+    each run of line breaks is a token of its own, and so is at least every line holding a
+    character a token is made of. Redaction then keeps both: the runs, and in such a line
+    either that character or the marker of the span that took it (a span lies within one
+    line; a marker is made of such characters); no token spans a line break."""
+    runs = sum(1 for _ in _LINE_BREAKS.finditer(text))
+    return runs + sum(1 for _ in _TOKEN_LINE.finditer(text))
 
 
 def surely_over(text: str, max_tokens: int) -> bool:
-    """Whether `redact(text)` is certain to estimate over `max_tokens`, without redacting it:
-    every run of line breaks is a token of its own (`estimate_tokens`), and redaction keeps
-    them all when `keeps_line_breaks`. A plan that lists 100,000 stub lines is then ruled
-    out at the cost of one count instead of a redaction of megabytes."""
+    """Whether `redact(text)` is certain to estimate over `max_tokens`, without redacting it
+    (`token_floor`). A plan that lists 100,000 stub lines, or 10,000 over half a megabyte,
+    is then ruled out at the cost of two counts instead of a redaction and an estimate."""
     breaks = text.count("\n")
-    if breaks <= max_tokens:
+    if 2 * breaks + 1 <= max_tokens:
+        return False  # (a floor of at most a token per line and per run of breaks)
+    # A run of n breaks holds n // 2 non-overlapping pairs: breaks - 2 * pairs <= runs, so
+    # the runs alone may be over without counting them.
+    if breaks - 2 * text.count("\n\n") <= max_tokens and token_floor(text) <= max_tokens:
         return False
-    # A run of n breaks holds n // 2 non-overlapping pairs: breaks - 2 * pairs <= runs.
-    if breaks - 2 * text.count("\n\n") <= max_tokens:
-        runs = sum(1 for _ in _LINE_BREAKS.finditer(text))
-        if runs <= max_tokens:
-            return False
     return keeps_line_breaks(text)
 
 
