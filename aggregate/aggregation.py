@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tracejury.aggregate.analysis_cost import AnalysisCost, line_costs, read_cost
 from tracejury.aggregate.checked import Checker, Verdict
 from tracejury.aggregate.completeness import (
     MAX_INVALID,
@@ -37,7 +38,7 @@ from tracejury.aggregate.markdown import render_summary_md
 from tracejury.aggregate.normalize import known_tokens
 from tracejury.aggregate.reports_swap import ReportsStage
 from tracejury.aggregate.rows import KeptFinding
-from tracejury.aggregate.summary import AnalysisCost, SummaryBuilder, trace_outcome
+from tracejury.aggregate.summary import SummaryBuilder, cost_summary, trace_outcome
 from tracejury.aggregate.trace_report import (
     IssueRef,
     LaneResult,
@@ -124,8 +125,13 @@ class _Run:
                 rd, projected=checker is not None
             )
             self.cost = AnalysisCost()
+            # Added up by the validation process when it does (taken in `settle()`), else here.
+            self._cost_file = checker.cost_file() if checker is not None else None
             self.index = scan_findings(
-                rd.findings, self.traces, on_valid=self.cost.add, projected_through=through
+                rd.findings,
+                self.traces,
+                on_valid=self.cost.add if self._cost_file is None else None,
+                projected_through=through,
             )
             self._derive()
             # After the scan, by when the validation process has most often indexed the facts
@@ -204,7 +210,19 @@ class _Run:
             if (traces, problems) != (self.traces, self.input_problems):
                 self.traces, self.input_problems = traces, problems
                 findings = facts = None
-        if _unsettled(findings, self.index.last_line, self.index.self_checked):
+        unsettled = _unsettled(findings, self.index.last_line, self.index.self_checked)
+        if not unsettled and findings is not None and self._cost_file is not None:
+            # The process's sum over the lines the scan read; else (lines appended since the
+            # scan, or no sum) the same sum here, over the lines the verdict calls valid.
+            cost = read_cost(self._cost_file, self.index.last_line) or line_costs(
+                self.rd.findings, self.index.last_line, findings.bad
+            )
+            if cost is None:  # a line changed since the scan: read it all again
+                unsettled = True
+            else:
+                self.cost = cost
+        self._cost_file = None
+        if unsettled:
             changed = True
             self.cost = AnalysisCost()
             self.index = scan_findings(
@@ -284,7 +302,7 @@ def _summarize(
 def summarize_run(run_dir: Path) -> AnalysisSummary:
     """The summary computed in memory, writing nothing (for `diff` on an unaggregated run)."""
     rd = RunDir(Path(run_dir))
-    run = _Run(rd, Checker.for_run(rd))
+    run = _Run(rd, Checker.for_run(rd, cost=True))
     summary, _ = _summarize(rd, run, IssueBuilder(), datetime.now(UTC))
     summary.executive_summary = executive_summary(summary, None)
     return summary
@@ -437,6 +455,9 @@ def aggregate(
             if run.settle():  # the validation process found what the scan could not
                 issues = IssueBuilder()
                 summary, outcomes = _summarize(rd, run, issues, now)
+            else:  # what analysis cost is known once settled
+                c = summary.cost
+                summary.cost = cost_summary(c.traces_usd, c.traces_with_cost, run.cost)
     except Exception:
         run.confirm_manifest()
         raise
@@ -485,7 +506,7 @@ def write_trace_reports(run_dir: Path | str, trace_ids: Iterable[str]) -> list[P
     run renders only the reports its summary links). Each file is replaced atomically;
     the summary files are left as they are. An id not in the manifest raises ConfigError."""
     rd = RunDir(Path(run_dir))
-    run = _Run(rd, Checker.for_run(rd))
+    run = _Run(rd, Checker.for_run(rd, cost=True))
     wanted = list(dict.fromkeys(trace_ids))
     known = {t.trace_id for t in run.traces}
     unknown = [t for t in wanted if t not in known]

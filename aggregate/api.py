@@ -78,7 +78,7 @@ def aggregate_run(
     # on while those 1,000,000s of objects lived, its next collection would walk them all
     # (0.1-0.25 s of the 100k run) to free nothing.
     with gc_paused():
-        checker = Checker.for_run(rd, root_tokens=True, facts=True)
+        checker = Checker.for_run(rd, root_tokens=True, facts=True, cost=True)
         try:
             # Imported once the validation process runs (see the module's docstring).
             from tracejury.aggregate.aggregation import aggregate

@@ -3,7 +3,9 @@ MODEL ...`).
 
 With `--tokens OUT` it first writes the token sets of the first Finding file's root causes
 to OUT (`root_tokens.py`), for issue keying in the aggregating process; with `--facts OUT`,
-then the index of the first TraceFacts file to OUT (`facts_wire.py`), for its summary.
+then the index of the first TraceFacts file to OUT (`facts_wire.py`), for its summary; with
+`--cost OUT`, once it has validated them, what the first Finding file's valid lines cost to
+OUT (`analysis_cost.py`).
 
 Validates every line of each file with its pydantic model, exactly as an in-process scan
 does (`tracejury.jsonl.invalid_lines`; a line the model's msgspec mirror takes is valid
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from tracejury.aggregate.analysis_cost import line_costs, write_cost
 from tracejury.aggregate.completeness import MAX_INVALID
 from tracejury.aggregate.facts_wire import write_facts_index
 from tracejury.aggregate.inputs import index_facts
@@ -62,7 +65,7 @@ def main() -> None:
 
 def verdicts(args: list[str]) -> list[tuple[int, list[tuple[int, str, str]]]]:
     options: dict[str, Path] = {}
-    while args[:1] in (["--tokens"], ["--facts"]):
+    while args[:1] in (["--tokens"], ["--facts"], ["--cost"]):
         options[args[0]], args = Path(args[1]), args[2:]
     files: dict[str, Path] = {}  # model name -> its first file
     for i in range(0, len(args) - 1, 2):
@@ -79,7 +82,20 @@ def verdicts(args: list[str]) -> list[tuple[int, list[tuple[int, str, str]]]]:
             write_facts_index(index, options["--facts"])
         except (OSError, ConfigError):
             pass
-    return [check(Path(args[i]), args[i + 1]) for i in range(0, len(args) - 1, 2)]
+    out = [check(Path(args[i]), args[i + 1]) for i in range(0, len(args) - 1, 2)]
+    if "--cost" in options and "Finding" in files:
+        last, bad = out[args[1::2].index("Finding")]  # the first Finding file's verdict
+        try:
+            write_line_costs(files["Finding"], last, {n for n, _, _ in bad}, options["--cost"])
+        except (OSError, ConfigError):
+            pass
+    return out
+
+
+def write_line_costs(path: Path, last: int, bad: set[int], out: Path) -> None:
+    cost = line_costs(path, last, bad)
+    if cost is not None:
+        write_cost(cost, last, out)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ way (cannot start, dies, raises, answers garbage), `verdicts()` says None, `fail
 why in one line, and the caller validates in this process instead. With `root_tokens`,
 the process first folds the findings' root causes for issue keying (`root_tokens.py`;
 `known_tokens()`); with `facts`, it then indexes the facts as this process would
-(`facts_wire.py`; `facts_file()`). This module imports no pydantic and none of the
+(`facts_wire.py`; `facts_file()`); with `cost`, once it has validated the findings, it
+adds up what their valid lines cost (`analysis_cost.py`; `cost_file()`). This module imports no pydantic and none of the
 aggregation: `api.py` starts the process before loading those."""
 
 from __future__ import annotations
@@ -48,12 +49,18 @@ class Checker:
     ends the process if it is still running on exit."""
 
     def __init__(
-        self, files: list[tuple[Path, str]], *, root_tokens: bool = False, facts: bool = False
+        self,
+        files: list[tuple[Path, str]],
+        *,
+        root_tokens: bool = False,
+        facts: bool = False,
+        cost: bool = False,
     ) -> None:
         self.files = files
         self.root_tokens = root_tokens
         self.facts = facts
-        self._tmp: Path | None = None  # where the process writes the tokens and facts index
+        self.cost = cost
+        self._tmp: Path | None = None  # where the process writes the tokens, facts index, cost
         self._proc: subprocess.Popen[bytes] | None = None
         self._started = 0.0
         self._result: list[Verdict] | None = None
@@ -62,25 +69,29 @@ class Checker:
 
     @classmethod
     def for_run(
-        cls, rd: RunDir, *, root_tokens: bool = False, facts: bool = False
+        cls, rd: RunDir, *, root_tokens: bool = False, facts: bool = False, cost: bool = False
     ) -> Checker | None:
         """The validation process of the run's findings, facts and manifest, started, on a
         big run (findings and facts CHECK_MIN_BYTES together); None on a small one."""
         files = [(rd.findings, "Finding"), (rd.facts, "TraceFacts")]
         if not _worth_it(files):
             return None
-        checker = cls([*files, (rd.manifest, "Manifest")], root_tokens=root_tokens, facts=facts)
+        checker = cls(
+            [*files, (rd.manifest, "Manifest")], root_tokens=root_tokens, facts=facts, cost=cost
+        )
         return checker.start()
 
     def start(self) -> Checker:
         args = [a for path, model in self.files for a in (str(path), model)]
-        if self.root_tokens or self.facts:
+        if self.root_tokens or self.facts or self.cost:
             try:
                 self._tmp = Path(tempfile.mkdtemp(prefix="tracejury-aggregate-"))
             except OSError:
                 self._tmp = None
         if self._tmp is not None:
-            # In the order the process computes them: the tokens, then the facts index.
+            # In the order the process computes them: the tokens, the facts index, the cost.
+            if self.cost:
+                args[:0] = ["--cost", str(self._cost_file)]
             if self.facts:
                 args[:0] = ["--facts", str(self._facts_file)]
             if self.root_tokens:
@@ -105,6 +116,11 @@ class Checker:
         assert self._tmp is not None
         return self._tmp / "facts_index.msgpack"
 
+    @property
+    def _cost_file(self) -> Path:
+        assert self._tmp is not None
+        return self._tmp / "analysis_cost.msgpack"
+
     def known_tokens(self) -> dict[str, frozenset[str]] | None:
         """The root causes' token sets if the process has written them by now (never waits)."""
         if self._proc is None or self._tmp is None or not self.root_tokens:
@@ -117,6 +133,13 @@ class Checker:
         if self._proc is None or self._tmp is None or not self.facts:
             return None
         return self._facts_file
+
+    def cost_file(self) -> Path | None:
+        """Where the process writes the findings' cost (`analysis_cost.py`; there once the
+        verdicts are, unless it could not add it up), when it was asked to."""
+        if self._proc is None or self._tmp is None or not self.cost:
+            return None
+        return self._cost_file
 
     def verdicts(self) -> list[Verdict] | None:
         """Per file (in order) its verdict; None when the worker could not say."""

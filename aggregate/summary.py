@@ -13,11 +13,11 @@ from datetime import datetime
 from functools import lru_cache
 from itertools import compress, repeat
 
+from tracejury.aggregate.analysis_cost import AnalysisCost
 from tracejury.aggregate.inputs import FactsInfo, TraceInfo
 from tracejury.aggregate.issue_groups import NO_PROBLEM
 from tracejury.aggregate.normalize import action_key, is_none_action
 from tracejury.aggregate.rows import KeptFinding
-from tracejury.aggregate.scan_lines import FindingLine
 from tracejury.clip import one_line
 from tracejury.models import Finding
 from tracejury.models.summary import (
@@ -58,63 +58,6 @@ def _action_entry(text: str) -> tuple[str, str] | None:
     if is_none_action(text):
         return None
     return action_key(text) or text.strip().lower(), one_line(text, 200)
-
-
-@dataclass(slots=True)
-class _Usage:
-    """One analyzer's running totals; plain fields: pydantic assignment 600,000 times is slow."""
-
-    findings: int = 0
-    requests: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_input_tokens: int = 0
-    cost_usd: float | None = None
-
-
-@dataclass
-class AnalysisCost:
-    """Usage of every valid finding line, fed during the completeness scan."""
-
-    totals: dict[str, _Usage] = field(default_factory=dict)
-    by_perspective: dict[str, float] = field(default_factory=dict)
-    # (backend, model) -> its entry of `totals`, so the name is built once per analyzer
-    _by_analyzer: dict[tuple[str, str | None], _Usage] = field(default_factory=dict, repr=False)
-
-    def add(self, f: Finding | FindingLine) -> None:
-        an = f.analyzer
-        a = self._by_analyzer.get((an.backend, an.model))
-        if a is None:
-            name = an.backend + (f"/{an.model}" if an.model else "")
-            a = self.totals.get(name)
-            if a is None:
-                a = self.totals[name] = _Usage()
-            self._by_analyzer[(an.backend, an.model)] = a
-        u = f.usage
-        a.findings += 1
-        a.requests += u.requests
-        a.input_tokens += u.input_tokens
-        a.output_tokens += u.output_tokens
-        a.cached_input_tokens += u.cached_input_tokens
-        if u.cost_usd is not None:
-            a.cost_usd = (a.cost_usd or 0.0) + u.cost_usd
-            self.by_perspective[f.perspective] = (
-                self.by_perspective.get(f.perspective, 0.0) + u.cost_usd
-            )
-
-    @property
-    def by_analyzer(self) -> dict[str, AnalyzerCost]:
-        return {
-            k: AnalyzerCost(
-                findings=a.findings,
-                requests=a.requests,
-                input_tokens=a.input_tokens,
-                output_tokens=a.output_tokens,
-                cached_input_tokens=a.cached_input_tokens,
-                cost_usd=a.cost_usd,
-            )
-            for k, a in self.totals.items()
-        }
 
 
 @dataclass(slots=True)
@@ -276,17 +219,7 @@ class SummaryBuilder:
         analysis: AnalysisCost,
     ) -> AnalysisSummary:
         self._count_findings()
-        by_analyzer = analysis.by_analyzer
-        usd = [a.cost_usd for a in by_analyzer.values() if a.cost_usd is not None]
-        cost = CostSummary(
-            traces_usd=self.traces_usd,
-            traces_with_cost=self.traces_with_cost,
-            analysis_usd=sum(usd) if usd else None,
-            analysis_input_tokens=sum(a.input_tokens for a in by_analyzer.values()),
-            analysis_output_tokens=sum(a.output_tokens for a in by_analyzer.values()),
-            by_analyzer=dict(sorted(by_analyzer.items())),
-            by_perspective=dict(sorted(analysis.by_perspective.items())),
-        )
+        cost = cost_summary(self.traces_usd, self.traces_with_cost, analysis)
         return AnalysisSummary(
             total_findings=self.total,
             by_category=_ranked(self.by_category),
@@ -308,6 +241,33 @@ class SummaryBuilder:
             by_perspective={p: _ranked(c) for p, c in sorted(self.by_perspective.items())},
             cost=cost,
         )
+
+
+def cost_summary(
+    traces_usd: float | None, traces_with_cost: int, analysis: AnalysisCost
+) -> CostSummary:
+    """The summary's cost: what the traces cost (`SummaryBuilder`) and what analysis cost."""
+    by_analyzer = {
+        k: AnalyzerCost(
+            findings=a.findings,
+            requests=a.requests,
+            input_tokens=a.input_tokens,
+            output_tokens=a.output_tokens,
+            cached_input_tokens=a.cached_input_tokens,
+            cost_usd=a.cost_usd,
+        )
+        for k, a in analysis.totals.items()
+    }
+    usd = [a.cost_usd for a in by_analyzer.values() if a.cost_usd is not None]
+    return CostSummary(
+        traces_usd=traces_usd,
+        traces_with_cost=traces_with_cost,
+        analysis_usd=sum(usd) if usd else None,
+        analysis_input_tokens=sum(a.input_tokens for a in by_analyzer.values()),
+        analysis_output_tokens=sum(a.output_tokens for a in by_analyzer.values()),
+        by_analyzer=dict(sorted(by_analyzer.items())),
+        by_perspective=dict(sorted(analysis.by_perspective.items())),
+    )
 
 
 def _ranked(c: Counter[str]) -> dict[str, int]:
