@@ -43,8 +43,8 @@ def _bounded_any(depth: int) -> Any:
     """Any JSON value nested at most `depth` deep."""
     scalar: Any = str | int | float | bool | None
     t = scalar
-    for _ in range(depth):
-        t = scalar | list[t] | dict[str, t]
+    for _ in range(depth):  # list[t], dict[str, t], built as such (mypy: t is not a type)
+        t = scalar | types.GenericAlias(list, (t,)) | types.GenericAlias(dict, (str, t))
     return t
 
 
