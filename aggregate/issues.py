@@ -278,17 +278,8 @@ class IssueBuilder:
         # in Python; a pair's first occurrence orders it as the per-finding loop did.
         rows = self._rows
         cis = [g2c[g] for g in self._g]
-        counts = [0] * n
-        for ci, v in Counter(cis).items():
-            counts[ci] = v
-        cats: list[Counter[str]] = [Counter() for _ in range(n)]
-        pairs = zip(cis, [f.category for f in rows], [f.subcategory for f in rows], strict=True)
-        for (ci, cat, sub), v in Counter(pairs).items():
-            cats[ci][f"{(cat or '').strip().lower()}/{sub or ''}"] += v
-        persp = _per_cluster(n, zip(cis, [f.perspective for f in rows], strict=True))
-        outs = _per_cluster(n, zip(cis, self._o, strict=True))
         conf_codes = [CONFIDENCE_RANK.get(f.confidence, 2) for f in rows]
-        confs = _per_cluster(n, zip(cis, conf_codes, strict=True))
+        counts, cats, persp, outs, confs = _tallies(n, cis, rows, self._o, conf_codes)
         first = [math.inf] * n
         last = [-math.inf] * n
         for ci, ts in zip(cis, [created_ts(f) for f in rows], strict=True):
@@ -412,12 +403,40 @@ class IssueBuilder:
         return out
 
 
-def _per_cluster(n: int, pairs: Iterable[tuple[int, V]]) -> list[Counter[V]]:
-    """Each cluster's count of every value, from (cluster, value) pairs counted in C."""
-    out: list[Counter[V]] = [Counter() for _ in range(n)]
-    for (ci, code), v in Counter(pairs).items():
-        out[ci][code] = v
-    return out
+def _tallies(
+    n: int,
+    cis: list[int],
+    rows: list[Finding | KeptFinding],
+    outcomes: Iterable[int],
+    conf_codes: list[int],
+) -> tuple[
+    list[int], list[Counter[str]], list[Counter[str]], list[Counter[int]], list[Counter[int]]
+]:
+    """Per cluster: its findings, and their count of each category/subcategory, perspective,
+    outcome code and confidence code, each counter's keys in first-seen order (as counting
+    finding by finding gives them: `most_common` breaks ties by it). Counted per distinct
+    (cluster, fields) tuple in C, in one pass (a Counter over each field's pairs was 5)."""
+    counts = [0] * n
+    cats: list[Counter[str]] = [Counter() for _ in range(n)]
+    persp: list[Counter[str]] = [Counter() for _ in range(n)]
+    outs: list[Counter[int]] = [Counter() for _ in range(n)]
+    confs: list[Counter[int]] = [Counter() for _ in range(n)]
+    fields = zip(
+        cis,
+        [f.category for f in rows],
+        [f.subcategory for f in rows],
+        [f.perspective for f in rows],
+        outcomes,
+        conf_codes,
+        strict=True,
+    )
+    for (ci, cat, sub, p, o, c), v in Counter(fields).items():
+        counts[ci] += v
+        cats[ci][f"{(cat or '').strip().lower()}/{sub or ''}"] += v
+        persp[ci][p] += v
+        outs[ci][o] += v
+        confs[ci][c] += v
+    return counts, cats, persp, outs, confs
 
 
 def _dt(ts: float) -> datetime | None:

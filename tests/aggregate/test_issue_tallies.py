@@ -13,10 +13,11 @@ import pytest
 from tracejury.aggregate import summary
 from tracejury.aggregate.inputs import FactsInfo, Signature, TraceInfo
 from tracejury.aggregate.issue_groups import MAX_ACTION_KEYS, Group
-from tracejury.aggregate.issues import IssueBuilder
+from tracejury.aggregate.issues import CONFIDENCE_RANK, IssueBuilder, _tallies
 from tracejury.aggregate.normalize import tokens
 from tracejury.aggregate.rows import KeptFinding
 from tracejury.aggregate.summary import SummaryBuilder, _category_keys
+from tracejury.models import Finding
 
 PERSPECTIVES = ("triage", "correctness", "efficiency")
 SIGNATURE = "python: ModuleNotFoundError: No module named pandas"
@@ -142,3 +143,29 @@ def test_recommendations_counted_per_distinct_text_equal_counting_each_finding(
         b._count_findings()
         assert list(b._actions.items()) == list(reference._actions.items())
         assert b.top_actions() == reference.top_actions()
+
+
+def test_cluster_tallies_in_one_pass_equal_counting_each_finding() -> None:
+    # each counter's keys in first-seen order too (most_common breaks ties by it)
+    for seed in range(6):
+        rng = random.Random(seed)
+        rows: list[Finding | KeptFinding] = [f for _, f in _rows(seed, 3000)]
+        n = 7
+        cis = [rng.randrange(n) for _ in rows]
+        outcomes = [rng.randrange(4) for _ in rows]
+        confs = [CONFIDENCE_RANK[f.confidence] for f in rows]
+        counts = [0] * n
+        cats: list[Counter[str]] = [Counter() for _ in range(n)]
+        persp: list[Counter[str]] = [Counter() for _ in range(n)]
+        outs: list[Counter[int]] = [Counter() for _ in range(n)]
+        conf: list[Counter[int]] = [Counter() for _ in range(n)]
+        for ci, f, o, c in zip(cis, rows, outcomes, confs, strict=True):
+            counts[ci] += 1
+            cats[ci][f"{(f.category or '').strip().lower()}/{f.subcategory or ''}"] += 1
+            persp[ci][f.perspective] += 1
+            outs[ci][o] += 1
+            conf[ci][c] += 1
+        got = _tallies(n, cis, rows, outcomes, confs)
+        assert got == (counts, cats, persp, outs, conf)
+        for mine, ref in zip(got[1:], (cats, persp, outs, conf), strict=True):
+            assert [list(c.items()) for c in mine] == [list(c.items()) for c in ref]
