@@ -1,5 +1,6 @@
 """The line-join scan finds exactly the matches of its plain form (no possessive or atomic
-parts), on texts of words of every length around every kind of line break."""
+parts), on texts of words of every length around every kind of line break (1,500 of them:
+the plain scan is the slow one)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,10 @@ def _text(rng: random.Random) -> str:
 def test_the_same_matches_as_the_plain_scan() -> None:
     rng = random.Random(5)
     matched = 0
-    for _ in range(20_000):
+    for _ in range(1500):
         text = _text(rng)
         want = [(m.span(), m.groups()) for m in PLAIN.finditer(text)]
         got = [(m.span(), m.groups()) for m in redact._LINE_JOIN.finditer(text)]
         assert got == want, text
         matched += len(want)
-    assert matched > 10_000
+    assert matched > 700
