@@ -9,10 +9,10 @@ OUT (`analysis_cost.py`).
 
 Validates every line of each file with its pydantic model, exactly as an in-process scan
 does (`tracejury.jsonl.invalid_lines`; a line the model's msgspec mirror takes is valid
-without the model reading it, `model_mirror.py`), and writes the invalid lines as one JSON document on
-stdout: per file `[last line number, [[line number, problem, text], ...]]`, in line order.
-A `Manifest` is one JSON document, validated a trace at a time (`manifest_check.py`): `[1, []]`,
-or `[1, [[0, why, ""]]]`.
+without the model reading it, `model_mirror.py`), and writes the invalid lines as one JSON
+document on stdout: per file `[last line number, [[line number, problem, text], ...]]`, in
+line order. A `Manifest` is one JSON document, validated a trace at a time
+(`manifest_check.py`): `[1, []]`, or `[1, [[0, why, ""]]]`.
 Anything else it raises is a bug: it writes `{"error": "<one line>"}` instead and exits 1,
 so the aggregating process can name the bug while it validates everything itself.
 """

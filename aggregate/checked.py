@@ -9,8 +9,9 @@ why in one line, and the caller validates in this process instead. With `root_to
 the process first folds the findings' root causes for issue keying (`root_tokens.py`;
 `known_tokens()`); with `facts`, it then indexes the facts as this process would
 (`facts_wire.py`; `facts_file()`); with `cost`, once it has validated the findings, it
-adds up what their valid lines cost (`analysis_cost.py`; `cost_file()`). This module imports no pydantic and none of the
-aggregation: `api.py` starts the process before loading those."""
+adds up what their valid lines cost (`analysis_cost.py`; `cost_file()`). This module
+imports no pydantic and none of the aggregation: `api.py` starts the process before loading
+those."""
 
 from __future__ import annotations
 

@@ -4,10 +4,11 @@ process's check of it), so that no process holds the whole model of a big manife
 
 The document is cut by msgspec into its top-level values and the elements of `traces`
 (exact byte slices, each read by pydantic as the model reads it); every trace is validated
-by `TraceRef` (a trace its msgspec mirror takes is valid without it: `model_mirror.py`), then the document with `traces` emptied by `Manifest`. A document msgspec
-does not cut this way is validated whole, as `files.read_model` validates it. Either way the
-answer is whether `read_model(path, Manifest)` takes the file: the aggregating process reads
-a file the model rejects itself, to raise exactly that error.
+by `TraceRef` (a trace its msgspec mirror takes is valid without it: `model_mirror.py`),
+then the document with `traces` emptied by `Manifest`. A document msgspec does not cut this
+way is validated whole, as `files.read_model` validates it. Either way the answer is whether
+`read_model(path, Manifest)` takes the file: the aggregating process reads a file the model
+rejects itself, to raise exactly that error.
 """
 
 from __future__ import annotations

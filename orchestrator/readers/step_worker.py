@@ -43,7 +43,8 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         return
     ref, enabled, extra, key = cast(tuple[TraceRef, bool, list[str], str], request)
     configure_redaction(enabled=enabled, extra=extra)
-    # Every other text, args and tokens split between steps are redacted by the parent.
+    # A share of the texts (`Handoff.leaves`), args and tokens split between steps are
+    # redacted by the parent.
     handoff = Handoff(prescans=key == text_scan.scans_key())
     it = iter(load_trace(ref, handoff=handoff).steps())
     batch: list[tuple[object, ...]] = []
