@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Container
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import msgspec
@@ -108,22 +108,8 @@ _decode = msgspec.msgpack.Decoder(_Wire).decode
 
 def write_cost(cost: AnalysisCost, through: int, out: Path) -> None:
     """`cost` of the lines up to `through`, written whole (a temporary file renamed)."""
-    wire = _Wire(
-        through,
-        [
-            (
-                k,
-                a.findings,
-                a.requests,
-                a.input_tokens,
-                a.output_tokens,
-                a.cached_input_tokens,
-                a.cost_usd,
-            )
-            for k, a in cost.totals.items()
-        ],  # fmt: skip
-        list(cost.by_perspective.items()),
-    )
+    totals = [(k, *astuple(a)) for k, a in cost.totals.items()]  # (`_Usage`'s field order)
+    wire = _Wire(through, totals, list(cost.by_perspective.items()))
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(_encode(wire))
     os.replace(tmp, out)
@@ -138,8 +124,5 @@ def read_cost(path: Path, through: int) -> AnalysisCost | None:
         return None
     if wire.through != through:
         return None
-    totals = {
-        name: _Usage(findings, requests, inp, outp, cached, usd)
-        for name, findings, requests, inp, outp, cached, usd in wire.totals
-    }
+    totals = {t[0]: _Usage(*t[1:]) for t in wire.totals}  # (name, then `_Usage` in order)
     return AnalysisCost(totals, dict(wire.by_perspective))

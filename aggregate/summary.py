@@ -8,7 +8,7 @@ because every line was paid for.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from itertools import compress, repeat
@@ -247,17 +247,7 @@ def cost_summary(
     traces_usd: float | None, traces_with_cost: int, analysis: AnalysisCost
 ) -> CostSummary:
     """The summary's cost: what the traces cost (`SummaryBuilder`) and what analysis cost."""
-    by_analyzer = {
-        k: AnalyzerCost(
-            findings=a.findings,
-            requests=a.requests,
-            input_tokens=a.input_tokens,
-            output_tokens=a.output_tokens,
-            cached_input_tokens=a.cached_input_tokens,
-            cost_usd=a.cost_usd,
-        )
-        for k, a in analysis.totals.items()
-    }
+    by_analyzer = {k: AnalyzerCost(**asdict(a)) for k, a in analysis.totals.items()}
     usd = [a.cost_usd for a in by_analyzer.values() if a.cost_usd is not None]
     return CostSummary(
         traces_usd=traces_usd,
