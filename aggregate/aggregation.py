@@ -35,7 +35,7 @@ from tracejury.aggregate.in_place import is_massgen, write_in_place
 from tracejury.aggregate.inputs import FactsIndex, index_facts, load_manifest, read_run_config
 from tracejury.aggregate.issues import IssueBuilder
 from tracejury.aggregate.markdown import render_summary_md
-from tracejury.aggregate.normalize import known_tokens
+from tracejury.aggregate.normalize import add_known_tokens, known_tokens
 from tracejury.aggregate.reports_swap import ReportsStage
 from tracejury.aggregate.rows import KeptFinding
 from tracejury.aggregate.summary import SummaryBuilder, cost_summary, trace_outcome
@@ -62,6 +62,9 @@ MAX_MESSAGES = 20
 # Up to this many traces every trace gets its report; above it only the traces the summary
 # links (issue examples), since rendering 25,000 reports was most of aggregation's time.
 REPORT_ALL_MAX = 2_000
+# Traces summarized between two looks for the validation process's token sets (a look is a
+# failed open until they are there).
+_POLL_TRACES = 512
 
 
 @dataclass
@@ -118,6 +121,7 @@ class _Run:
         # A big run: the validation process checks every line while this one decodes them.
         through = sys.maxsize if checker is not None else 0
         self._checker = checker
+        self._tokens_taken = False
         self.check_failure: str | None = None  # why the validation process gave no verdict
         self._manifest_valid = True  # False while only the projection has read it
         try:
@@ -184,9 +188,16 @@ class _Run:
             self._derive()
         return changed
 
-    def known_tokens(self) -> dict[str, frozenset[str]] | None:
-        """The root causes' token sets, if the validation process has computed them by now."""
-        return self._checker.known_tokens() if self._checker is not None else None
+    def take_tokens(self) -> None:
+        """The root causes' token sets into `known_tokens`' block, once the validation
+        process has written them (polled while issues are keyed; never waits). Texts folded
+        here before they came give the same sets."""
+        if self._tokens_taken or self._checker is None:
+            return
+        got = self._checker.known_tokens()
+        if got is not None:
+            self._tokens_taken = True
+            add_known_tokens(got)
 
     def close(self) -> None:
         if self._checker is not None:
@@ -282,6 +293,8 @@ def _summarize(
     builder = SummaryBuilder()
     outcomes: list[str] = []
     for t, findings in _kept_by_trace(run):
+        if not t % _POLL_TRACES:
+            run.take_tokens()
         trace = run.traces[t]
         info = run.facts.by_trace.get(trace.trace_id)
         outcome = trace_outcome(trace, info, findings)
@@ -449,7 +462,7 @@ def aggregate(
     now = datetime.now(UTC)
     run = _Run(rd, checker, settle=False)
     try:
-        with known_tokens(run.known_tokens()):
+        with known_tokens():
             issues = IssueBuilder()
             summary, outcomes = _summarize(rd, run, issues, now)
             if run.settle():  # the validation process found what the scan could not

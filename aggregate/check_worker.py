@@ -1,9 +1,9 @@
 """The validation process (`python -m tracejury.aggregate.check_worker [--tokens OUT] FILE
 MODEL ...`).
 
-With `--tokens OUT` it first writes the token sets of the first Finding file's root causes
-to OUT (`root_tokens.py`), for issue keying in the aggregating process; with `--facts OUT`,
-then the index of the first TraceFacts file to OUT (`facts_wire.py`), for its summary; with
+With `--facts OUT` it first writes the index of the first TraceFacts file to OUT
+(`facts_wire.py`), for the aggregating process's summary; with `--tokens OUT`, then the token
+sets of the first Finding file's root causes to OUT (`root_tokens.py`), for its issue keying; with
 `--cost OUT`, once it has validated them, what the first Finding file's valid lines cost to
 OUT (`analysis_cost.py`).
 
@@ -71,15 +71,17 @@ def verdicts(args: list[str]) -> list[tuple[int, list[tuple[int, str, str]]]]:
     for i in range(0, len(args) - 1, 2):
         files.setdefault(args[i + 1], Path(args[i]))
     # Either one failing, the aggregating process computes it itself (another error is a bug).
-    if "--tokens" in options and "Finding" in files:
-        try:
-            write_root_tokens(files["Finding"], options["--tokens"])
-        except (OSError, ConfigError):
-            pass
+    # In the order the aggregating process asks: the facts index once its scan is done, the
+    # token sets while it keys issues (it polls for them then).
     if "--facts" in options and "TraceFacts" in files:
         try:
             index = index_facts(files["TraceFacts"], MAX_INVALID, projected_through=sys.maxsize)
             write_facts_index(index, options["--facts"])
+        except (OSError, ConfigError):
+            pass
+    if "--tokens" in options and "Finding" in files:
+        try:
+            write_root_tokens(files["Finding"], options["--tokens"])
         except (OSError, ConfigError):
             pass
     out = [check(Path(args[i]), args[i + 1]) for i in range(0, len(args) - 1, 2)]

@@ -5,10 +5,10 @@ lines' fields (`scan_lines.py`, `manifest_lines.py`) and indexes them.
 Only on big files (CHECK_MIN_BYTES together): the worker's start (~0.2 s of imports, on the
 other core) would cost a small run more than its validation. When the worker fails in any
 way (cannot start, dies, raises, answers garbage), `verdicts()` says None, `failure` says
-why in one line, and the caller validates in this process instead. With `root_tokens`,
-the process first folds the findings' root causes for issue keying (`root_tokens.py`;
-`known_tokens()`); with `facts`, it then indexes the facts as this process would
-(`facts_wire.py`; `facts_file()`); with `cost`, once it has validated the findings, it
+why in one line, and the caller validates in this process instead. With `facts`, the
+process first indexes the facts as this process would (`facts_wire.py`; `facts_file()`);
+with `root_tokens`, it then folds the findings' root causes for issue keying
+(`root_tokens.py`; `known_tokens()`); with `cost`, once it has validated the findings, it
 adds up what their valid lines cost (`analysis_cost.py`; `cost_file()`). This module
 imports no pydantic and none of the aggregation: `api.py` starts the process before loading
 those."""
@@ -90,7 +90,7 @@ class Checker:
             except OSError:
                 self._tmp = None
         if self._tmp is not None:
-            # In the order the process computes them: the tokens, the facts index, the cost.
+            # Any order: the process computes the facts index, then the tokens, then the cost.
             if self.cost:
                 args[:0] = ["--cost", str(self._cost_file)]
             if self.facts:

@@ -54,16 +54,27 @@ def _stem(word: str) -> str:
 # process folds a big run's root causes on the other core, `root_tokens.py`), while
 # `known_tokens` is in effect.
 _KNOWN: dict[str, frozenset[str]] = {}
+_IN_BLOCK: list[bool] = []
 
 
 @contextmanager
-def known_tokens(known: dict[str, frozenset[str]] | None) -> Iterator[None]:
-    """`tokens(text)` is `known[text]` inside the block (each is what tokens() gives)."""
+def known_tokens(known: dict[str, frozenset[str]] | None = None) -> Iterator[None]:
+    """`tokens(text)` is `known[text]` inside the block (each is what tokens() gives), and
+    so for what `add_known_tokens` adds in it."""
     _KNOWN.update(known or {})
+    _IN_BLOCK.append(True)
     try:
         yield
     finally:
+        _IN_BLOCK.pop()
         _KNOWN.clear()
+
+
+def add_known_tokens(known: dict[str, frozenset[str]]) -> None:
+    """More known token sets (arrived after the `known_tokens` block began), until it ends;
+    outside a block nothing (every text is folded, as without them)."""
+    if _IN_BLOCK:
+        _KNOWN.update(known)
 
 
 def tokens(text: str, *, keep_placeholders: bool = False) -> frozenset[str]:

@@ -2,10 +2,11 @@
 
 Issue keying folds every distinct root cause once (`normalize.tokens`): on a big run that
 is a fifth of this process's time. The validation process (`check_worker.py`) computes them
-first, before it validates, on the other core, and writes them to a file this process takes
-if it is there by the time issues are keyed (`checked.read_root_tokens`,
-`normalize.known_tokens`); any text it lacks is
-folded here as before. Both sides run the same `tokens()`, so the keys are the same.
+after the facts index, before it validates, on the other core, and writes them to a file
+this process polls for while it keys issues (`checked.read_root_tokens`,
+`normalize.add_known_tokens`): from then on it takes them; any text it lacks, or folded
+before they came, is folded here as before. Both sides run the same `tokens()`, so the keys
+are the same whichever side folds a text.
 """
 
 from __future__ import annotations

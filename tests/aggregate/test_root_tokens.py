@@ -129,6 +129,52 @@ def test_golden_output_with_the_tokens_taken(tmp_path: Path, name: str, waited: 
     assert _normalized(rd) == _golden(name)
 
 
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_golden_output_with_the_tokens_arriving_while_issues_are_keyed(
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Polled at every trace; the first three looks find nothing, the fourth waits for the
+    # process: the traces before are keyed on texts folded here, the rest on its sets.
+    monkeypatch.setattr(checked, "CHECK_MIN_BYTES", 0)
+    monkeypatch.setattr(aggregation, "_POLL_TRACES", 1)
+    looks: list[int] = []
+    real = checked.Checker.known_tokens
+
+    def late(self: checked.Checker) -> dict[str, frozenset[str]] | None:
+        looks.append(len(looks))
+        if len(looks) <= 3:
+            return None
+        assert self._proc is not None
+        self._proc.wait()
+        got = real(self)
+        assert got
+        return got
+
+    monkeypatch.setattr(checked.Checker, "known_tokens", late)
+    added: list[int] = []
+
+    def add(known: dict[str, frozenset[str]]) -> None:
+        added.append(len(known))
+        normalize.add_known_tokens(known)
+
+    monkeypatch.setattr(aggregation, "add_known_tokens", add)
+    rd = BUILDERS[name](tmp_path)
+    _tokens.cache_clear()
+    aggregate_run(rd.path)
+    assert len(looks) == 4  # taken at the fourth look, never looked for again
+    assert len(added) == 1 and added[0] > 0
+    assert _normalized(rd) == _golden(name)
+
+
+def test_tokens_added_outside_a_block_are_not_kept() -> None:
+    normalize.add_known_tokens({"some root cause": frozenset({"x"})})
+    assert tokens("some root cause") == frozenset({"root", "caus"})
+    with known_tokens():
+        normalize.add_known_tokens({"some root cause": frozenset({"x"})})
+        assert tokens("some root cause") == frozenset({"x"})
+    assert not normalize._KNOWN
+
+
 def test_odd_root_causes_with_and_without_the_tokens(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, waited: list[int]
 ) -> None:
