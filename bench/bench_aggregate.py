@@ -11,13 +11,15 @@ findings, then measures, each in a fresh process:
   the limit issue 14 measures aggregation against;
 - the seed's naive aggregation (load every line into a list, count), for scale.
 
-Prints wall time and peak RSS side by side, the ratio to DuckDB at each size and the
+Each size runs DuckDB and aggregate alternately `--rounds` times (3; the median of each is
+reported, and every round's ratio). Prints wall time and peak RSS side by side, the ratio to
+DuckDB at each size and the
 targets (within 5x of DuckDB's group-by, < 10 s, < 300 MB at 100k); and at 100k the two
 processes' balance: each one's CPU time, when the validation process started, when this
 process asked for its verdict and how long it waited (0: the verdict was there, this process
 is the critical path).
 
-    python bench/bench_aggregate.py [--findings 100000] [--keep DIR]
+    python bench/bench_aggregate.py [--findings 100000] [--keep DIR] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -102,6 +104,11 @@ def measure(mode: str, run_dir: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def median_round(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run of median wall time (its other numbers with it)."""
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+
+
 def baseline_mb() -> float:
     """Peak RSS of a process that only imports the package: the floor under every number."""
     code = "import resource, tracejury.aggregate.api; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
@@ -127,6 +134,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--findings", type=int, default=100_000)
     ap.add_argument("--keep", type=Path, help="keep the generated run directories here")
+    ap.add_argument("--rounds", type=int, default=3, help="DuckDB/aggregate pairs per size")
     args = ap.parse_args()
     print(use_cached_bytecode())
     root = args.keep or Path(tempfile.mkdtemp(prefix="tracejury-bench-"))
@@ -135,13 +143,25 @@ def main() -> None:
     try:
         floor = baseline_mb()
         rows = []
+        rounds: dict[int, list[float]] = {}
         for n in sizes:
             t0 = time.perf_counter()
             path, lines = build(root, n)
             gen = time.perf_counter() - t0
             mb = (path / "findings.jsonl").stat().st_size / 1e6
-            duck = measure("duckdb", path)
-            agg = measure("aggregate", path)
+            # Rounds alternate the two, each aggregate on a fresh copy of the generated run
+            # (an aggregated run has reports to replace): the median round of each is kept,
+            # every round's ratio printed.
+            ducks, aggs = [], []
+            for _ in range(args.rounds):
+                ducks.append(measure("duckdb", path))
+                fresh = root / f"fresh_{n}"
+                shutil.rmtree(fresh, ignore_errors=True)
+                shutil.copytree(path, fresh)
+                aggs.append(measure("aggregate", fresh))
+            shutil.rmtree(root / f"fresh_{n}", ignore_errors=True)
+            duck, agg = median_round(ducks), median_round(aggs)
+            rounds[n] = [a["seconds"] / d["seconds"] for a, d in zip(aggs, ducks, strict=True)]
             naive = measure("naive", path)
             rows.append((n, lines, mb, gen, agg, naive, duck))
         print(f"python {sys.version.split()[0]}; import-only process peak: {floor:.0f} MB")
@@ -182,9 +202,12 @@ def main() -> None:
         ratio = a2["seconds"] / d2["seconds"]
         ok_r = ratio <= TARGET_RATIO
         print(
-            f"ratio to DuckDB's bare group-by: {a1['seconds'] / d1['seconds']:.1f}x at {n1:,}, "
+            f"ratio to DuckDB's bare group-by (median of {args.rounds} rounds): "
+            f"{a1['seconds'] / d1['seconds']:.1f}x at {n1:,}, "
             f"{ratio:.1f}x at {n2:,} (target <= {TARGET_RATIO:.0f}x) [{'ok' if ok_r else 'MISSED'}]"
         )
+        for n, ratios in rounds.items():
+            print(f"  each round at {n:,}: " + ", ".join(f"{r:.1f}x" for r in ratios))
         print(
             f"target {n2:,} findings: {a2['seconds']:.1f} s / {TARGET_SECONDS:.0f} s = {a2['seconds'] / TARGET_SECONDS:.2f} "
             f"[{'ok' if ok_t else 'MISSED'}]; {both:.0f} MB / {TARGET_MB:.0f} MB = {both / TARGET_MB:.2f} "
