@@ -166,10 +166,32 @@ _COARSE = {
 _PLACEHOLDER = re.compile(r"<(?:ts|ip|uuid|hex|file|email)>")
 
 
+# Every ASCII digit but 0 as 1. The folds see a digit only as one of a class (\d, [0-9a-f],
+# \w) and "0x" neither disappears nor appears, so a text with its digits so replaced (its
+# skeleton) matches every fold at the same places as the text. Where the skeleton's fold
+# keeps no digit, every digit was folded away in both and the two folds are equal: texts
+# that differ only in their numbers (counts, line numbers, ids in paths) are folded once.
+_ONE_DIGIT = str.maketrans("23456789", "11111111")
+
+
 @lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Lowercase with variable details replaced by placeholders; whitespace collapsed
     (cached: the same recommendations and root causes recur thousands of times). Quoted
     values stay: in an analyst's sentence they name the thing (`No module named 'pandas'`)."""
+    skeleton = text.translate(_ONE_DIGIT)
+    if skeleton != text:
+        folded = _fold_skeleton(skeleton)
+        if _DIGIT.search(folded) is None:
+            return folded
+    return _fold(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_skeleton(skeleton: str) -> str:
+    return _fold(skeleton)
+
+
+def _fold(text: str) -> str:
     folded = _PLACEHOLDER.sub(lambda m: _COARSE[m.group()], _fold_details(text, quotes=False))
     return folded.lower()

@@ -142,6 +142,28 @@ def test_fold_and_signature_over_generated_texts() -> None:
         assert textfold.normalize_signature(text) == sig, text
 
 
+def test_texts_that_differ_only_in_digits_fold_as_each_alone() -> None:
+    """`fold` takes a text's fold from its skeleton's (digits 2-9 as 1) when that keeps no
+    digit: each text of a family differing only in digits (codes kept or not, 0x or 5x, dates,
+    ids, Unicode digits) folds exactly as the reference folds it alone."""
+    rng = random.Random(16)
+    texts = _texts(3000, seed=17)
+    family = [
+        "".join(rng.choice("0123456789") if c.isdigit() and rng.random() < 0.7 else c for c in t)
+        for t in texts
+        for _ in range(3)
+    ]
+    textfold.fold.cache_clear()
+    textfold._fold_skeleton.cache_clear()
+    for text in [*texts, *family, "5xa1", "0xa1", "exit code 137 at line 42", "٣٤ and 42"]:
+        want = textfold._PLACEHOLDER.sub(
+            lambda m: textfold._COARSE[m.group()], _reference_fold_details(text, quotes=False)
+        ).lower()
+        assert textfold.fold(text) == want, text
+    shared = textfold._fold_skeleton.cache_info().hits
+    assert shared > 1000  # the families did share their skeletons' folds
+
+
 def test_whitespace_collapses_as_the_regex_did_for_every_code_point() -> None:
     """`str.split()` and the regex `\\s` know the same whitespace, all of Unicode."""
     every = "".join(map(chr, range(sys.maxunicode + 1)))
