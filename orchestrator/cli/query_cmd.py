@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +57,16 @@ def query_cmd(
         sql = named_query(named).sql
     elif rest:
         sql = rest.pop()
+        if len(sql.split()) == 1:  # one bare word: a named query's name, or meant as one
+            word = sql.strip()
+            names = [q.name for q in NAMED_QUERIES]
+            if word in names:  # no SQL is one bare word: `query RUN find-errors` is --named
+                sql = named_query(word).sql
+            elif close := difflib.get_close_matches(word, names, n=1):
+                raise ConfigError(
+                    f"{word!r} is not SQL nor a named query; did you mean {close[0]!r}? "
+                    "(see `tracejury query --list`)"
+                )
     else:
         raise ConfigError("no SQL given (pass the query last, or --named NAME; see --list)")
     runs = [Path(p) for p in rest] or [latest_run_dir()]

@@ -251,6 +251,14 @@ def test_several_runs_at_once_and_named_queries(massgen_run: Path, span_run: Pat
     )
     assert got == [{"run": "massgen", "sessions": 3}, {"run": "run", "sessions": 2}]
     assert cli_rows(str(span_run), "--named", "find-errors") == rows(str(span_run), FIND_ERRORS)
+    # a named query's name given where the SQL goes runs it; a near miss says which was meant
+    assert cli_rows(str(span_run), "find-errors") == rows(str(span_run), FIND_ERRORS)
+    typo = cli("query", str(span_run), "find-error")
+    assert typo.returncode == 1 and typo.stdout == ""
+    assert typo.stderr == (
+        "tracejury: error: 'find-error' is not SQL nor a named query; did you mean "
+        "'find-errors'? (see `tracejury query --list`)\n"
+    )
     listed = cli("query", "--list")
     assert listed.returncode == 0
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [
