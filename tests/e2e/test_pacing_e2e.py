@@ -56,15 +56,16 @@ def traces(tmp_path: Path) -> Path:
 def test_a_storm_mid_run_is_ridden_out(
     provider: str, traces: Path, tmp_path: Path, fake_provider_factory: Any
 ) -> None:
-    storm = {"after_requests": 20, "seconds": 6.0, "retry_after": 1.0}
-    fp = fake_provider_factory(rps=10, latency=0.05, storm=storm)
+    # Six rounds of retry-after (3 s of storm, 0.5 s asked each time: `retry-after-ms`).
+    storm = {"after_requests": 20, "seconds": 3.0, "retry_after": 0.5}
+    fp = fake_provider_factory(rps=20, latency=0.05, storm=storm)
     run = tmp_path / "run"
-    triage(traces, run, fp, provider, "--rpm", "600", "--retries", "1")
+    triage(traces, run, fp, provider, "--rpm", "1200", "--retries", "1")
     lines = findings(run, 20 * 3)
     assert all(f["status"] == "ok" for f in lines)  # 429s are waited out, not failures
     stats = fp.stats()
-    # Six seconds of storm, each 429 pausing every worker for the second it asks: a
-    # handful of requests per second of storm, not one per 100 ms interval per worker.
+    # Six rounds of storm, each 429 pausing every worker for the half second it asks: a
+    # handful of requests per round, not one per 50 ms interval per worker.
     assert 1 <= stats["429_storm"] <= 6 * 8, stats
     assert _analysis_requests(fp) == 60 + stats["429"]
 
