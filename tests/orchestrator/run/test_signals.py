@@ -75,7 +75,7 @@ def test_the_first_ctrl_c_lets_the_calls_in_flight_finish(tmp_path: Path) -> Non
 
 
 def test_a_second_ctrl_c_cancels_the_calls_in_flight(tmp_path: Path) -> None:
-    analyzer = SlowAnalyzer(at=6, times=2, delay=5.0)
+    analyzer = SlowAnalyzer(at=6, times=2, delay=1.0)  # (20 times the gap between the two)
     rd, code = _run(tmp_path, analyzer)
     assert code == ExitCode.INTERRUPTED
     assert len(_findings(rd)) < analyzer.started  # cancelled, not waited for
