@@ -343,6 +343,8 @@ def main() -> int:
         return 0
 
     print(use_cached_bytecode())
+    if a.dir is not None:
+        Path(a.dir).mkdir(parents=True, exist_ok=True)  # --dir names a folder to use, new or not
     workdir = Path(tempfile.mkdtemp(prefix="tracejury-bench-", dir=a.dir))
     path = workdir / "agent-work-stream.jsonl"
     try:
