@@ -69,7 +69,7 @@ def traces(tmp_path: Path) -> Path:
 def test_ctrl_c_then_the_same_command_continues_the_same_run_directory(
     traces: Path, tmp_path: Path, fake_provider_factory
 ) -> None:
-    fp: FakeProviderProcess = fake_provider_factory(latency=0.3)
+    fp: FakeProviderProcess = fake_provider_factory(latency=0.15)
     args = ["triage", str(traces), "--backend", "openai", "--base-url", fp.openai_base_url]
     args += ["--concurrency", "3"]
     proc = subprocess.Popen(
