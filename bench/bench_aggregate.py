@@ -153,13 +153,13 @@ def main() -> None:
             # (an aggregated run has reports to replace): the median round of each is kept,
             # every round's ratio printed.
             ducks, aggs = [], []
+            fresh = root / f"fresh_{n}"
             for _ in range(args.rounds):
                 ducks.append(measure("duckdb", path))
-                fresh = root / f"fresh_{n}"
                 shutil.rmtree(fresh, ignore_errors=True)
                 shutil.copytree(path, fresh)
                 aggs.append(measure("aggregate", fresh))
-            shutil.rmtree(root / f"fresh_{n}", ignore_errors=True)
+            shutil.rmtree(fresh, ignore_errors=True)
             duck, agg = median_round(ducks), median_round(aggs)
             rounds[n] = [a["seconds"] / d["seconds"] for a, d in zip(aggs, ducks, strict=True)]
             naive = measure("naive", path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -43,7 +42,7 @@ def query_cmd(
     """SQL over the views findings, facts, traces, steps, issues and records (Logfire's columns) of one or more run directories."""
     # the library loads when the command runs, not for its -h
     from tracejury.orchestrator.query.engine import query, render, write_parquet
-    from tracejury.orchestrator.query.named import NAMED_QUERIES, named_query
+    from tracejury.orchestrator.query.named import NAMED_QUERIES, closest_name, named_query
 
     if list_named:
         width = max(len(q.name) for q in NAMED_QUERIES)
@@ -59,12 +58,11 @@ def query_cmd(
         sql = rest.pop()
         if len(sql.split()) == 1:  # one bare word: a named query's name, or meant as one
             word = sql.strip()
-            names = [q.name for q in NAMED_QUERIES]
-            if word in names:  # no SQL is one bare word: `query RUN find-errors` is --named
+            if any(q.name == word for q in NAMED_QUERIES):  # no SQL is one bare word
                 sql = named_query(word).sql
-            elif close := difflib.get_close_matches(word, names, n=1):
+            elif close := closest_name(word):
                 raise ConfigError(
-                    f"{word!r} is not SQL nor a named query; did you mean {close[0]!r}? "
+                    f"{word!r} is not SQL nor a named query; did you mean {close!r}? "
                     "(see `tracejury query --list`)"
                 )
     else:

@@ -3,6 +3,7 @@ and Part 7), plus the same questions over steps, findings, facts and issues."""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from tracejury.errors import ConfigError
@@ -154,6 +155,12 @@ LIMIT 20""",
 def named_queries() -> list[NamedQuery]:
     """The named queries `tracejury query --list` shows, in that order."""
     return list(NAMED_QUERIES)
+
+
+def closest_name(word: str) -> str | None:
+    """The named query `word` most likely meant (a typo of its name), if any."""
+    close = difflib.get_close_matches(word, [q.name for q in NAMED_QUERIES], n=1)
+    return close[0] if close else None
 
 
 def named_query(name: str) -> NamedQuery:
